@@ -1,0 +1,152 @@
+//! Writing results: tidy CSV files and the manifest, each written to a temporary file in the
+//! destination directory and renamed into place, so no reader ever sees a half-written file.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use anyhow::Context;
+use brink::model::{NEVER, Scenario};
+use brink::stats::Aggregate;
+use brink::summary;
+
+/// Formats a float for CSV: fixed six decimals, empty for NaN.
+pub fn num(x: f64) -> String {
+    if x.is_nan() { String::new() } else { format!("{x:.6}") }
+}
+
+/// Writes `name` in `dir` atomically: `fill` writes into a temporary file that is renamed over
+/// `name` only once complete and flushed.
+pub fn atomic<F>(dir: &Path, name: &str, fill: F) -> anyhow::Result<()>
+where
+    F: FnOnce(&mut BufWriter<&File>) -> anyhow::Result<()>,
+{
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    {
+        let mut w = BufWriter::new(tmp.as_file());
+        fill(&mut w).with_context(|| format!("cannot write {}", dir.join(name).display()))?;
+        w.flush().with_context(|| format!("cannot write {}", dir.join(name).display()))?;
+    }
+    tmp.as_file().sync_all().ok();
+    tmp.persist(dir.join(name))
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", dir.join(name).display()))?;
+    Ok(())
+}
+
+fn csv_writer<W: Write>(w: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new().has_headers(false).from_writer(w)
+}
+
+pub fn write_summary(dir: &Path, sc: &Scenario, agg: &Aggregate) -> anyhow::Result<()> {
+    atomic(dir, "summary.csv", |w| {
+        let mut c = csv_writer(w);
+        c.write_record([
+            "metric", "kind", "n", "mean", "ci_low", "ci_high", "sd", "p05", "p25", "p50", "p75", "p95",
+        ])?;
+        for r in summary::summary(sc, agg) {
+            let q = r.quantiles.map_or([String::new(), String::new(), String::new(), String::new(), String::new()], |q| q.map(num));
+            c.write_record([
+                r.metric,
+                r.kind.to_string(),
+                r.n.to_string(),
+                num(r.mean),
+                num(r.ci_low),
+                num(r.ci_high),
+                num(r.sd),
+                q[0].clone(),
+                q[1].clone(),
+                q[2].clone(),
+                q[3].clone(),
+                q[4].clone(),
+            ])?;
+        }
+        c.flush()?;
+        Ok(())
+    })
+}
+
+pub fn write_timeline(dir: &Path, sc: &Scenario, agg: &Aggregate) -> anyhow::Result<()> {
+    let dates: Vec<String> = (0..sc.horizon).map(|d| sc.date(d).to_string()).collect();
+    atomic(dir, "timeline.csv", |w| {
+        let mut c = csv_writer(w);
+        c.write_record(["day", "date", "metric", "value", "ci_low", "ci_high"])?;
+        summary::timeline(sc, agg, |r| {
+            c.write_record([
+                r.day.to_string(),
+                dates[r.day as usize].clone(),
+                r.metric.to_string(),
+                num(r.value),
+                num(r.ci_low),
+                num(r.ci_high),
+            ])
+        })?;
+        c.flush()?;
+        Ok(())
+    })
+}
+
+pub fn write_distributions(dir: &Path, sc: &Scenario, agg: &Aggregate) -> anyhow::Result<()> {
+    atomic(dir, "distributions.csv", |w| {
+        let mut c = csv_writer(w);
+        c.write_record(["metric", "value", "count", "share"])?;
+        for r in summary::distributions(sc, agg) {
+            c.write_record([r.metric, num(r.value), r.count.to_string(), num(r.share)])?;
+        }
+        c.flush()?;
+        Ok(())
+    })
+}
+
+/// Header of runs.csv: run, each event metric (0/1) and its first day, each quantity, then
+/// every uncertain parameter by its key path.
+pub fn runs_header(sc: &Scenario) -> Vec<String> {
+    let mut h = vec!["run".to_string()];
+    for e in &sc.metrics.events {
+        h.push(e.id.clone());
+        h.push(format!("{}_first_day", e.id));
+    }
+    for q in &sc.metrics.quantities {
+        h.push(q.id.clone());
+    }
+    for (_, p) in sc.uncertain_params() {
+        h.push(p.path.clone());
+    }
+    h
+}
+
+/// Appends the rows of one chunk to runs.csv.
+pub fn runs_rows<W: Write>(c: &mut csv::Writer<W>, sc: &Scenario, rows: &brink::engine::RunRows) -> anyhow::Result<()> {
+    let uncertain: Vec<usize> = sc.uncertain_params().map(|(i, _)| i).collect();
+    let mut rec: Vec<String> = Vec::new();
+    for i in 0..rows.len() {
+        let (run, first, values, params) = rows.row(i);
+        rec.clear();
+        rec.push(run.to_string());
+        for &d in first {
+            if d == NEVER {
+                rec.push("0".into());
+                rec.push(String::new());
+            } else {
+                rec.push("1".into());
+                rec.push(d.to_string());
+            }
+        }
+        for (q, &v) in values.iter().enumerate() {
+            rec.push(summary::bin_value(sc, q, v).map(num).unwrap_or_default());
+        }
+        for &p in &uncertain {
+            rec.push(num(params[p]));
+        }
+        c.write_record(&rec)?;
+    }
+    Ok(())
+}
+
+pub fn csv_file_writer<W: Write>(w: W) -> csv::Writer<W> {
+    csv_writer(w)
+}

@@ -1,0 +1,168 @@
+//! `brink run`: simulate a scenario many times and write its outcome distributions.
+//!
+//! Usage: brink run SCENARIO.toml [--runs N] [--seed S] [--threads T] [--out DIR] [--per-run]
+//!
+//! Writes summary.csv, timeline.csv, distributions.csv and manifest.json (and runs.csv with
+//! --per-run) into DIR, by default results/<scenario name>/. Results depend only on the
+//! scenario, the seed and the number of runs.
+
+use std::io::BufWriter;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use brink::engine::Engine;
+use brink::stats::Aggregate;
+use sha2::{Digest, Sha256};
+
+use super::output::{self, atomic};
+use super::{Failure, Result, load};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Number of runs [default: the scenario's `runs`, else 10000].
+    #[arg(long)]
+    pub runs: Option<u64>,
+    /// Master seed [default: the scenario's `seed`, else 20251229].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads [default: all cores]. Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Output directory [default: results/<scenario name>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Also write runs.csv: one row per run with every outcome and parameter draw.
+    #[arg(long)]
+    pub per_run: bool,
+    /// No progress or summary on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Documented upper bound on --runs.
+pub const MAX_RUNS: u64 = 1_000_000_000;
+
+pub fn run(args: Args) -> Result<()> {
+    let loaded = load::scenario(&args.scenario)?;
+    let sc = &loaded.scenario;
+    let runs = args.runs.unwrap_or(sc.default_runs);
+    if runs == 0 || runs > MAX_RUNS {
+        return Err(Failure::Input(format!("error: --runs must be between 1 and {MAX_RUNS}, got {runs}")));
+    }
+    let seed = args.seed.unwrap_or(sc.default_seed);
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create output directory {}", out.display()))?;
+    let threads = args.threads.unwrap_or(0);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("cannot start worker threads")?;
+    if !args.quiet {
+        eprintln!(
+            "brink: {} runs of {} with seed {seed} on {} threads",
+            runs,
+            sc.name,
+            pool.current_num_threads()
+        );
+    }
+
+    let started = Instant::now();
+    let engine = Engine::new(sc, seed);
+    let mut total = Aggregate::new(sc);
+    let progress = super::progress::bar(runs, args.quiet);
+    let mut runs_tmp = if args.per_run {
+        let tmp = tempfile::Builder::new()
+            .prefix(".runs.csv.")
+            .suffix(".tmp")
+            .tempfile_in(&out)
+            .with_context(|| format!("cannot create a file in {}", out.display()))?;
+        let mut w = output::csv_file_writer(BufWriter::new(tmp.reopen()?));
+        w.write_record(output::runs_header(sc)).context("cannot write runs.csv")?;
+        Some((tmp, w))
+    } else {
+        None
+    };
+    pool.install(|| {
+        engine.run_range(0..runs, args.per_run, |chunk| -> anyhow::Result<()> {
+            total.merge(&chunk.aggregate);
+            if let (Some(rows), Some((_, w))) = (&chunk.rows, runs_tmp.as_mut()) {
+                output::runs_rows(w, sc, rows).context("cannot write runs.csv")?;
+            }
+            progress.inc(chunk.runs.end - chunk.runs.start);
+            Ok(())
+        })
+    })?;
+    progress.finish_and_clear();
+    let elapsed = started.elapsed().as_secs_f64();
+
+    output::write_summary(&out, sc, &total)?;
+    output::write_timeline(&out, sc, &total)?;
+    output::write_distributions(&out, sc, &total)?;
+    if let Some((tmp, mut w)) = runs_tmp.take() {
+        w.flush().context("cannot write runs.csv")?;
+        drop(w);
+        tmp.persist(out.join("runs.csv")).map_err(|e| anyhow::Error::from(e.error)).context("cannot write runs.csv")?;
+    }
+    let manifest = manifest(&loaded, seed, runs, elapsed, pool.current_num_threads());
+    atomic(&out, "manifest.json", |w| {
+        serde_json::to_writer_pretty(&mut *w, &manifest)?;
+        std::io::Write::write_all(w, b"\n")?;
+        Ok(())
+    })?;
+    if !args.quiet {
+        eprintln!(
+            "brink: {runs} runs in {elapsed:.2}s ({:.0} runs/s); wrote {}",
+            runs as f64 / elapsed.max(1e-9),
+            out.display()
+        );
+        for e in sc.metrics.events.iter().enumerate().take(6) {
+            let k = total.event_count(e.0);
+            eprintln!("  {:<28} {:>6.1}%", e.1.id, 100.0 * k as f64 / runs as f64);
+        }
+    }
+    Ok(())
+}
+
+/// The manifest: everything needed to reproduce and audit a result. Fields under `invocation`
+/// describe how this particular process ran and may differ between identical results.
+pub fn manifest(loaded: &load::Loaded, seed: u64, runs: u64, elapsed: f64, threads: usize) -> serde_json::Value {
+    let sc = &loaded.scenario;
+    let sha = hex(&Sha256::digest(loaded.text.as_bytes()));
+    let params: Vec<serde_json::Value> = sc
+        .params
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "path": p.path,
+                "distribution": p.dist.to_toml_string(),
+                "uncertain": !p.dist.is_fixed(),
+                "mean": p.dist.mean(),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "brink_version": env!("CARGO_PKG_VERSION"),
+        "scenario": {
+            "name": sc.name,
+            "path": loaded.path,
+            "sha256": sha,
+            "start_date": sc.start_date.to_string(),
+            "horizon_days": sc.horizon,
+        },
+        "seed": seed,
+        "runs": runs,
+        "parameters": params,
+        "invocation": {
+            "command_line": std::env::args().collect::<Vec<_>>(),
+            "threads": threads,
+            "elapsed_seconds": elapsed,
+        },
+    })
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

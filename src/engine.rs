@@ -1,0 +1,464 @@
+//! The simulation engine: one run day by day, and many runs in parallel.
+//!
+//! Within a day every rule first decides from the start-of-day world (wave 0); the effects are
+//! applied together; rules then react to the acts that just took effect, and may answer the
+//! same day (wave 1); answers to those answers wait for a later day. Hostilities ending are
+//! applied after everything else in a wave, so no rule's order in the file decides a race.
+//!
+//! Runs are grouped into fixed chunks of `CHUNK` consecutive run indices. A chunk's aggregate
+//! is integer counts, so merging is exact and order-free; per-run rows are emitted in run
+//! order. Nothing here depends on the number of threads.
+//!
+//! The engine knows nothing about files, CSV or the terminal.
+
+use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
+
+use crate::metrics::{MISSING, Outcome, QuantityDef};
+use crate::model::{Act, Effect, NEVER, Note, NoteKind, Scenario, World};
+use crate::rng::{Rng, StreamKey};
+use crate::rules::Rule;
+use crate::stats::Aggregate;
+
+/// Runs per chunk: the unit of parallel work and of per-run output ordering.
+pub const CHUNK: u64 = 1024;
+
+/// Observes a run's events as they take effect (traces, event logs). The engine calls it with
+/// a no-op implementation in bulk runs, which the compiler removes entirely.
+pub trait Recorder {
+    fn begin(&mut self, _run: u64, _world: &World) {}
+    fn act(&mut self, _day: u32, _act: &Act) {}
+    fn note(&mut self, _day: u32, _note: &Note) {}
+}
+
+/// Records nothing.
+pub struct NoRecord;
+impl Recorder for NoRecord {}
+
+/// A scenario bound to a seed: everything needed to run any run index.
+pub struct Engine<'a> {
+    pub scenario: &'a Scenario,
+    pub seed: u64,
+    param_keys: Vec<Option<StreamKey>>,
+    rule_keys: Vec<StreamKey>,
+    track_keys: Vec<StreamKey>,
+}
+
+/// Per-worker scratch space, reused across the runs of a chunk so no run allocates.
+pub struct Workspace {
+    pub world: World,
+    rules: Vec<Box<dyn Rule>>,
+    rule_rngs: Vec<Rng>,
+    track_rngs: Vec<Rng>,
+    param_rng: Rng,
+    effects: Vec<Effect>,
+    acts: Vec<Act>,
+    ends: Vec<(u8, u8)>,
+    drift: Vec<f64>,
+    frozen: Vec<bool>,
+    intent_next: Vec<bool>,
+    restraint_next: Vec<f64>,
+    last_act: Vec<u32>,
+    war_start: Vec<u32>,
+    state_buf: Vec<bool>,
+    /// Number of daily states each rule reports.
+    rule_states: Vec<usize>,
+    pub outcome: Outcome,
+    /// Daily state counts accumulated over the runs of this workspace: `[state * horizon + day]`.
+    pub daily: Vec<u64>,
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(scenario: &'a Scenario, seed: u64) -> Engine<'a> {
+        Engine {
+            scenario,
+            seed,
+            param_keys: scenario
+                .params
+                .iter()
+                .map(|p| (!p.dist.is_fixed()).then(|| StreamKey::new(seed, &format!("param:{}", p.path))))
+                .collect(),
+            rule_keys: scenario.rule_ids.iter().map(|id| StreamKey::new(seed, &format!("rule:{id}"))).collect(),
+            track_keys: scenario.tracks.iter().map(|t| StreamKey::new(seed, &format!("track:{}", t.id))).collect(),
+        }
+    }
+
+    pub fn workspace(&self) -> Workspace {
+        let sc = self.scenario;
+        let n = sc.n_actors();
+        let nt = sc.tracks.len();
+        let h = sc.horizon as usize;
+        let dummy = StreamKey::new(0, "");
+        let n_states: usize = sc.metrics.states.len();
+        let rule_states: Vec<usize> = sc.rules.iter().map(|r| r.state_names().len()).collect();
+        let max_rule_states = rule_states.iter().copied().max().unwrap_or(0);
+        Workspace {
+            world: World {
+                day: 0,
+                n,
+                params: vec![0.0; sc.params.len()],
+                tracks: vec![0.0; nt],
+                track_history: vec![0.0; nt * h],
+                level: vec![0; n * n],
+                epoch: vec![0; n * n],
+                intent: vec![false; n * n],
+                restraint: vec![1.0; n * n],
+                scale: vec![1.0; sc.rules.len()],
+            },
+            rules: sc.rules.clone(),
+            rule_rngs: (0..sc.rules.len()).map(|_| dummy.for_run(0)).collect(),
+            track_rngs: (0..nt).map(|_| dummy.for_run(0)).collect(),
+            param_rng: dummy.for_run(0),
+            effects: Vec::with_capacity(64),
+            acts: Vec::with_capacity(16),
+            ends: Vec::with_capacity(4),
+            drift: vec![0.0; nt],
+            frozen: vec![false; nt],
+            intent_next: vec![false; n * n],
+            restraint_next: vec![1.0; n * n],
+            last_act: vec![NEVER; n * n],
+            war_start: vec![NEVER; n * n],
+            state_buf: vec![false; max_rule_states],
+            rule_states,
+            outcome: Outcome::new(&sc.metrics),
+            daily: vec![0; n_states * h],
+        }
+    }
+
+    /// Simulates run `run`; its outcomes are left in `ws.outcome` and its daily states are
+    /// added to `ws.daily`.
+    pub fn simulate<R: Recorder>(&self, run: u64, ws: &mut Workspace, rec: &mut R) {
+        let sc = self.scenario;
+        self.begin(run, ws);
+        rec.begin(run, &ws.world);
+        let mut war_start = NEVER;
+        let mut war_days = 0u32;
+        let mut first_war = MISSING;
+        let mut peak = 0u8;
+        for day in 0..sc.horizon {
+            ws.world.day = day;
+            let nt = ws.world.tracks.len();
+            let row = day as usize * nt;
+            ws.world.track_history[row..row + nt].copy_from_slice(&ws.world.tracks);
+
+            ws.effects.clear();
+            for (rule, rng) in ws.rules.iter_mut().zip(ws.rule_rngs.iter_mut()) {
+                rule.decide(&ws.world, rng, &mut ws.effects);
+            }
+            self.apply(ws, rec);
+            for same_day in [true, false] {
+                if ws.acts.is_empty() {
+                    break;
+                }
+                let acts = std::mem::take(&mut ws.acts);
+                ws.effects.clear();
+                for (rule, rng) in ws.rules.iter_mut().zip(ws.rule_rngs.iter_mut()) {
+                    rule.react(&acts, same_day, &ws.world, rng, &mut ws.effects);
+                }
+                ws.acts = acts;
+                ws.acts.clear();
+                self.apply(ws, rec);
+            }
+            ws.acts.clear();
+
+            // End of day: quiet pairs below war level calm down; war accounting; states.
+            let n = ws.world.n;
+            let war_level = sc.war_level;
+            let mut global = 0u8;
+            for i in 0..n * n {
+                let l = ws.world.level[i];
+                if l > 0 && l < war_level && day >= ws.last_act[i].saturating_add(sc.calm_after_days) {
+                    ws.world.level[i] = 0;
+                } else if l > global && sc.war_pairs[i] {
+                    global = l;
+                }
+            }
+            peak = peak.max(global);
+            if global >= war_level {
+                war_days += 1;
+                if war_start == NEVER && first_war == MISSING {
+                    war_start = day;
+                }
+            } else if war_start != NEVER && first_war == MISSING {
+                first_war = day - war_start;
+                war_start = NEVER;
+            }
+            let h = sc.horizon as usize;
+            let mut s = 0;
+            for level in 1..sc.ladder.len() {
+                if global as usize >= level {
+                    ws.daily[s * h + day as usize] += 1;
+                }
+                s += 1;
+            }
+            for (rule, &k) in ws.rules.iter().zip(&ws.rule_states) {
+                if k == 0 {
+                    continue;
+                }
+                rule.states(&mut ws.state_buf[..k]);
+                for j in 0..k {
+                    if ws.state_buf[j] {
+                        ws.daily[(s + j) * h + day as usize] += 1;
+                    }
+                }
+                s += k;
+            }
+            std::mem::swap(&mut ws.world.intent, &mut ws.intent_next);
+            ws.intent_next.fill(false);
+            std::mem::swap(&mut ws.world.restraint, &mut ws.restraint_next);
+            ws.restraint_next.fill(1.0);
+            for t in 0..nt {
+                if ws.frozen[t] {
+                    continue;
+                }
+                let tr = &sc.tracks[t];
+                let noise = ws.world.params[tr.noise as usize];
+                let mut v = ws.world.tracks[t] + ws.drift[t];
+                if noise > 0.0 {
+                    let z: f64 = StandardNormal.sample(&mut ws.track_rngs[t]);
+                    v += noise * z;
+                }
+                ws.world.tracks[t] = v.clamp(tr.min, tr.max);
+            }
+        }
+        if war_start != NEVER && first_war == MISSING {
+            first_war = sc.horizon - war_start;
+        }
+        let m = &sc.metrics;
+        m.finish_counts(&mut ws.outcome);
+        for (q, metric) in m.quantities.iter().enumerate() {
+            let v = match metric.def {
+                QuantityDef::PeakLevel => u32::from(peak),
+                QuantityDef::WarDays => war_days,
+                QuantityDef::WarDuration => first_war,
+                QuantityDef::FinalTrack(t) => {
+                    let b = &metric.binning;
+                    (((ws.world.tracks[t] - b.lo) / b.step).round().max(0.0) as u32).min(b.max_bin)
+                }
+                QuantityDef::Delay(_) | QuantityDef::Count(_) => continue,
+            };
+            ws.outcome.values[q] = v;
+        }
+    }
+
+    fn begin(&self, run: u64, ws: &mut Workspace) {
+        let sc = self.scenario;
+        let w = &mut ws.world;
+        w.day = 0;
+        for (i, p) in sc.params.iter().enumerate() {
+            w.params[i] = match &self.param_keys[i] {
+                None => p.dist.sample(&mut ws.param_rng),
+                Some(key) => {
+                    key.reset(&mut ws.param_rng, run);
+                    p.dist.sample(&mut ws.param_rng)
+                }
+            };
+        }
+        for (t, tr) in sc.tracks.iter().enumerate() {
+            w.tracks[t] = w.params[tr.initial as usize];
+            ws.drift[t] = w.params[tr.drift as usize];
+            ws.frozen[t] = false;
+            self.track_keys[t].reset(&mut ws.track_rngs[t], run);
+        }
+        w.level.fill(0);
+        w.epoch.fill(0);
+        w.intent.fill(false);
+        w.restraint.fill(1.0);
+        w.scale.fill(1.0);
+        ws.intent_next.fill(false);
+        ws.restraint_next.fill(1.0);
+        ws.last_act.fill(NEVER);
+        ws.war_start.fill(NEVER);
+        ws.outcome.reset();
+        for (i, rule) in ws.rules.iter_mut().enumerate() {
+            self.rule_keys[i].reset(&mut ws.rule_rngs[i], run);
+            rule.begin_run(&ws.world, &mut ws.rule_rngs[i]);
+        }
+    }
+
+    /// Applies `ws.effects` (which may grow while commands run), collecting acts in `ws.acts`.
+    fn apply<R: Recorder>(&self, ws: &mut Workspace, rec: &mut R) {
+        let sc = self.scenario;
+        let m = &sc.metrics;
+        let day = ws.world.day;
+        let n = ws.world.n;
+        let mut k = 0;
+        while k < ws.effects.len() {
+            let e = ws.effects[k];
+            k += 1;
+            match e {
+                Effect::Act(a) => {
+                    let (i, j) = (a.actor as usize * n + a.target as usize, a.target as usize * n + a.actor as usize);
+                    let before = ws.world.level[i];
+                    if a.level > before {
+                        ws.world.level[i] = a.level;
+                        ws.world.level[j] = a.level;
+                        if before < sc.war_level && a.level >= sc.war_level {
+                            ws.war_start[i] = day;
+                            ws.war_start[j] = day;
+                        }
+                    }
+                    ws.last_act[i] = day;
+                    ws.last_act[j] = day;
+                    m.on_act(day, &a, &mut ws.outcome);
+                    rec.act(day, &a);
+                    ws.acts.push(a);
+                }
+                Effect::Note(note) => {
+                    m.on_note(day, &note, &mut ws.outcome);
+                    rec.note(day, &note);
+                }
+                Effect::Intent { actor, target } => ws.intent_next[actor as usize * n + target as usize] = true,
+                Effect::Setback { track, fraction } => {
+                    let t = track as usize;
+                    let min = sc.tracks[t].min;
+                    let v = &mut ws.world.tracks[t];
+                    *v = min + (*v - min) * (1.0 - fraction);
+                }
+                Effect::Shift { track, by } => {
+                    let tr = &sc.tracks[track as usize];
+                    let v = &mut ws.world.tracks[track as usize];
+                    *v = (*v + by).clamp(tr.min, tr.max);
+                }
+                Effect::Freeze { track } => ws.frozen[track as usize] = true,
+                Effect::SetDrift { track, drift } => {
+                    let t = track as usize;
+                    ws.drift[t] = drift.unwrap_or(ws.world.params[sc.tracks[t].drift as usize]);
+                }
+                Effect::Restrain { actor, target, factor } => {
+                    ws.restraint_next[actor as usize * n + target as usize] *= factor;
+                }
+                Effect::EndWar { a, b } => ws.ends.push((a, b)),
+                Effect::ScaleHazard { rule, factor } => ws.world.scale[rule as usize] *= factor,
+                Effect::Command { rule, command } => {
+                    ws.rules[rule as usize].command(command, &ws.world, &mut ws.effects);
+                }
+            }
+        }
+        ws.effects.clear();
+        for idx in 0..ws.ends.len() {
+            let (a, b) = ws.ends[idx];
+            let (i, j) = (a as usize * n + b as usize, b as usize * n + a as usize);
+            if ws.world.level[i] == 0 {
+                continue;
+            }
+            let started = ws.war_start[i];
+            ws.world.level[i] = 0;
+            ws.world.level[j] = 0;
+            ws.world.epoch[i] += 1;
+            ws.world.epoch[j] += 1;
+            ws.war_start[i] = NEVER;
+            ws.war_start[j] = NEVER;
+            let value = if started == NEVER { 0 } else { day - started + 1 };
+            let note = Note { kind: NoteKind::WarEnded, rule: 0, a, b, value };
+            m.on_note(day, &note, &mut ws.outcome);
+            rec.note(day, &note);
+        }
+        ws.ends.clear();
+        m.settle(day, &mut ws.outcome);
+    }
+
+    /// Runs one chunk of run indices and aggregates it.
+    pub fn run_chunk(&self, runs: std::ops::Range<u64>, per_run: bool) -> ChunkResult {
+        let mut ws = self.workspace();
+        let mut agg = Aggregate::new(self.scenario);
+        let mut rows = per_run.then(|| RunRows::with_capacity(self.scenario, (runs.end - runs.start) as usize));
+        for run in runs.clone() {
+            self.simulate(run, &mut ws, &mut NoRecord);
+            agg.add(&ws.outcome);
+            if let Some(rows) = rows.as_mut() {
+                rows.push(run, &ws.outcome, &ws.world.params);
+            }
+        }
+        agg.add_daily(&ws.daily);
+        ChunkResult { runs, aggregate: agg, rows }
+    }
+
+    /// Runs `runs` (a range of run indices) on the current rayon pool, calling `sink` with each
+    /// chunk's result in run order. Memory is bounded by `batch` chunks in flight.
+    pub fn run_range<F: FnMut(ChunkResult) -> Result<(), E>, E>(
+        &self,
+        runs: std::ops::Range<u64>,
+        per_run: bool,
+        mut sink: F,
+    ) -> Result<(), E> {
+        let first_chunk = runs.start / CHUNK;
+        let last_chunk = runs.end.div_ceil(CHUNK);
+        let batch = (rayon::current_num_threads() as u64 * 4).max(1);
+        let mut c = first_chunk;
+        while c < last_chunk {
+            let upto = (c + batch).min(last_chunk);
+            let results: Vec<ChunkResult> = (c..upto)
+                .into_par_iter()
+                .map(|k| {
+                    let lo = (k * CHUNK).max(runs.start);
+                    let hi = ((k + 1) * CHUNK).min(runs.end);
+                    self.run_chunk(lo..hi, per_run)
+                })
+                .collect();
+            for r in results {
+                sink(r)?;
+            }
+            c = upto;
+        }
+        Ok(())
+    }
+}
+
+/// One chunk's aggregate and, when asked for, its per-run rows.
+pub struct ChunkResult {
+    pub runs: std::ops::Range<u64>,
+    pub aggregate: Aggregate,
+    pub rows: Option<RunRows>,
+}
+
+/// Per-run outcomes and parameter draws, flattened.
+pub struct RunRows {
+    pub runs: Vec<u64>,
+    pub first: Vec<u32>,
+    pub values: Vec<u32>,
+    pub params: Vec<f64>,
+    n_events: usize,
+    n_values: usize,
+    n_params: usize,
+}
+
+impl RunRows {
+    fn with_capacity(sc: &Scenario, n: usize) -> RunRows {
+        let (e, q, p) = (sc.metrics.events.len(), sc.metrics.quantities.len(), sc.params.len());
+        RunRows {
+            runs: Vec::with_capacity(n),
+            first: Vec::with_capacity(n * e),
+            values: Vec::with_capacity(n * q),
+            params: Vec::with_capacity(n * p),
+            n_events: e,
+            n_values: q,
+            n_params: p,
+        }
+    }
+
+    fn push(&mut self, run: u64, o: &Outcome, params: &[f64]) {
+        self.runs.push(run);
+        self.first.extend_from_slice(&o.first);
+        self.values.extend_from_slice(&o.values);
+        self.params.extend_from_slice(params);
+    }
+
+    pub fn len(&self) -> usize {
+        self.runs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.runs.is_empty()
+    }
+
+    /// (run, first days, quantity bins, parameter values) of row `i`.
+    pub fn row(&self, i: usize) -> (u64, &[u32], &[u32], &[f64]) {
+        (
+            self.runs[i],
+            &self.first[i * self.n_events..(i + 1) * self.n_events],
+            &self.values[i * self.n_values..(i + 1) * self.n_values],
+            &self.params[i * self.n_params..(i + 1) * self.n_params],
+        )
+    }
+}

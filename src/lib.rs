@@ -1,0 +1,14 @@
+//! brink: Monte Carlo simulation of political-military escalation.
+//!
+//! The library is the model, the rules, the engine and the statistics. It does no I/O and never
+//! touches the terminal: it parses scenario text, runs simulations and summarizes them. The
+//! `brink` binary around it reads files, writes CSV and reports progress.
+
+pub mod engine;
+pub mod metrics;
+pub mod model;
+pub mod rng;
+pub mod rules;
+pub mod scenario;
+pub mod stats;
+pub mod summary;

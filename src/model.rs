@@ -1,0 +1,309 @@
+//! The compiled scenario and the vocabulary the engine and rules share: acts, notes, effects and
+//! the per-run world state.
+//!
+//! Everything here is plain data. A `Scenario` is built once from a file by `scenario::compile`
+//! and is immutable afterwards; a `World` is one run's mutable state, owned by the engine and
+//! shown read-only to rules, which answer with `Effect`s that the engine applies.
+
+use crate::rules::Rule;
+use crate::scenario::dist::Dist;
+
+pub type ActorId = u8;
+pub type TrackId = u16;
+pub type RuleIdx = u16;
+pub type ParamId = u32;
+/// Index into the escalation ladder; 0 is the bottom rung (calm).
+pub type Level = u8;
+
+/// Sentinel for "never happened".
+pub const NEVER: u32 = u32::MAX;
+
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub id: String,
+    pub name: String,
+    pub allies: Vec<ActorId>,
+    pub source: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Track {
+    pub id: String,
+    pub name: String,
+    pub initial: ParamId,
+    pub drift: ParamId,
+    pub noise: ParamId,
+    pub min: f64,
+    pub max: f64,
+    pub source: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Rung {
+    pub id: String,
+    pub name: String,
+    /// Correlates of War MID hostility level, 1..=5.
+    pub mid: u8,
+}
+
+/// One numeric parameter of the scenario, fixed or uncertain, drawn once per run.
+#[derive(Clone, Debug)]
+pub struct ParamSpec {
+    /// The parameter's key path in the scenario file, e.g. `rules.us_red_line.threshold`.
+    pub path: String,
+    pub dist: Dist,
+}
+
+/// A hostile act: somebody did something to somebody at some rung of the ladder.
+#[derive(Clone, Copy, Debug)]
+pub struct Act {
+    pub actor: ActorId,
+    pub target: ActorId,
+    pub level: Level,
+    pub rule: RuleIdx,
+    pub form: Form,
+    /// The day of the event this act answers (retaliation), or the day it was decided.
+    pub trigger_day: u32,
+    pub why: Why,
+}
+
+/// What kind of act it was, for metrics and traces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// A deliberate strike (red line crossed).
+    Strike,
+    /// A partner joining a strike it consented to.
+    JointStrike,
+    /// A pre-emptive strike; `justified` when the other side really was preparing.
+    Preemptive { justified: bool },
+    /// An answer to being struck.
+    Retaliation { token: bool },
+    /// A proxy joining its patron's answer.
+    Proxy,
+    /// A ceasefire violation.
+    Violation,
+    /// Resumed operations after an agreement failed.
+    Enforcement,
+}
+
+impl Form {
+    pub fn name(self) -> &'static str {
+        match self {
+            Form::Strike => "strike",
+            Form::JointStrike => "joint_strike",
+            Form::Preemptive { justified: true } => "preemptive_strike",
+            Form::Preemptive { justified: false } => "preemptive_strike_false_alarm",
+            Form::Retaliation { token: false } => "retaliation",
+            Form::Retaliation { token: true } => "token_retaliation",
+            Form::Proxy => "proxy_attack",
+            Form::Violation => "ceasefire_violation",
+            Form::Enforcement => "resumed_operations",
+        }
+    }
+}
+
+/// Why a rule acted: the numbers behind the decision, kept for traces. Copy, so acts never
+/// allocate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Why {
+    None,
+    /// Perceived track value against the threshold, and the daily probability with its draw.
+    Threshold { perceived: f64, threshold: f64, p: f64, draw: f64 },
+    /// Perceived threat signal against the pre-emption threshold.
+    Signal { signal: f64, threshold: f64, p: f64, draw: f64 },
+    /// Probability and draw of a chance event (retaliation, violation, enforcement).
+    Chance { p: f64, draw: f64 },
+}
+
+/// Something that happened that is not a hostile act.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Note {
+    pub kind: NoteKind,
+    pub rule: RuleIdx,
+    pub a: ActorId,
+    pub b: ActorId,
+    /// Phase index for `Phase`; duration in days for `WarEnded`; otherwise 0.
+    pub value: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoteKind {
+    /// An agreement entered a new phase.
+    Phase,
+    /// An agreement collapsed.
+    Collapse,
+    /// A condition of an agreement was missed at its deadline.
+    ConditionMissed,
+    /// A negotiation channel opened.
+    TalksOpen,
+    /// A negotiation channel closed.
+    TalksClosed,
+    /// A negotiation produced a deal.
+    Deal,
+    /// A consenting actor refused to approve a strike.
+    ConsentDenied,
+    /// An ambiguous event (an exercise) raised a watcher's threat signal.
+    Ambiguous,
+    /// A scheduled event took place.
+    Scheduled,
+    /// Hostilities between two actors stopped.
+    WarEnded,
+}
+
+impl NoteKind {
+    pub const ALL: [NoteKind; 10] = [
+        NoteKind::Phase,
+        NoteKind::Collapse,
+        NoteKind::ConditionMissed,
+        NoteKind::TalksOpen,
+        NoteKind::TalksClosed,
+        NoteKind::Deal,
+        NoteKind::ConsentDenied,
+        NoteKind::Ambiguous,
+        NoteKind::Scheduled,
+        NoteKind::WarEnded,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            NoteKind::Phase => "phase",
+            NoteKind::Collapse => "collapse",
+            NoteKind::ConditionMissed => "condition_missed",
+            NoteKind::TalksOpen => "talks_open",
+            NoteKind::TalksClosed => "talks_closed",
+            NoteKind::Deal => "deal",
+            NoteKind::ConsentDenied => "consent_denied",
+            NoteKind::Ambiguous => "ambiguous_event",
+            NoteKind::Scheduled => "scheduled",
+            NoteKind::WarEnded => "war_ended",
+        }
+    }
+}
+
+/// A command one rule sends another (scheduled events steering agreements and channels).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Command {
+    SetPhase(u8),
+    OpenChannel,
+}
+
+/// What a rule asks the engine to do. Effects of one wave are applied together after every rule
+/// has decided, and every effect commutes with the others of its wave except where noted, so the
+/// order of rules cannot favour anyone.
+#[derive(Clone, Copy, Debug)]
+pub enum Effect {
+    Act(Act),
+    Note(Note),
+    /// `actor` is preparing to strike `target`; visible to watchers from the next day.
+    Intent { actor: ActorId, target: ActorId },
+    /// Set a track back by a fraction of its distance above its minimum.
+    Setback { track: TrackId, fraction: f64 },
+    /// Add to a track's value (clamped to its bounds).
+    Shift { track: TrackId, by: f64 },
+    /// Stop a track's dynamics for the rest of the run.
+    Freeze { track: TrackId },
+    /// Replace a track's drift (None restores its own). Last writer in rule-id order wins.
+    SetDrift { track: TrackId, drift: Option<f64> },
+    /// Multiply hostile hazards from `actor` against `target` by `factor` tomorrow.
+    Restrain { actor: ActorId, target: ActorId, factor: f64 },
+    /// Hostilities between a and b stop.
+    EndWar { a: ActorId, b: ActorId },
+    /// Multiply every hazard of rule `rule` by `factor` from now on.
+    ScaleHazard { rule: RuleIdx, factor: f64 },
+    /// Deliver a command to another rule.
+    Command { rule: RuleIdx, command: Command },
+}
+
+/// The compiled scenario: immutable, shared by every run.
+pub struct Scenario {
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub start_date: jiff::civil::Date,
+    pub horizon: u32,
+    pub default_seed: u64,
+    pub default_runs: u64,
+    /// Hostilities at this rung or above count as war (war_days, war_duration_days).
+    pub war_level: Level,
+    /// `[a * n + b]`: whether hostilities between a and b count towards the war metrics.
+    pub war_pairs: Vec<bool>,
+    /// Dyads below war level fall back to calm after this many days without an act.
+    pub calm_after_days: u32,
+    pub actors: Vec<Actor>,
+    pub tracks: Vec<Track>,
+    pub ladder: Vec<Rung>,
+    pub params: Vec<ParamSpec>,
+    pub rule_ids: Vec<String>,
+    pub rules: Vec<Box<dyn Rule>>,
+    pub metrics: crate::metrics::Metrics,
+}
+
+impl Scenario {
+    pub fn n_actors(&self) -> usize {
+        self.actors.len()
+    }
+
+    /// Calendar date of a simulation day (day 0 is the start date).
+    pub fn date(&self, day: u32) -> jiff::civil::Date {
+        self.start_date
+            .checked_add(jiff::Span::new().days(i64::from(day)))
+            .unwrap_or(jiff::civil::Date::MAX)
+    }
+
+    /// Ids of the uncertain parameters, i.e. those not fixed to a single value.
+    pub fn uncertain_params(&self) -> impl Iterator<Item = (usize, &ParamSpec)> {
+        self.params.iter().enumerate().filter(|(_, p)| !p.dist.is_fixed())
+    }
+}
+
+/// One run's state at the start of a day, as every rule sees it.
+#[derive(Clone, Debug)]
+pub struct World {
+    pub day: u32,
+    pub n: usize,
+    /// Parameter values drawn for this run, indexed by ParamId.
+    pub params: Vec<f64>,
+    pub tracks: Vec<f64>,
+    /// Track values at the start of each day so far: `[day * n_tracks + track]`.
+    pub track_history: Vec<f64>,
+    /// Current hostility level of each pair, symmetric: `[a * n + b]`.
+    pub level: Vec<Level>,
+    /// Incremented each time a pair's hostilities end, so stale reactions can be dropped.
+    pub epoch: Vec<u32>,
+    /// `intent[a * n + b]`: a was preparing to strike b, as known at the start of today.
+    pub intent: Vec<bool>,
+    /// Multiplier on a's hostile hazards against b (open negotiation channels).
+    pub restraint: Vec<f64>,
+    /// Per-rule hazard multiplier (scheduled events).
+    pub scale: Vec<f64>,
+}
+
+impl World {
+    #[inline]
+    pub fn p(&self, id: ParamId) -> f64 {
+        self.params[id as usize]
+    }
+    #[inline]
+    pub fn level(&self, a: ActorId, b: ActorId) -> Level {
+        self.level[a as usize * self.n + b as usize]
+    }
+    #[inline]
+    pub fn epoch(&self, a: ActorId, b: ActorId) -> u32 {
+        self.epoch[a as usize * self.n + b as usize]
+    }
+    #[inline]
+    pub fn intent(&self, a: ActorId, b: ActorId) -> bool {
+        self.intent[a as usize * self.n + b as usize]
+    }
+    #[inline]
+    pub fn restraint(&self, a: ActorId, b: ActorId) -> f64 {
+        self.restraint[a as usize * self.n + b as usize]
+    }
+    /// A track's value `lag` days ago (its initial value before day 0).
+    #[inline]
+    pub fn track_lagged(&self, track: TrackId, lag: u32) -> f64 {
+        let nt = self.tracks.len();
+        let day = self.day.saturating_sub(lag) as usize;
+        self.track_history[day * nt + track as usize]
+    }
+}

@@ -1,0 +1,254 @@
+//! `red_line`: strike when a watched track crosses a threshold, as seen through noisy, lagged
+//! intelligence.
+//!
+//! Each day the actor perceives the track's value `intel_lag_days` ago plus normal noise. When
+//! the perception reaches `threshold + justification_penalty` the actor decides to strike with
+//! `daily_probability`, damped by open negotiation channels. A decision may need another
+//! actor's consent, which that actor may join. The strike lands `preparation_days` later; while
+//! it is being prepared the actor's intent is visible to the target's pre-emption watchers.
+//! Strikes set tracks back.
+
+use serde::Deserialize;
+
+use super::{Rule, chance};
+use crate::model::{Act, ActorId, Effect, Form, Level, Note, NoteKind, ParamId, RuleIdx, TrackId, Why, World};
+use crate::rng::Rng;
+use crate::scenario::build::{Bounds, Builder, RuleTable};
+use crate::scenario::dist::Dist;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    #[allow(dead_code)]
+    kind: String,
+    actor: String,
+    target: String,
+    track: String,
+    /// Perceived track value at which the actor considers the line crossed.
+    threshold: Dist,
+    /// Extra evidence needed before acting is justified (the "obliterated" claims).
+    #[serde(default = "zero")]
+    justification_penalty: Dist,
+    #[serde(default)]
+    intel_lag_days: u32,
+    #[serde(default = "zero")]
+    intel_noise: Dist,
+    /// Chance per day of striking while the line is seen as crossed.
+    daily_probability: Dist,
+    level: String,
+    /// Days between the decision and the strike, during which preparations are visible to
+    /// the target's pre-emption watchers.
+    #[serde(default)]
+    preparation_days: u32,
+    #[serde(default = "default_cooldown")]
+    cooldown_days: u32,
+    consent: Option<ConsentConfig>,
+    #[serde(default)]
+    setback: Vec<SetbackConfig>,
+    source: Option<String>,
+    #[allow(dead_code)]
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsentConfig {
+    actor: String,
+    probability: Dist,
+    #[serde(default = "zero")]
+    join_probability: Dist,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetbackConfig {
+    pub track: String,
+    pub fraction: Dist,
+}
+
+fn zero() -> Dist {
+    Dist::fixed(0.0)
+}
+fn default_cooldown() -> u32 {
+    90
+}
+
+/// A compiled setback: which track, and the parameter holding the fraction removed.
+#[derive(Clone, Copy, Debug)]
+pub struct Setback {
+    pub track: TrackId,
+    pub fraction: ParamId,
+}
+
+/// Compiles a `setback = [...]` list (shared with `preemption`).
+pub fn compile_setbacks(t: &RuleTable, b: &mut Builder, list: &[SetbackConfig]) -> Vec<Setback> {
+    list.iter()
+        .enumerate()
+        .map(|(i, s)| Setback {
+            track: b.track(&t.path(&format!("setback[{i}].track")), &s.track),
+            fraction: b.param(&t.path(&format!("setback[{i}].fraction")), &s.fraction, Bounds::Unit),
+        })
+        .collect()
+}
+
+/// Emits the setbacks of a strike.
+pub fn emit_setbacks(setbacks: &[Setback], world: &World, out: &mut Vec<Effect>) {
+    for s in setbacks {
+        out.push(Effect::Setback { track: s.track, fraction: world.p(s.fraction) });
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Consent {
+    actor: ActorId,
+    probability: ParamId,
+    join: ParamId,
+}
+
+#[derive(Clone, Debug)]
+pub struct RedLine {
+    idx: RuleIdx,
+    actor: ActorId,
+    target: ActorId,
+    track: TrackId,
+    threshold: ParamId,
+    penalty: ParamId,
+    lag: u32,
+    noise: ParamId,
+    daily: ParamId,
+    level: Level,
+    preparation: u32,
+    cooldown: u32,
+    consent: Option<Consent>,
+    setbacks: Vec<Setback>,
+    source: Option<String>,
+    // per-run state
+    last_strike: Option<u32>,
+    /// A decided strike waiting for its day, and whether the consenting actor joins.
+    planned: Option<(u32, Act, bool)>,
+}
+
+pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
+    let c: Config = b.de(&format!("rules.{}", t.id), &t.value)?;
+    let consent = c.consent.as_ref().map(|k| Consent {
+        actor: b.actor(&t.path("consent.actor"), &k.actor),
+        probability: b.prob(&t.path("consent.probability"), &k.probability),
+        join: b.prob(&t.path("consent.join_probability"), &k.join_probability),
+    });
+    let rule = RedLine {
+        idx: t.idx,
+        actor: b.actor(&t.path("actor"), &c.actor),
+        target: b.actor(&t.path("target"), &c.target),
+        track: b.track(&t.path("track"), &c.track),
+        threshold: b.param(&t.path("threshold"), &c.threshold, Bounds::Any),
+        penalty: b.param(&t.path("justification_penalty"), &c.justification_penalty, Bounds::NonNegative),
+        lag: c.intel_lag_days,
+        noise: b.param(&t.path("intel_noise"), &c.intel_noise, Bounds::NonNegative),
+        daily: b.prob(&t.path("daily_probability"), &c.daily_probability),
+        level: b.level(&t.path("level"), &c.level),
+        preparation: c.preparation_days,
+        cooldown: c.cooldown_days,
+        consent,
+        setbacks: compile_setbacks(t, b, &c.setback),
+        source: c.source,
+        last_strike: None,
+        planned: None,
+    };
+    if rule.actor == rule.target && b.diags.is_empty() {
+        b.error(t.path("target"), "a red line's actor and target must differ");
+    }
+    Some(Box::new(rule))
+}
+
+impl RedLine {
+    fn strike(&mut self, act: Act, joins: bool, w: &World, out: &mut Vec<Effect>) {
+        out.push(Effect::Act(act));
+        if let (true, Some(c)) = (joins, &self.consent) {
+            out.push(Effect::Act(Act { actor: c.actor, form: Form::JointStrike, ..act }));
+        }
+        emit_setbacks(&self.setbacks, w, out);
+        self.last_strike = Some(w.day);
+    }
+}
+
+impl Rule for RedLine {
+    fn kind(&self) -> &'static str {
+        "red_line"
+    }
+
+    fn begin_run(&mut self, _world: &World, _rng: &mut Rng) {
+        self.last_strike = None;
+        self.planned = None;
+    }
+
+    fn decide(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) {
+        if let Some((day, act, joins)) = self.planned {
+            if w.day >= day {
+                self.planned = None;
+                self.strike(act, joins, w, out);
+            } else {
+                out.push(Effect::Intent { actor: self.actor, target: self.target });
+            }
+            return;
+        }
+        if let Some(last) = self.last_strike {
+            if w.day < last + self.cooldown {
+                return;
+            }
+        }
+        let noise = w.p(self.noise);
+        let mut perceived = w.track_lagged(self.track, self.lag);
+        if noise > 0.0 {
+            let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng);
+            perceived += noise * z;
+        }
+        let threshold = w.p(self.threshold) + w.p(self.penalty);
+        if perceived < threshold {
+            return;
+        }
+        out.push(Effect::Intent { actor: self.actor, target: self.target });
+        let p = w.p(self.daily) * w.restraint(self.actor, self.target) * w.scale[self.idx as usize];
+        let (go, draw) = chance(rng, p);
+        if !go {
+            return;
+        }
+        let mut joins = false;
+        if let Some(c) = &self.consent {
+            let (approved, _) = chance(rng, w.p(c.probability));
+            if !approved {
+                out.push(Effect::Note(Note {
+                    kind: NoteKind::ConsentDenied,
+                    rule: self.idx,
+                    a: c.actor,
+                    b: self.actor,
+                    value: 0,
+                }));
+                return;
+            }
+            joins = chance(rng, w.p(c.join)).0;
+        }
+        let why = Why::Threshold { perceived, threshold, p, draw };
+        let act = Act {
+            actor: self.actor,
+            target: self.target,
+            level: self.level,
+            rule: self.idx,
+            form: Form::Strike,
+            trigger_day: w.day,
+            why,
+        };
+        if self.preparation == 0 {
+            self.strike(act, joins, w, out);
+        } else {
+            self.planned = Some((w.day + self.preparation, act, joins));
+        }
+    }
+
+    fn source(&self) -> Option<&str> {
+        self.source.as_deref()
+    }
+
+    fn box_clone(&self) -> Box<dyn Rule> {
+        Box::new(self.clone())
+    }
+}

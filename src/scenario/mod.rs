@@ -1,0 +1,527 @@
+//! Scenario files: parsing TOML text into a compiled `Scenario`, with every problem located.
+//!
+//! `parse` takes text, not a path: reading files is the caller's business. Parsing happens in
+//! three passes so that one bad table does not hide the problems in the others:
+//! 1. TOML syntax (recoverable: all syntax errors are reported);
+//! 2. each section and each entry deserialized on its own (types, unknown keys);
+//! 3. names resolved and values checked (actors, tracks, levels, rules, bounds), then commands
+//!    linked between rules.
+//! Diagnostics without a span get one from their key path, and those without a key path get
+//! one from their span.
+
+pub mod build;
+pub mod diag;
+pub mod dist;
+mod spans;
+
+use serde::Deserialize;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+use toml::value::Datetime;
+
+use crate::metrics::{
+    BUILTIN_NAMES, Binning, EventDef, EventMetric, MAX_COUNT, METRIC_KINDS, MetricConfig, Metrics,
+    QuantityDef, QuantityMetric, compile_filter,
+};
+use crate::model::{Actor, Rung, Scenario, Track};
+use crate::rules::{KINDS, Rule};
+use build::{Bounds, Builder, RuleTable};
+use diag::{Diagnostic, ScenarioError, suggest};
+use dist::Dist;
+
+/// Documented bounds on a scenario's size.
+pub const MAX_HORIZON_DAYS: u32 = 3650;
+pub const MAX_ACTORS: usize = 64;
+pub const MAX_RUNGS: usize = 32;
+
+const SECTIONS: &[&str] = &["scenario", "actors", "tracks", "ladder", "rules", "metrics"];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioSection {
+    name: String,
+    title: Option<String>,
+    #[serde(default)]
+    description: String,
+    start_date: Datetime,
+    horizon_days: u32,
+    war_level: String,
+    #[serde(default = "default_calm_after")]
+    calm_after_days: u32,
+    /// Only hostilities among these actors count towards war level, peak level and war days
+    /// (default: all actors).
+    war_actors: Option<Vec<String>>,
+    seed: Option<u64>,
+    runs: Option<u64>,
+    #[allow(dead_code)]
+    source: Option<String>,
+}
+
+fn default_calm_after() -> u32 {
+    30
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActorConfig {
+    name: Option<String>,
+    #[serde(default)]
+    allies: Vec<String>,
+    source: Option<String>,
+    #[allow(dead_code)]
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrackConfig {
+    name: Option<String>,
+    initial: Dist,
+    #[serde(default = "zero")]
+    drift: Dist,
+    #[serde(default = "zero")]
+    noise: Dist,
+    #[serde(default)]
+    min: f64,
+    #[serde(default = "one")]
+    max: f64,
+    source: Option<String>,
+    #[allow(dead_code)]
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RungConfig {
+    id: String,
+    name: Option<String>,
+    mid: u8,
+    #[allow(dead_code)]
+    source: Option<String>,
+    #[allow(dead_code)]
+    description: Option<String>,
+}
+
+fn zero() -> Dist {
+    Dist::fixed(0.0)
+}
+fn one() -> f64 {
+    1.0
+}
+
+/// The default seed when neither the scenario nor the command line gives one.
+pub const DEFAULT_SEED: u64 = 20251229;
+/// The default number of runs.
+pub const DEFAULT_RUNS: u64 = 10_000;
+
+/// Parses and compiles a scenario. `file` is used only in messages.
+pub fn parse(source: &str, file: &str) -> Result<Scenario, ScenarioError> {
+    let fail = |diagnostics: Vec<Diagnostic>| ScenarioError {
+        file: file.to_string(),
+        source: source.to_string(),
+        diagnostics,
+    };
+    let (root, errors) = DeTable::parse_recoverable(source);
+    if !errors.is_empty() {
+        let diags = errors
+            .iter()
+            .map(|e| Diagnostic::new("", e.message().trim().to_string()).with_span(e.span()))
+            .collect();
+        return Err(fail(diags));
+    }
+    let root_value: Spanned<DeValue> = {
+        let span = root.span();
+        Spanned::new(span, DeValue::Table(root.into_inner()))
+    };
+    let mut diags = Vec::new();
+    let result = compile(&root_value, &mut diags);
+    if diags.is_empty() {
+        if let Some(sc) = result {
+            return Ok(sc);
+        }
+    }
+    for d in &mut diags {
+        if d.span.is_none() && !d.path.is_empty() {
+            d.span = spans::span_of(&root_value, &d.path);
+        }
+        if d.path.is_empty() {
+            if let Some(s) = &d.span {
+                d.path = spans::path_at(&root_value, s.start);
+            }
+        }
+    }
+    diags.sort_by_key(|d| d.span.as_ref().map_or(usize::MAX, |s| s.start));
+    diags.dedup();
+    Err(fail(diags))
+}
+
+fn table_entries<'a, 'i>(
+    root: &'a DeTable<'i>,
+    section: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(String, &'a Spanned<DeValue<'i>>)> {
+    match root.get(section) {
+        None => Vec::new(),
+        Some(v) => match v.get_ref() {
+            DeValue::Table(t) => t.iter().map(|(k, v)| (k.get_ref().to_string(), v)).collect(),
+            other => {
+                diags.push(
+                    Diagnostic::new(section, format!("`{section}` must be a table, found {}", other.type_str()))
+                        .with_span(Some(v.span())),
+                );
+                Vec::new()
+            }
+        },
+    }
+}
+
+fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option<Scenario> {
+    let DeValue::Table(root) = root_value.get_ref() else { unreachable!("root is a table") };
+    for (k, _) in root.iter() {
+        if !SECTIONS.contains(&k.get_ref().as_ref()) {
+            diags.push(
+                Diagnostic::new(k.get_ref().to_string(), format!("unknown section `{}`", k.get_ref()))
+                    .with_span(Some(k.span()))
+                    .with_help(suggest(k.get_ref(), SECTIONS)),
+            );
+        }
+    }
+    for required in ["scenario", "actors", "ladder"] {
+        if root.get(required).is_none() {
+            diags.push(Diagnostic::new("", format!("missing required section `[{required}]`")).with_span(Some(0..0)));
+        }
+    }
+    // Pass 2 starts with the header, which the rest needs (start date, horizon).
+    let mut probe = Builder::new(jiff::civil::Date::constant(2000, 1, 1), 1);
+    let head: Option<ScenarioSection> = root.get("scenario").and_then(|v| probe.de("scenario", v));
+    diags.append(&mut probe.diags);
+    let head = head?;
+    let start = match (head.start_date.date, head.start_date.time) {
+        (Some(d), None) => jiff::civil::Date::new(d.year as i16, d.month as i8, d.day as i8).ok(),
+        _ => None,
+    };
+    let Some(start) = start else {
+        diags.push(
+            Diagnostic::new("scenario.start_date", format!("`{}` is not a plain calendar date", head.start_date))
+                .with_help("write a date such as 2025-12-30"),
+        );
+        return None;
+    };
+    if head.horizon_days == 0 || head.horizon_days > MAX_HORIZON_DAYS {
+        diags.push(Diagnostic::new(
+            "scenario.horizon_days",
+            format!("horizon_days must be between 1 and {MAX_HORIZON_DAYS}, got {}", head.horizon_days),
+        ));
+        return None;
+    }
+    let mut b = Builder::new(start, head.horizon_days);
+
+    // Names first, so that references in any order resolve.
+    let actor_entries = table_entries(root, "actors", diags);
+    if actor_entries.len() > MAX_ACTORS {
+        b.error("actors", format!("at most {MAX_ACTORS} actors are supported, got {}", actor_entries.len()));
+    }
+    b.actors = actor_entries.iter().map(|(k, _)| k.clone()).collect();
+    let track_entries = table_entries(root, "tracks", diags);
+    b.tracks = track_entries.iter().map(|(k, _)| k.clone()).collect();
+    let rung_configs: Vec<RungConfig> = match root.get("ladder") {
+        Some(v) => b.de("ladder", v).unwrap_or_default(),
+        None => Vec::new(),
+    };
+    b.levels = rung_configs.iter().map(|r| r.id.clone()).collect();
+    let rule_entries = table_entries(root, "rules", diags);
+    let mut rule_tables = Vec::new();
+    for (id, v) in &rule_entries {
+        let kind = match v.get_ref() {
+            DeValue::Table(t) => t.get("kind").and_then(|k| k.get_ref().as_str()).map(str::to_string),
+            _ => None,
+        };
+        match kind {
+            Some(kind) => {
+                rule_tables.push((id.clone(), kind.clone(), *v));
+                b.rules.push((id.clone(), kind));
+            }
+            None => b.error_help(
+                format!("rules.{id}"),
+                format!("rule `{id}` has no `kind`"),
+                format!("add kind = one of: {}", KINDS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")),
+            ),
+        }
+    }
+    let (actor_ids, track_ids, level_ids) = (b.actors.clone(), b.tracks.clone(), b.levels.clone());
+    check_ids(&mut b, "actors", &actor_ids);
+    check_ids(&mut b, "tracks", &track_ids);
+    check_ids(&mut b, "ladder", &level_ids);
+    check_ids(&mut b, "rules", &rule_entries.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>());
+    check_ids(&mut b, "metrics", &table_entries(root, "metrics", &mut Vec::new()).into_iter().map(|(k, _)| k).collect::<Vec<_>>());
+
+    // Ladder.
+    if rung_configs.len() < 2 && root.get("ladder").is_some() {
+        b.error("ladder", "the ladder needs at least two rungs (calm and one hostile level)");
+    }
+    if rung_configs.len() > MAX_RUNGS {
+        b.error("ladder", format!("at most {MAX_RUNGS} rungs are supported"));
+    }
+    let mut seen_ids = std::collections::HashSet::new();
+    let mut ladder = Vec::new();
+    for (i, r) in rung_configs.iter().enumerate() {
+        if !seen_ids.insert(r.id.clone()) {
+            b.error(format!("ladder[{i}].id"), format!("duplicate ladder id `{}`", r.id));
+        }
+        if !(1..=5).contains(&r.mid) {
+            b.error_help(format!("ladder[{i}].mid"), format!("MID hostility level must be 1 to 5, got {}", r.mid), "1 no militarized action, 2 threat, 3 display, 4 use of force, 5 war");
+        }
+        if i > 0 && r.mid < rung_configs[i - 1].mid {
+            b.error(format!("ladder[{i}].mid"), "MID levels must not decrease up the ladder");
+        }
+        ladder.push(Rung { id: r.id.clone(), name: r.name.clone().unwrap_or_else(|| r.id.clone()), mid: r.mid });
+    }
+    let war_level = b.level("scenario.war_level", &head.war_level);
+    let war_actors = match &head.war_actors {
+        Some(list) => b.actors("scenario.war_actors", list),
+        None => (0..b.actors.len() as u8).collect(),
+    };
+
+    // Actors.
+    let mut actors = Vec::new();
+    let mut actor_cfgs = Vec::new();
+    for (id, v) in &actor_entries {
+        actor_cfgs.push(b.de::<ActorConfig>(&format!("actors.{id}"), v));
+    }
+    for ((id, _), cfg) in actor_entries.iter().zip(&actor_cfgs) {
+        let (name, allies, source) = match cfg {
+            Some(c) => {
+                let allies = b.actors(&format!("actors.{id}.allies"), &c.allies);
+                (c.name.clone().unwrap_or_else(|| id.clone()), allies, c.source.clone())
+            }
+            None => (id.clone(), Vec::new(), None),
+        };
+        actors.push(Actor { id: id.clone(), name, allies, source });
+    }
+    b.allies = actors.iter().map(|a| a.allies.clone()).collect();
+
+    // Tracks.
+    let mut tracks = Vec::new();
+    for (id, v) in &track_entries {
+        let Some(c) = b.de::<TrackConfig>(&format!("tracks.{id}"), v) else { continue };
+        let p = |k: &str| format!("tracks.{id}.{k}");
+        if !(c.min.is_finite() && c.max.is_finite() && c.min < c.max) {
+            b.error(p("max"), format!("a track needs finite min < max, got min = {}, max = {}", c.min, c.max));
+        }
+        let bounds = Bounds::Range(c.min, c.max);
+        tracks.push(Track {
+            id: id.clone(),
+            name: c.name.unwrap_or_else(|| id.clone()),
+            initial: b.param(&p("initial"), &c.initial, bounds),
+            drift: b.param(&p("drift"), &c.drift, Bounds::Any),
+            noise: b.param(&p("noise"), &c.noise, Bounds::NonNegative),
+            min: c.min,
+            max: c.max,
+            source: c.source,
+        });
+    }
+
+    // Rules.
+    let mut rules: Vec<Box<dyn Rule>> = Vec::new();
+    for (i, (id, kind, v)) in rule_tables.iter().enumerate() {
+        let table = RuleTable { id: id.clone(), idx: i as u16, value: (*v).clone() };
+        match KINDS.iter().find(|(k, _)| k == kind) {
+            Some((_, compile)) => {
+                if let Some(rule) = compile(&table, &mut b) {
+                    rules.push(rule);
+                }
+            }
+            None => {
+                let names: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
+                b.error_help(format!("rules.{id}.kind"), format!("unknown rule kind `{kind}`"), suggest(kind, &names));
+            }
+        }
+    }
+    let rules_complete = rules.len() == rule_tables.len();
+    if rules_complete {
+        link_commands(&mut rules, &mut b);
+    }
+
+    // Metrics.
+    let metrics = compile_metrics(root, &mut b, &rules, &ladder, &tracks, head.horizon_days, diags);
+
+    diags.append(&mut b.diags);
+    if !diags.is_empty() || !rules_complete {
+        return None;
+    }
+    Some(Scenario {
+        title: head.title.unwrap_or_else(|| head.name.clone()),
+        name: head.name,
+        description: head.description,
+        start_date: start,
+        horizon: head.horizon_days,
+        default_seed: head.seed.unwrap_or(DEFAULT_SEED),
+        default_runs: head.runs.unwrap_or(DEFAULT_RUNS),
+        war_level,
+        calm_after_days: head.calm_after_days,
+        war_pairs: {
+            let n = actors.len();
+            let mut mask = vec![false; n * n];
+            for &a in &war_actors {
+                for &b in &war_actors {
+                    mask[a as usize * n + b as usize] = a != b;
+                }
+            }
+            mask
+        },
+        actors,
+        tracks,
+        ladder,
+        params: b.params,
+        rule_ids: rule_tables.iter().map(|(id, _, _)| id.clone()).collect(),
+        rules,
+        metrics,
+    })
+}
+
+fn check_ids(b: &mut Builder, section: &str, ids: &[String]) {
+    for (i, id) in ids.iter().enumerate() {
+        let ok = !id.is_empty()
+            && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && id.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+        let path = if section == "ladder" { format!("ladder[{i}].id") } else { format!("{section}.{id}") };
+        if !ok {
+            b.error_help(path, format!("`{id}` is not a valid id"), "ids are snake_case: a lowercase letter, then lowercase letters, digits and _");
+        }
+    }
+}
+
+fn link_commands(rules: &mut [Box<dyn Rule>], b: &mut Builder) {
+    for i in 0..rules.len() {
+        let specs = rules[i].command_specs();
+        if specs.is_empty() {
+            continue;
+        }
+        let mut resolved = Vec::new();
+        for (path, target, spec) in specs {
+            match rules[target as usize].resolve_command(&spec) {
+                Ok(c) => resolved.push(c),
+                Err(e) => b.error(path, e),
+            }
+        }
+        rules[i].set_commands(resolved);
+    }
+}
+
+fn compile_metrics(
+    root: &DeTable,
+    b: &mut Builder,
+    rules: &[Box<dyn Rule>],
+    ladder: &[Rung],
+    tracks: &[Track],
+    horizon: u32,
+    diags: &mut Vec<Diagnostic>,
+) -> Metrics {
+    let mut m = Metrics::default();
+    let entries = table_entries(root, "metrics", diags);
+    let mut configs = Vec::new();
+    for (id, v) in &entries {
+        if BUILTIN_NAMES.contains(&id.as_str()) || id.starts_with("final_") {
+            b.error(format!("metrics.{id}"), format!("`{id}` is a built-in metric name; choose another id"));
+            continue;
+        }
+        if let Some(c) = b.de::<MetricConfig>(&format!("metrics.{id}"), v) {
+            configs.push((id.clone(), c));
+        }
+    }
+    // Probability metrics first so that all_of can refer to any of them.
+    for (id, c) in &configs {
+        match c.kind.as_str() {
+            "event" => {
+                let f = compile_filter(id, c, b, rules);
+                m.filters.push(m.events.len());
+                m.events.push(EventMetric { id: id.clone(), description: c.description.clone(), def: EventDef::Filter(f) });
+            }
+            "all_of" => {
+                m.all_of.push(m.events.len());
+                m.events.push(EventMetric {
+                    id: id.clone(),
+                    description: c.description.clone(),
+                    def: EventDef::AllOf { of: Vec::new(), within: c.within_days.unwrap_or(horizon) },
+                });
+            }
+            "delay" | "count" => {}
+            other => b.error_help(format!("metrics.{id}.kind"), format!("unknown metric kind `{other}`"), suggest(other, METRIC_KINDS)),
+        }
+    }
+    let filter_ids: Vec<String> = m.filters.iter().map(|&i| m.events[i].id.clone()).collect();
+    for (id, c) in &configs {
+        if c.kind == "all_of" {
+            let names: Vec<&str> = filter_ids.iter().map(String::as_str).collect();
+            let mut of = Vec::new();
+            let list = c.of.clone().unwrap_or_default();
+            if list.len() < 2 {
+                b.error(format!("metrics.{id}.of"), "an all_of metric names at least two event metrics in `of`");
+            }
+            for (i, name) in list.iter().enumerate() {
+                match m.events.iter().position(|e| &e.id == name && matches!(e.def, EventDef::Filter(_))) {
+                    Some(j) => of.push(j),
+                    None => b.error_help(format!("metrics.{id}.of[{i}]"), format!("`{name}` is not an event metric"), suggest(name, &names)),
+                }
+            }
+            let within = c.within_days.unwrap_or(horizon);
+            if let Some(e) = m.events.iter_mut().find(|e| &e.id == id) {
+                e.def = EventDef::AllOf { of, within };
+            }
+        }
+    }
+    for (id, c) in &configs {
+        let def = match c.kind.as_str() {
+            "delay" => QuantityDef::Delay(compile_filter(id, c, b, rules)),
+            "count" => QuantityDef::Count(compile_filter(id, c, b, rules)),
+            _ => continue,
+        };
+        let (binning, conditional) = match def {
+            QuantityDef::Delay(_) => (Binning::integer(horizon), true),
+            _ => (Binning::integer(MAX_COUNT), false),
+        };
+        m.event_quantities.push(m.quantities.len());
+        m.quantities.push(QuantityMetric { id: id.clone(), description: c.description.clone(), def, binning, conditional });
+    }
+    let top = ladder.len().saturating_sub(1) as u32;
+    m.quantities.push(QuantityMetric {
+        id: "peak_level".into(),
+        description: "highest ladder rung reached in the run (0 = the bottom rung)".into(),
+        def: QuantityDef::PeakLevel,
+        binning: Binning::integer(top),
+        conditional: false,
+    });
+    m.quantities.push(QuantityMetric {
+        id: "war_days".into(),
+        description: "days with hostilities at the war level or above".into(),
+        def: QuantityDef::WarDays,
+        binning: Binning::integer(horizon),
+        conditional: false,
+    });
+    m.quantities.push(QuantityMetric {
+        id: "war_duration_days".into(),
+        description: "length of the first war, given one (censored at the horizon)".into(),
+        def: QuantityDef::WarDuration,
+        binning: Binning::integer(horizon),
+        conditional: true,
+    });
+    for (i, t) in tracks.iter().enumerate() {
+        m.quantities.push(QuantityMetric {
+            id: format!("final_{}", t.id),
+            description: format!("{} at the horizon", t.name),
+            def: QuantityDef::FinalTrack(i),
+            binning: Binning { lo: t.min, step: (t.max - t.min) / TRACK_BINS as f64, max_bin: TRACK_BINS },
+            conditional: false,
+        });
+    }
+    for r in ladder.iter().skip(1) {
+        m.states.push(format!("hostilities_at_least_{}", r.id));
+    }
+    for r in rules {
+        m.states.extend(r.state_names());
+    }
+    m
+}
+
+/// Track values at the horizon are recorded at 1/TRACK_BINS of the track's range.
+pub const TRACK_BINS: u32 = 1000;
