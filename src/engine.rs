@@ -76,10 +76,20 @@ impl<'a> Engine<'a> {
             param_keys: scenario
                 .params
                 .iter()
-                .map(|p| (!p.dist.is_fixed()).then(|| StreamKey::new(seed, &format!("param:{}", p.path))))
+                .map(|p| {
+                    (!p.dist.is_fixed()).then(|| StreamKey::new(seed, &format!("param:{}", p.path)))
+                })
                 .collect(),
-            rule_keys: scenario.rule_ids.iter().map(|id| StreamKey::new(seed, &format!("rule:{id}"))).collect(),
-            track_keys: scenario.tracks.iter().map(|t| StreamKey::new(seed, &format!("track:{}", t.id))).collect(),
+            rule_keys: scenario
+                .rule_ids
+                .iter()
+                .map(|id| StreamKey::new(seed, &format!("rule:{id}")))
+                .collect(),
+            track_keys: scenario
+                .tracks
+                .iter()
+                .map(|t| StreamKey::new(seed, &format!("track:{}", t.id)))
+                .collect(),
         }
     }
 
@@ -167,7 +177,10 @@ impl<'a> Engine<'a> {
             let mut global = 0u8;
             for i in 0..n * n {
                 let l = ws.world.level[i];
-                if l > 0 && l < war_level && day >= ws.last_act[i].saturating_add(sc.calm_after_days) {
+                if l > 0
+                    && l < war_level
+                    && day >= ws.last_act[i].saturating_add(sc.calm_after_days)
+                {
                     ws.world.level[i] = 0;
                 } else if l > global && sc.war_pairs[i] {
                     global = l;
@@ -288,7 +301,10 @@ impl<'a> Engine<'a> {
             k += 1;
             match e {
                 Effect::Act(a) => {
-                    let (i, j) = (a.actor as usize * n + a.target as usize, a.target as usize * n + a.actor as usize);
+                    let (i, j) = (
+                        a.actor as usize * n + a.target as usize,
+                        a.target as usize * n + a.actor as usize,
+                    );
                     let before = ws.world.level[i];
                     if a.level > before {
                         ws.world.level[i] = a.level;
@@ -308,7 +324,9 @@ impl<'a> Engine<'a> {
                     m.on_note(day, &note, &mut ws.outcome);
                     rec.note(day, &note);
                 }
-                Effect::Intent { actor, target } => ws.intent_next[actor as usize * n + target as usize] = true,
+                Effect::Intent { actor, target } => {
+                    ws.intent_next[actor as usize * n + target as usize] = true
+                }
                 Effect::Setback { track, fraction } => {
                     let t = track as usize;
                     let min = sc.tracks[t].min;
@@ -325,7 +343,11 @@ impl<'a> Engine<'a> {
                     let t = track as usize;
                     ws.drift[t] = drift.unwrap_or(ws.world.params[sc.tracks[t].drift as usize]);
                 }
-                Effect::Restrain { actor, target, factor } => {
+                Effect::Restrain {
+                    actor,
+                    target,
+                    factor,
+                } => {
                     ws.restraint_next[actor as usize * n + target as usize] *= factor;
                 }
                 Effect::EndWar { a, b } => ws.ends.push((a, b)),
@@ -349,8 +371,18 @@ impl<'a> Engine<'a> {
             ws.world.epoch[j] += 1;
             ws.war_start[i] = NEVER;
             ws.war_start[j] = NEVER;
-            let value = if started == NEVER { 0 } else { day - started + 1 };
-            let note = Note { kind: NoteKind::WarEnded, rule: 0, a, b, value };
+            let value = if started == NEVER {
+                0
+            } else {
+                day - started + 1
+            };
+            let note = Note {
+                kind: NoteKind::WarEnded,
+                rule: 0,
+                a,
+                b,
+                value,
+            };
             m.on_note(day, &note, &mut ws.outcome);
             rec.note(day, &note);
         }
@@ -362,7 +394,8 @@ impl<'a> Engine<'a> {
     pub fn run_chunk(&self, runs: std::ops::Range<u64>, per_run: bool) -> ChunkResult {
         let mut ws = self.workspace();
         let mut agg = Aggregate::new(self.scenario);
-        let mut rows = per_run.then(|| RunRows::with_capacity(self.scenario, (runs.end - runs.start) as usize));
+        let mut rows = per_run
+            .then(|| RunRows::with_capacity(self.scenario, (runs.end - runs.start) as usize));
         for run in runs.clone() {
             self.simulate(run, &mut ws, &mut NoRecord);
             agg.add(&ws.outcome);
@@ -371,7 +404,11 @@ impl<'a> Engine<'a> {
             }
         }
         agg.add_daily(&ws.daily);
-        ChunkResult { runs, aggregate: agg, rows }
+        ChunkResult {
+            runs,
+            aggregate: agg,
+            rows,
+        }
     }
 
     /// Runs `runs` (a range of run indices) on the current rayon pool, calling `sink` with each
@@ -425,7 +462,11 @@ pub struct RunRows {
 
 impl RunRows {
     fn with_capacity(sc: &Scenario, n: usize) -> RunRows {
-        let (e, q, p) = (sc.metrics.events.len(), sc.metrics.quantities.len(), sc.params.len());
+        let (e, q, p) = (
+            sc.metrics.events.len(),
+            sc.metrics.quantities.len(),
+            sc.params.len(),
+        );
         RunRows {
             runs: Vec::with_capacity(n),
             first: Vec::with_capacity(n * e),

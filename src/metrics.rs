@@ -72,15 +72,23 @@ impl Filter {
             && self.actors.as_ref().is_none_or(|v| v.contains(&a.actor))
             && self.targets.as_ref().is_none_or(|v| v.contains(&a.target))
             && self.rules.as_ref().is_none_or(|v| v.contains(&a.rule))
-            && self.forms.as_ref().is_none_or(|v| v.contains(&class_of(a.form)))
-            && self.false_alarm.is_none_or(|fa| a.form == Form::Preemptive { justified: !fa })
+            && self
+                .forms
+                .as_ref()
+                .is_none_or(|v| v.contains(&class_of(a.form)))
+            && self
+                .false_alarm
+                .is_none_or(|fa| a.form == Form::Preemptive { justified: !fa })
     }
 
     #[inline]
     pub fn matches_note(&self, n: &Note) -> bool {
         self.note == Some(n.kind)
             && self.rules.as_ref().is_none_or(|v| v.contains(&n.rule))
-            && self.actors.as_ref().is_none_or(|v| v.contains(&n.a) || v.contains(&n.b))
+            && self
+                .actors
+                .as_ref()
+                .is_none_or(|v| v.contains(&n.a) || v.contains(&n.b))
             && self.value.is_none_or(|x| x == n.value)
     }
 }
@@ -112,7 +120,11 @@ pub struct Binning {
 
 impl Binning {
     pub fn integer(max: u32) -> Binning {
-        Binning { lo: 0.0, step: 1.0, max_bin: max }
+        Binning {
+            lo: 0.0,
+            step: 1.0,
+            max_bin: max,
+        }
     }
     pub fn value(&self, bin: u32) -> f64 {
         self.lo + f64::from(bin) * self.step
@@ -207,7 +219,9 @@ impl Metrics {
                 QuantityDef::Delay(f) if o.values[q] == MISSING && f.matches_act(a) => {
                     o.values[q] = (day - a.trigger_day).min(m.binning.max_bin);
                 }
-                QuantityDef::Count(f) if f.matches_act(a) => bump(&mut o.values[q], m.binning.max_bin),
+                QuantityDef::Count(f) if f.matches_act(a) => {
+                    bump(&mut o.values[q], m.binning.max_bin)
+                }
                 _ => {}
             }
         }
@@ -316,7 +330,10 @@ pub fn compile_filter(
 ) -> Filter {
     let path = |k: &str| format!("metrics.{id}.{k}");
     let n_levels = b.levels.len();
-    let mut f = Filter { max_level: (n_levels.max(1) - 1) as Level, ..Filter::default() };
+    let mut f = Filter {
+        max_level: (n_levels.max(1) - 1) as Level,
+        ..Filter::default()
+    };
     if let Some(on) = &c.on {
         if on != "act" {
             match NoteKind::ALL.iter().find(|k| k.name() == on) {
@@ -324,7 +341,11 @@ pub fn compile_filter(
                 None => {
                     let mut names = vec!["act"];
                     names.extend(NoteKind::ALL.iter().map(|k| k.name()));
-                    b.error_help(path("on"), format!("unknown event `{on}`"), crate::scenario::diag::suggest(on, &names));
+                    b.error_help(
+                        path("on"),
+                        format!("unknown event `{on}`"),
+                        crate::scenario::diag::suggest(on, &names),
+                    );
                 }
             }
         }
@@ -348,9 +369,19 @@ pub fn compile_filter(
         let mut set = Vec::new();
         for (i, k) in kinds.iter().enumerate() {
             if !known.contains(&k.as_str()) {
-                b.error_help(path(&format!("rule_kind[{i}]")), format!("unknown rule kind `{k}`"), crate::scenario::diag::suggest(k, &known));
+                b.error_help(
+                    path(&format!("rule_kind[{i}]")),
+                    format!("unknown rule kind `{k}`"),
+                    crate::scenario::diag::suggest(k, &known),
+                );
             }
-            set.extend(b.rules.iter().enumerate().filter(|(_, (_, kind))| kind == k).map(|(j, _)| j as RuleIdx));
+            set.extend(
+                b.rules
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (_, kind))| kind == k)
+                    .map(|(j, _)| j as RuleIdx),
+            );
         }
         rule_set = Some(match rule_set {
             Some(r) => r.into_iter().filter(|x| set.contains(x)).collect(),
@@ -364,7 +395,11 @@ pub fn compile_filter(
         for (i, name) in forms.iter().enumerate() {
             match FORM_NAMES.iter().find(|(n, _)| n == name) {
                 Some((_, fc)) => v.push(*fc),
-                None => b.error_help(path(&format!("form[{i}]")), format!("unknown form `{name}`"), crate::scenario::diag::suggest(name, &names)),
+                None => b.error_help(
+                    path(&format!("form[{i}]")),
+                    format!("unknown form `{name}`"),
+                    crate::scenario::diag::suggest(name, &names),
+                ),
             }
         }
         f.forms = Some(v);
@@ -372,11 +407,17 @@ pub fn compile_filter(
     f.false_alarm = c.false_alarm;
     if let Some(phase) = &c.phase {
         if f.note != Some(NoteKind::Phase) && f.note != Some(NoteKind::Collapse) {
-            b.error(path("phase"), "`phase` filters only `on = \"phase\"` or `on = \"collapse\"` metrics");
+            b.error(
+                path("phase"),
+                "`phase` filters only `on = \"phase\"` or `on = \"collapse\"` metrics",
+            );
         }
         let targets = f.rules.clone().unwrap_or_default();
         if targets.len() != 1 {
-            b.error(path("phase"), "a phase filter needs exactly one ceasefire in `rule`");
+            b.error(
+                path("phase"),
+                "a phase filter needs exactly one ceasefire in `rule`",
+            );
         } else if let Some(r) = rules.get(targets[0] as usize) {
             match r.resolve_command(&CommandSpec::SetPhase(phase.clone())) {
                 Ok(crate::model::Command::SetPhase(i)) => f.value = Some(u32::from(i)),

@@ -108,11 +108,24 @@ impl Form {
 pub enum Why {
     None,
     /// Perceived track value against the threshold, and the daily probability with its draw.
-    Threshold { perceived: f64, threshold: f64, p: f64, draw: f64 },
+    Threshold {
+        perceived: f64,
+        threshold: f64,
+        p: f64,
+        draw: f64,
+    },
     /// Perceived threat signal against the pre-emption threshold.
-    Signal { signal: f64, threshold: f64, p: f64, draw: f64 },
+    Signal {
+        signal: f64,
+        threshold: f64,
+        p: f64,
+        draw: f64,
+    },
     /// Probability and draw of a chance event (retaliation, violation, enforcement).
-    Chance { p: f64, draw: f64 },
+    Chance {
+        p: f64,
+        draw: f64,
+    },
 }
 
 /// Something that happened that is not a hostile act.
@@ -195,23 +208,50 @@ pub enum Effect {
     Act(Act),
     Note(Note),
     /// `actor` is preparing to strike `target`; visible to watchers from the next day.
-    Intent { actor: ActorId, target: ActorId },
+    Intent {
+        actor: ActorId,
+        target: ActorId,
+    },
     /// Set a track back by a fraction of its distance above its minimum.
-    Setback { track: TrackId, fraction: f64 },
+    Setback {
+        track: TrackId,
+        fraction: f64,
+    },
     /// Add to a track's value (clamped to its bounds).
-    Shift { track: TrackId, by: f64 },
+    Shift {
+        track: TrackId,
+        by: f64,
+    },
     /// Stop a track's dynamics for the rest of the run.
-    Freeze { track: TrackId },
+    Freeze {
+        track: TrackId,
+    },
     /// Replace a track's drift (None restores its own). Last writer in rule-id order wins.
-    SetDrift { track: TrackId, drift: Option<f64> },
+    SetDrift {
+        track: TrackId,
+        drift: Option<f64>,
+    },
     /// Multiply hostile hazards from `actor` against `target` by `factor` tomorrow.
-    Restrain { actor: ActorId, target: ActorId, factor: f64 },
+    Restrain {
+        actor: ActorId,
+        target: ActorId,
+        factor: f64,
+    },
     /// Hostilities between a and b stop.
-    EndWar { a: ActorId, b: ActorId },
+    EndWar {
+        a: ActorId,
+        b: ActorId,
+    },
     /// Multiply every hazard of rule `rule` by `factor` from now on.
-    ScaleHazard { rule: RuleIdx, factor: f64 },
+    ScaleHazard {
+        rule: RuleIdx,
+        factor: f64,
+    },
     /// Deliver a command to another rule.
-    Command { rule: RuleIdx, command: Command },
+    Command {
+        rule: RuleIdx,
+        command: Command,
+    },
 }
 
 /// The compiled scenario: immutable, shared by every run.
@@ -252,7 +292,10 @@ impl Scenario {
 
     /// Ids of the uncertain parameters, i.e. those not fixed to a single value.
     pub fn uncertain_params(&self) -> impl Iterator<Item = (usize, &ParamSpec)> {
-        self.params.iter().enumerate().filter(|(_, p)| !p.dist.is_fixed())
+        self.params
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.dist.is_fixed())
     }
 }
 

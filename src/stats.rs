@@ -124,7 +124,12 @@ pub fn moments(counts: &[u64], value: impl Fn(u32) -> f64) -> Option<Moments> {
         return None;
     }
     let nf = n as f64;
-    let mean = counts.iter().enumerate().map(|(i, &c)| c as f64 * value(i as u32)).sum::<f64>() / nf;
+    let mean = counts
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| c as f64 * value(i as u32))
+        .sum::<f64>()
+        / nf;
     let ss = counts
         .iter()
         .enumerate()
@@ -144,7 +149,14 @@ pub fn moments(counts: &[u64], value: impl Fn(u32) -> f64) -> Option<Moments> {
             }
         }
     }
-    Some(Moments { n, mean, sd, ci_low: mean - Z95 * se, ci_high: mean + Z95 * se, quantiles })
+    Some(Moments {
+        n,
+        mean,
+        sd,
+        ci_low: mean - Z95 * se,
+        ci_high: mean + Z95 * se,
+        quantiles,
+    })
 }
 
 #[cfg(test)]

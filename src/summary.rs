@@ -45,7 +45,14 @@ pub fn summary(sc: &Scenario, agg: &Aggregate) -> Vec<SummaryRow> {
     for (q, metric) in m.quantities.iter().enumerate() {
         let b = metric.binning;
         let row = match moments(&agg.hist[q], |i| b.value(i)) {
-            Some(Moments { n, mean, sd, ci_low, ci_high, quantiles }) => SummaryRow {
+            Some(Moments {
+                n,
+                mean,
+                sd,
+                ci_low,
+                ci_high,
+                quantiles,
+            }) => SummaryRow {
                 metric: metric.id.clone(),
                 kind: "quantity",
                 n,
@@ -95,7 +102,13 @@ pub fn timeline<'a, E>(
         for day in 0..sc.horizon {
             cum += agg.first_day[e][day as usize];
             let (lo, hi) = wilson(cum, n, Z95);
-            f(TimelineRow { day, metric: &metric.id, value: frac(cum), ci_low: lo, ci_high: hi })?;
+            f(TimelineRow {
+                day,
+                metric: &metric.id,
+                value: frac(cum),
+                ci_low: lo,
+                ci_high: hi,
+            })?;
         }
     }
     let h = sc.horizon as usize;
@@ -103,7 +116,13 @@ pub fn timeline<'a, E>(
         for day in 0..sc.horizon {
             let k = agg.daily[s * h + day as usize];
             let (lo, hi) = wilson(k, n, Z95);
-            f(TimelineRow { day, metric: name, value: frac(k), ci_low: lo, ci_high: hi })?;
+            f(TimelineRow {
+                day,
+                metric: name,
+                value: frac(k),
+                ci_low: lo,
+                ci_high: hi,
+            })?;
         }
     }
     Ok(())

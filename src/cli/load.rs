@@ -15,11 +15,14 @@ pub struct Loaded {
 
 pub fn scenario(path: &Path) -> Result<Loaded> {
     let display = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Failure::Input(format!("error: cannot read scenario `{display}`: {e}\n"))
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::Input(format!("error: cannot read scenario `{display}`: {e}\n")))?;
     match brink::scenario::parse(&text, &display) {
-        Ok(scenario) => Ok(Loaded { scenario, text, path: display }),
+        Ok(scenario) => Ok(Loaded {
+            scenario,
+            text,
+            path: display,
+        }),
         Err(e) => Err(Failure::Input(e.render())),
     }
 }

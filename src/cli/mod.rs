@@ -17,7 +17,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "brink", version, about = "Monte Carlo simulation of political-military escalation")]
+#[command(
+    name = "brink",
+    version,
+    about = "Monte Carlo simulation of political-military escalation"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

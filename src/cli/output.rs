@@ -12,7 +12,11 @@ use brink::summary;
 
 /// Formats a float for CSV: fixed six decimals, empty for NaN.
 pub fn num(x: f64) -> String {
-    if x.is_nan() { String::new() } else { format!("{x:.6}") }
+    if x.is_nan() {
+        String::new()
+    } else {
+        format!("{x:.6}")
+    }
 }
 
 /// Writes `name` in `dir` atomically: `fill` writes into a temporary file that is renamed over
@@ -29,7 +33,8 @@ where
     {
         let mut w = BufWriter::new(tmp.as_file());
         fill(&mut w).with_context(|| format!("cannot write {}", dir.join(name).display()))?;
-        w.flush().with_context(|| format!("cannot write {}", dir.join(name).display()))?;
+        w.flush()
+            .with_context(|| format!("cannot write {}", dir.join(name).display()))?;
     }
     tmp.as_file().sync_all().ok();
     tmp.persist(dir.join(name))
@@ -46,10 +51,20 @@ pub fn write_summary(dir: &Path, sc: &Scenario, agg: &Aggregate) -> anyhow::Resu
     atomic(dir, "summary.csv", |w| {
         let mut c = csv_writer(w);
         c.write_record([
-            "metric", "kind", "n", "mean", "ci_low", "ci_high", "sd", "p05", "p25", "p50", "p75", "p95",
+            "metric", "kind", "n", "mean", "ci_low", "ci_high", "sd", "p05", "p25", "p50", "p75",
+            "p95",
         ])?;
         for r in summary::summary(sc, agg) {
-            let q = r.quantiles.map_or([String::new(), String::new(), String::new(), String::new(), String::new()], |q| q.map(num));
+            let q = r.quantiles.map_or(
+                [
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ],
+                |q| q.map(num),
+            );
             c.write_record([
                 r.metric,
                 r.kind.to_string(),
@@ -120,7 +135,11 @@ pub fn runs_header(sc: &Scenario) -> Vec<String> {
 }
 
 /// Appends the rows of one chunk to runs.csv.
-pub fn runs_rows<W: Write>(c: &mut csv::Writer<W>, sc: &Scenario, rows: &brink::engine::RunRows) -> anyhow::Result<()> {
+pub fn runs_rows<W: Write>(
+    c: &mut csv::Writer<W>,
+    sc: &Scenario,
+    rows: &brink::engine::RunRows,
+) -> anyhow::Result<()> {
     let uncertain: Vec<usize> = sc.uncertain_params().map(|(i, _)| i).collect();
     let mut rec: Vec<String> = Vec::new();
     for i in 0..rows.len() {

@@ -50,11 +50,17 @@ pub fn run(args: Args) -> Result<()> {
     let sc = &loaded.scenario;
     let runs = args.runs.unwrap_or(sc.default_runs);
     if runs == 0 || runs > MAX_RUNS {
-        return Err(Failure::Input(format!("error: --runs must be between 1 and {MAX_RUNS}, got {runs}")));
+        return Err(Failure::Input(format!(
+            "error: --runs must be between 1 and {MAX_RUNS}, got {runs}"
+        )));
     }
     let seed = args.seed.unwrap_or(sc.default_seed);
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
-    std::fs::create_dir_all(&out).with_context(|| format!("cannot create output directory {}", out.display()))?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
+    std::fs::create_dir_all(&out)
+        .with_context(|| format!("cannot create output directory {}", out.display()))?;
     let threads = args.threads.unwrap_or(0);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -80,7 +86,8 @@ pub fn run(args: Args) -> Result<()> {
             .tempfile_in(&out)
             .with_context(|| format!("cannot create a file in {}", out.display()))?;
         let mut w = output::csv_file_writer(BufWriter::new(tmp.reopen()?));
-        w.write_record(output::runs_header(sc)).context("cannot write runs.csv")?;
+        w.write_record(output::runs_header(sc))
+            .context("cannot write runs.csv")?;
         Some((tmp, w))
     } else {
         None
@@ -104,7 +111,9 @@ pub fn run(args: Args) -> Result<()> {
     if let Some((tmp, mut w)) = runs_tmp.take() {
         w.flush().context("cannot write runs.csv")?;
         drop(w);
-        tmp.persist(out.join("runs.csv")).map_err(|e| anyhow::Error::from(e.error)).context("cannot write runs.csv")?;
+        tmp.persist(out.join("runs.csv"))
+            .map_err(|e| anyhow::Error::from(e.error))
+            .context("cannot write runs.csv")?;
     }
     let manifest = manifest(&loaded, seed, runs, elapsed, pool.current_num_threads());
     atomic(&out, "manifest.json", |w| {
@@ -128,7 +137,13 @@ pub fn run(args: Args) -> Result<()> {
 
 /// The manifest: everything needed to reproduce and audit a result. Fields under `invocation`
 /// describe how this particular process ran and may differ between identical results.
-pub fn manifest(loaded: &load::Loaded, seed: u64, runs: u64, elapsed: f64, threads: usize) -> serde_json::Value {
+pub fn manifest(
+    loaded: &load::Loaded,
+    seed: u64,
+    runs: u64,
+    elapsed: f64,
+    threads: usize,
+) -> serde_json::Value {
     let sc = &loaded.scenario;
     let sha = hex(&Sha256::digest(loaded.text.as_bytes()));
     let params: Vec<serde_json::Value> = sc

@@ -14,7 +14,10 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::{CommandSpec, Rule, chance};
-use crate::model::{Act, ActorId, Command, Effect, Form, Level, Note, NoteKind, ParamId, RuleIdx, TrackId, Why, World};
+use crate::model::{
+    Act, ActorId, Command, Effect, Form, Level, Note, NoteKind, ParamId, RuleIdx, TrackId, Why,
+    World,
+};
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
 use crate::scenario::dist::Dist;
@@ -112,14 +115,27 @@ pub struct Ceasefire {
 pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
     let c: Config = b.de(&format!("rules.{}", t.id), &t.value)?;
     if c.parties.len() != 2 {
-        b.error(t.path("parties"), format!("a ceasefire has exactly two parties, got {}", c.parties.len()));
+        b.error(
+            t.path("parties"),
+            format!(
+                "a ceasefire has exactly two parties, got {}",
+                c.parties.len()
+            ),
+        );
         return None;
     }
-    let parties = [b.actor(&t.path("parties[0]"), &c.parties[0]), b.actor(&t.path("parties[1]"), &c.parties[1])];
+    let parties = [
+        b.actor(&t.path("parties[0]"), &c.parties[0]),
+        b.actor(&t.path("parties[1]"), &c.parties[1]),
+    ];
     let party_index = |b: &mut Builder, path: &str, name: &str| -> Option<usize> {
         let pos = c.parties.iter().position(|p| p == name);
         if pos.is_none() {
-            b.error_help(path, format!("`{name}` is not a party to this ceasefire"), format!("parties: {}", c.parties.join(", ")));
+            b.error_help(
+                path,
+                format!("`{name}` is not a party to this ceasefire"),
+                format!("parties: {}", c.parties.join(", ")),
+            );
         }
         pos
     };
@@ -149,15 +165,25 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
             id: ph.id.clone(),
             violations,
             drift,
-            advance: b.prob(&t.path(&format!("{base}.advance_hazard")), &ph.advance_hazard),
+            advance: b.prob(
+                &t.path(&format!("{base}.advance_hazard")),
+                &ph.advance_hazard,
+            ),
         });
     }
     let phase_names: Vec<&str> = c.phases.iter().map(|p| p.id.as_str()).collect();
     let find_phase = |b: &mut Builder, path: &str, name: &str| -> usize {
-        phase_names.iter().position(|p| *p == name).unwrap_or_else(|| {
-            b.error_help(path, format!("unknown phase `{name}`"), crate::scenario::diag::suggest(name, &phase_names));
-            0
-        })
+        phase_names
+            .iter()
+            .position(|p| *p == name)
+            .unwrap_or_else(|| {
+                b.error_help(
+                    path,
+                    format!("unknown phase `{name}`"),
+                    crate::scenario::diag::suggest(name, &phase_names),
+                );
+                0
+            })
     };
     let initial_phase = match &c.initial_phase {
         Some(p) => find_phase(b, &t.path("initial_phase"), p),
@@ -179,7 +205,10 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
             track: b.track(&t.path(&format!("conditions[{i}].track")), &k.track),
             at_least: k.at_least,
             deadline: k.deadline_days,
-            enforcement: b.prob(&t.path(&format!("conditions[{i}].enforcement_probability")), &k.enforcement_probability),
+            enforcement: b.prob(
+                &t.path(&format!("conditions[{i}].enforcement_probability")),
+                &k.enforcement_probability,
+            ),
         })
         .collect::<Vec<_>>();
     let enforcer = b.actor(&t.path("enforcer"), &c.enforcer);
@@ -206,11 +235,21 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
 
 impl Ceasefire {
     fn other(&self, a: ActorId) -> ActorId {
-        if a == self.parties[0] { self.parties[1] } else { self.parties[0] }
+        if a == self.parties[0] {
+            self.parties[1]
+        } else {
+            self.parties[0]
+        }
     }
 
     fn note(&self, kind: NoteKind, value: u32) -> Effect {
-        Effect::Note(Note { kind, rule: self.idx, a: self.parties[0], b: self.parties[1], value })
+        Effect::Note(Note {
+            kind,
+            rule: self.idx,
+            a: self.parties[0],
+            b: self.parties[1],
+            value,
+        })
     }
 
     fn enter_phase(&mut self, phase: usize, w: &World, out: &mut Vec<Effect>) {
@@ -220,7 +259,10 @@ impl Ceasefire {
         self.phase = phase;
         self.phase_start = w.day;
         for &(track, d) in &self.phases[phase].drift {
-            out.push(Effect::SetDrift { track, drift: Some(w.p(d)) });
+            out.push(Effect::SetDrift {
+                track,
+                drift: Some(w.p(d)),
+            });
         }
         out.push(self.note(NoteKind::Phase, phase as u32));
     }
@@ -262,7 +304,10 @@ impl Rule for Ceasefire {
         if w.day == 0 {
             // The initial phase's track drifts take effect from the first day.
             for &(track, d) in &self.phases[self.phase].drift {
-                out.push(Effect::SetDrift { track, drift: Some(w.p(d)) });
+                out.push(Effect::SetDrift {
+                    track,
+                    drift: Some(w.p(d)),
+                });
             }
         }
         let scale = w.scale[self.idx as usize];
@@ -341,7 +386,10 @@ impl Rule for Ceasefire {
                     ))
                 }
             },
-            other => Err(format!("a ceasefire rule accepts no {} command", other.name())),
+            other => Err(format!(
+                "a ceasefire rule accepts no {} command",
+                other.name()
+            )),
         }
     }
 

@@ -49,7 +49,11 @@ pub trait Rule: Send + Sync + Debug {
 
     /// Turns a command named in a scenario into one this rule understands.
     fn resolve_command(&self, spec: &CommandSpec) -> Result<Command, String> {
-        Err(format!("a {} rule accepts no {} command", self.kind(), spec.name()))
+        Err(format!(
+            "a {} rule accepts no {} command",
+            self.kind(),
+            spec.name()
+        ))
     }
 
     /// Commands this rule will send, for the linker to resolve: (key path, target rule, spec).

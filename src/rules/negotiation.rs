@@ -11,7 +11,9 @@
 use serde::Deserialize;
 
 use super::{CommandSpec, Rule, chance};
-use crate::model::{Act, ActorId, Command, Effect, Level, Note, NoteKind, ParamId, RuleIdx, TrackId, World};
+use crate::model::{
+    Act, ActorId, Command, Effect, Level, Note, NoteKind, ParamId, RuleIdx, TrackId, World,
+};
 use crate::rng::Rng;
 use crate::scenario::build::{Builder, RuleTable};
 use crate::scenario::dist::Dist;
@@ -83,14 +85,26 @@ pub struct Negotiation {
 pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
     let c: Config = b.de(&format!("rules.{}", t.id), &t.value)?;
     if c.parties.len() != 2 {
-        b.error(t.path("parties"), format!("a negotiation has exactly two parties, got {}", c.parties.len()));
+        b.error(
+            t.path("parties"),
+            format!(
+                "a negotiation has exactly two parties, got {}",
+                c.parties.len()
+            ),
+        );
         return None;
     }
-    let parties = [b.actor(&t.path("parties[0]"), &c.parties[0]), b.actor(&t.path("parties[1]"), &c.parties[1])];
+    let parties = [
+        b.actor(&t.path("parties[0]"), &c.parties[0]),
+        b.actor(&t.path("parties[1]"), &c.parties[1]),
+    ];
     let mut pairs = vec![(parties[0], parties[1]), (parties[1], parties[0])];
     for (i, pair) in c.restrains.iter().enumerate() {
         if pair.len() != 2 {
-            b.error(t.path(&format!("restrains[{i}]")), "each restrained pair names two actors");
+            b.error(
+                t.path(&format!("restrains[{i}]")),
+                "each restrained pair names two actors",
+            );
             continue;
         }
         let x = b.actor(&t.path(&format!("restrains[{i}][0]")), &pair[0]);
@@ -100,7 +114,11 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
     }
     let (freezes, deal_restraint) = match &c.deal {
         Some(d) => (
-            d.freezes.iter().enumerate().map(|(i, tr)| b.track(&t.path(&format!("deal.freezes[{i}]")), tr)).collect(),
+            d.freezes
+                .iter()
+                .enumerate()
+                .map(|(i, tr)| b.track(&t.path(&format!("deal.freezes[{i}]")), tr))
+                .collect(),
             Some(b.prob(&t.path("deal.restraint"), &d.restraint)),
         ),
         None => (Vec::new(), None),
@@ -127,12 +145,22 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
 
 impl Negotiation {
     fn note(&self, kind: NoteKind) -> Effect {
-        Effect::Note(Note { kind, rule: self.idx, a: self.parties[0], b: self.parties[1], value: 0 })
+        Effect::Note(Note {
+            kind,
+            rule: self.idx,
+            a: self.parties[0],
+            b: self.parties[1],
+            value: 0,
+        })
     }
 
     fn restrain(&self, factor: f64, out: &mut Vec<Effect>) {
         for &(actor, target) in &self.pairs {
-            out.push(Effect::Restrain { actor, target, factor });
+            out.push(Effect::Restrain {
+                actor,
+                target,
+                factor,
+            });
         }
     }
 }
@@ -143,7 +171,11 @@ impl Rule for Negotiation {
     }
 
     fn begin_run(&mut self, _world: &World, _rng: &mut Rng) {
-        self.status = if self.initially_open { Status::Open } else { Status::Dormant };
+        self.status = if self.initially_open {
+            Status::Open
+        } else {
+            Status::Dormant
+        };
         self.closed_until = 0;
     }
 
@@ -178,7 +210,14 @@ impl Rule for Negotiation {
         }
     }
 
-    fn react(&mut self, acts: &[Act], _same_day: bool, w: &World, _rng: &mut Rng, out: &mut Vec<Effect>) {
+    fn react(
+        &mut self,
+        acts: &[Act],
+        _same_day: bool,
+        w: &World,
+        _rng: &mut Rng,
+        out: &mut Vec<Effect>,
+    ) {
         if self.status != Status::Open {
             return;
         }
@@ -202,7 +241,10 @@ impl Rule for Negotiation {
     fn resolve_command(&self, spec: &CommandSpec) -> Result<Command, String> {
         match spec {
             CommandSpec::OpenChannel => Ok(Command::OpenChannel),
-            other => Err(format!("a negotiation rule accepts no {} command", other.name())),
+            other => Err(format!(
+                "a negotiation rule accepts no {} command",
+                other.name()
+            )),
         }
     }
 

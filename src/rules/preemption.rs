@@ -11,7 +11,9 @@ use serde::Deserialize;
 
 use super::red_line::{Setback, SetbackConfig, compile_setbacks, emit_setbacks};
 use super::{Rule, chance};
-use crate::model::{Act, ActorId, Effect, Form, Level, Note, NoteKind, ParamId, RuleIdx, Why, World};
+use crate::model::{
+    Act, ActorId, Effect, Form, Level, Note, NoteKind, ParamId, RuleIdx, Why, World,
+};
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
 use crate::scenario::dist::Dist;
@@ -83,10 +85,22 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         actor,
         target: b.actor(&t.path("target"), &c.target),
         decay: b.param(&t.path("signal_decay"), &c.signal_decay, Bounds::Unit),
-        noise: b.param(&t.path("signal_noise"), &c.signal_noise, Bounds::NonNegative),
-        readiness: b.param(&t.path("readiness_signal"), &c.readiness_signal, Bounds::NonNegative),
+        noise: b.param(
+            &t.path("signal_noise"),
+            &c.signal_noise,
+            Bounds::NonNegative,
+        ),
+        readiness: b.param(
+            &t.path("readiness_signal"),
+            &c.readiness_signal,
+            Bounds::NonNegative,
+        ),
         ambiguous_rate: b.prob(&t.path("ambiguous_rate"), &c.ambiguous_rate),
-        ambiguous_jump: b.event_dist(&t.path("ambiguous_jump"), &c.ambiguous_jump, Bounds::NonNegative),
+        ambiguous_jump: b.event_dist(
+            &t.path("ambiguous_jump"),
+            &c.ambiguous_jump,
+            Bounds::NonNegative,
+        ),
         threshold: b.param(&t.path("threshold"), &c.threshold, Bounds::NonNegative),
         probability: b.prob(&t.path("probability"), &c.probability),
         level: b.level(&t.path("level"), &c.level),
@@ -142,8 +156,13 @@ impl Rule for Preemption {
         if self.signal < threshold {
             return;
         }
-        out.push(Effect::Intent { actor: self.actor, target: self.target });
-        let p = w.p(self.probability) * w.restraint(self.actor, self.target) * w.scale[self.idx as usize];
+        out.push(Effect::Intent {
+            actor: self.actor,
+            target: self.target,
+        });
+        let p = w.p(self.probability)
+            * w.restraint(self.actor, self.target)
+            * w.scale[self.idx as usize];
         let (go, draw) = chance(rng, p);
         if !go {
             return;
@@ -153,9 +172,16 @@ impl Rule for Preemption {
             target: self.target,
             level: self.level,
             rule: self.idx,
-            form: Form::Preemptive { justified: preparing },
+            form: Form::Preemptive {
+                justified: preparing,
+            },
             trigger_day: w.day,
-            why: Why::Signal { signal: self.signal, threshold, p, draw },
+            why: Why::Signal {
+                signal: self.signal,
+                threshold,
+                p,
+                draw,
+            },
         }));
         emit_setbacks(&self.setbacks, w, out);
         self.last_strike = Some(w.day);

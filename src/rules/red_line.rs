@@ -11,7 +11,9 @@
 use serde::Deserialize;
 
 use super::{Rule, chance};
-use crate::model::{Act, ActorId, Effect, Form, Level, Note, NoteKind, ParamId, RuleIdx, TrackId, Why, World};
+use crate::model::{
+    Act, ActorId, Effect, Form, Level, Note, NoteKind, ParamId, RuleIdx, TrackId, Why, World,
+};
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
 use crate::scenario::dist::Dist;
@@ -86,7 +88,11 @@ pub fn compile_setbacks(t: &RuleTable, b: &mut Builder, list: &[SetbackConfig]) 
         .enumerate()
         .map(|(i, s)| Setback {
             track: b.track(&t.path(&format!("setback[{i}].track")), &s.track),
-            fraction: b.param(&t.path(&format!("setback[{i}].fraction")), &s.fraction, Bounds::Unit),
+            fraction: b.param(
+                &t.path(&format!("setback[{i}].fraction")),
+                &s.fraction,
+                Bounds::Unit,
+            ),
         })
         .collect()
 }
@@ -94,7 +100,10 @@ pub fn compile_setbacks(t: &RuleTable, b: &mut Builder, list: &[SetbackConfig]) 
 /// Emits the setbacks of a strike.
 pub fn emit_setbacks(setbacks: &[Setback], world: &World, out: &mut Vec<Effect>) {
     for s in setbacks {
-        out.push(Effect::Setback { track: s.track, fraction: world.p(s.fraction) });
+        out.push(Effect::Setback {
+            track: s.track,
+            fraction: world.p(s.fraction),
+        });
     }
 }
 
@@ -141,7 +150,11 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         target: b.actor(&t.path("target"), &c.target),
         track: b.track(&t.path("track"), &c.track),
         threshold: b.param(&t.path("threshold"), &c.threshold, Bounds::Any),
-        penalty: b.param(&t.path("justification_penalty"), &c.justification_penalty, Bounds::NonNegative),
+        penalty: b.param(
+            &t.path("justification_penalty"),
+            &c.justification_penalty,
+            Bounds::NonNegative,
+        ),
         lag: c.intel_lag_days,
         noise: b.param(&t.path("intel_noise"), &c.intel_noise, Bounds::NonNegative),
         daily: b.prob(&t.path("daily_probability"), &c.daily_probability),
@@ -155,7 +168,10 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         planned: None,
     };
     if rule.actor == rule.target && b.diags.is_empty() {
-        b.error(t.path("target"), "a red line's actor and target must differ");
+        b.error(
+            t.path("target"),
+            "a red line's actor and target must differ",
+        );
     }
     Some(Box::new(rule))
 }
@@ -164,7 +180,11 @@ impl RedLine {
     fn strike(&mut self, act: Act, joins: bool, w: &World, out: &mut Vec<Effect>) {
         out.push(Effect::Act(act));
         if let (true, Some(c)) = (joins, &self.consent) {
-            out.push(Effect::Act(Act { actor: c.actor, form: Form::JointStrike, ..act }));
+            out.push(Effect::Act(Act {
+                actor: c.actor,
+                form: Form::JointStrike,
+                ..act
+            }));
         }
         emit_setbacks(&self.setbacks, w, out);
         self.last_strike = Some(w.day);
@@ -187,7 +207,10 @@ impl Rule for RedLine {
                 self.planned = None;
                 self.strike(act, joins, w, out);
             } else {
-                out.push(Effect::Intent { actor: self.actor, target: self.target });
+                out.push(Effect::Intent {
+                    actor: self.actor,
+                    target: self.target,
+                });
             }
             return;
         }
@@ -206,7 +229,6 @@ impl Rule for RedLine {
         if perceived < threshold {
             return;
         }
-        out.push(Effect::Intent { actor: self.actor, target: self.target });
         let p = w.p(self.daily) * w.restraint(self.actor, self.target) * w.scale[self.idx as usize];
         let (go, draw) = chance(rng, p);
         if !go {
@@ -227,7 +249,12 @@ impl Rule for RedLine {
             }
             joins = chance(rng, w.p(c.join)).0;
         }
-        let why = Why::Threshold { perceived, threshold, p, draw };
+        let why = Why::Threshold {
+            perceived,
+            threshold,
+            p,
+            draw,
+        };
         let act = Act {
             actor: self.actor,
             target: self.target,

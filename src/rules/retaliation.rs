@@ -106,7 +106,10 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         .enumerate()
         .map(|(i, p)| Proxy {
             actor: b.actor(&t.path(&format!("proxies[{i}].actor")), &p.actor),
-            probability: b.prob(&t.path(&format!("proxies[{i}].probability")), &p.probability),
+            probability: b.prob(
+                &t.path(&format!("proxies[{i}].probability")),
+                &p.probability,
+            ),
             level: b.level(&t.path(&format!("proxies[{i}].level")), &p.level),
         })
         .collect();
@@ -118,11 +121,18 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         probability: b.prob(&t.path("probability"), &c.probability),
         delay: b.event_dist(&t.path("delay_days"), &c.delay_days, Bounds::NonNegative),
         escalation: c.escalation,
-        escalation_probability: b.prob(&t.path("escalation_probability"), &c.escalation_probability),
+        escalation_probability: b
+            .prob(&t.path("escalation_probability"), &c.escalation_probability),
         cap: b.level(&t.path("cap"), &c.cap),
         token_probability: b.prob(&t.path("token_probability"), &c.token_probability),
-        token_level: c.token_level.as_ref().map(|l| b.level(&t.path("token_level"), l)),
-        ally_target_probability: b.prob(&t.path("ally_target_probability"), &c.ally_target_probability),
+        token_level: c
+            .token_level
+            .as_ref()
+            .map(|l| b.level(&t.path("token_level"), l)),
+        ally_target_probability: b.prob(
+            &t.path("ally_target_probability"),
+            &c.ally_target_probability,
+        ),
         proxies,
         first_ally: b.allies.iter().map(|a| a.first().copied()).collect(),
         source: c.source,
@@ -138,9 +148,20 @@ impl Retaliation {
         struck && !own_side && act.level >= self.min_level
     }
 
-    fn answer(&mut self, struck: &Act, same_day: bool, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) {
+    fn answer(
+        &mut self,
+        struck: &Act,
+        same_day: bool,
+        w: &World,
+        rng: &mut Rng,
+        out: &mut Vec<Effect>,
+    ) {
         // One answer at a time per attacker: a pledge is not a promise to answer every shell.
-        if self.pending.iter().any(|p| p.act.actor == self.actor && p.act.target == struck.actor) {
+        if self
+            .pending
+            .iter()
+            .any(|p| p.act.actor == self.actor && p.act.target == struck.actor)
+        {
             return;
         }
         let p = w.p(self.probability) * w.scale[self.idx as usize];
@@ -228,13 +249,23 @@ impl Rule for Retaliation {
                     out.push(Effect::Act(p.act));
                 }
             } else {
-                out.push(Effect::Intent { actor: p.act.actor, target: p.act.target });
+                out.push(Effect::Intent {
+                    actor: p.act.actor,
+                    target: p.act.target,
+                });
                 i += 1;
             }
         }
     }
 
-    fn react(&mut self, acts: &[Act], same_day: bool, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) {
+    fn react(
+        &mut self,
+        acts: &[Act],
+        same_day: bool,
+        w: &World,
+        rng: &mut Rng,
+        out: &mut Vec<Effect>,
+    ) {
         for act in acts {
             if self.concerns(act) {
                 self.answer(act, same_day, w, rng, out);

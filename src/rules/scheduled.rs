@@ -90,7 +90,10 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
             (a, z)
         }
         (None, Some(_)) => {
-            b.error(t.path("between"), "`between` takes two dates: [first, last]");
+            b.error(
+                t.path("between"),
+                "`between` takes two dates: [first, last]",
+            );
             return None;
         }
         _ => {
@@ -105,7 +108,11 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
     let mut specs = Vec::new();
     if let Some(sp) = &c.set_phase {
         let target = b.rule(&t.path("set_phase.rule"), &sp.rule, Some("ceasefire"));
-        specs.push((t.path("set_phase.phase"), target, CommandSpec::SetPhase(sp.phase.clone())));
+        specs.push((
+            t.path("set_phase.phase"),
+            target,
+            CommandSpec::SetPhase(sp.phase.clone()),
+        ));
     }
     if let Some(ch) = &c.open_channel {
         let target = b.rule(&t.path("open_channel"), ch, Some("negotiation"));
@@ -114,11 +121,18 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
     let scale = c.scale_hazard.as_ref().map(|s| {
         (
             b.rule(&t.path("scale_hazard.rule"), &s.rule, None),
-            b.param(&t.path("scale_hazard.factor"), &s.factor, Bounds::NonNegative),
+            b.param(
+                &t.path("scale_hazard.factor"),
+                &s.factor,
+                Bounds::NonNegative,
+            ),
         )
     });
     let shift = c.shift_track.as_ref().map(|s| {
-        (b.track(&t.path("shift_track.track"), &s.track), b.param(&t.path("shift_track.by"), &s.by, Bounds::Any))
+        (
+            b.track(&t.path("shift_track.track"), &s.track),
+            b.param(&t.path("shift_track.by"), &s.by, Bounds::Any),
+        )
     });
     if specs.is_empty() && scale.is_none() && shift.is_none() {
         b.error_help(
@@ -161,12 +175,21 @@ impl Rule for Scheduled {
         if w.day != self.day || !self.fires {
             return;
         }
-        out.push(Effect::Note(Note { kind: NoteKind::Scheduled, rule: self.idx, a: 0, b: 0, value: 0 }));
+        out.push(Effect::Note(Note {
+            kind: NoteKind::Scheduled,
+            rule: self.idx,
+            a: 0,
+            b: 0,
+            value: 0,
+        }));
         for &(rule, command) in &self.commands {
             out.push(Effect::Command { rule, command });
         }
         if let Some((rule, f)) = self.scale {
-            out.push(Effect::ScaleHazard { rule, factor: w.p(f) });
+            out.push(Effect::ScaleHazard {
+                rule,
+                factor: w.p(f),
+            });
         }
         if let Some((track, by)) = self.shift {
             out.push(Effect::Shift { track, by: w.p(by) });
@@ -178,7 +201,12 @@ impl Rule for Scheduled {
     }
 
     fn set_commands(&mut self, commands: Vec<Command>) {
-        self.commands = self.specs.iter().map(|(_, r, _)| *r).zip(commands).collect();
+        self.commands = self
+            .specs
+            .iter()
+            .map(|(_, r, _)| *r)
+            .zip(commands)
+            .collect();
     }
 
     fn source(&self) -> Option<&str> {

@@ -40,7 +40,11 @@ impl Bounds {
         let (min, max, what) = match self {
             Bounds::Any => return Ok(()),
             Bounds::NonNegative => (0.0, f64::INFINITY, "must not be negative".to_string()),
-            Bounds::Unit => (0.0, 1.0, "is a probability and must lie in [0, 1]".to_string()),
+            Bounds::Unit => (
+                0.0,
+                1.0,
+                "is a probability and must lie in [0, 1]".to_string(),
+            ),
             Bounds::Range(a, b) => (a, b, format!("must lie in [{a}, {b}]")),
         };
         if lo < min || hi > max {
@@ -115,11 +119,16 @@ impl Builder {
         let date = match (d.date, d.time, d.offset) {
             (Some(date), None, None) => date,
             _ => {
-                self.error_help(path, format!("expected a date, got `{d}`"), "write a plain date such as 2026-01-23");
+                self.error_help(
+                    path,
+                    format!("expected a date, got `{d}`"),
+                    "write a plain date such as 2026-01-23",
+                );
                 return None;
             }
         };
-        let date = match jiff::civil::Date::new(date.year as i16, date.month as i8, date.day as i8) {
+        let date = match jiff::civil::Date::new(date.year as i16, date.month as i8, date.day as i8)
+        {
             Ok(x) => x,
             Err(e) => {
                 self.error(path, format!("`{d}` is not a valid date: {e}"));
@@ -127,7 +136,10 @@ impl Builder {
             }
         };
         let days = i64::from((date - self.start_date).get_days());
-        let last = self.start_date.checked_add(jiff::Span::new().days(i64::from(self.horizon) - 1)).ok();
+        let last = self
+            .start_date
+            .checked_add(jiff::Span::new().days(i64::from(self.horizon) - 1))
+            .ok();
         if days < 0 || days >= i64::from(self.horizon) {
             self.error_help(
                 path,
@@ -145,12 +157,22 @@ impl Builder {
         self.diags.push(Diagnostic::new(path, message));
     }
 
-    pub fn error_help(&mut self, path: impl Into<String>, message: impl Into<String>, help: impl Into<String>) {
-        self.diags.push(Diagnostic::new(path, message).with_help(help));
+    pub fn error_help(
+        &mut self,
+        path: impl Into<String>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        self.diags
+            .push(Diagnostic::new(path, message).with_help(help));
     }
 
     /// Deserializes a table, recording the error (with its span) on failure.
-    pub fn de<T: DeserializeOwned>(&mut self, path: &str, value: &Spanned<DeValue<'_>>) -> Option<T> {
+    pub fn de<T: DeserializeOwned>(
+        &mut self,
+        path: &str,
+        value: &Spanned<DeValue<'_>>,
+    ) -> Option<T> {
         match T::deserialize(ValueDeserializer::from(value.clone())) {
             Ok(v) => Some(v),
             Err(e) => {
@@ -205,7 +227,8 @@ impl Builder {
                     .filter(|(_, k)| k == kind)
                     .map(|(n, _)| n.as_str())
                     .collect();
-                let msg = format!("rule `{id}` is a {actual} rule, but a {kind} rule is needed here");
+                let msg =
+                    format!("rule `{id}` is a {actual} rule, but a {kind} rule is needed here");
                 let help = if of_kind.is_empty() {
                     format!("the scenario has no {kind} rule")
                 } else {
@@ -223,7 +246,10 @@ impl Builder {
             self.error(path, msg);
         }
         let id = self.params.len() as ParamId;
-        self.params.push(ParamSpec { path: path.to_string(), dist: dist.clone() });
+        self.params.push(ParamSpec {
+            path: path.to_string(),
+            dist: dist.clone(),
+        });
         id
     }
 

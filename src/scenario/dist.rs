@@ -20,11 +20,35 @@ use crate::rng::Rng;
 #[derive(Clone, Debug)]
 pub enum Dist {
     Fixed(f64),
-    Uniform { lo: f64, hi: f64 },
-    Triangular { min: f64, mode: f64, max: f64, sampler: Triangular<f64> },
-    Normal { mean: f64, sd: f64, min: f64, max: f64 },
-    Beta { alpha: f64, beta: f64, min: f64, max: f64, sampler: Beta<f64> },
-    LogNormal { mu: f64, sigma: f64, max: f64, sampler: LogNormal<f64> },
+    Uniform {
+        lo: f64,
+        hi: f64,
+    },
+    Triangular {
+        min: f64,
+        mode: f64,
+        max: f64,
+        sampler: Triangular<f64>,
+    },
+    Normal {
+        mean: f64,
+        sd: f64,
+        min: f64,
+        max: f64,
+    },
+    Beta {
+        alpha: f64,
+        beta: f64,
+        min: f64,
+        max: f64,
+        sampler: Beta<f64>,
+    },
+    LogNormal {
+        mu: f64,
+        sigma: f64,
+        max: f64,
+        sampler: LogNormal<f64>,
+    },
 }
 
 /// How many rejections a truncated draw tolerates before it clamps. Validation refuses
@@ -57,7 +81,9 @@ impl Dist {
                 }
                 mean.clamp(*min, *max)
             }
-            Dist::Beta { min, max, sampler, .. } => min + (max - min) * sampler.sample(rng),
+            Dist::Beta {
+                min, max, sampler, ..
+            } => min + (max - min) * sampler.sample(rng),
             Dist::LogNormal { max, sampler, .. } => {
                 for _ in 0..MAX_REJECTIONS {
                     let x = sampler.sample(rng);
@@ -90,7 +116,13 @@ impl Dist {
             Dist::Uniform { lo, hi } => (lo + hi) / 2.0,
             Dist::Triangular { min, mode, max, .. } => (min + mode + max) / 3.0,
             Dist::Normal { mean, min, max, .. } => mean.clamp(min, max),
-            Dist::Beta { alpha, beta, min, max, .. } => min + (max - min) * alpha / (alpha + beta),
+            Dist::Beta {
+                alpha,
+                beta,
+                min,
+                max,
+                ..
+            } => min + (max - min) * alpha / (alpha + beta),
             Dist::LogNormal { mu, sigma, max, .. } => (mu + sigma * sigma / 2.0).exp().min(max),
         }
     }
@@ -117,7 +149,13 @@ impl Dist {
                 "{{ normal = [{mean}, {sd}]{} }}",
                 b(min, max, f64::NEG_INFINITY, f64::INFINITY)
             ),
-            Dist::Beta { alpha, beta, min, max, .. } => {
+            Dist::Beta {
+                alpha,
+                beta,
+                min,
+                max,
+                ..
+            } => {
                 format!("{{ beta = [{alpha}, {beta}]{} }}", b(min, max, 0.0, 1.0))
             }
             Dist::LogNormal { mu, sigma, max, .. } => format!(
@@ -157,7 +195,9 @@ fn finite(name: &str, xs: &[f64]) -> Result<(), String> {
     if xs.iter().all(|x| x.is_finite()) {
         Ok(())
     } else {
-        Err(format!("{name} parameters must be finite numbers, got {xs:?}"))
+        Err(format!(
+            "{name} parameters must be finite numbers, got {xs:?}"
+        ))
     }
 }
 
@@ -187,7 +227,11 @@ impl DistTable {
         if given.len() != 1 {
             return Err(format!(
                 "a distribution names exactly one family ({FAMILIES}); found {}",
-                if given.is_empty() { "none".to_string() } else { given.join(" and ") }
+                if given.is_empty() {
+                    "none".to_string()
+                } else {
+                    given.join(" and ")
+                }
             ));
         }
         if let (Some(lo), Some(hi)) = (self.min, self.max) {
@@ -202,7 +246,9 @@ impl DistTable {
         }
         let no_bounds = |family: &str| -> Result<(), String> {
             if self.min.is_some() || self.max.is_some() {
-                Err(format!("{family} takes no min or max: its bounds are its own parameters"))
+                Err(format!(
+                    "{family} takes no min or max: its bounds are its own parameters"
+                ))
             } else {
                 Ok(())
             }
@@ -225,7 +271,12 @@ impl DistTable {
                 ));
             }
             let sampler = Triangular::new(min, max, mode).map_err(|e| e.to_string())?;
-            return Ok(Dist::Triangular { min, mode, max, sampler });
+            return Ok(Dist::Triangular {
+                min,
+                mode,
+                max,
+                sampler,
+            });
         }
         if let Some(p) = self.normal {
             arity("normal", &p, 2, "[mean, sd]")?;
@@ -248,7 +299,10 @@ impl DistTable {
         if let Some(p) = self.beta {
             arity("beta", &p, 2, "[alpha, beta]")?;
             if !(p[0] > 0.0 && p[1] > 0.0) {
-                return Err(format!("beta needs positive alpha and beta, got [{}, {}]", p[0], p[1]));
+                return Err(format!(
+                    "beta needs positive alpha and beta, got [{}, {}]",
+                    p[0], p[1]
+                ));
             }
             let sampler = Beta::new(p[0], p[1]).map_err(|e| e.to_string())?;
             return Ok(Dist::Beta {
@@ -281,7 +335,12 @@ impl DistTable {
             ));
         }
         let sampler = LogNormal::new(p[0], p[1]).map_err(|e| e.to_string())?;
-        Ok(Dist::LogNormal { mu: p[0], sigma: p[1], max, sampler })
+        Ok(Dist::LogNormal {
+            mu: p[0],
+            sigma: p[1],
+            max,
+            sampler,
+        })
     }
 }
 
@@ -321,7 +380,10 @@ impl<'de> Deserialize<'de> for Dist {
         impl<'de> Visitor<'de> for V {
             type Value = Dist;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                write!(f, "a number or a distribution table such as {{ uniform = [0.2, 0.4] }}")
+                write!(
+                    f,
+                    "a number or a distribution table such as {{ uniform = [0.2, 0.4] }}"
+                )
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Dist, E> {
                 Ok(Dist::Fixed(v as f64))

@@ -163,11 +163,17 @@ fn table_entries<'a, 'i>(
     match root.get(section) {
         None => Vec::new(),
         Some(v) => match v.get_ref() {
-            DeValue::Table(t) => t.iter().map(|(k, v)| (k.get_ref().to_string(), v)).collect(),
+            DeValue::Table(t) => t
+                .iter()
+                .map(|(k, v)| (k.get_ref().to_string(), v))
+                .collect(),
             other => {
                 diags.push(
-                    Diagnostic::new(section, format!("`{section}` must be a table, found {}", other.type_str()))
-                        .with_span(Some(v.span())),
+                    Diagnostic::new(
+                        section,
+                        format!("`{section}` must be a table, found {}", other.type_str()),
+                    )
+                    .with_span(Some(v.span())),
                 );
                 Vec::new()
             }
@@ -176,19 +182,27 @@ fn table_entries<'a, 'i>(
 }
 
 fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option<Scenario> {
-    let DeValue::Table(root) = root_value.get_ref() else { unreachable!("root is a table") };
+    let DeValue::Table(root) = root_value.get_ref() else {
+        unreachable!("root is a table")
+    };
     for (k, _) in root.iter() {
         if !SECTIONS.contains(&k.get_ref().as_ref()) {
             diags.push(
-                Diagnostic::new(k.get_ref().to_string(), format!("unknown section `{}`", k.get_ref()))
-                    .with_span(Some(k.span()))
-                    .with_help(suggest(k.get_ref(), SECTIONS)),
+                Diagnostic::new(
+                    k.get_ref().to_string(),
+                    format!("unknown section `{}`", k.get_ref()),
+                )
+                .with_span(Some(k.span()))
+                .with_help(suggest(k.get_ref(), SECTIONS)),
             );
         }
     }
     for required in ["scenario", "actors", "ladder"] {
         if root.get(required).is_none() {
-            diags.push(Diagnostic::new("", format!("missing required section `[{required}]`")).with_span(Some(0..0)));
+            diags.push(
+                Diagnostic::new("", format!("missing required section `[{required}]`"))
+                    .with_span(Some(0..0)),
+            );
         }
     }
     // Pass 2 starts with the header, which the rest needs (start date, horizon).
@@ -202,15 +216,21 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
     };
     let Some(start) = start else {
         diags.push(
-            Diagnostic::new("scenario.start_date", format!("`{}` is not a plain calendar date", head.start_date))
-                .with_help("write a date such as 2025-12-30"),
+            Diagnostic::new(
+                "scenario.start_date",
+                format!("`{}` is not a plain calendar date", head.start_date),
+            )
+            .with_help("write a date such as 2025-12-30"),
         );
         return None;
     };
     if head.horizon_days == 0 || head.horizon_days > MAX_HORIZON_DAYS {
         diags.push(Diagnostic::new(
             "scenario.horizon_days",
-            format!("horizon_days must be between 1 and {MAX_HORIZON_DAYS}, got {}", head.horizon_days),
+            format!(
+                "horizon_days must be between 1 and {MAX_HORIZON_DAYS}, got {}",
+                head.horizon_days
+            ),
         ));
         return None;
     }
@@ -219,7 +239,13 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
     // Names first, so that references in any order resolve.
     let actor_entries = table_entries(root, "actors", diags);
     if actor_entries.len() > MAX_ACTORS {
-        b.error("actors", format!("at most {MAX_ACTORS} actors are supported, got {}", actor_entries.len()));
+        b.error(
+            "actors",
+            format!(
+                "at most {MAX_ACTORS} actors are supported, got {}",
+                actor_entries.len()
+            ),
+        );
     }
     b.actors = actor_entries.iter().map(|(k, _)| k.clone()).collect();
     let track_entries = table_entries(root, "tracks", diags);
@@ -233,7 +259,10 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
     let mut rule_tables = Vec::new();
     for (id, v) in &rule_entries {
         let kind = match v.get_ref() {
-            DeValue::Table(t) => t.get("kind").and_then(|k| k.get_ref().as_str()).map(str::to_string),
+            DeValue::Table(t) => t
+                .get("kind")
+                .and_then(|k| k.get_ref().as_str())
+                .map(str::to_string),
             _ => None,
         };
         match kind {
@@ -244,7 +273,10 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
             None => b.error_help(
                 format!("rules.{id}"),
                 format!("rule `{id}` has no `kind`"),
-                format!("add kind = one of: {}", KINDS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")),
+                format!(
+                    "add kind = one of: {}",
+                    KINDS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+                ),
             ),
         }
     }
@@ -252,12 +284,29 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
     check_ids(&mut b, "actors", &actor_ids);
     check_ids(&mut b, "tracks", &track_ids);
     check_ids(&mut b, "ladder", &level_ids);
-    check_ids(&mut b, "rules", &rule_entries.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>());
-    check_ids(&mut b, "metrics", &table_entries(root, "metrics", &mut Vec::new()).into_iter().map(|(k, _)| k).collect::<Vec<_>>());
+    check_ids(
+        &mut b,
+        "rules",
+        &rule_entries
+            .iter()
+            .map(|(k, _)| k.clone())
+            .collect::<Vec<_>>(),
+    );
+    check_ids(
+        &mut b,
+        "metrics",
+        &table_entries(root, "metrics", &mut Vec::new())
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect::<Vec<_>>(),
+    );
 
     // Ladder.
     if rung_configs.len() < 2 && root.get("ladder").is_some() {
-        b.error("ladder", "the ladder needs at least two rungs (calm and one hostile level)");
+        b.error(
+            "ladder",
+            "the ladder needs at least two rungs (calm and one hostile level)",
+        );
     }
     if rung_configs.len() > MAX_RUNGS {
         b.error("ladder", format!("at most {MAX_RUNGS} rungs are supported"));
@@ -266,15 +315,29 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
     let mut ladder = Vec::new();
     for (i, r) in rung_configs.iter().enumerate() {
         if !seen_ids.insert(r.id.clone()) {
-            b.error(format!("ladder[{i}].id"), format!("duplicate ladder id `{}`", r.id));
+            b.error(
+                format!("ladder[{i}].id"),
+                format!("duplicate ladder id `{}`", r.id),
+            );
         }
         if !(1..=5).contains(&r.mid) {
-            b.error_help(format!("ladder[{i}].mid"), format!("MID hostility level must be 1 to 5, got {}", r.mid), "1 no militarized action, 2 threat, 3 display, 4 use of force, 5 war");
+            b.error_help(
+                format!("ladder[{i}].mid"),
+                format!("MID hostility level must be 1 to 5, got {}", r.mid),
+                "1 no militarized action, 2 threat, 3 display, 4 use of force, 5 war",
+            );
         }
         if i > 0 && r.mid < rung_configs[i - 1].mid {
-            b.error(format!("ladder[{i}].mid"), "MID levels must not decrease up the ladder");
+            b.error(
+                format!("ladder[{i}].mid"),
+                "MID levels must not decrease up the ladder",
+            );
         }
-        ladder.push(Rung { id: r.id.clone(), name: r.name.clone().unwrap_or_else(|| r.id.clone()), mid: r.mid });
+        ladder.push(Rung {
+            id: r.id.clone(),
+            name: r.name.clone().unwrap_or_else(|| r.id.clone()),
+            mid: r.mid,
+        });
     }
     let war_level = b.level("scenario.war_level", &head.war_level);
     let war_actors = match &head.war_actors {
@@ -292,21 +355,38 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
         let (name, allies, source) = match cfg {
             Some(c) => {
                 let allies = b.actors(&format!("actors.{id}.allies"), &c.allies);
-                (c.name.clone().unwrap_or_else(|| id.clone()), allies, c.source.clone())
+                (
+                    c.name.clone().unwrap_or_else(|| id.clone()),
+                    allies,
+                    c.source.clone(),
+                )
             }
             None => (id.clone(), Vec::new(), None),
         };
-        actors.push(Actor { id: id.clone(), name, allies, source });
+        actors.push(Actor {
+            id: id.clone(),
+            name,
+            allies,
+            source,
+        });
     }
     b.allies = actors.iter().map(|a| a.allies.clone()).collect();
 
     // Tracks.
     let mut tracks = Vec::new();
     for (id, v) in &track_entries {
-        let Some(c) = b.de::<TrackConfig>(&format!("tracks.{id}"), v) else { continue };
+        let Some(c) = b.de::<TrackConfig>(&format!("tracks.{id}"), v) else {
+            continue;
+        };
         let p = |k: &str| format!("tracks.{id}.{k}");
         if !(c.min.is_finite() && c.max.is_finite() && c.min < c.max) {
-            b.error(p("max"), format!("a track needs finite min < max, got min = {}, max = {}", c.min, c.max));
+            b.error(
+                p("max"),
+                format!(
+                    "a track needs finite min < max, got min = {}, max = {}",
+                    c.min, c.max
+                ),
+            );
         }
         let bounds = Bounds::Range(c.min, c.max);
         tracks.push(Track {
@@ -324,7 +404,11 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
     // Rules.
     let mut rules: Vec<Box<dyn Rule>> = Vec::new();
     for (i, (id, kind, v)) in rule_tables.iter().enumerate() {
-        let table = RuleTable { id: id.clone(), idx: i as u16, value: (*v).clone() };
+        let table = RuleTable {
+            id: id.clone(),
+            idx: i as u16,
+            value: (*v).clone(),
+        };
         match KINDS.iter().find(|(k, _)| k == kind) {
             Some((_, compile)) => {
                 if let Some(rule) = compile(&table, &mut b) {
@@ -333,7 +417,11 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
             }
             None => {
                 let names: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
-                b.error_help(format!("rules.{id}.kind"), format!("unknown rule kind `{kind}`"), suggest(kind, &names));
+                b.error_help(
+                    format!("rules.{id}.kind"),
+                    format!("unknown rule kind `{kind}`"),
+                    suggest(kind, &names),
+                );
             }
         }
     }
@@ -343,7 +431,15 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
     }
 
     // Metrics.
-    let metrics = compile_metrics(root, &mut b, &rules, &ladder, &tracks, head.horizon_days, diags);
+    let metrics = compile_metrics(
+        root,
+        &mut b,
+        &rules,
+        &ladder,
+        &tracks,
+        head.horizon_days,
+        diags,
+    );
 
     diags.append(&mut b.diags);
     if !diags.is_empty() || !rules_complete {
@@ -382,11 +478,21 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
 fn check_ids(b: &mut Builder, section: &str, ids: &[String]) {
     for (i, id) in ids.iter().enumerate() {
         let ok = !id.is_empty()
-            && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
             && id.chars().next().is_some_and(|c| c.is_ascii_lowercase());
-        let path = if section == "ladder" { format!("ladder[{i}].id") } else { format!("{section}.{id}") };
+        let path = if section == "ladder" {
+            format!("ladder[{i}].id")
+        } else {
+            format!("{section}.{id}")
+        };
         if !ok {
-            b.error_help(path, format!("`{id}` is not a valid id"), "ids are snake_case: a lowercase letter, then lowercase letters, digits and _");
+            b.error_help(
+                path,
+                format!("`{id}` is not a valid id"),
+                "ids are snake_case: a lowercase letter, then lowercase letters, digits and _",
+            );
         }
     }
 }
@@ -422,7 +528,10 @@ fn compile_metrics(
     let mut configs = Vec::new();
     for (id, v) in &entries {
         if BUILTIN_NAMES.contains(&id.as_str()) || id.starts_with("final_") {
-            b.error(format!("metrics.{id}"), format!("`{id}` is a built-in metric name; choose another id"));
+            b.error(
+                format!("metrics.{id}"),
+                format!("`{id}` is a built-in metric name; choose another id"),
+            );
             continue;
         }
         if let Some(c) = b.de::<MetricConfig>(&format!("metrics.{id}"), v) {
@@ -435,18 +544,29 @@ fn compile_metrics(
             "event" => {
                 let f = compile_filter(id, c, b, rules);
                 m.filters.push(m.events.len());
-                m.events.push(EventMetric { id: id.clone(), description: c.description.clone(), def: EventDef::Filter(f) });
+                m.events.push(EventMetric {
+                    id: id.clone(),
+                    description: c.description.clone(),
+                    def: EventDef::Filter(f),
+                });
             }
             "all_of" => {
                 m.all_of.push(m.events.len());
                 m.events.push(EventMetric {
                     id: id.clone(),
                     description: c.description.clone(),
-                    def: EventDef::AllOf { of: Vec::new(), within: c.within_days.unwrap_or(horizon) },
+                    def: EventDef::AllOf {
+                        of: Vec::new(),
+                        within: c.within_days.unwrap_or(horizon),
+                    },
                 });
             }
             "delay" | "count" => {}
-            other => b.error_help(format!("metrics.{id}.kind"), format!("unknown metric kind `{other}`"), suggest(other, METRIC_KINDS)),
+            other => b.error_help(
+                format!("metrics.{id}.kind"),
+                format!("unknown metric kind `{other}`"),
+                suggest(other, METRIC_KINDS),
+            ),
         }
     }
     let filter_ids: Vec<String> = m.filters.iter().map(|&i| m.events[i].id.clone()).collect();
@@ -456,12 +576,23 @@ fn compile_metrics(
             let mut of = Vec::new();
             let list = c.of.clone().unwrap_or_default();
             if list.len() < 2 {
-                b.error(format!("metrics.{id}.of"), "an all_of metric names at least two event metrics in `of`");
+                b.error(
+                    format!("metrics.{id}.of"),
+                    "an all_of metric names at least two event metrics in `of`",
+                );
             }
             for (i, name) in list.iter().enumerate() {
-                match m.events.iter().position(|e| &e.id == name && matches!(e.def, EventDef::Filter(_))) {
+                match m
+                    .events
+                    .iter()
+                    .position(|e| &e.id == name && matches!(e.def, EventDef::Filter(_)))
+                {
                     Some(j) => of.push(j),
-                    None => b.error_help(format!("metrics.{id}.of[{i}]"), format!("`{name}` is not an event metric"), suggest(name, &names)),
+                    None => b.error_help(
+                        format!("metrics.{id}.of[{i}]"),
+                        format!("`{name}` is not an event metric"),
+                        suggest(name, &names),
+                    ),
                 }
             }
             let within = c.within_days.unwrap_or(horizon);
@@ -481,7 +612,13 @@ fn compile_metrics(
             _ => (Binning::integer(MAX_COUNT), false),
         };
         m.event_quantities.push(m.quantities.len());
-        m.quantities.push(QuantityMetric { id: id.clone(), description: c.description.clone(), def, binning, conditional });
+        m.quantities.push(QuantityMetric {
+            id: id.clone(),
+            description: c.description.clone(),
+            def,
+            binning,
+            conditional,
+        });
     }
     let top = ladder.len().saturating_sub(1) as u32;
     m.quantities.push(QuantityMetric {
@@ -510,7 +647,11 @@ fn compile_metrics(
             id: format!("final_{}", t.id),
             description: format!("{} at the horizon", t.name),
             def: QuantityDef::FinalTrack(i),
-            binning: Binning { lo: t.min, step: (t.max - t.min) / TRACK_BINS as f64, max_bin: TRACK_BINS },
+            binning: Binning {
+                lo: t.min,
+                step: (t.max - t.min) / TRACK_BINS as f64,
+                max_bin: TRACK_BINS,
+            },
             conditional: false,
         });
     }
