@@ -176,6 +176,8 @@ impl Builder {
         match T::deserialize(ValueDeserializer::from(value.clone())) {
             Ok(v) => Some(v),
             Err(e) => {
+                // With a span, the key path is recovered from it later, more precisely.
+                let path = if e.span().is_some() { "" } else { path };
                 self.diags.push(
                     Diagnostic::new(path, e.message().trim().to_string()).with_span(e.span()),
                 );

@@ -150,9 +150,32 @@ pub fn parse(source: &str, file: &str) -> Result<Scenario, ScenarioError> {
             }
         }
     }
+    for d in &mut diags {
+        explain_unknown_field(d);
+    }
     diags.sort_by_key(|d| d.span.as_ref().map_or(usize::MAX, |s| s.start));
     diags.dedup();
     Err(fail(diags))
+}
+
+/// Rewrites serde's "unknown field `x`, expected one of `a`, `b`" into a shorter message with a
+/// did-you-mean, keeping the full list as help when no name is close.
+fn explain_unknown_field(d: &mut Diagnostic) {
+    let message = d.message.clone();
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return;
+    };
+    let Some((name, tail)) = rest.split_once('`') else {
+        return;
+    };
+    let expected: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
+    let name = name.to_string();
+    d.message = format!("unknown key `{name}`");
+    d.help = Some(if expected.is_empty() {
+        "this table takes no keys".to_string()
+    } else {
+        suggest(&name, &expected)
+    });
 }
 
 fn table_entries<'a, 'i>(

@@ -51,42 +51,46 @@ pub fn span_of(root: &Spanned<DeValue>, path: &str) -> Option<Range<usize>> {
     best
 }
 
-/// Key path of the innermost value whose span contains `offset`.
+/// Key path of the innermost key or value whose span contains `offset`. Tables opened by a
+/// `[header]` span only their header, so the whole tree is searched rather than descended.
 pub fn path_at(root: &Spanned<DeValue>, offset: usize) -> String {
-    let mut path = String::new();
-    let mut cur = root;
-    'outer: loop {
-        match cur.get_ref() {
-            DeValue::Table(t) => {
-                for (k, v) in t.iter() {
-                    let s = v.span();
-                    let ks = k.span();
-                    if s.contains(&offset) || ks.contains(&offset) {
-                        if !path.is_empty() {
-                            path.push('.');
-                        }
-                        path.push_str(k.get_ref());
-                        if ks.contains(&offset) {
-                            break 'outer;
-                        }
-                        cur = v;
-                        continue 'outer;
-                    }
+    let mut best = (0usize, String::new());
+    search(root, offset, String::new(), 0, &mut best);
+    best.1
+}
+
+fn search(
+    v: &Spanned<DeValue>,
+    offset: usize,
+    path: String,
+    depth: usize,
+    best: &mut (usize, String),
+) {
+    match v.get_ref() {
+        DeValue::Table(t) => {
+            for (k, child) in t.iter() {
+                let p = if path.is_empty() {
+                    k.get_ref().to_string()
+                } else {
+                    format!("{path}.{}", k.get_ref())
+                };
+                if (k.span().contains(&offset) || child.span().contains(&offset))
+                    && depth + 1 > best.0
+                {
+                    *best = (depth + 1, p.clone());
                 }
-                break;
+                search(child, offset, p, depth + 1, best);
             }
-            DeValue::Array(a) => {
-                for (i, v) in a.iter().enumerate() {
-                    if v.span().contains(&offset) {
-                        path.push_str(&format!("[{i}]"));
-                        cur = v;
-                        continue 'outer;
-                    }
-                }
-                break;
-            }
-            _ => break,
         }
+        DeValue::Array(a) => {
+            for (i, child) in a.iter().enumerate() {
+                let p = format!("{path}[{i}]");
+                if child.span().contains(&offset) && depth + 1 > best.0 {
+                    *best = (depth + 1, p.clone());
+                }
+                search(child, offset, p, depth + 1, best);
+            }
+        }
+        _ => {}
     }
-    path
 }
