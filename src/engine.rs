@@ -53,7 +53,9 @@ pub struct Workspace {
     param_rng: Rng,
     effects: Vec<Effect>,
     acts: Vec<Act>,
-    ends: Vec<(u8, u8)>,
+    ends: Vec<(u8, u8, u16)>,
+    /// Highest rung any act among the war actors reached this run.
+    peak: u8,
     drift: Vec<f64>,
     frozen: Vec<bool>,
     intent_next: Vec<bool>,
@@ -114,6 +116,7 @@ impl<'a> Engine<'a> {
                 intent: vec![false; n * n],
                 restraint: vec![1.0; n * n],
                 scale: vec![1.0; sc.rules.len()],
+                ended: vec![NEVER; n * n],
             },
             rules: sc.rules.clone(),
             rule_rngs: (0..sc.rules.len()).map(|_| dummy.for_run(0)).collect(),
@@ -122,6 +125,7 @@ impl<'a> Engine<'a> {
             effects: Vec::with_capacity(64),
             acts: Vec::with_capacity(16),
             ends: Vec::with_capacity(4),
+            peak: 0,
             drift: vec![0.0; nt],
             frozen: vec![false; nt],
             intent_next: vec![false; n * n],
@@ -144,7 +148,6 @@ impl<'a> Engine<'a> {
         let mut war_start = NEVER;
         let mut war_days = 0u32;
         let mut first_war = MISSING;
-        let mut peak = 0u8;
         for day in 0..sc.horizon {
             ws.world.day = day;
             let nt = ws.world.tracks.len();
@@ -186,7 +189,6 @@ impl<'a> Engine<'a> {
                     global = l;
                 }
             }
-            peak = peak.max(global);
             if global >= war_level {
                 war_days += 1;
                 if war_start == NEVER && first_war == MISSING {
@@ -241,7 +243,7 @@ impl<'a> Engine<'a> {
         m.finish_counts(&mut ws.outcome);
         for (q, metric) in m.quantities.iter().enumerate() {
             let v = match metric.def {
-                QuantityDef::PeakLevel => u32::from(peak),
+                QuantityDef::PeakLevel => u32::from(ws.peak),
                 QuantityDef::WarDays => war_days,
                 QuantityDef::WarDuration => first_war,
                 QuantityDef::FinalTrack(t) => {
@@ -278,6 +280,8 @@ impl<'a> Engine<'a> {
         w.intent.fill(false);
         w.restraint.fill(1.0);
         w.scale.fill(1.0);
+        w.ended.fill(NEVER);
+        ws.peak = 0;
         ws.intent_next.fill(false);
         ws.restraint_next.fill(1.0);
         ws.last_act.fill(NEVER);
@@ -313,6 +317,9 @@ impl<'a> Engine<'a> {
                             ws.war_start[i] = day;
                             ws.war_start[j] = day;
                         }
+                    }
+                    if sc.war_pairs[i] && a.level > ws.peak {
+                        ws.peak = a.level;
                     }
                     ws.last_act[i] = day;
                     ws.last_act[j] = day;
@@ -350,7 +357,7 @@ impl<'a> Engine<'a> {
                 } => {
                     ws.restraint_next[actor as usize * n + target as usize] *= factor;
                 }
-                Effect::EndWar { a, b } => ws.ends.push((a, b)),
+                Effect::EndWar { a, b, rule } => ws.ends.push((a, b, rule)),
                 Effect::ScaleHazard { rule, factor } => ws.world.scale[rule as usize] *= factor,
                 Effect::Command { rule, command } => {
                     ws.rules[rule as usize].command(command, &ws.world, &mut ws.effects);
@@ -359,7 +366,7 @@ impl<'a> Engine<'a> {
         }
         ws.effects.clear();
         for idx in 0..ws.ends.len() {
-            let (a, b) = ws.ends[idx];
+            let (a, b, rule) = ws.ends[idx];
             let (i, j) = (a as usize * n + b as usize, b as usize * n + a as usize);
             if ws.world.level[i] == 0 {
                 continue;
@@ -371,14 +378,14 @@ impl<'a> Engine<'a> {
             ws.world.epoch[j] += 1;
             ws.war_start[i] = NEVER;
             ws.war_start[j] = NEVER;
-            let value = if started == NEVER {
-                0
-            } else {
-                day - started + 1
-            };
+            ws.world.ended[i] = day;
+            ws.world.ended[j] = day;
+            // Days at war as the war metrics count them: from the day it began up to, not
+            // including, the day it ended.
+            let value = if started == NEVER { 0 } else { day - started };
             let note = Note {
                 kind: NoteKind::WarEnded,
-                rule: 0,
+                rule,
                 a,
                 b,
                 value,

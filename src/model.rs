@@ -18,6 +18,9 @@ pub type Level = u8;
 /// Sentinel for "never happened".
 pub const NEVER: u32 = u32::MAX;
 
+/// Sentinel actor for notes that concern no actor (scheduled events).
+pub const NO_ACTOR: ActorId = ActorId::MAX;
+
 #[derive(Clone, Debug)]
 pub struct Actor {
     pub id: String,
@@ -237,10 +240,11 @@ pub enum Effect {
         target: ActorId,
         factor: f64,
     },
-    /// Hostilities between a and b stop.
+    /// Hostilities between a and b stop, by the termination rule `rule`.
     EndWar {
         a: ActorId,
         b: ActorId,
+        rule: RuleIdx,
     },
     /// Multiply every hazard of rule `rule` by `factor` from now on.
     ScaleHazard {
@@ -319,6 +323,9 @@ pub struct World {
     pub restraint: Vec<f64>,
     /// Per-rule hazard multiplier (scheduled events).
     pub scale: Vec<f64>,
+    /// Day hostilities between a pair last ended, or NEVER: blows that land on that day go
+    /// unanswered, since the ceasefire takes hold.
+    pub ended: Vec<u32>,
 }
 
 impl World {
@@ -329,6 +336,10 @@ impl World {
     #[inline]
     pub fn level(&self, a: ActorId, b: ActorId) -> Level {
         self.level[a as usize * self.n + b as usize]
+    }
+    #[inline]
+    pub fn ended(&self, a: ActorId, b: ActorId) -> u32 {
+        self.ended[a as usize * self.n + b as usize]
     }
     #[inline]
     pub fn epoch(&self, a: ActorId, b: ActorId) -> u32 {

@@ -196,6 +196,22 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
             collapse[k] = Some(b.prob(&path, d));
         }
     }
+    for (i, k) in c.conditions.iter().enumerate() {
+        if c.conditions[..i].iter().any(|o| o.id == k.id) {
+            b.error(
+                t.path(&format!("conditions[{i}].id")),
+                format!("duplicate condition id `{}`", k.id),
+            );
+        }
+    }
+    for (i, ph) in c.phases.iter().enumerate() {
+        if c.phases[..i].iter().any(|o| o.id == ph.id) {
+            b.error(
+                t.path(&format!("phases[{i}].id")),
+                format!("duplicate phase id `{}`", ph.id),
+            );
+        }
+    }
     let conditions = c
         .conditions
         .iter()

@@ -1,8 +1,9 @@
 //! `negotiation`: a diplomatic channel that may reopen, restrain hostilities while open, break
 //! down, or produce a deal.
 //!
-//! A dormant channel reopens with `open_hazard` per day. While open, hostile hazards between the
-//! parties (and any extra `restrains` pairs, both ways) are multiplied by `restraint`; each day
+//! A dormant channel reopens with `open_hazard` per day. While open, the red-line and
+//! pre-emption hazards between the parties (and any extra `restrains` pairs, both ways) are
+//! multiplied by `restraint` from the next day; each day
 //! the talks close with `close_hazard` or reach a deal with `deal_hazard`. An act at `breaks_at`
 //! or above between restrained actors ends the talks, which cannot reopen for
 //! `reopen_after_days`. A deal freezes the tracks it names for the rest of the run and keeps a
@@ -182,13 +183,8 @@ impl Rule for Negotiation {
     fn decide(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) {
         let scale = w.scale[self.idx as usize];
         match self.status {
-            Status::Deal => {
-                if let Some(r) = self.deal_restraint {
-                    self.restrain(w.p(r), out);
-                }
-            }
+            Status::Deal => {}
             Status::Open => {
-                self.restrain(w.p(self.restraint), out);
                 if chance(rng, w.p(self.deal) * scale).0 {
                     self.status = Status::Deal;
                     out.push(self.note(NoteKind::Deal));
@@ -207,6 +203,16 @@ impl Rule for Negotiation {
                     out.push(self.note(NoteKind::TalksOpen));
                 }
             }
+        }
+        // Restraint follows today's status and shapes tomorrow's decisions.
+        match self.status {
+            Status::Open => self.restrain(w.p(self.restraint), out),
+            Status::Deal => {
+                if let Some(r) = self.deal_restraint {
+                    self.restrain(w.p(r), out);
+                }
+            }
+            Status::Dormant => {}
         }
     }
 

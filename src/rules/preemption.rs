@@ -1,7 +1,7 @@
 //! `preemption`: strike first when the perceived threat of an imminent attack passes a threshold.
 //!
-//! The actor keeps a threat signal about `target`. Each day the signal decays by
-//! `signal_decay`, takes normal noise of sd `signal_noise`, rises by `readiness_signal` if the
+//! The actor keeps a threat signal about `target`. Each day the signal keeps the share
+//! `signal_decay` of yesterday's value, takes normal noise of sd `signal_noise`, rises by `readiness_signal` if the
 //! target really is preparing to strike the actor or one of its allies, and jumps by
 //! `ambiguous_jump` when an ambiguous event (an exercise) occurs, at `ambiguous_rate` per day.
 //! Once the signal reaches `threshold` the actor strikes first with `probability` per day. Each

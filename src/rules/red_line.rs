@@ -267,6 +267,11 @@ impl Rule for RedLine {
         if self.preparation == 0 {
             self.strike(act, joins, w, out);
         } else {
+            // Preparations start today and are visible from tomorrow.
+            out.push(Effect::Intent {
+                actor: self.actor,
+                target: self.target,
+            });
             self.planned = Some((w.day + self.preparation, act, joins));
         }
     }

@@ -75,6 +75,8 @@ struct Pending {
     due: u32,
     act: Act,
     epoch: u32,
+    /// The attacker being answered (the act may target its ally instead).
+    against: ActorId,
 }
 
 #[derive(Clone, Debug)]
@@ -96,6 +98,8 @@ pub struct Retaliation {
     first_ally: Vec<Option<ActorId>>,
     source: Option<String>,
     pending: Vec<Pending>,
+    /// (attacker, day) of answers given on the spot, to keep to one answer at a time.
+    answered_today: Vec<(ActorId, u32)>,
 }
 
 pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
@@ -137,6 +141,7 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         first_ally: b.allies.iter().map(|a| a.first().copied()).collect(),
         source: c.source,
         pending: Vec::new(),
+        answered_today: Vec::new(),
     };
     Some(Box::new(rule))
 }
@@ -157,11 +162,20 @@ impl Retaliation {
         out: &mut Vec<Effect>,
     ) {
         // One answer at a time per attacker: a pledge is not a promise to answer every shell.
+        let attacker = struck.actor;
         if self
             .pending
             .iter()
-            .any(|p| p.act.actor == self.actor && p.act.target == struck.actor)
+            .any(|p| p.act.actor == self.actor && p.against == attacker)
+            || self
+                .answered_today
+                .iter()
+                .any(|&(a, d)| a == attacker && d == w.day)
         {
+            return;
+        }
+        // A ceasefire that took hold today covers the day's last blows.
+        if w.ended(attacker, struck.target) == w.day {
             return;
         }
         let p = w.p(self.probability) * w.scale[self.idx as usize];
@@ -195,7 +209,7 @@ impl Retaliation {
             trigger_day: w.day,
             why: Why::Chance { p, draw },
         };
-        self.schedule(act, delay, same_day, w, out);
+        self.schedule(act, attacker, delay, same_day, w, out);
         // Token replies are pre-warned and stay between the principals.
         if token {
             return;
@@ -213,18 +227,34 @@ impl Retaliation {
                     why: Why::Chance { p: q, draw: d },
                     ..act
                 };
-                self.schedule(act, delay, same_day, w, out);
+                self.schedule(act, attacker, delay, same_day, w, out);
             }
         }
     }
 
-    fn schedule(&mut self, act: Act, delay: u32, same_day: bool, w: &World, out: &mut Vec<Effect>) {
+    fn schedule(
+        &mut self,
+        act: Act,
+        against: ActorId,
+        delay: u32,
+        same_day: bool,
+        w: &World,
+        out: &mut Vec<Effect>,
+    ) {
         if delay == 0 && same_day {
             out.push(Effect::Act(act));
+            if act.actor == self.actor {
+                self.answered_today.push((against, w.day));
+            }
         } else {
             let due = w.day + delay.max(1);
             let epoch = w.epoch(act.actor, act.target);
-            self.pending.push(Pending { due, act, epoch });
+            self.pending.push(Pending {
+                due,
+                act,
+                epoch,
+                against,
+            });
         }
     }
 }
@@ -236,9 +266,11 @@ impl Rule for Retaliation {
 
     fn begin_run(&mut self, _world: &World, _rng: &mut Rng) {
         self.pending.clear();
+        self.answered_today.clear();
     }
 
     fn decide(&mut self, w: &World, _rng: &mut Rng, out: &mut Vec<Effect>) {
+        self.answered_today.retain(|&(_, d)| d == w.day);
         let mut i = 0;
         while i < self.pending.len() {
             let p = self.pending[i];

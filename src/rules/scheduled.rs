@@ -9,7 +9,7 @@ use serde::Deserialize;
 use toml::value::Datetime;
 
 use super::{CommandSpec, Rule, chance};
-use crate::model::{Command, Effect, Note, NoteKind, ParamId, RuleIdx, TrackId, World};
+use crate::model::{Command, Effect, NO_ACTOR, Note, NoteKind, ParamId, RuleIdx, TrackId, World};
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
 use crate::scenario::dist::Dist;
@@ -178,8 +178,8 @@ impl Rule for Scheduled {
         out.push(Effect::Note(Note {
             kind: NoteKind::Scheduled,
             rule: self.idx,
-            a: 0,
-            b: 0,
+            a: NO_ACTOR,
+            b: NO_ACTOR,
             value: 0,
         }));
         for &(rule, command) in &self.commands {

@@ -67,7 +67,11 @@ impl Rule for Termination {
         let h = w.p(self.hazard) * w.scale[self.idx as usize];
         for &(a, b) in &self.pairs {
             if w.level(a, b) >= self.min_level && chance(rng, h).0 {
-                out.push(Effect::EndWar { a, b });
+                out.push(Effect::EndWar {
+                    a,
+                    b,
+                    rule: self.idx,
+                });
             }
         }
     }
