@@ -204,13 +204,13 @@ impl Metrics {
     #[inline]
     pub fn on_act(&self, day: u32, a: &Act, o: &mut Outcome) {
         for &i in &self.filters {
-            if let EventDef::Filter(f) = &self.events[i].def {
-                if f.matches_act(a) {
-                    if o.first[i] == NEVER {
-                        o.first[i] = day;
-                    }
-                    o.last[i] = day;
+            if let EventDef::Filter(f) = &self.events[i].def
+                && f.matches_act(a)
+            {
+                if o.first[i] == NEVER {
+                    o.first[i] = day;
                 }
+                o.last[i] = day;
             }
         }
         for &q in &self.event_quantities {
@@ -231,21 +231,21 @@ impl Metrics {
     #[inline]
     pub fn on_note(&self, day: u32, n: &Note, o: &mut Outcome) {
         for &i in &self.filters {
-            if let EventDef::Filter(f) = &self.events[i].def {
-                if f.matches_note(n) {
-                    if o.first[i] == NEVER {
-                        o.first[i] = day;
-                    }
-                    o.last[i] = day;
+            if let EventDef::Filter(f) = &self.events[i].def
+                && f.matches_note(n)
+            {
+                if o.first[i] == NEVER {
+                    o.first[i] = day;
                 }
+                o.last[i] = day;
             }
         }
         for &q in &self.event_quantities {
             let m = &self.quantities[q];
-            if let QuantityDef::Count(f) = &m.def {
-                if f.matches_note(n) {
-                    bump(&mut o.values[q], m.binning.max_bin);
-                }
+            if let QuantityDef::Count(f) = &m.def
+                && f.matches_note(n)
+            {
+                bump(&mut o.values[q], m.binning.max_bin);
             }
         }
     }
@@ -334,19 +334,19 @@ pub fn compile_filter(
         max_level: (n_levels.max(1) - 1) as Level,
         ..Filter::default()
     };
-    if let Some(on) = &c.on {
-        if on != "act" {
-            match NoteKind::ALL.iter().find(|k| k.name() == on) {
-                Some(k) => f.note = Some(*k),
-                None => {
-                    let mut names = vec!["act"];
-                    names.extend(NoteKind::ALL.iter().map(|k| k.name()));
-                    b.error_help(
-                        path("on"),
-                        format!("unknown event `{on}`"),
-                        crate::scenario::diag::suggest(on, &names),
-                    );
-                }
+    if let Some(on) = &c.on
+        && on != "act"
+    {
+        match NoteKind::ALL.iter().find(|k| k.name() == on) {
+            Some(k) => f.note = Some(*k),
+            None => {
+                let mut names = vec!["act"];
+                names.extend(NoteKind::ALL.iter().map(|k| k.name()));
+                b.error_help(
+                    path("on"),
+                    format!("unknown event `{on}`"),
+                    crate::scenario::diag::suggest(on, &names),
+                );
             }
         }
     }

@@ -382,10 +382,11 @@ impl Rule for Ceasefire {
 
     fn command(&mut self, command: Command, w: &World, out: &mut Vec<Effect>) {
         // Announcing a phase the agreement has already passed, or after it collapsed, is moot.
-        if let Command::SetPhase(p) = command {
-            if self.in_force && (p as usize) > self.phase {
-                self.enter_phase(p as usize, w, out);
-            }
+        if let Command::SetPhase(p) = command
+            && self.in_force
+            && (p as usize) > self.phase
+        {
+            self.enter_phase(p as usize, w, out);
         }
     }
 

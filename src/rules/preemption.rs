@@ -147,10 +147,10 @@ impl Rule for Preemption {
             }));
         }
         self.signal = s.max(0.0);
-        if let Some(last) = self.last_strike {
-            if w.day < last + self.cooldown {
-                return;
-            }
+        if let Some(last) = self.last_strike
+            && w.day < last + self.cooldown
+        {
+            return;
         }
         let threshold = w.p(self.threshold);
         if self.signal < threshold {

@@ -214,10 +214,10 @@ impl Rule for RedLine {
             }
             return;
         }
-        if let Some(last) = self.last_strike {
-            if w.day < last + self.cooldown {
-                return;
-            }
+        if let Some(last) = self.last_strike
+            && w.day < last + self.cooldown
+        {
+            return;
         }
         let noise = w.p(self.noise);
         let mut perceived = w.track_lagged(self.track, self.lag);

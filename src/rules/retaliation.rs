@@ -193,12 +193,11 @@ impl Retaliation {
             struck.level.min(self.cap)
         };
         let mut target = struck.actor;
-        if chance(rng, w.p(self.ally_target_probability)).0 {
-            if let Some(ally) = self.first_ally[struck.actor as usize] {
-                if ally != self.actor {
-                    target = ally;
-                }
-            }
+        if chance(rng, w.p(self.ally_target_probability)).0
+            && let Some(ally) = self.first_ally[struck.actor as usize]
+            && ally != self.actor
+        {
+            target = ally;
         }
         let act = Act {
             actor: self.actor,
@@ -267,6 +266,10 @@ impl Rule for Retaliation {
     fn begin_run(&mut self, _world: &World, _rng: &mut Rng) {
         self.pending.clear();
         self.answered_today.clear();
+        // Clones of the prototype start with no capacity; reserving here allocates once per
+        // workspace, not per day.
+        self.pending.reserve(16);
+        self.answered_today.reserve(16);
     }
 
     fn decide(&mut self, w: &World, _rng: &mut Rng, out: &mut Vec<Effect>) {

@@ -145,7 +145,7 @@ pub fn did_you_mean<'a>(
 }
 
 /// "did you mean `x`?" or the list of valid names.
-pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> String {
+pub fn suggest(word: &str, candidates: &[&str]) -> String {
     match did_you_mean(word, candidates.iter().copied()) {
         Some(c) => format!("did you mean `{c}`?"),
         None if candidates.is_empty() => "none are defined".to_string(),

@@ -234,15 +234,15 @@ impl DistTable {
                 }
             ));
         }
-        if let (Some(lo), Some(hi)) = (self.min, self.max) {
-            if !(lo < hi) {
-                return Err(format!("min ({lo}) must be less than max ({hi})"));
-            }
-        }
         for b in [self.min, self.max].into_iter().flatten() {
             if !b.is_finite() {
                 return Err(format!("min and max must be finite, got {b}"));
             }
+        }
+        if let (Some(lo), Some(hi)) = (self.min, self.max)
+            && lo >= hi
+        {
+            return Err(format!("min ({lo}) must be less than max ({hi})"));
         }
         let no_bounds = |family: &str| -> Result<(), String> {
             if self.min.is_some() || self.max.is_some() {
@@ -256,7 +256,7 @@ impl DistTable {
         if let Some(p) = self.uniform {
             no_bounds("uniform")?;
             arity("uniform", &p, 2, "[lo, hi]")?;
-            if !(p[0] < p[1]) {
+            if p[0] >= p[1] {
                 return Err(format!("uniform needs lo < hi, got [{}, {}]", p[0], p[1]));
             }
             return Ok(Dist::Uniform { lo: p[0], hi: p[1] });
@@ -281,7 +281,7 @@ impl DistTable {
         if let Some(p) = self.normal {
             arity("normal", &p, 2, "[mean, sd]")?;
             let (mean, sd) = (p[0], p[1]);
-            if !(sd > 0.0) {
+            if sd <= 0.0 {
                 return Err(format!("normal needs a positive sd, got {sd}"));
             }
             let min = self.min.unwrap_or(f64::NEG_INFINITY);
@@ -318,7 +318,7 @@ impl DistTable {
             return Err("lognormal takes no min: its support starts at 0".into());
         }
         arity("lognormal", &p, 2, "[mu, sigma]")?;
-        if !(p[1] > 0.0) {
+        if p[1] <= 0.0 {
             return Err(format!("lognormal needs a positive sigma, got {}", p[1]));
         }
         let max = self.max.unwrap_or(f64::INFINITY);

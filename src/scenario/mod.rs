@@ -6,6 +6,7 @@
 //! 2. each section and each entry deserialized on its own (types, unknown keys);
 //! 3. names resolved and values checked (actors, tracks, levels, rules, bounds), then commands
 //!    linked between rules.
+//!
 //! Diagnostics without a span get one from their key path, and those without a key path get
 //! one from their span.
 
@@ -135,19 +136,19 @@ pub fn parse(source: &str, file: &str) -> Result<Scenario, ScenarioError> {
     };
     let mut diags = Vec::new();
     let result = compile(&root_value, &mut diags);
-    if diags.is_empty() {
-        if let Some(sc) = result {
-            return Ok(sc);
-        }
+    if diags.is_empty()
+        && let Some(sc) = result
+    {
+        return Ok(sc);
     }
     for d in &mut diags {
         if d.span.is_none() && !d.path.is_empty() {
             d.span = spans::span_of(&root_value, &d.path);
         }
-        if d.path.is_empty() {
-            if let Some(s) = &d.span {
-                d.path = spans::path_at(&root_value, s.start);
-            }
+        if d.path.is_empty()
+            && let Some(s) = &d.span
+        {
+            d.path = spans::path_at(&root_value, s.start);
         }
     }
     for d in &mut diags {
@@ -278,7 +279,9 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
         None => Vec::new(),
     };
     b.levels = rung_configs.iter().map(|r| r.id.clone()).collect();
-    let rule_entries = table_entries(root, "rules", diags);
+    // Rules run in id order, never file order: moving a table in the file changes nothing.
+    let mut rule_entries = table_entries(root, "rules", diags);
+    rule_entries.sort_by(|x, y| x.0.cmp(&y.0));
     let mut rule_tables = Vec::new();
     for (id, v) in &rule_entries {
         let kind = match v.get_ref() {
