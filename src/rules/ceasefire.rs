@@ -113,21 +113,8 @@ pub struct Ceasefire {
 }
 
 pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
-    let c: Config = b.de(&format!("rules.{}", t.id), &t.value)?;
-    if c.parties.len() != 2 {
-        b.error(
-            t.path("parties"),
-            format!(
-                "a ceasefire has exactly two parties, got {}",
-                c.parties.len()
-            ),
-        );
-        return None;
-    }
-    let parties = [
-        b.actor(&t.path("parties[0]"), &c.parties[0]),
-        b.actor(&t.path("parties[1]"), &c.parties[1]),
-    ];
+    let c: Config = t.config(b)?;
+    let parties = b.pair(&t.path("parties"), &c.parties, "a ceasefire's `parties`")?;
     let party_index = |b: &mut Builder, path: &str, name: &str| -> Option<usize> {
         let pos = c.parties.iter().position(|p| p == name);
         if pos.is_none() {

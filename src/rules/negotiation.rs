@@ -84,34 +84,18 @@ pub struct Negotiation {
 }
 
 pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
-    let c: Config = b.de(&format!("rules.{}", t.id), &t.value)?;
-    if c.parties.len() != 2 {
-        b.error(
-            t.path("parties"),
-            format!(
-                "a negotiation has exactly two parties, got {}",
-                c.parties.len()
-            ),
-        );
-        return None;
-    }
-    let parties = [
-        b.actor(&t.path("parties[0]"), &c.parties[0]),
-        b.actor(&t.path("parties[1]"), &c.parties[1]),
-    ];
+    let c: Config = t.config(b)?;
+    let parties = b.pair(&t.path("parties"), &c.parties, "a negotiation's `parties`")?;
     let mut pairs = vec![(parties[0], parties[1]), (parties[1], parties[0])];
     for (i, pair) in c.restrains.iter().enumerate() {
-        if pair.len() != 2 {
-            b.error(
-                t.path(&format!("restrains[{i}]")),
-                "each restrained pair names two actors",
-            );
-            continue;
+        if let Some([x, y]) = b.pair(
+            &t.path(&format!("restrains[{i}]")),
+            pair,
+            "a restrained pair",
+        ) {
+            pairs.push((x, y));
+            pairs.push((y, x));
         }
-        let x = b.actor(&t.path(&format!("restrains[{i}][0]")), &pair[0]);
-        let y = b.actor(&t.path(&format!("restrains[{i}][1]")), &pair[1]);
-        pairs.push((x, y));
-        pairs.push((y, x));
     }
     let (freezes, deal_restraint) = match &c.deal {
         Some(d) => (

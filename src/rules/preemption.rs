@@ -76,7 +76,7 @@ pub struct Preemption {
 }
 
 pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
-    let c: Config = b.de(&format!("rules.{}", t.id), &t.value)?;
+    let c: Config = t.config(b)?;
     let actor = b.actor(&t.path("actor"), &c.actor);
     let mut protected = vec![actor];
     protected.extend(b.allies.get(actor as usize).cloned().unwrap_or_default());

@@ -138,7 +138,7 @@ pub struct RedLine {
 }
 
 pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
-    let c: Config = b.de(&format!("rules.{}", t.id), &t.value)?;
+    let c: Config = t.config(b)?;
     let consent = c.consent.as_ref().map(|k| Consent {
         actor: b.actor(&t.path("consent.actor"), &k.actor),
         probability: b.prob(&t.path("consent.probability"), &k.probability),

@@ -103,7 +103,7 @@ pub struct Retaliation {
 }
 
 pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
-    let c: Config = b.de(&format!("rules.{}", t.id), &t.value)?;
+    let c: Config = t.config(b)?;
     let proxies = c
         .proxies
         .iter()

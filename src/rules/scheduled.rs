@@ -74,7 +74,7 @@ pub struct Scheduled {
 }
 
 pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
-    let c: Config = b.de(&format!("rules.{}", t.id), &t.value)?;
+    let c: Config = t.config(b)?;
     let (first_day, last_day) = match (&c.date, &c.between) {
         (Some(d), None) => {
             let day = b.day(&t.path("date"), d)?;

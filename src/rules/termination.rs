@@ -35,17 +35,12 @@ pub struct Termination {
 }
 
 pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
-    let c: Config = b.de(&format!("rules.{}", t.id), &t.value)?;
+    let c: Config = t.config(b)?;
     let mut pairs = Vec::new();
     for (i, pair) in c.pairs.iter().enumerate() {
-        if pair.len() != 2 {
-            b.error(t.path(&format!("pairs[{i}]")), "each pair names two actors");
-            continue;
+        if let Some([x, y]) = b.pair(&t.path(&format!("pairs[{i}]")), pair, "a pair") {
+            pairs.push((x, y));
         }
-        pairs.push((
-            b.actor(&t.path(&format!("pairs[{i}][0]")), &pair[0]),
-            b.actor(&t.path(&format!("pairs[{i}][1]")), &pair[1]),
-        ));
     }
     Some(Box::new(Termination {
         idx: t.idx,

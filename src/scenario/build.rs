@@ -21,6 +21,11 @@ impl RuleTable<'_> {
     pub fn path(&self, key: &str) -> String {
         format!("rules.{}.{}", self.id, key)
     }
+
+    /// Deserializes the rule's table into its kind's config, recording any error.
+    pub fn config<T: DeserializeOwned>(&self, b: &mut Builder) -> Option<T> {
+        b.de(&format!("rules.{}", self.id), &self.value)
+    }
 }
 
 /// Valid values a parameter's distribution must stay within.
@@ -198,6 +203,21 @@ impl Builder {
             .enumerate()
             .map(|(i, id)| self.actor(&format!("{path}[{i}]"), id))
             .collect()
+    }
+
+    /// Resolves a list that must name exactly two actors (`what` names it in the message).
+    pub fn pair(&mut self, path: &str, ids: &[String], what: &str) -> Option<[ActorId; 2]> {
+        if ids.len() != 2 {
+            self.error(
+                path,
+                format!("{what} names exactly two actors, got {}", ids.len()),
+            );
+            return None;
+        }
+        Some([
+            self.actor(&format!("{path}[0]"), &ids[0]),
+            self.actor(&format!("{path}[1]"), &ids[1]),
+        ])
     }
 
     pub fn track(&mut self, path: &str, id: &str) -> TrackId {
