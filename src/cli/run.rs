@@ -37,6 +37,9 @@ pub struct Args {
     /// Also write runs.csv: one row per run with every outcome and parameter draw.
     #[arg(long)]
     pub per_run: bool,
+    /// Also write events.csv: the event log of the first N runs (as `brink trace --csv`).
+    #[arg(long, value_name = "N")]
+    pub events: Option<u64>,
     /// No progress or summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -55,6 +58,13 @@ pub fn run(args: Args) -> Result<()> {
         )));
     }
     let seed = args.seed.unwrap_or(sc.default_seed);
+    if let Some(n) = args.events
+        && n > runs
+    {
+        return Err(Failure::Input(format!(
+            "error: --events {n} asks for more runs than --runs {runs}"
+        )));
+    }
     let out = args
         .out
         .clone()
@@ -114,6 +124,9 @@ pub fn run(args: Args) -> Result<()> {
         tmp.persist(out.join("runs.csv"))
             .map_err(|e| anyhow::Error::from(e.error))
             .context("cannot write runs.csv")?;
+    }
+    if let Some(n) = args.events {
+        super::events::write_file(&out, &engine, n)?;
     }
     let manifest = manifest(&loaded, seed, runs, elapsed, pool.current_num_threads());
     atomic(&out, "manifest.json", |w| {
