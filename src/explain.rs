@@ -202,7 +202,17 @@ pub fn explain(sc: &Scenario, text: &str) -> Explanation {
                 .into(),
         ));
         let mut rows = Vec::new();
+        let mut summary = Vec::new();
         for t in &sc.tracks {
+            if t.source.is_none() {
+                unsourced.push(format!("tracks.{}", t.id));
+            }
+            summary.push(vec![
+                t.id.clone(),
+                t.name.clone(),
+                format!("{} to {}", num(t.min), num(t.max)),
+                t.source.clone().unwrap_or_else(|| "(none)".into()),
+            ]);
             for key in ["initial", "drift", "noise"] {
                 let path = format!("tracks.{}.{key}", t.id);
                 if let Some(p) = param(&path) {
@@ -214,21 +224,6 @@ pub fn explain(sc: &Scenario, text: &str) -> Explanation {
                 }
             }
         }
-        let summary: Vec<Vec<String>> = sc
-            .tracks
-            .iter()
-            .map(|t| {
-                if t.source.is_none() {
-                    unsourced.push(format!("tracks.{}", t.id));
-                }
-                vec![
-                    t.id.clone(),
-                    t.name.clone(),
-                    format!("{} to {}", num(t.min), num(t.max)),
-                    t.source.clone().unwrap_or_else(|| "(none)".into()),
-                ]
-            })
-            .collect();
         b.push(Block::Table {
             head: row(&["track", "name", "range", "source"]),
             rows: summary,
@@ -322,6 +317,19 @@ pub fn explain(sc: &Scenario, text: &str) -> Explanation {
                 format!("{value} ({note})")
             };
             rows.push(vec![key, value, mean, range]);
+        }
+        // Parameters the file leaves at their defaults are assumptions too.
+        let prefix = format!("rules.{id}.");
+        for p in &sc.params {
+            if let Some(key) = p.path.strip_prefix(&prefix)
+                && !rows.iter().any(|r| r[0] == key)
+            {
+                if rule.source().is_none() {
+                    unsourced.push(p.path.clone());
+                }
+                let (v, m, r) = dist_cells(&p.dist);
+                rows.push(vec![key.to_string(), format!("{v} (default)"), m, r]);
+            }
         }
         b.push(Block::Table {
             head: row(&["setting", "value", "mean", "range"]),

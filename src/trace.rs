@@ -128,14 +128,22 @@ fn val(x: f64) -> String {
     }
 }
 
+fn days(n: u32) -> String {
+    if n == 1 {
+        "1 day".into()
+    } else {
+        format!("{n} days")
+    }
+}
+
 /// The sentence saying what an act was.
 fn act_sentence(sc: &Scenario, day: u32, a: &Act) -> String {
     let (who, whom, at) = (actor(sc, a.actor), actor(sc, a.target), rung(sc, a.level));
     match a.form {
         Form::Strike if a.trigger_day < day => format!(
-            "{who} strikes {whom} at {at}, as decided on {} after {} days of preparation",
+            "{who} strikes {whom} at {at}, as decided on {} after {} of preparation",
             date(sc, a.trigger_day),
-            day - a.trigger_day
+            days(day - a.trigger_day)
         ),
         Form::Strike => format!("{who} strikes {whom} at {at}"),
         Form::JointStrike => format!("{who} joins the strike on {whom} at {at}"),
@@ -154,8 +162,8 @@ fn act_sentence(sc: &Scenario, day: u32, a: &Act) -> String {
             };
             let when = if a.trigger_day < day {
                 format!(
-                    ", {} days after the blow of {}",
-                    day - a.trigger_day,
+                    ", {} after the blow of {}",
+                    days(day - a.trigger_day),
                     date(sc, a.trigger_day)
                 )
             } else {
@@ -224,8 +232,8 @@ fn note_sentence(sc: &Scenario, n: &Note) -> String {
         }
         NoteKind::Scheduled => format!("scheduled event {id} takes place"),
         NoteKind::WarEnded => format!(
-            "hostilities between {a} and {b} end after {} days at war",
-            n.value
+            "hostilities between {a} and {b} end after {} at war",
+            days(n.value)
         ),
     }
 }

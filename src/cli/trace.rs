@@ -16,7 +16,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use brink::engine::Engine;
+use brink::engine::{CHUNK, Engine};
+use rayon::prelude::*;
 use brink::model::Scenario;
 use brink::trace::{Finding, Trace, render, trace, trace_in};
 
@@ -125,11 +126,45 @@ fn split(path: &Path) -> Result<(PathBuf, String)> {
     Ok((dir, name))
 }
 
-/// Why a search stopped early: it found enough.
-struct Enough;
+/// The first `count` runs below `max` in which `finding` holds, in index order. Batches start
+/// small, so a common outcome is found at once even in a debug build, and double up to a
+/// full load of chunks; each batch is split across the pool and read in run order, so the runs
+/// found do not depend on the number of threads.
+fn search(engine: &Engine, finding: &Finding, count: u64, max: u64) -> Vec<u64> {
+    let sc = engine.scenario;
+    let threads = rayon::current_num_threads() as u64;
+    let full = CHUNK * threads * 4;
+    let mut found = Vec::new();
+    let (mut start, mut size) = (0, 64);
+    while start < max {
+        let end = (start + size).min(max);
+        let piece = (end - start).div_ceil(threads);
+        let results: Vec<_> = (0..threads)
+            .into_par_iter()
+            .map(|k| {
+                let lo = (start + k * piece).min(end);
+                let hi = (lo + piece).min(end);
+                engine.run_chunk(lo..hi, true)
+            })
+            .collect();
+        for chunk in &results {
+            let Some(rows) = &chunk.rows else { continue };
+            for i in 0..rows.len() {
+                let (run, first, values, _) = rows.row(i);
+                if finding.holds(sc, first, values) {
+                    found.push(run);
+                    if found.len() as u64 == count {
+                        return found;
+                    }
+                }
+            }
+        }
+        start = end;
+        size = (size * 2).min(full);
+    }
+    found
+}
 
-/// Scans runs in index order, in parallel chunks whose results are read in run order, so the
-/// runs found are the same whatever the number of threads.
 fn find(engine: &Engine, metric: &str, args: &Args) -> Result<(Vec<Trace>, String)> {
     let sc = engine.scenario;
     let finding = Finding::parse(sc, metric).map_err(|e| Failure::Input(format!("error: {e}")))?;
@@ -147,24 +182,7 @@ fn find(engine: &Engine, metric: &str, args: &Args) -> Result<(Vec<Trace>, Strin
         .num_threads(args.threads.unwrap_or(0))
         .build()
         .context("cannot start worker threads")?;
-    let mut found = Vec::new();
-    let _ = pool.install(|| {
-        engine.run_range(0..max, true, |chunk| {
-            let Some(rows) = &chunk.rows else {
-                return Ok(());
-            };
-            for i in 0..rows.len() {
-                let (run, first, values, _) = rows.row(i);
-                if finding.holds(sc, first, values) {
-                    found.push(run);
-                    if found.len() as u64 == args.count {
-                        return Err(Enough);
-                    }
-                }
-            }
-            Ok(())
-        })
-    });
+    let found = pool.install(|| search(engine, &finding, args.count, max));
     let name = finding.metric(sc);
     if found.is_empty() {
         return Err(Failure::Other(anyhow::anyhow!(
