@@ -370,12 +370,7 @@ pub fn explain(sc: &Scenario, text: &str) -> Explanation {
             QuantityDef::Count(_) => ("quantity (count)", definition(&q.id)),
             _ => ("quantity (built in)", String::new()),
         };
-        rows.push(vec![
-            q.id.clone(),
-            kind.into(),
-            q.description.clone(),
-            def,
-        ]);
+        rows.push(vec![q.id.clone(), kind.into(), q.description.clone(), def]);
     }
     b.push(Block::Table {
         head: row(&["metric", "kind", "description", "definition"]),
@@ -494,11 +489,7 @@ pub fn render_markdown(e: &Explanation) -> String {
                     format!("| {} |", c.join(" | "))
                 };
                 let _ = writeln!(s, "{}", cells(head));
-                let _ = writeln!(
-                    s,
-                    "|{}",
-                    head.iter().map(|_| " --- |").collect::<String>()
-                );
+                let _ = writeln!(s, "|{}", head.iter().map(|_| " --- |").collect::<String>());
                 for r in rows {
                     let _ = writeln!(s, "{}", cells(r));
                 }

@@ -280,7 +280,11 @@ pub fn render(sc: &Scenario, t: &Trace) -> String {
     let uncertain: Vec<_> = sc.uncertain_params().collect();
     if !uncertain.is_empty() {
         let _ = writeln!(s, "\nDrawn for this run:");
-        let w = uncertain.iter().map(|(_, p)| p.path.len()).max().unwrap_or(0);
+        let w = uncertain
+            .iter()
+            .map(|(_, p)| p.path.len())
+            .max()
+            .unwrap_or(0);
         for (i, p) in &uncertain {
             let _ = writeln!(
                 s,
@@ -372,14 +376,26 @@ pub fn csv_rows(sc: &Scenario, t: &Trace) -> Vec<[String; 16]> {
             match &e.event {
                 Event::Act(a) => {
                     let (why, obs, thr, p, draw) = match a.why {
-                        Why::None => ("", String::new(), String::new(), String::new(), String::new()),
+                        Why::None => (
+                            "",
+                            String::new(),
+                            String::new(),
+                            String::new(),
+                            String::new(),
+                        ),
                         Why::Threshold {
                             perceived,
                             threshold,
                             p,
                             draw,
                             ..
-                        } => ("threshold", num(perceived), num(threshold), num(p), num(draw)),
+                        } => (
+                            "threshold",
+                            num(perceived),
+                            num(threshold),
+                            num(p),
+                            num(draw),
+                        ),
                         Why::Signal {
                             signal,
                             threshold,

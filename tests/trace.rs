@@ -239,7 +239,12 @@ fn derive(sc: &Scenario, t: &Trace) -> HashMap<String, String> {
     if let (Some(s), None) = (war_start, first_war) {
         first_war = Some(sc.horizon - s);
     }
-    assert_eq!(k, t.events.len(), "events beyond the horizon in run {}", t.run);
+    assert_eq!(
+        k,
+        t.events.len(),
+        "events beyond the horizon in run {}",
+        t.run
+    );
     let mut cells = HashMap::new();
     for (i, em) in m.events.iter().enumerate() {
         let (flag, day) = if first[i] == NEVER {
@@ -324,7 +329,8 @@ fn every_trace_agrees_with_its_row_in_runs_csv() {
     assert!(acts > 10 * RUNS as usize && notes > 5 * RUNS as usize);
     assert_eq!(
         checked,
-        RUNS as usize * (2 * sc.metrics.events.len() + sc.metrics.quantities.len() - sc.tracks.len())
+        RUNS as usize
+            * (2 * sc.metrics.events.len() + sc.metrics.quantities.len() - sc.tracks.len())
     );
 }
 
@@ -350,15 +356,16 @@ fn trace_csv_is_the_runs_slice_of_events_csv() {
 /// The first run in runs.csv where `pred` holds for the row.
 fn first_run(dir: &Path, pred: impl Fn(&HashMap<&str, &str>) -> bool) -> Option<u64> {
     let (head, rows) = read_csv(&dir.join("runs.csv"));
-    rows.iter().position(|row| {
-        let cell: HashMap<&str, &str> = head
-            .iter()
-            .map(String::as_str)
-            .zip(row.iter().map(String::as_str))
-            .collect();
-        pred(&cell)
-    })
-    .map(|i| i as u64)
+    rows.iter()
+        .position(|row| {
+            let cell: HashMap<&str, &str> = head
+                .iter()
+                .map(String::as_str)
+                .zip(row.iter().map(String::as_str))
+                .collect();
+            pred(&cell)
+        })
+        .map(|i| i as u64)
 }
 
 /// (runs found, runs searched) from the first line of `trace --find`.
@@ -409,7 +416,11 @@ fn find_finds_the_first_run_of_every_event_that_happens() {
             .unwrap();
         assert!(line.contains("yes, first on"), "{line}");
     }
-    assert_eq!(tried, sc.metrics.events.len(), "every flagship event happens");
+    assert_eq!(
+        tried,
+        sc.metrics.events.len(),
+        "every flagship event happens"
+    );
 }
 
 #[test]
@@ -474,7 +485,11 @@ fn find_refuses_a_bare_quantity_and_unknown_metrics() {
     assert!(stderr(&o).contains("peak_level>=1"), "{}", stderr(&o));
     let o = brink(&["trace", "scenarios/iran_2026.toml", "--find", "regonal_war"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("did you mean `regional_war`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("did you mean `regional_war`"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -542,7 +557,11 @@ fn explain_lists_every_element_with_its_source_and_parameters() {
         let shown = out.lines().any(|l| {
             l.contains(&p.dist.to_toml_string())
                 && l.contains(&format!("{lo} to {hi}"))
-                && l.contains(format!("{:.4}", p.dist.mean()).trim_end_matches('0').trim_end_matches('.'))
+                && l.contains(
+                    format!("{:.4}", p.dist.mean())
+                        .trim_end_matches('0')
+                        .trim_end_matches('.'),
+                )
         });
         assert!(shown, "{} with mean and range", p.path);
     }

@@ -10,7 +10,6 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use brink::explain::{explain, render_markdown, render_text};
 
 use super::output::atomic;
@@ -46,8 +45,17 @@ pub fn run(args: Args) -> Result<()> {
         atomic(&dir, &name, |w| Ok(w.write_all(md.as_bytes())?))?;
     }
     let mut out = std::io::stdout().lock();
-    out.write_all(render_text(&e).as_bytes())
+    match out
+        .write_all(render_text(&e).as_bytes())
         .and_then(|_| out.flush())
-        .context("cannot write to stdout")?;
+    {
+        // A reader that stops early (`| head`) is not a failure.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            return Err(anyhow::Error::from(e)
+                .context("cannot write to stdout")
+                .into());
+        }
+        _ => {}
+    }
     Ok(())
 }

@@ -17,9 +17,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use brink::engine::{CHUNK, Engine};
-use rayon::prelude::*;
 use brink::model::Scenario;
 use brink::trace::{Finding, Trace, render, trace, trace_in};
+use rayon::prelude::*;
 
 use super::output::atomic;
 use super::{Failure, Result, events, load};
@@ -79,8 +79,13 @@ pub fn run(args: Args) -> Result<()> {
         None => {
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();
-            fill(&mut lock).context("cannot write to stdout")?;
-            lock.flush().context("cannot write to stdout")?;
+            // A reader that stops early (`| head`) is not a failure.
+            match fill(&mut lock).and_then(|_| Ok(lock.flush()?)) {
+                Err(e) if !broken_pipe(&e) => {
+                    return Err(e.context("cannot write to stdout").into());
+                }
+                _ => {}
+            }
         }
         Some(path) => {
             let (dir, name) = split(path)?;
@@ -106,6 +111,16 @@ fn write_stories(
         w.write_all(render(sc, t).as_bytes())?;
     }
     Ok(())
+}
+
+pub fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|x| x.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<csv::Error>().is_some_and(|x| {
+                matches!(x.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+            })
+    })
 }
 
 /// A path's directory and file name, for an atomic write.
@@ -216,6 +231,9 @@ fn find(engine: &Engine, metric: &str, args: &Args) -> Result<(Vec<Trace>, Strin
     }
     eprintln!("brink: {header}");
     let mut ws = engine.workspace();
-    let traces = found.iter().map(|&r| trace_in(engine, &mut ws, r)).collect();
+    let traces = found
+        .iter()
+        .map(|&r| trace_in(engine, &mut ws, r))
+        .collect();
     Ok((traces, header))
 }
