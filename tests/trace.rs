@@ -141,6 +141,20 @@ fn snapshot_minimal_run() {
     );
 }
 
+#[test]
+fn the_readme_shows_a_real_false_alarm_trace() {
+    let cmd = "brink trace scenarios/iran_2026.toml --find preemption_false_alarm --count 1";
+    let readme = std::fs::read_to_string(repo("README.md")).unwrap();
+    let after = &readme[readme.find(cmd).expect("the README shows the command")..];
+    let start = after.find("```text\n").unwrap() + "```text\n".len();
+    let shown = &after[start..start + after[start..].find("```\n").unwrap()];
+    let args: Vec<&str> = cmd.split(' ').skip(1).collect();
+    let o = brink(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(shown, stdout(&o));
+    assert!(shown.contains("a FALSE ALARM"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Traces agree with runs.csv
 

@@ -5,6 +5,8 @@
 //! Writes summary.csv, timeline.csv, distributions.csv and manifest.json (and runs.csv with
 //! --per-run) into DIR, by default results/<scenario name>/. Results depend only on the
 //! scenario, the seed and the number of runs.
+//!
+//! With --events N it also writes events.csv, the event log of runs 0..N (src/cli/events.rs).
 
 use std::io::BufWriter;
 use std::path::PathBuf;
