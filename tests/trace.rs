@@ -155,6 +155,29 @@ fn the_readme_shows_a_real_false_alarm_trace() {
     assert!(shown.contains("a FALSE ALARM"));
 }
 
+#[test]
+fn model_md_quotes_run_5_verbatim() {
+    let model = std::fs::read_to_string(repo("docs/MODEL.md")).unwrap();
+    let section = &model[model.find("## 8. Following one trace").unwrap()..];
+    let o = brink(&["trace", "scenarios/iran_2026.toml", "--run", "5"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let quoted: Vec<&str> = section
+        .split("```")
+        .skip(1)
+        .step_by(2)
+        .flat_map(str::lines)
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert!(quoted.len() > 20);
+    for line in quoted {
+        assert!(
+            out.lines().any(|l| l == line),
+            "not in run 5's trace: {line}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Traces agree with runs.csv
 

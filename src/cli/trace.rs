@@ -25,11 +25,12 @@ use super::output::atomic;
 use super::{Failure, Result, events, load};
 
 #[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["run", "find"])))]
 pub struct Args {
     /// Scenario file (TOML).
     pub scenario: PathBuf,
     /// The run index to trace (0-based, as in runs.csv).
-    #[arg(long, required_unless_present = "find", conflicts_with = "find")]
+    #[arg(long)]
     pub run: Option<u64>,
     /// Find runs in which this metric happened: an event metric, or a quantity with a
     /// condition such as 'war_duration_days>=30'.
