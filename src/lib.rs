@@ -5,6 +5,7 @@
 //! `brink` binary around it reads files, writes CSV and reports progress.
 
 pub mod engine;
+pub mod explain;
 pub mod metrics;
 pub mod model;
 pub mod rng;
@@ -12,3 +13,4 @@ pub mod rules;
 pub mod scenario;
 pub mod stats;
 pub mod summary;
+pub mod trace;

@@ -112,6 +112,7 @@ pub enum Why {
     None,
     /// Perceived track value against the threshold, and the daily probability with its draw.
     Threshold {
+        track: TrackId,
         perceived: f64,
         threshold: f64,
         p: f64,

@@ -7,10 +7,13 @@
 //! - 2 invalid input or usage (bad scenario, bad flag, refused output directory)
 //! - 130 interrupted (SIGINT or SIGTERM)
 
+mod events;
+mod explain;
 mod load;
 mod output;
 mod progress;
 mod run;
+mod trace;
 
 use std::process::ExitCode;
 
@@ -31,6 +34,10 @@ struct Cli {
 enum Command {
     /// Run a scenario many times and write outcome distributions as CSV.
     Run(run::Args),
+    /// Tell one run's story, or find the runs in which an outcome happened.
+    Trace(trace::Args),
+    /// Print the scenario as a reviewer reads it: every rule, parameter and source.
+    Explain(explain::Args),
 }
 
 /// A failure with the exit code it maps to.
@@ -67,6 +74,8 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Trace(args) => trace::run(args),
+        Command::Explain(args) => explain::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,6 +5,8 @@
 //! Writes summary.csv, timeline.csv, distributions.csv and manifest.json (and runs.csv with
 //! --per-run) into DIR, by default results/<scenario name>/. Results depend only on the
 //! scenario, the seed and the number of runs.
+//!
+//! With --events N it also writes events.csv, the event log of runs 0..N (src/cli/events.rs).
 
 use std::io::BufWriter;
 use std::path::PathBuf;
@@ -37,6 +39,9 @@ pub struct Args {
     /// Also write runs.csv: one row per run with every outcome and parameter draw.
     #[arg(long)]
     pub per_run: bool,
+    /// Also write events.csv: the event log of the first N runs (as `brink trace --csv`).
+    #[arg(long, value_name = "N")]
+    pub events: Option<u64>,
     /// No progress or summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -55,6 +60,13 @@ pub fn run(args: Args) -> Result<()> {
         )));
     }
     let seed = args.seed.unwrap_or(sc.default_seed);
+    if let Some(n) = args.events
+        && n > runs
+    {
+        return Err(Failure::Input(format!(
+            "error: --events {n} asks for more runs than --runs {runs}"
+        )));
+    }
     let out = args
         .out
         .clone()
@@ -114,6 +126,9 @@ pub fn run(args: Args) -> Result<()> {
         tmp.persist(out.join("runs.csv"))
             .map_err(|e| anyhow::Error::from(e.error))
             .context("cannot write runs.csv")?;
+    }
+    if let Some(n) = args.events {
+        super::events::write_file(&out, &engine, n)?;
     }
     let manifest = manifest(&loaded, seed, runs, elapsed, pool.current_num_threads());
     atomic(&out, "manifest.json", |w| {

@@ -84,6 +84,7 @@ struct Phase {
 
 #[derive(Clone, Debug)]
 struct Condition {
+    id: String,
     phase: usize,
     track: TrackId,
     at_least: f64,
@@ -204,6 +205,7 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         .iter()
         .enumerate()
         .map(|(i, k)| Condition {
+            id: k.id.clone(),
             phase: find_phase(b, &t.path(&format!("conditions[{i}].phase")), &k.phase),
             track: b.track(&t.path(&format!("conditions[{i}].track")), &k.track),
             at_least: k.at_least,
@@ -394,6 +396,15 @@ impl Rule for Ceasefire {
                 "a ceasefire rule accepts no {} command",
                 other.name()
             )),
+        }
+    }
+
+    fn note_label(&self, note: &Note) -> Option<&str> {
+        let i = note.value as usize;
+        match note.kind {
+            NoteKind::Phase | NoteKind::Collapse => self.phases.get(i).map(|p| p.id.as_str()),
+            NoteKind::ConditionMissed => self.conditions.get(i).map(|c| c.id.as_str()),
+            _ => None,
         }
     }
 

@@ -7,7 +7,7 @@
 
 use std::fmt::Debug;
 
-use crate::model::{Act, Command, Effect, RuleIdx, World};
+use crate::model::{Act, Command, Effect, Note, RuleIdx, World};
 use crate::rng::Rng;
 use crate::scenario::build::{Builder, RuleTable};
 
@@ -63,6 +63,11 @@ pub trait Rule: Send + Sync + Debug {
 
     /// Receives the resolved commands, in the order `command_specs` gave them.
     fn set_commands(&mut self, _commands: Vec<Command>) {}
+
+    /// A name for a note's `value` (a phase or condition id), for traces.
+    fn note_label(&self, _note: &Note) -> Option<&str> {
+        None
+    }
 
     /// Names of the boolean daily states this rule reports (e.g. `gaza_ceasefire_in_force`).
     fn state_names(&self) -> Vec<String> {

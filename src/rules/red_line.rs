@@ -250,6 +250,7 @@ impl Rule for RedLine {
             joins = chance(rng, w.p(c.join)).0;
         }
         let why = Why::Threshold {
+            track: self.track,
             perceived,
             threshold,
             p,

@@ -1,0 +1,557 @@
+//! Traces: one run told as a story, and its event log.
+//!
+//! A probability convinces nobody on its own; the runs behind it do. `TraceRecorder` collects a
+//! run's acts and notes as the engine applies them, `trace` simulates one run index with it
+//! (the same streams as that run in a bulk run, so the same story and the same outcomes), and
+//! `render` turns the result into plain text: the parameters drawn for the run, each day on
+//! which something happened with who did what to whom, which rule fired and the numbers behind
+//! it, and the run's outcomes. `csv_rows` gives the same events as rows of the event log
+//! (`brink trace --csv`, `brink run --events`). `Finding` says which runs `brink trace --find`
+//! is looking for.
+//!
+//! Nothing here does I/O: rendering returns strings and rows.
+
+use std::fmt::Write as _;
+
+use crate::engine::{Engine, Recorder, Workspace};
+use crate::metrics::{MISSING, Outcome, QuantityDef};
+use crate::model::{Act, ActorId, Form, NEVER, NO_ACTOR, Note, NoteKind, Scenario, Why, World};
+use crate::summary::bin_value;
+
+/// What the recorder saw: an act or a note, on the day it took effect.
+#[derive(Clone, Copy, Debug)]
+pub enum Event {
+    Act(Act),
+    Note(Note),
+}
+
+/// One recorded event.
+#[derive(Clone, Copy, Debug)]
+pub struct Recorded {
+    pub day: u32,
+    pub event: Event,
+}
+
+/// Collects a run's parameter draws and events, in the order they took effect.
+#[derive(Clone, Debug, Default)]
+pub struct TraceRecorder {
+    pub run: u64,
+    pub params: Vec<f64>,
+    pub events: Vec<Recorded>,
+}
+
+impl Recorder for TraceRecorder {
+    fn begin(&mut self, run: u64, world: &World) {
+        self.run = run;
+        self.params.clear();
+        self.params.extend_from_slice(&world.params);
+        self.events.clear();
+    }
+    fn act(&mut self, day: u32, act: &Act) {
+        self.events.push(Recorded {
+            day,
+            event: Event::Act(*act),
+        });
+    }
+    fn note(&mut self, day: u32, note: &Note) {
+        self.events.push(Recorded {
+            day,
+            event: Event::Note(*note),
+        });
+    }
+}
+
+/// One run, recorded: what was drawn, what happened, and how it came out.
+#[derive(Clone, Debug)]
+pub struct Trace {
+    pub run: u64,
+    pub seed: u64,
+    /// Every parameter's value in this run, indexed like `Scenario::params`.
+    pub params: Vec<f64>,
+    pub events: Vec<Recorded>,
+    /// The run's outcomes exactly as a bulk run records them.
+    pub outcome: Outcome,
+}
+
+/// Simulates run `run` in `ws` and records it.
+pub fn trace_in(engine: &Engine, ws: &mut Workspace, run: u64) -> Trace {
+    let mut rec = TraceRecorder::default();
+    engine.simulate(run, ws, &mut rec);
+    Trace {
+        run,
+        seed: engine.seed,
+        params: rec.params,
+        events: rec.events,
+        outcome: ws.outcome.clone(),
+    }
+}
+
+/// Simulates run `run` in a fresh workspace and records it.
+pub fn trace(engine: &Engine, run: u64) -> Trace {
+    let mut ws = engine.workspace();
+    trace_in(engine, &mut ws, run)
+}
+
+fn actor(sc: &Scenario, a: ActorId) -> &str {
+    if a == NO_ACTOR {
+        "-"
+    } else {
+        &sc.actors[a as usize].name
+    }
+}
+
+fn actor_id(sc: &Scenario, a: ActorId) -> &str {
+    if a == NO_ACTOR {
+        ""
+    } else {
+        &sc.actors[a as usize].id
+    }
+}
+
+fn rung(sc: &Scenario, level: u8) -> String {
+    let r = &sc.ladder[level as usize];
+    format!("{} (MID {})", r.name, r.mid)
+}
+
+fn date(sc: &Scenario, day: u32) -> String {
+    sc.date(day).to_string()
+}
+
+/// A parameter value: short, but with enough digits to tell draws apart.
+fn val(x: f64) -> String {
+    if x == x.trunc() && x.abs() < 1e9 {
+        format!("{x:.0}")
+    } else if x.abs() >= 0.01 {
+        format!("{x:.4}")
+    } else {
+        format!("{x:.6}")
+    }
+}
+
+fn days(n: u32) -> String {
+    if n == 1 {
+        "1 day".into()
+    } else {
+        format!("{n} days")
+    }
+}
+
+/// The sentence saying what an act was.
+fn act_sentence(sc: &Scenario, day: u32, a: &Act) -> String {
+    let (who, whom, at) = (actor(sc, a.actor), actor(sc, a.target), rung(sc, a.level));
+    match a.form {
+        Form::Strike if a.trigger_day < day => format!(
+            "{who} strikes {whom} at {at}, as decided on {} after {} of preparation",
+            date(sc, a.trigger_day),
+            days(day - a.trigger_day)
+        ),
+        Form::Strike => format!("{who} strikes {whom} at {at}"),
+        Form::JointStrike => format!("{who} joins the strike on {whom} at {at}"),
+        Form::Preemptive { justified: true } => format!(
+            "{who} strikes {whom} pre-emptively at {at}: justified, {whom} was preparing to strike"
+        ),
+        Form::Preemptive { justified: false } => format!(
+            "{who} strikes {whom} pre-emptively at {at}: a FALSE ALARM, {whom} was not preparing \
+             to strike"
+        ),
+        Form::Retaliation { token } => {
+            let how = if token {
+                "answers with a token, pre-warned strike on"
+            } else {
+                "retaliates against"
+            };
+            let when = if a.trigger_day < day {
+                format!(
+                    ", {} after the blow of {}",
+                    days(day - a.trigger_day),
+                    date(sc, a.trigger_day)
+                )
+            } else {
+                ", the same day as the blow".to_string()
+            };
+            format!("{who} {how} {whom} at {at}{when}")
+        }
+        Form::Proxy => format!("{who} joins the answer as a proxy and strikes {whom} at {at}"),
+        Form::Violation => format!("{who} violates the ceasefire against {whom} at {at}"),
+        Form::Enforcement => format!("{who} resumes operations against {whom} at {at}"),
+    }
+}
+
+/// The numbers behind a decision, in words.
+fn why_text(sc: &Scenario, a: &Act) -> Option<String> {
+    match a.why {
+        Why::None => None,
+        Why::Threshold {
+            track,
+            perceived,
+            threshold,
+            p,
+            draw,
+        } => Some(format!(
+            "{} as {} saw it {:.3} ≥ threshold {:.3}; daily probability {:.4}, draw {:.4}",
+            sc.tracks[track as usize].name,
+            actor(sc, a.actor),
+            perceived,
+            threshold,
+            p,
+            draw
+        )),
+        Why::Signal {
+            signal,
+            threshold,
+            p,
+            draw,
+        } => Some(format!(
+            "threat signal {signal:.3} ≥ pre-emption threshold {threshold:.3}; daily probability \
+             {p:.4}, draw {draw:.4}"
+        )),
+        Why::Chance { p, draw } => Some(format!("probability {p:.4}, draw {draw:.4}")),
+    }
+}
+
+fn label<'a>(sc: &'a Scenario, n: &Note) -> Option<&'a str> {
+    sc.rules[n.rule as usize].note_label(n)
+}
+
+fn note_sentence(sc: &Scenario, n: &Note) -> String {
+    let (a, b) = (actor(sc, n.a), actor(sc, n.b));
+    let id = &sc.rule_ids[n.rule as usize];
+    let what = label(sc, n).unwrap_or("?");
+    match n.kind {
+        NoteKind::Phase => format!("the {a}–{b} ceasefire enters {what}"),
+        NoteKind::Collapse => format!("the {a}–{b} ceasefire collapses in {what}"),
+        NoteKind::ConditionMissed => {
+            format!("the {a}–{b} ceasefire's condition {what} is missed at its deadline")
+        }
+        NoteKind::TalksOpen => format!("{a}–{b} talks open"),
+        NoteKind::TalksClosed => format!("{a}–{b} talks close"),
+        NoteKind::Deal => format!("{a} and {b} reach a deal"),
+        NoteKind::ConsentDenied => format!("{a} refuses to approve {b}'s strike"),
+        NoteKind::Ambiguous => {
+            format!("an ambiguous move by {a} (an exercise?) raises {b}'s threat signal")
+        }
+        NoteKind::Scheduled => format!("scheduled event {id} takes place"),
+        NoteKind::WarEnded => format!(
+            "hostilities between {a} and {b} end after {} at war",
+            days(n.value)
+        ),
+    }
+}
+
+fn rule_line(sc: &Scenario, rule: u16, why: Option<String>) -> String {
+    let r = &sc.rules[rule as usize];
+    let mut s = format!("rule {} ({})", sc.rule_ids[rule as usize], r.kind());
+    if let Some(src) = r.source() {
+        let _ = write!(s, " [source: {src}]");
+    }
+    if let Some(w) = why {
+        let _ = write!(s, ": {w}");
+    }
+    s
+}
+
+/// One quantity bin in words: levels by rung, days and counts as integers, tracks to 0.001.
+pub fn quantity_text(sc: &Scenario, q: usize, bin: u32) -> String {
+    let m = &sc.metrics.quantities[q];
+    match (bin_value(sc, q, bin), &m.def) {
+        (None, QuantityDef::WarDuration) => "- (no war)".to_string(),
+        (None, _) => "- (did not happen)".to_string(),
+        (Some(_), QuantityDef::PeakLevel) => {
+            format!("{bin} ({})", sc.ladder[bin as usize].id)
+        }
+        (Some(v), QuantityDef::FinalTrack(_)) => format!("{v:.3}"),
+        (Some(v), _) => format!("{v:.0}"),
+    }
+}
+
+/// The run's story as plain text.
+pub fn render(sc: &Scenario, t: &Trace) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Run {} of {} ({}), seed {}: {} to {}",
+        t.run,
+        sc.name,
+        sc.title,
+        t.seed,
+        date(sc, 0),
+        date(sc, sc.horizon - 1)
+    );
+    let uncertain: Vec<_> = sc.uncertain_params().collect();
+    if !uncertain.is_empty() {
+        let _ = writeln!(s, "\nDrawn for this run:");
+        let w = uncertain
+            .iter()
+            .map(|(_, p)| p.path.len())
+            .max()
+            .unwrap_or(0);
+        for (i, p) in &uncertain {
+            let _ = writeln!(
+                s,
+                "  {:<w$}  {:>9}  from {}",
+                p.path,
+                val(t.params[*i]),
+                p.dist.to_toml_string()
+            );
+        }
+    }
+    let _ = writeln!(s, "\nWhat happened:");
+    if t.events.is_empty() {
+        let _ = writeln!(s, "  nothing: no act or note in {} days", sc.horizon);
+    }
+    let mut last_day = NEVER;
+    for e in &t.events {
+        if e.day != last_day {
+            let _ = writeln!(s, "{} (day {})", date(sc, e.day), e.day);
+            last_day = e.day;
+        }
+        let (sentence, rule, why) = match &e.event {
+            Event::Act(a) => (act_sentence(sc, e.day, a), a.rule, why_text(sc, a)),
+            Event::Note(n) => (note_sentence(sc, n), n.rule, None),
+        };
+        let _ = writeln!(s, "  {sentence}");
+        let _ = writeln!(s, "      {}", rule_line(sc, rule, why));
+    }
+    let _ = writeln!(s, "\nOutcomes:");
+    let m = &sc.metrics;
+    let w = m
+        .events
+        .iter()
+        .map(|e| e.id.len())
+        .chain(m.quantities.iter().map(|q| q.id.len()))
+        .max()
+        .unwrap_or(0);
+    for (i, e) in m.events.iter().enumerate() {
+        let d = t.outcome.first[i];
+        let v = if d == NEVER {
+            "no".to_string()
+        } else {
+            format!("yes, first on {} (day {d})", date(sc, d))
+        };
+        let _ = writeln!(s, "  {:<w$}  {v}", e.id);
+    }
+    for (q, m) in m.quantities.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "  {:<w$}  {}",
+            m.id,
+            quantity_text(sc, q, t.outcome.values[q])
+        );
+    }
+    s
+}
+
+/// Columns of the event log (`brink trace --csv`, `events.csv`).
+pub const CSV_HEADER: [&str; 16] = [
+    "run",
+    "day",
+    "date",
+    "actor",
+    "target",
+    "action",
+    "level",
+    "rule",
+    "rule_kind",
+    "trigger_day",
+    "why",
+    "observed",
+    "threshold",
+    "probability",
+    "draw",
+    "detail",
+];
+
+fn num(x: f64) -> String {
+    format!("{x:.6}")
+}
+
+/// The run's events as rows of the event log, in the order they took effect.
+pub fn csv_rows(sc: &Scenario, t: &Trace) -> Vec<[String; 16]> {
+    t.events
+        .iter()
+        .map(|e| {
+            let run = t.run.to_string();
+            let day = e.day.to_string();
+            let date = date(sc, e.day);
+            match &e.event {
+                Event::Act(a) => {
+                    let (why, obs, thr, p, draw) = match a.why {
+                        Why::None => (
+                            "",
+                            String::new(),
+                            String::new(),
+                            String::new(),
+                            String::new(),
+                        ),
+                        Why::Threshold {
+                            perceived,
+                            threshold,
+                            p,
+                            draw,
+                            ..
+                        } => (
+                            "threshold",
+                            num(perceived),
+                            num(threshold),
+                            num(p),
+                            num(draw),
+                        ),
+                        Why::Signal {
+                            signal,
+                            threshold,
+                            p,
+                            draw,
+                        } => ("signal", num(signal), num(threshold), num(p), num(draw)),
+                        Why::Chance { p, draw } => {
+                            ("chance", String::new(), String::new(), num(p), num(draw))
+                        }
+                    };
+                    let detail = match a.why {
+                        Why::Threshold { track, .. } => sc.tracks[track as usize].id.clone(),
+                        _ => String::new(),
+                    };
+                    [
+                        run,
+                        day,
+                        date,
+                        actor_id(sc, a.actor).to_string(),
+                        actor_id(sc, a.target).to_string(),
+                        a.form.name().to_string(),
+                        sc.ladder[a.level as usize].id.clone(),
+                        sc.rule_ids[a.rule as usize].clone(),
+                        sc.rules[a.rule as usize].kind().to_string(),
+                        a.trigger_day.to_string(),
+                        why.to_string(),
+                        obs,
+                        thr,
+                        p,
+                        draw,
+                        detail,
+                    ]
+                }
+                Event::Note(n) => {
+                    let detail = match n.kind {
+                        NoteKind::WarEnded => n.value.to_string(),
+                        _ => label(sc, n).unwrap_or("").to_string(),
+                    };
+                    [
+                        run,
+                        day,
+                        date,
+                        actor_id(sc, n.a).to_string(),
+                        actor_id(sc, n.b).to_string(),
+                        n.kind.name().to_string(),
+                        String::new(),
+                        sc.rule_ids[n.rule as usize].clone(),
+                        sc.rules[n.rule as usize].kind().to_string(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        detail,
+                    ]
+                }
+            }
+        })
+        .collect()
+}
+
+/// A comparison in a `--find` condition on a quantity.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Op {
+    Ge,
+    Le,
+    Gt,
+    Lt,
+    Eq,
+}
+
+/// What `brink trace --find` looks for in a run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Finding {
+    /// An event metric happened (index into `metrics.events`).
+    Event(usize),
+    /// A quantity's value satisfies a condition (index into `metrics.quantities`).
+    Quantity { q: usize, op: Op, value: f64 },
+}
+
+impl Finding {
+    /// Parses `METRIC` (an event metric) or `QUANTITY OP NUMBER` with OP one of >=, <=, >, <, =.
+    pub fn parse(sc: &Scenario, text: &str) -> Result<Finding, String> {
+        let m = &sc.metrics;
+        let ops = [
+            (">=", Op::Ge),
+            ("<=", Op::Le),
+            ("==", Op::Eq),
+            (">", Op::Gt),
+            ("<", Op::Lt),
+            ("=", Op::Eq),
+        ];
+        let split = ops
+            .iter()
+            .find_map(|(s, op)| text.split_once(s).map(|(l, r)| (l.trim(), *op, r.trim())));
+        let name = split.map_or(text.trim(), |(l, _, _)| l);
+        let names: Vec<&str> = m
+            .events
+            .iter()
+            .map(|e| e.id.as_str())
+            .chain(m.quantities.iter().map(|q| q.id.as_str()))
+            .collect();
+        if let Some(i) = m.events.iter().position(|e| e.id == name) {
+            return match split {
+                None => Ok(Finding::Event(i)),
+                Some(_) => Err(format!(
+                    "`{name}` is an event metric: give it alone, e.g. --find {name}"
+                )),
+            };
+        }
+        let Some(q) = m.quantities.iter().position(|x| x.id == name) else {
+            return Err(format!(
+                "no metric `{name}` in scenario {}; {}",
+                sc.name,
+                crate::scenario::diag::suggest(name, &names)
+            ));
+        };
+        let Some((_, op, rhs)) = split else {
+            return Err(format!(
+                "`{name}` is a quantity, not an event: give a condition, e.g. --find '{name}>=1'"
+            ));
+        };
+        match rhs.parse::<f64>() {
+            Ok(value) if value.is_finite() => Ok(Finding::Quantity { q, op, value }),
+            _ => Err(format!(
+                "`{rhs}` is not a number in the condition `{text}`; write e.g. --find '{name}>=1'"
+            )),
+        }
+    }
+
+    /// Whether a run with these first days and quantity bins shows the finding.
+    pub fn holds(&self, sc: &Scenario, first: &[u32], values: &[u32]) -> bool {
+        match *self {
+            Finding::Event(i) => first[i] != NEVER,
+            Finding::Quantity { q, op, value } => {
+                if values[q] == MISSING {
+                    return false;
+                }
+                let v = sc.metrics.quantities[q].binning.value(values[q]);
+                match op {
+                    Op::Ge => v >= value,
+                    Op::Le => v <= value,
+                    Op::Gt => v > value,
+                    Op::Lt => v < value,
+                    Op::Eq => v == value,
+                }
+            }
+        }
+    }
+
+    /// The metric's id.
+    pub fn metric<'a>(&self, sc: &'a Scenario) -> &'a str {
+        match *self {
+            Finding::Event(i) => &sc.metrics.events[i].id,
+            Finding::Quantity { q, .. } => &sc.metrics.quantities[q].id,
+        }
+    }
+}
