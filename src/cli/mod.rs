@@ -9,6 +9,7 @@
 
 mod load;
 mod output;
+mod overrides;
 mod progress;
 mod run;
 
