@@ -4,6 +4,7 @@
 //! touches the terminal: it parses scenario text, runs simulations and summarizes them. The
 //! `brink` binary around it reads files, writes CSV and reports progress.
 
+pub mod compare;
 pub mod engine;
 pub mod metrics;
 pub mod model;

@@ -7,6 +7,7 @@
 //! - 2 invalid input or usage (bad scenario, bad flag, refused output directory)
 //! - 130 interrupted (SIGINT or SIGTERM)
 
+mod compare;
 mod load;
 mod output;
 mod overrides;
@@ -32,6 +33,8 @@ struct Cli {
 enum Command {
     /// Run a scenario many times and write outcome distributions as CSV.
     Run(run::Args),
+    /// Compare a variant with a base scenario on paired runs (common random numbers).
+    Compare(compare::Args),
 }
 
 /// A failure with the exit code it maps to.
@@ -68,6 +71,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Compare(args) => compare::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
