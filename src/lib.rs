@@ -13,3 +13,4 @@ pub mod rules;
 pub mod scenario;
 pub mod stats;
 pub mod summary;
+pub mod sweep;

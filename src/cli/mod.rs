@@ -13,6 +13,7 @@ mod output;
 mod overrides;
 mod progress;
 mod run;
+mod sweep;
 
 use std::process::ExitCode;
 
@@ -35,6 +36,8 @@ enum Command {
     Run(run::Args),
     /// Compare a variant with a base scenario on paired runs (common random numbers).
     Compare(compare::Args),
+    /// Run a scenario at every point of a design (grid, Latin hypercube, list).
+    Sweep(sweep::Args),
 }
 
 /// A failure with the exit code it maps to.
@@ -72,6 +75,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Sweep(args) => sweep::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
