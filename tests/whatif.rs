@@ -234,3 +234,166 @@ fn a_known_effect_is_recovered_on_common_random_numbers() {
     assert_eq!(manifest["command"], "compare");
     assert_eq!(manifest["runs"], 4000);
 }
+
+fn sweep(args: &[&str]) -> Output {
+    let mut a = vec!["sweep"];
+    a.extend_from_slice(args);
+    a.push("-q");
+    brink(&a)
+}
+
+/// An experiment on scenarios/minimal.toml, written next to a copy of the scenario.
+fn experiment(dir: &Path) -> PathBuf {
+    std::fs::copy(repo("scenarios/minimal.toml"), dir.join("minimal.toml")).unwrap();
+    let path = dir.join("exp.toml");
+    std::fs::write(
+        &path,
+        r#"
+scenario = "minimal.toml"
+runs = 1500
+seed = 11
+design = "grid"
+metrics = ["blue_strikes", "red_answers", "war_days"]
+
+[[vary]]
+key = "rules.blue_red_line.daily_probability"
+values = [0.01, 0.05, 0.2]
+
+[[vary]]
+key = "rules.red_pledge.probability"
+range = [0.2, 1.0]
+levels = 2
+"#,
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn a_sweep_writes_tidy_points_and_metrics_on_common_random_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = experiment(dir.path());
+    let out = dir.path().join("s");
+    let o = sweep(&[exp.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let points = read(&out.join("points.csv"));
+    let lines: Vec<&str> = points.lines().collect();
+    assert_eq!(lines[0], "point,parameter,value");
+    assert_eq!(lines.len(), 1 + 6 * 2);
+    assert_eq!(lines[1], "0,rules.blue_red_line.daily_probability,0.010000");
+    assert_eq!(lines[2], "0,rules.red_pledge.probability,0.200000");
+    assert_eq!(lines[4], "1,rules.red_pledge.probability,1.000000");
+    let rows = table(&out.join("sweep.csv"));
+    assert_eq!(rows.len(), 6 * 3);
+    assert_eq!(rows[0]["metric"], "blue_strikes");
+    assert_eq!(rows[2]["metric"], "war_days");
+    assert_eq!(rows[2]["kind"], "quantity");
+    // Blue's strikes do not depend on Red's pledge, and on common random numbers the two
+    // points that differ only in the pledge have exactly the same strikes.
+    let strikes = |p: &str| {
+        rows.iter()
+            .find(|r| r["point"] == p && r["metric"] == "blue_strikes")
+            .unwrap()["mean"]
+            .clone()
+    };
+    assert_eq!(strikes("0"), strikes("1"));
+    assert_eq!(strikes("4"), strikes("5"));
+    assert!(strikes("0") < strikes("4"));
+    let answers = |p: &str| {
+        f(rows
+            .iter()
+            .find(|r| r["point"] == p && r["metric"] == "red_answers")
+            .unwrap(), "mean")
+    };
+    assert!(answers("4") < answers("5"));
+    let manifest: serde_json::Value = serde_json::from_str(&read(&out.join("manifest.json"))).unwrap();
+    assert_eq!(manifest["command"], "sweep");
+    assert_eq!(manifest["points"], 6);
+    assert!(!out.join(".sweep.partial").exists());
+}
+
+#[test]
+fn a_resumed_sweep_is_byte_identical_to_an_uninterrupted_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = experiment(dir.path());
+    let whole = dir.path().join("whole");
+    let o = sweep(&[exp.to_str().unwrap(), "--out", whole.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let cut = dir.path().join("cut");
+    let c = cut.to_str().unwrap();
+    let o = sweep(&[exp.to_str().unwrap(), "--out", c, "--stop-after", "2"]);
+    assert!(!o.status.success());
+    assert!(!cut.join("sweep.csv").exists());
+    let parts = std::fs::read_dir(cut.join(".sweep.partial")).unwrap().count();
+    assert_eq!(parts, 2 + 1, "two points and the fingerprint");
+    // A resume with another seed would mix two experiments: refused.
+    let o = sweep(&[exp.to_str().unwrap(), "--out", c, "--resume", "--seed", "12"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = sweep(&[exp.to_str().unwrap(), "--out", c, "--resume", "--stop-after", "1"]);
+    assert!(!o.status.success());
+    let o = brink(&["sweep", exp.to_str().unwrap(), "--out", c, "--resume"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("(3 computed)"), "{}", stderr(&o));
+    for file in ["points.csv", "sweep.csv"] {
+        assert_eq!(read(&whole.join(file)), read(&cut.join(file)), "{file}");
+    }
+}
+
+#[test]
+fn flag_sweeps_dry_runs_and_empty_designs() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = repo("scenarios/minimal.toml");
+    let out = dir.path().join("lhs");
+    let args = [
+        sc.to_str().unwrap(),
+        "--vary",
+        "rules.blue_red_line.daily_probability=0.01..0.2",
+        "--vary",
+        "rules.red_pledge.probability=0.2..1",
+        "--design",
+        "lhs",
+        "--points",
+        "4",
+        "--runs",
+        "500",
+        "--metrics",
+        "blue_strikes",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let o = sweep(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(table(&out.join("sweep.csv")).len(), 4);
+    assert_eq!(table(&out.join("points.csv")).len(), 8);
+    let first = read(&out.join("points.csv"));
+    let o = sweep(&args);
+    assert!(o.status.success());
+    assert_eq!(first, read(&out.join("points.csv")), "LHS must repeat from the seed");
+
+    let mut dry = args.to_vec();
+    dry.push("--dry-run");
+    let o = sweep(&dry);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(said.starts_with("4 points x 500 runs = 2000 runs; about "), "{said}");
+
+    let o = sweep(&[
+        sc.to_str().unwrap(),
+        "--vary",
+        "rules.blue_red_line.daily_probability=0.01..0.2",
+        "--points",
+        "0",
+        "--dry-run",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("empty"), "{}", stderr(&o));
+    let o = sweep(&[
+        sc.to_str().unwrap(),
+        "--vary",
+        "rules.blue_red_line.daily_probabilty=0.01..0.2",
+        "--dry-run",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("did you mean"), "{}", stderr(&o));
+}
