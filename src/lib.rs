@@ -11,6 +11,7 @@ pub mod model;
 pub mod rng;
 pub mod rules;
 pub mod scenario;
+pub mod sensitivity;
 pub mod stats;
 pub mod summary;
 pub mod sweep;
