@@ -13,6 +13,7 @@ mod output;
 mod overrides;
 mod progress;
 mod run;
+mod sensitivity;
 mod sweep;
 
 use std::process::ExitCode;
@@ -38,6 +39,8 @@ enum Command {
     Compare(compare::Args),
     /// Run a scenario at every point of a design (grid, Latin hypercube, list).
     Sweep(sweep::Args),
+    /// Rank the uncertain parameters by their effect on outcomes (Morris, Sobol).
+    Sensitivity(sensitivity::Args),
 }
 
 /// A failure with the exit code it maps to.
@@ -76,6 +79,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Sweep(args) => sweep::run(args),
+        Command::Sensitivity(args) => sensitivity::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
