@@ -310,7 +310,9 @@ pub fn evaluate(
                         outputs
                             .iter()
                             .map(|o| match *o {
-                                Output::Event(e) => f64::from(u8::from(ws.outcome.first[e] != NEVER)),
+                                Output::Event(e) => {
+                                    f64::from(u8::from(ws.outcome.first[e] != NEVER))
+                                }
                                 Output::Quantity(q) => {
                                     let v = ws.outcome.values[q];
                                     if v == MISSING {

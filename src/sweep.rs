@@ -101,7 +101,9 @@ pub fn parse(text: &str, file: &str) -> Result<Experiment, ScenarioError> {
 /// Parses a `--vary` flag: `KEY=LO..HI` (a range) or `KEY=A,B,C` (explicit values).
 pub fn parse_vary(s: &str) -> Result<Vary, String> {
     let bad = || {
-        format!("`{s}` is not KEY=LO..HI or KEY=A,B,C, e.g. rules.us_nuclear_red_line.threshold=0.35..0.65")
+        format!(
+            "`{s}` is not KEY=LO..HI or KEY=A,B,C, e.g. rules.us_nuclear_red_line.threshold=0.35..0.65"
+        )
     };
     let (key, spec) = s.split_once('=').ok_or_else(bad)?;
     let num = |x: &str| x.trim().parse::<f64>().map_err(|_| bad());
@@ -141,7 +143,10 @@ impl Points {
             if let Some([lo, hi]) = v.range
                 && !(lo.is_finite() && hi.is_finite() && lo <= hi)
             {
-                return Err(format!("`{}`: range [{lo}, {hi}] must have lo <= hi", v.key));
+                return Err(format!(
+                    "`{}`: range [{lo}, {hi}] must have lo <= hi",
+                    v.key
+                ));
             }
             let col = match (e.design, &v.values, v.range) {
                 (_, Some(_), Some(_)) => {

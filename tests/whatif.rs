@@ -27,12 +27,7 @@ fn read(path: &Path) -> String {
 fn table(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
     let text = read(path);
     let mut lines = text.lines();
-    let header: Vec<String> = lines
-        .next()
-        .unwrap()
-        .split(',')
-        .map(String::from)
-        .collect();
+    let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
     lines
         .map(|l| {
             header
@@ -115,7 +110,8 @@ fn set_overrides_a_parameter_and_is_recorded() {
     let summary = table(&out.join("summary.csv"));
     assert_eq!(summary[0]["metric"], "blue_strikes");
     assert_eq!(summary[0]["mean"], "1.000000");
-    let manifest: serde_json::Value = serde_json::from_str(&read(&out.join("manifest.json"))).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&read(&out.join("manifest.json"))).unwrap();
     assert_eq!(manifest["command"], "run");
     assert_eq!(
         manifest["overrides"][0]["key"],
@@ -155,11 +151,7 @@ fn set_rejects_unknown_paths_and_bad_values_with_exit_2() {
         "rules.red_pledge.probability=1.8",
     ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("minimal.toml:58:15"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("minimal.toml:58:15"), "{}", stderr(&o));
     assert!(!out.join("summary.csv").exists());
 }
 
@@ -229,8 +221,12 @@ fn a_known_effect_is_recovered_on_common_random_numbers() {
     assert!(f(r, "base") < f(r, "variant"));
     let paired = f(r, "ci_high") - f(r, "ci_low");
     let unpaired = f(r, "unpaired_ci_high") - f(r, "unpaired_ci_low");
-    assert!(paired < 0.7 * unpaired, "paired {paired} unpaired {unpaired}");
-    let manifest: serde_json::Value = serde_json::from_str(&read(&out.join("manifest.json"))).unwrap();
+    assert!(
+        paired < 0.7 * unpaired,
+        "paired {paired} unpaired {unpaired}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&read(&out.join("manifest.json"))).unwrap();
     assert_eq!(manifest["command"], "compare");
     assert_eq!(manifest["runs"], 4000);
 }
@@ -300,13 +296,16 @@ fn a_sweep_writes_tidy_points_and_metrics_on_common_random_numbers() {
     assert_eq!(strikes("4"), strikes("5"));
     assert!(strikes("0") < strikes("4"));
     let answers = |p: &str| {
-        f(rows
-            .iter()
-            .find(|r| r["point"] == p && r["metric"] == "red_answers")
-            .unwrap(), "mean")
+        f(
+            rows.iter()
+                .find(|r| r["point"] == p && r["metric"] == "red_answers")
+                .unwrap(),
+            "mean",
+        )
     };
     assert!(answers("4") < answers("5"));
-    let manifest: serde_json::Value = serde_json::from_str(&read(&out.join("manifest.json"))).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&read(&out.join("manifest.json"))).unwrap();
     assert_eq!(manifest["command"], "sweep");
     assert_eq!(manifest["points"], 6);
     assert!(!out.join(".sweep.partial").exists());
@@ -325,12 +324,28 @@ fn a_resumed_sweep_is_byte_identical_to_an_uninterrupted_one() {
     let o = sweep(&[exp.to_str().unwrap(), "--out", c, "--stop-after", "2"]);
     assert!(!o.status.success());
     assert!(!cut.join("sweep.csv").exists());
-    let parts = std::fs::read_dir(cut.join(".sweep.partial")).unwrap().count();
+    let parts = std::fs::read_dir(cut.join(".sweep.partial"))
+        .unwrap()
+        .count();
     assert_eq!(parts, 2 + 1, "two points and the fingerprint");
     // A resume with another seed would mix two experiments: refused.
-    let o = sweep(&[exp.to_str().unwrap(), "--out", c, "--resume", "--seed", "12"]);
+    let o = sweep(&[
+        exp.to_str().unwrap(),
+        "--out",
+        c,
+        "--resume",
+        "--seed",
+        "12",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    let o = sweep(&[exp.to_str().unwrap(), "--out", c, "--resume", "--stop-after", "1"]);
+    let o = sweep(&[
+        exp.to_str().unwrap(),
+        "--out",
+        c,
+        "--resume",
+        "--stop-after",
+        "1",
+    ]);
     assert!(!o.status.success());
     let o = brink(&["sweep", exp.to_str().unwrap(), "--out", c, "--resume"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -369,14 +384,21 @@ fn flag_sweeps_dry_runs_and_empty_designs() {
     let first = read(&out.join("points.csv"));
     let o = sweep(&args);
     assert!(o.status.success());
-    assert_eq!(first, read(&out.join("points.csv")), "LHS must repeat from the seed");
+    assert_eq!(
+        first,
+        read(&out.join("points.csv")),
+        "LHS must repeat from the seed"
+    );
 
     let mut dry = args.to_vec();
     dry.push("--dry-run");
     let o = sweep(&dry);
     assert!(o.status.success(), "{}", stderr(&o));
     let said = String::from_utf8_lossy(&o.stdout);
-    assert!(said.starts_with("4 points x 500 runs = 2000 runs; about "), "{said}");
+    assert!(
+        said.starts_with("4 points x 500 runs = 2000 runs; about "),
+        "{said}"
+    );
 
     let o = sweep(&[
         sc.to_str().unwrap(),
@@ -393,6 +415,77 @@ fn flag_sweeps_dry_runs_and_empty_designs() {
         "--vary",
         "rules.blue_red_line.daily_probabilty=0.01..0.2",
         "--dry-run",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("did you mean"), "{}", stderr(&o));
+}
+
+#[test]
+fn sensitivity_writes_both_tables_whatever_the_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = repo("scenarios/minimal.toml");
+    let go = |out: &Path, threads: &str| {
+        brink(&[
+            "sensitivity",
+            sc.to_str().unwrap(),
+            "--set",
+            "rules.red_pledge.probability={ uniform = [0.2, 1.0] }",
+            "--trajectories",
+            "40",
+            "--samples",
+            "200",
+            "--bootstrap",
+            "50",
+            "--threads",
+            threads,
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ])
+    };
+    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+    for (out, t) in [(&one, "1"), (&two, "2")] {
+        let o = go(out, t);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    for file in ["morris.csv", "sobol.csv"] {
+        assert_eq!(read(&one.join(file)), read(&two.join(file)), "{file}");
+    }
+    let morris = table(&one.join("morris.csv"));
+    let sobol = table(&one.join("sobol.csv"));
+    let params = [
+        "rules.blue_red_line.threshold",
+        "rules.red_pledge.probability",
+    ];
+    for p in params {
+        assert!(morris.iter().any(|r| r["parameter"] == p), "{p}");
+        assert!(
+            sobol
+                .iter()
+                .any(|r| r["parameter"] == p && r["index"] == "total"),
+            "{p}"
+        );
+    }
+    // Red's pledge cannot change whether Blue strikes: Morris sees exactly no effect.
+    let inert = morris
+        .iter()
+        .find(|r| r["metric"] == "blue_strikes" && r["parameter"] == params[1])
+        .unwrap();
+    assert_eq!(inert["mu_star"], "0.000000", "{inert:?}");
+    // ... but it drives Red's answers.
+    let live = morris
+        .iter()
+        .find(|r| r["metric"] == "red_answers" && r["parameter"] == params[1])
+        .unwrap();
+    assert!(f(live, "mu_star_ci_low") > 0.0, "{live:?}");
+    let o = brink(&[
+        "sensitivity",
+        sc.to_str().unwrap(),
+        "--params",
+        "rules.blue_red_line.treshold",
+        "-q",
+        "--out",
+        dir.path().join("bad").to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("did you mean"), "{}", stderr(&o));

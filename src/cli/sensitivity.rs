@@ -95,7 +95,9 @@ pub fn run(args: Args) -> Result<()> {
             .collect::<Result<_>>()?
     };
     if factors.is_empty() {
-        return Err(input("the scenario has no uncertain parameter to analyse".into()));
+        return Err(input(
+            "the scenario has no uncertain parameter to analyse".into(),
+        ));
     }
     for &(i, path) in &factors {
         if sa::quantile(&sc.params[i].dist, 0.5).is_none() {
@@ -158,8 +160,11 @@ pub fn run(args: Args) -> Result<()> {
             "--trajectories and --samples must be at least 2".into(),
         ));
     }
-    let total = if morris { args.trajectories * (k + 1) } else { 0 }
-        + if sobol { args.samples * (k + 2) } else { 0 };
+    let total = if morris {
+        args.trajectories * (k + 1)
+    } else {
+        0
+    } + if sobol { args.samples * (k + 2) } else { 0 };
     if !args.quiet {
         eprintln!(
             "brink: {k} parameters, {} metrics, {total} runs with seed {seed} on {} threads",
@@ -225,8 +230,14 @@ pub fn run(args: Args) -> Result<()> {
         let mut points = Vec::with_capacity(n * (k + 2));
         for i in 0..n {
             let run = i as u64;
-            points.push(DesignPoint { run, u: a[i].clone() });
-            points.push(DesignPoint { run, u: b[i].clone() });
+            points.push(DesignPoint {
+                run,
+                u: a[i].clone(),
+            });
+            points.push(DesignPoint {
+                run,
+                u: b[i].clone(),
+            });
             for j in 0..k {
                 points.push(DesignPoint {
                     run,
@@ -245,7 +256,8 @@ pub fn run(args: Args) -> Result<()> {
                 let fab: Vec<Vec<f64>> = (0..k)
                     .map(|j| (0..n).map(|i| row(i, 2 + j)).collect())
                     .collect();
-                let stats = pool.install(|| sa::sobol_indices(&fa, &fb, &fab, args.bootstrap, seed));
+                let stats =
+                    pool.install(|| sa::sobol_indices(&fa, &fb, &fab, args.bootstrap, seed));
                 for (f, (s1, st)) in factors.iter().zip(stats) {
                     for (index, s) in [("first", s1), ("total", st)] {
                         c.write_record([
@@ -295,7 +307,10 @@ pub fn run(args: Args) -> Result<()> {
         Ok(())
     })?;
     if !args.quiet {
-        eprintln!("brink: {total} runs in {elapsed:.2}s; wrote {}", out.display());
+        eprintln!(
+            "brink: {total} runs in {elapsed:.2}s; wrote {}",
+            out.display()
+        );
     }
     Ok(())
 }

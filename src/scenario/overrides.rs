@@ -192,18 +192,22 @@ pub fn apply(text: &str, overrides: &[Override]) -> Result<String, Vec<OverrideE
         let Some(segs) = segments(&o.key) else {
             errors.push(err(
                 "is not a key path".into(),
-                Some("write dotted keys with [i] for array elements, e.g. \
+                Some(
+                    "write dotted keys with [i] for array elements, e.g. \
                       rules.gaza_ceasefire.phases[1].violations.hamas"
-                    .into()),
+                        .into(),
+                ),
             ));
             continue;
         };
         let Some(new) = parse_value(&o.value) else {
             errors.push(err(
                 format!("`{}` is not a TOML value", o.value),
-                Some("numbers as is, distributions as tables ({uniform=[0.5,0.7]}), \
+                Some(
+                    "numbers as is, distributions as tables ({uniform=[0.5,0.7]}), \
                       text in quotes ('\"text\"')"
-                    .into()),
+                        .into(),
+                ),
             ));
             continue;
         };
@@ -305,7 +309,10 @@ id = \"calm\"
     #[test]
     fn unknown_paths_suggest_the_nearest() {
         let e = apply(TEXT, &[set("rules.a.thresold", "0.4")]).unwrap_err();
-        assert_eq!(e[0].help.as_deref(), Some("did you mean `rules.a.threshold`?"));
+        assert_eq!(
+            e[0].help.as_deref(),
+            Some("did you mean `rules.a.threshold`?")
+        );
         let e = apply(TEXT, &[set("rules.a.zzzzzzzzzzzz", "0.4")]).unwrap_err();
         assert_eq!(
             e[0].help.as_deref(),
