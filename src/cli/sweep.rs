@@ -87,6 +87,7 @@ struct Study {
     points: Points,
     metrics: Vec<String>,
     default_out: PathBuf,
+    name: String,
 }
 
 fn input(e: String) -> Failure {
@@ -178,6 +179,7 @@ fn study(args: &Args) -> Result<Study> {
         points,
         metrics: wanted,
         default_out: PathBuf::from("results").join(name),
+        name: sc.name.clone(),
     })
 }
 
@@ -365,6 +367,7 @@ pub fn run(args: Args) -> Result<()> {
         "command": "sweep",
         "brink_version": env!("CARGO_PKG_VERSION"),
         "scenario": {
+            "name": s.name,
             "path": s.scenario_path.display().to_string(),
             "sha256": hex(&Sha256::digest(s.text.as_bytes())),
         },
