@@ -3,7 +3,7 @@
 //!
 //! Both methods work in the unit hypercube: a design point gives each factor a quantile
 //! u ∈ (0, 1), mapped to the parameter's value through its distribution's inverse CDF
-//! (`quantile`), so every factor is explored over its own uncertainty. The estimators take
+//! (`quantile`, every family, truncation included), so every factor is explored over its own uncertainty. The estimators take
 //! the outputs as plain numbers and know nothing of scenarios; `evaluate` runs a scenario at
 //! design points, one simulated run per point, with the points of one Morris trajectory or
 //! one Saltelli row sharing a run index so that their differences come from the factors and
@@ -23,9 +23,18 @@ use crate::model::NEVER;
 use crate::rng::{Rng, StreamKey};
 use crate::scenario::dist::Dist;
 
-/// The value of `dist` at quantile `u` ∈ (0, 1), or None for families without a closed-form
-/// inverse here (normal, beta, lognormal).
+/// The value of `dist` at quantile `u` ∈ (0, 1): its inverse CDF, truncation included (a
+/// truncated family's quantile u is the untruncated quantile of F(min) + u·(F(max) − F(min))).
+/// None only if `u` is outside [0, 1].
 pub fn quantile(dist: &Dist, u: f64) -> Option<f64> {
+    use statrs::distribution::{Beta, ContinuousCDF, LogNormal, Normal};
+    if !(0.0..=1.0).contains(&u) {
+        return None;
+    }
+    let truncated = |lo: f64, hi: f64, d: &dyn Fn(f64) -> f64, inv: &dyn Fn(f64) -> f64| {
+        let (a, b) = (d(lo), d(hi));
+        inv(a + u * (b - a)).clamp(lo, hi)
+    };
     match *dist {
         Dist::Fixed(v) => Some(v),
         Dist::Uniform { lo, hi } => Some(lo + (hi - lo) * u),
@@ -41,7 +50,24 @@ pub fn quantile(dist: &Dist, u: f64) -> Option<f64> {
                 max - ((1.0 - u) * w * (max - mode)).sqrt()
             })
         }
-        _ => None,
+        Dist::Normal { mean, sd, min, max } => {
+            let n = Normal::new(mean, sd).ok()?;
+            Some(truncated(min, max, &|x| n.cdf(x), &|p| n.inverse_cdf(p)))
+        }
+        Dist::Beta {
+            alpha,
+            beta,
+            min,
+            max,
+            ..
+        } => {
+            let b = Beta::new(alpha, beta).ok()?;
+            Some(min + (max - min) * b.inverse_cdf(u))
+        }
+        Dist::LogNormal { mu, sigma, max, .. } => {
+            let l = LogNormal::new(mu, sigma).ok()?;
+            Some(truncated(0.0, max, &|x| l.cdf(x), &|p| l.inverse_cdf(p)))
+        }
     }
 }
 
@@ -302,7 +328,6 @@ pub fn evaluate(
                     .map(|p| {
                         ws.set_params.clear();
                         for ((&i, d), &u) in factors.iter().zip(&dists).zip(&p.u) {
-                            // Callers pass only factors with a quantile function; a fixed value is harmless.
                             let v = quantile(d, u).unwrap_or_else(|| d.mean());
                             ws.set_params.push((i, v));
                         }
@@ -407,14 +432,37 @@ mod tests {
         assert!(m[2].mu_star > m[3].mu_star && m[3].mu_star > m[1].mu_star);
     }
 
+    fn dist(text: &str) -> Dist {
+        toml::from_str::<std::collections::BTreeMap<String, Dist>>(&format!("x = {text}"))
+            .unwrap()
+            .remove("x")
+            .unwrap()
+    }
+
+    #[test]
+    fn quantiles_of_the_other_families_match_known_values() {
+        // Standard normal: Φ⁻¹(0.975) = 1.959964.
+        let n = dist("{ normal = [0, 1] }");
+        assert!((quantile(&n, 0.975).unwrap() - 1.959964).abs() < 1e-5);
+        // Truncated to [0, ∞): the half-normal, whose median is Φ⁻¹(0.75) = 0.674490.
+        let h = dist("{ normal = [0, 1], min = 0 }");
+        assert!((quantile(&h, 0.5).unwrap() - 0.674490).abs() < 1e-5);
+        // Beta(2, 2) is symmetric; Beta(1, 1) on [2, 4] is uniform.
+        assert!((quantile(&dist("{ beta = [2, 2] }"), 0.5).unwrap() - 0.5).abs() < 1e-9);
+        let b = dist("{ beta = [1, 1], min = 2, max = 4 }");
+        assert!((quantile(&b, 0.25).unwrap() - 2.5).abs() < 1e-9);
+        // Lognormal: median e^mu; truncated at its median, the new median is e^(mu + σΦ⁻¹(¼)).
+        let l = dist("{ lognormal = [1, 0.5] }");
+        assert!((quantile(&l, 0.5).unwrap() - 1f64.exp()).abs() < 1e-6);
+        let t = dist("{ lognormal = [1, 0.5], max = 2.718281828459045 }");
+        let want = (1.0 - 0.5 * 0.674490f64).exp();
+        assert!((quantile(&t, 0.5).unwrap() - want).abs() < 1e-5);
+        assert!(quantile(&l, 1.5).is_none());
+    }
+
     #[test]
     fn triangular_quantiles_invert_the_cdf() {
-        let d: Dist = toml::from_str::<std::collections::BTreeMap<String, Dist>>(
-            "x = { triangular = [0.0, 1.0, 4.0] }",
-        )
-        .unwrap()
-        .remove("x")
-        .unwrap();
+        let d = dist("{ triangular = [0.0, 1.0, 4.0] }");
         // CDF at the mode is (mode − min)/(max − min) = 0.25.
         assert!((quantile(&d, 0.25).unwrap() - 1.0).abs() < 1e-12);
         assert!((quantile(&d, 0.0).unwrap() - 0.0).abs() < 1e-12);

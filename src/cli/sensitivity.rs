@@ -99,16 +99,6 @@ pub fn run(args: Args) -> Result<()> {
             "the scenario has no uncertain parameter to analyse".into(),
         ));
     }
-    for &(i, path) in &factors {
-        if sa::quantile(&sc.params[i].dist, 0.5).is_none() {
-            return Err(input(format!(
-                "`{path}` is {}: sensitivity analysis supports uniform and triangular \
-                 parameters so far\n  = help: leave it out with --params, or --set it to a \
-                 uniform or triangular distribution",
-                sc.params[i].dist.to_toml_string()
-            )));
-        }
-    }
     let m = &sc.metrics;
     let mut outputs: Vec<(Output, String)> = m
         .events
