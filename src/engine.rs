@@ -66,6 +66,9 @@ pub struct Workspace {
     /// Number of daily states each rule reports.
     rule_states: Vec<usize>,
     pub outcome: Outcome,
+    /// Parameters set instead of drawn, as (index into `Scenario::params`, value): how
+    /// sensitivity analysis evaluates a run at chosen parameter values. Empty in normal runs.
+    pub set_params: Vec<(usize, f64)>,
     /// Daily state counts accumulated over the runs of this workspace: `[state * horizon + day]`.
     pub daily: Vec<u64>,
 }
@@ -135,6 +138,7 @@ impl<'a> Engine<'a> {
             state_buf: vec![false; max_rule_states],
             rule_states,
             outcome: Outcome::new(&sc.metrics),
+            set_params: Vec::new(),
             daily: vec![0; n_states * h],
         }
     }
@@ -268,6 +272,9 @@ impl<'a> Engine<'a> {
                     p.dist.sample(&mut ws.param_rng)
                 }
             };
+        }
+        for &(i, v) in &ws.set_params {
+            w.params[i] = v;
         }
         for (t, tr) in sc.tracks.iter().enumerate() {
             w.tracks[t] = w.params[tr.initial as usize];

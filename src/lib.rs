@@ -4,6 +4,7 @@
 //! touches the terminal: it parses scenario text, runs simulations and summarizes them. The
 //! `brink` binary around it reads files, writes CSV and reports progress.
 
+pub mod compare;
 pub mod engine;
 pub mod explain;
 pub mod metrics;
@@ -11,6 +12,8 @@ pub mod model;
 pub mod rng;
 pub mod rules;
 pub mod scenario;
+pub mod sensitivity;
 pub mod stats;
 pub mod summary;
+pub mod sweep;
 pub mod trace;

@@ -7,12 +7,16 @@
 //! - 2 invalid input or usage (bad scenario, bad flag, refused output directory)
 //! - 130 interrupted (SIGINT or SIGTERM)
 
+mod compare;
 mod events;
 mod explain;
 mod load;
 mod output;
+mod overrides;
 mod progress;
 mod run;
+mod sensitivity;
+mod sweep;
 mod trace;
 
 use std::process::ExitCode;
@@ -38,6 +42,12 @@ enum Command {
     Trace(trace::Args),
     /// Print the scenario as a reviewer reads it: every rule, parameter and source.
     Explain(explain::Args),
+    /// Compare a variant with a base scenario on paired runs (common random numbers).
+    Compare(compare::Args),
+    /// Run a scenario at every point of a design (grid, Latin hypercube, list).
+    Sweep(sweep::Args),
+    /// Rank the uncertain parameters by their effect on outcomes (Morris, Sobol).
+    Sensitivity(sensitivity::Args),
 }
 
 /// A failure with the exit code it maps to.
@@ -76,6 +86,9 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Trace(args) => trace::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Compare(args) => compare::run(args),
+        Command::Sweep(args) => sweep::run(args),
+        Command::Sensitivity(args) => sensitivity::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

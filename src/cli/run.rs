@@ -1,6 +1,7 @@
 //! `brink run`: simulate a scenario many times and write its outcome distributions.
 //!
 //! Usage: brink run SCENARIO.toml [--runs N] [--seed S] [--threads T] [--out DIR] [--per-run]
+//!        [--set KEY=VALUE]...
 //!
 //! Writes summary.csv, timeline.csv, distributions.csv and manifest.json (and runs.csv with
 //! --per-run) into DIR, by default results/<scenario name>/. Results depend only on the
@@ -45,13 +46,16 @@ pub struct Args {
     /// No progress or summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub set: super::overrides::SetArgs,
 }
 
 /// Documented upper bound on --runs.
 pub const MAX_RUNS: u64 = 1_000_000_000;
 
 pub fn run(args: Args) -> Result<()> {
-    let loaded = load::scenario(&args.scenario)?;
+    let set = args.set.parsed()?;
+    let loaded = super::overrides::load(&args.scenario, &set)?;
     let sc = &loaded.scenario;
     let runs = args.runs.unwrap_or(sc.default_runs);
     if runs == 0 || runs > MAX_RUNS {
@@ -130,7 +134,8 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(n) = args.events {
         super::events::write_file(&out, &engine, n)?;
     }
-    let manifest = manifest(&loaded, seed, runs, elapsed, pool.current_num_threads());
+    let mut manifest = manifest(&loaded, seed, runs, elapsed, pool.current_num_threads());
+    manifest["overrides"] = super::overrides::manifest(&set);
     atomic(&out, "manifest.json", |w| {
         serde_json::to_writer_pretty(&mut *w, &manifest)?;
         std::io::Write::write_all(w, b"\n")?;
@@ -174,6 +179,7 @@ pub fn manifest(
         })
         .collect();
     serde_json::json!({
+        "command": "run",
         "brink_version": env!("CARGO_PKG_VERSION"),
         "scenario": {
             "name": sc.name,

@@ -13,6 +13,7 @@
 pub mod build;
 pub mod diag;
 pub mod dist;
+pub mod overrides;
 mod spans;
 
 use serde::Deserialize;

@@ -1,0 +1,473 @@
+//! Global sensitivity analysis: Morris elementary effects and Sobol indices, with bootstrap
+//! intervals.
+//!
+//! Both methods work in the unit hypercube: a design point gives each factor a quantile
+//! u ∈ (0, 1), mapped to the parameter's value through its distribution's inverse CDF
+//! (`quantile`, every family, truncation included), so every factor is explored over its own uncertainty. The estimators take
+//! the outputs as plain numbers and know nothing of scenarios; `evaluate` runs a scenario at
+//! design points, one simulated run per point, with the points of one Morris trajectory or
+//! one Saltelli row sharing a run index so that their differences come from the factors and
+//! not from the run's other draws (common random numbers).
+//!
+//! - Morris (Morris 1991, with μ* of Campolongo et al. 2007): `r` trajectories on a grid of
+//!   `p` levels u = (i + ½)/p, each moving every factor once by ±½ in u, in random order.
+//! - Sobol: Saltelli (2010) sampling with matrices A, B and A_B^(j); first order by Saltelli
+//!   2010's estimator, total order by Jansen's, both divided by the variance of f over A and B.
+
+use rand::RngExt;
+use rayon::prelude::*;
+
+use crate::engine::Engine;
+use crate::metrics::MISSING;
+use crate::model::NEVER;
+use crate::rng::{Rng, StreamKey};
+use crate::scenario::dist::Dist;
+
+/// The value of `dist` at quantile `u` ∈ (0, 1): its inverse CDF, truncation included (a
+/// truncated family's quantile u is the untruncated quantile of F(min) + u·(F(max) − F(min))).
+/// None only if `u` is outside [0, 1].
+pub fn quantile(dist: &Dist, u: f64) -> Option<f64> {
+    use statrs::distribution::{Beta, ContinuousCDF, LogNormal, Normal};
+    if !(0.0..=1.0).contains(&u) {
+        return None;
+    }
+    let truncated = |lo: f64, hi: f64, d: &dyn Fn(f64) -> f64, inv: &dyn Fn(f64) -> f64| {
+        let (a, b) = (d(lo), d(hi));
+        inv(a + u * (b - a)).clamp(lo, hi)
+    };
+    match *dist {
+        Dist::Fixed(v) => Some(v),
+        Dist::Uniform { lo, hi } => Some(lo + (hi - lo) * u),
+        Dist::Triangular { min, mode, max, .. } => {
+            let (w, left) = (max - min, mode - min);
+            if w == 0.0 {
+                return Some(min);
+            }
+            let f = left / w;
+            Some(if u < f {
+                min + (u * w * left).sqrt()
+            } else {
+                max - ((1.0 - u) * w * (max - mode)).sqrt()
+            })
+        }
+        Dist::Normal { mean, sd, min, max } => {
+            let n = Normal::new(mean, sd).ok()?;
+            Some(truncated(min, max, &|x| n.cdf(x), &|p| n.inverse_cdf(p)))
+        }
+        Dist::Beta {
+            alpha,
+            beta,
+            min,
+            max,
+            ..
+        } => {
+            let b = Beta::new(alpha, beta).ok()?;
+            Some(min + (max - min) * b.inverse_cdf(u))
+        }
+        Dist::LogNormal { mu, sigma, max, .. } => {
+            let l = LogNormal::new(mu, sigma).ok()?;
+            Some(truncated(0.0, max, &|x| l.cdf(x), &|p| l.inverse_cdf(p)))
+        }
+    }
+}
+
+/// A point of a design: the run index it is simulated with and each factor's quantile.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DesignPoint {
+    pub run: u64,
+    pub u: Vec<f64>,
+}
+
+/// One Morris trajectory: k + 1 points; step s moves `factor[s]` by `delta[s]` (in u).
+#[derive(Clone, Debug)]
+pub struct Trajectory {
+    pub points: Vec<Vec<f64>>,
+    pub factor: Vec<usize>,
+    pub delta: Vec<f64>,
+}
+
+/// `r` Morris trajectories over `k` factors on `p` levels (p even), reproducible from `seed`.
+pub fn morris_design(k: usize, r: usize, p: usize, seed: u64) -> Vec<Trajectory> {
+    let p = p.max(2) & !1;
+    let jump = p / 2;
+    let key = StreamKey::new(seed, "sensitivity:morris");
+    (0..r)
+        .map(|t| {
+            let mut rng = key.for_run(t as u64);
+            let mut level: Vec<usize> = (0..k).map(|_| rng.random_range(0..p)).collect();
+            let mut order: Vec<usize> = (0..k).collect();
+            for i in (1..k).rev() {
+                let j = rng.random_range(0..=i);
+                order.swap(i, j);
+            }
+            let u = |l: &[usize]| l.iter().map(|&i| (i as f64 + 0.5) / p as f64).collect();
+            let mut points = vec![u(&level)];
+            let mut delta = Vec::with_capacity(k);
+            for &j in &order {
+                if level[j] + jump < p {
+                    level[j] += jump;
+                    delta.push(jump as f64 / p as f64);
+                } else {
+                    level[j] -= jump;
+                    delta.push(-(jump as f64) / p as f64);
+                }
+                points.push(u(&level));
+            }
+            Trajectory {
+                points,
+                factor: order,
+                delta,
+            }
+        })
+        .collect()
+}
+
+/// Morris statistics of one factor. Effects are in output units per unit of quantile.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MorrisIndex {
+    pub mu: f64,
+    pub mu_star: f64,
+    pub sigma: f64,
+    pub mu_star_ci_low: f64,
+    pub mu_star_ci_high: f64,
+}
+
+/// Morris statistics from the outputs `y[t][s]` of trajectory t's point s, with a percentile
+/// bootstrap interval of μ* from `boot` resamples of the trajectories.
+pub fn morris_indices(
+    design: &[Trajectory],
+    y: &[Vec<f64>],
+    k: usize,
+    boot: usize,
+    seed: u64,
+) -> Vec<MorrisIndex> {
+    let r = design.len();
+    // ee[j][t]: trajectory t's elementary effect of factor j.
+    let mut ee = vec![vec![0.0; r]; k];
+    for (t, tr) in design.iter().enumerate() {
+        for s in 0..tr.factor.len() {
+            ee[tr.factor[s]][t] = (y[t][s + 1] - y[t][s]) / tr.delta[s];
+        }
+    }
+    let mut rng = StreamKey::new(seed, "sensitivity:morris:bootstrap").for_run(0);
+    ee.iter()
+        .map(|e| {
+            let n = e.len() as f64;
+            let mu = e.iter().sum::<f64>() / n;
+            let mu_star = e.iter().map(|x| x.abs()).sum::<f64>() / n;
+            let sigma = if e.len() > 1 {
+                (e.iter().map(|x| (x - mu).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+            } else {
+                0.0
+            };
+            let mut stats: Vec<f64> = (0..boot)
+                .map(|_| {
+                    (0..e.len())
+                        .map(|_| e[rng.random_range(0..e.len())].abs())
+                        .sum::<f64>()
+                        / n
+                })
+                .collect();
+            let (lo, hi) = percentiles(&mut stats, mu_star);
+            MorrisIndex {
+                mu,
+                mu_star,
+                sigma,
+                mu_star_ci_low: lo,
+                mu_star_ci_high: hi,
+            }
+        })
+        .collect()
+}
+
+/// 2.5th and 97.5th percentiles of bootstrap statistics (the estimate itself when none).
+fn percentiles(stats: &mut [f64], estimate: f64) -> (f64, f64) {
+    if stats.is_empty() {
+        return (estimate, estimate);
+    }
+    stats.sort_by(f64::total_cmp);
+    let at = |q: f64| stats[((q * stats.len() as f64).floor() as usize).min(stats.len() - 1)];
+    (at(0.025), at(0.975))
+}
+
+/// Saltelli's matrices A and B: `n` rows of `k` quantiles each, reproducible from `seed`.
+pub fn saltelli_design(k: usize, n: usize, seed: u64) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    let key = StreamKey::new(seed, "sensitivity:sobol");
+    let mut a = Vec::with_capacity(n);
+    let mut b = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut rng: Rng = key.for_run(i as u64);
+        // random() is in [0, 1); 1 - it is in (0, 1], and their mean keeps 0 out.
+        let draw = |rng: &mut Rng| (0..k).map(|_| open01(rng)).collect::<Vec<f64>>();
+        a.push(draw(&mut rng));
+        b.push(draw(&mut rng));
+    }
+    (a, b)
+}
+
+fn open01(rng: &mut Rng) -> f64 {
+    (rng.random::<u32>() as f64 + 0.5) / 4_294_967_296.0
+}
+
+/// A_B^(j): row i of A with column j taken from B.
+pub fn mixed(a: &[f64], b: &[f64], j: usize) -> Vec<f64> {
+    let mut x = a.to_vec();
+    x[j] = b[j];
+    x
+}
+
+/// One Sobol index with its bootstrap standard error and percentile interval.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SobolIndex {
+    pub value: f64,
+    pub se: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+}
+
+/// First-order and total indices of every factor from f(A), f(B) and f(A_B^(j)) (`fab[j]`),
+/// with `boot` bootstrap resamples of the rows.
+pub fn sobol_indices(
+    fa: &[f64],
+    fb: &[f64],
+    fab: &[Vec<f64>],
+    boot: usize,
+    seed: u64,
+) -> Vec<(SobolIndex, SobolIndex)> {
+    let n = fa.len();
+    let all: Vec<usize> = (0..n).collect();
+    let estimate = |rows: &[usize], j: usize| -> (f64, f64) {
+        let m = rows.len() as f64;
+        let mean = rows.iter().map(|&i| fa[i] + fb[i]).sum::<f64>() / (2.0 * m);
+        let var = rows
+            .iter()
+            .map(|&i| (fa[i] - mean).powi(2) + (fb[i] - mean).powi(2))
+            .sum::<f64>()
+            / (2.0 * m - 1.0);
+        if var <= 0.0 {
+            return (0.0, 0.0);
+        }
+        let s1 = rows
+            .iter()
+            .map(|&i| fb[i] * (fab[j][i] - fa[i]))
+            .sum::<f64>()
+            / m
+            / var;
+        let st = rows
+            .iter()
+            .map(|&i| (fa[i] - fab[j][i]).powi(2))
+            .sum::<f64>()
+            / (2.0 * m)
+            / var;
+        (s1, st)
+    };
+    let mut rng = StreamKey::new(seed, "sensitivity:sobol:bootstrap").for_run(0);
+    let resamples: Vec<Vec<usize>> = (0..boot)
+        .map(|_| (0..n).map(|_| rng.random_range(0..n)).collect())
+        .collect();
+    (0..fab.len())
+        .map(|j| {
+            let (s1, st) = estimate(&all, j);
+            let (mut b1, mut bt): (Vec<f64>, Vec<f64>) =
+                resamples.iter().map(|rows| estimate(rows, j)).unzip();
+            let index = |v: f64, b: &mut Vec<f64>| {
+                let se = sd(b);
+                let (lo, hi) = percentiles(b, v);
+                SobolIndex {
+                    value: v,
+                    se,
+                    ci_low: lo,
+                    ci_high: hi,
+                }
+            };
+            (index(s1, &mut b1), index(st, &mut bt))
+        })
+        .collect()
+}
+
+fn sd(xs: &[f64]) -> f64 {
+    if xs.len() < 2 {
+        return 0.0;
+    }
+    let n = xs.len() as f64;
+    let m = xs.iter().sum::<f64>() / n;
+    (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+}
+
+/// A metric a sensitivity analysis can read from every run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// 1 if the event metric happened, else 0.
+    Event(usize),
+    /// The value of an unconditional quantity.
+    Quantity(usize),
+}
+
+/// Simulates every point (one run each, at its run index, with `factors[f]` — indices into
+/// `Scenario::params` — set to the quantile `u[f]` of its distribution) and returns each
+/// point's outputs. Work is split into fixed blocks of points, so the result does not depend
+/// on the number of threads.
+pub fn evaluate(
+    engine: &Engine,
+    factors: &[usize],
+    outputs: &[Output],
+    points: &[DesignPoint],
+    mut tick: impl FnMut(u64) + Send,
+) -> Vec<Vec<f64>> {
+    const BLOCK: usize = 256;
+    let sc = engine.scenario;
+    let dists: Vec<&Dist> = factors.iter().map(|&i| &sc.params[i].dist).collect();
+    let mut out = Vec::with_capacity(points.len());
+    for batch in points.chunks(BLOCK * rayon::current_num_threads().max(1) * 4) {
+        let parts: Vec<Vec<Vec<f64>>> = batch
+            .par_chunks(BLOCK)
+            .map(|block| {
+                let mut ws = engine.workspace();
+                block
+                    .iter()
+                    .map(|p| {
+                        ws.set_params.clear();
+                        for ((&i, d), &u) in factors.iter().zip(&dists).zip(&p.u) {
+                            let v = quantile(d, u).unwrap_or_else(|| d.mean());
+                            ws.set_params.push((i, v));
+                        }
+                        engine.simulate(p.run, &mut ws, &mut crate::engine::NoRecord);
+                        outputs
+                            .iter()
+                            .map(|o| match *o {
+                                Output::Event(e) => {
+                                    f64::from(u8::from(ws.outcome.first[e] != NEVER))
+                                }
+                                Output::Quantity(q) => {
+                                    let v = ws.outcome.values[q];
+                                    if v == MISSING {
+                                        f64::NAN
+                                    } else {
+                                        sc.metrics.quantities[q].binning.value(v)
+                                    }
+                                }
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        for p in parts {
+            tick(p.len() as u64);
+            out.extend(p);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ishigami(x: &[f64]) -> f64 {
+        let (a, b) = (7.0, 0.1);
+        let x: Vec<f64> = x
+            .iter()
+            .map(|u| -std::f64::consts::PI + 2.0 * std::f64::consts::PI * u)
+            .collect();
+        x[0].sin() + a * x[1].sin().powi(2) + b * x[2].powi(4) * x[0].sin()
+    }
+
+    #[test]
+    fn sobol_recovers_the_ishigami_indices() {
+        // Published values for a = 7, b = 0.1 (Ishigami and Homma 1990; Saltelli et al. 2008).
+        let s1 = [0.3139, 0.4424, 0.0];
+        let st = [0.5576, 0.4424, 0.2437];
+        let n = 20_000;
+        let (a, b) = saltelli_design(3, n, 1);
+        let fa: Vec<f64> = a.iter().map(|x| ishigami(x)).collect();
+        let fb: Vec<f64> = b.iter().map(|x| ishigami(x)).collect();
+        let fab: Vec<Vec<f64>> = (0..3)
+            .map(|j| (0..n).map(|i| ishigami(&mixed(&a[i], &b[i], j))).collect())
+            .collect();
+        let idx = sobol_indices(&fa, &fb, &fab, 200, 2);
+        for j in 0..3 {
+            let (f, t) = &idx[j];
+            // Within four bootstrap standard errors of the published values.
+            assert!(
+                (f.value - s1[j]).abs() < 4.0 * f.se,
+                "S1[{j}] = {} ± {}",
+                f.value,
+                f.se
+            );
+            assert!(
+                (t.value - st[j]).abs() < 4.0 * t.se,
+                "ST[{j}] = {} ± {}",
+                t.value,
+                t.se
+            );
+            assert!(f.se > 0.0 && f.se < 0.03, "{}", f.se);
+            assert!(f.ci_low <= f.value && f.value <= f.ci_high);
+        }
+    }
+
+    #[test]
+    fn morris_ranks_effects_and_finds_the_inert_factor() {
+        // f = 0·u0 + 1·u1 + 5·u2 + 4·u3·u4: linear effects are exact (σ = 0) and u0 does nothing.
+        let f = |u: &[f64]| u[1] + 5.0 * u[2] + 4.0 * u[3] * u[4];
+        let design = morris_design(5, 50, 4, 3);
+        let y: Vec<Vec<f64>> = design
+            .iter()
+            .map(|t| t.points.iter().map(|x| f(x)).collect())
+            .collect();
+        for t in &design {
+            assert_eq!(t.points.len(), 6);
+            let mut seen = t.factor.clone();
+            seen.sort();
+            assert_eq!(seen, vec![0, 1, 2, 3, 4]);
+        }
+        let m = morris_indices(&design, &y, 5, 500, 4);
+        assert_eq!(m[0].mu_star, 0.0);
+        assert_eq!(m[0].sigma, 0.0);
+        assert!((m[1].mu_star - 1.0).abs() < 1e-12 && m[1].sigma < 1e-12);
+        assert!((m[2].mu_star - 5.0).abs() < 1e-12 && m[2].sigma < 1e-12);
+        // Interaction: EE of u3 is 4·u4 with u4 ∈ {1/8, 3/8, 5/8, 7/8}: mean 2, σ > 0.
+        assert!(m[3].sigma > 0.5 && m[3].mu_star > 1.0 && m[3].mu_star < 3.0);
+        assert!(m[3].mu_star_ci_low <= m[3].mu_star && m[3].mu_star <= m[3].mu_star_ci_high);
+        assert!(m[2].mu_star > m[3].mu_star && m[3].mu_star > m[1].mu_star);
+    }
+
+    fn dist(text: &str) -> Dist {
+        toml::from_str::<std::collections::BTreeMap<String, Dist>>(&format!("x = {text}"))
+            .unwrap()
+            .remove("x")
+            .unwrap()
+    }
+
+    #[test]
+    fn quantiles_of_the_other_families_match_known_values() {
+        // Standard normal: Φ⁻¹(0.975) = 1.959964.
+        let n = dist("{ normal = [0, 1] }");
+        assert!((quantile(&n, 0.975).unwrap() - 1.959964).abs() < 1e-5);
+        // Truncated to [0, ∞): the half-normal, whose median is Φ⁻¹(0.75) = 0.674490.
+        let h = dist("{ normal = [0, 1], min = 0 }");
+        assert!((quantile(&h, 0.5).unwrap() - 0.674490).abs() < 1e-5);
+        // Beta(2, 2) is symmetric; Beta(1, 1) on [2, 4] is uniform.
+        assert!((quantile(&dist("{ beta = [2, 2] }"), 0.5).unwrap() - 0.5).abs() < 1e-9);
+        let b = dist("{ beta = [1, 1], min = 2, max = 4 }");
+        assert!((quantile(&b, 0.25).unwrap() - 2.5).abs() < 1e-9);
+        // Lognormal: median e^mu; truncated at its median, the new median is e^(mu + σΦ⁻¹(¼)).
+        let l = dist("{ lognormal = [1, 0.5] }");
+        assert!((quantile(&l, 0.5).unwrap() - 1f64.exp()).abs() < 1e-6);
+        let t = dist("{ lognormal = [1, 0.5], max = 2.718281828459045 }");
+        let want = (1.0 - 0.5 * 0.674490f64).exp();
+        assert!((quantile(&t, 0.5).unwrap() - want).abs() < 1e-5);
+        assert!(quantile(&l, 1.5).is_none());
+    }
+
+    #[test]
+    fn triangular_quantiles_invert_the_cdf() {
+        let d = dist("{ triangular = [0.0, 1.0, 4.0] }");
+        // CDF at the mode is (mode − min)/(max − min) = 0.25.
+        assert!((quantile(&d, 0.25).unwrap() - 1.0).abs() < 1e-12);
+        assert!((quantile(&d, 0.0).unwrap() - 0.0).abs() < 1e-12);
+        assert!((quantile(&d, 1.0).unwrap() - 4.0).abs() < 1e-12);
+        // Median: 4 − sqrt(0.5·4·3) = 1.5505.
+        assert!((quantile(&d, 0.5).unwrap() - (4.0 - 6f64.sqrt())).abs() < 1e-12);
+    }
+}

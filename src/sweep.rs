@@ -1,0 +1,328 @@
+//! Sweeps: experiment files and their designs (full grid, Latin hypercube, explicit lists).
+//!
+//! An experiment names a base scenario, the seed and runs every point shares (so points differ
+//! by their parameters, not by their noise: common random numbers), the parameters to vary and
+//! the metrics to report. This module parses experiments from text and enumerates design
+//! points; running them and writing files is the caller's business.
+//!
+//! ```toml
+//! scenario = "iran_2026.toml"     # relative to the experiment file
+//! runs = 2000
+//! seed = 20251229
+//! design = "grid"                 # grid | lhs | list
+//! points = 5                      # lhs: number of points; grid: levels of each `range`
+//! metrics = ["strike_on_iran"]    # default: all
+//!
+//! [[vary]]
+//! key = "rules.us_nuclear_red_line.threshold"
+//! range = [0.35, 0.65]            # or values = [...]
+//! ```
+
+use rand::RngExt;
+use serde::{Deserialize, Serialize};
+
+use crate::rng::StreamKey;
+use crate::scenario::diag::{Diagnostic, ScenarioError};
+
+/// Documented upper bound on the number of points of a design.
+pub const MAX_POINTS: u64 = 1_000_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Design {
+    /// Every combination of the parameters' levels.
+    Grid,
+    /// Latin hypercube: `points` points, each parameter's range cut into `points` strata hit once.
+    Lhs,
+    /// Explicit lists: point i takes the i-th value of every parameter.
+    List,
+}
+
+/// One varied parameter.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vary {
+    /// Key path in the scenario, as for `--set`.
+    pub key: String,
+    /// [lo, hi] for grid levels or Latin hypercube strata.
+    pub range: Option<[f64; 2]>,
+    /// Grid levels of `range` [default: the experiment's `points`].
+    pub levels: Option<u64>,
+    /// Explicit values (grid or list).
+    pub values: Option<Vec<f64>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Experiment {
+    /// Base scenario path, relative to the experiment file.
+    pub scenario: String,
+    pub runs: Option<u64>,
+    pub seed: Option<u64>,
+    pub design: Design,
+    pub points: Option<u64>,
+    /// Metric ids to report [default: all].
+    pub metrics: Option<Vec<String>>,
+    /// Overrides applied to the base before any point's values, as `KEY=VALUE` assignments.
+    #[serde(default)]
+    pub set: Vec<String>,
+    #[serde(default)]
+    pub vary: Vec<Vary>,
+    #[allow(dead_code)]
+    #[serde(default, skip_serializing)]
+    description: Option<String>,
+}
+
+impl Experiment {
+    pub fn new(scenario: String, design: Design, points: Option<u64>, vary: Vec<Vary>) -> Self {
+        Experiment {
+            scenario,
+            runs: None,
+            seed: None,
+            design,
+            points,
+            metrics: None,
+            set: Vec::new(),
+            vary,
+            description: None,
+        }
+    }
+}
+
+/// Parses an experiment file; `file` is used only in messages.
+pub fn parse(text: &str, file: &str) -> Result<Experiment, ScenarioError> {
+    toml::from_str(text).map_err(|e: toml::de::Error| ScenarioError {
+        file: file.to_string(),
+        source: text.to_string(),
+        diagnostics: vec![Diagnostic::new("", e.message().trim().to_string()).with_span(e.span())],
+    })
+}
+
+/// Parses a `--vary` flag: `KEY=LO..HI` (a range) or `KEY=A,B,C` (explicit values).
+pub fn parse_vary(s: &str) -> Result<Vary, String> {
+    let bad = || {
+        format!(
+            "`{s}` is not KEY=LO..HI or KEY=A,B,C, e.g. rules.us_nuclear_red_line.threshold=0.35..0.65"
+        )
+    };
+    let (key, spec) = s.split_once('=').ok_or_else(bad)?;
+    let num = |x: &str| x.trim().parse::<f64>().map_err(|_| bad());
+    let mut v = Vary {
+        key: key.trim().to_string(),
+        range: None,
+        levels: None,
+        values: None,
+    };
+    if let Some((lo, hi)) = spec.split_once("..") {
+        v.range = Some([num(lo)?, num(hi)?]);
+    } else {
+        v.values = Some(spec.split(',').map(num).collect::<Result<_, _>>()?);
+    }
+    Ok(v)
+}
+
+/// A checked design: the values of every point, computed on demand.
+#[derive(Clone, Debug)]
+pub struct Points {
+    pub keys: Vec<String>,
+    /// Per parameter: its levels (grid), values (list) or per-point values (lhs).
+    columns: Vec<Vec<f64>>,
+    design: Design,
+    count: u64,
+}
+
+impl Points {
+    /// Checks the design and lays out its points. LHS strata are permuted and jittered from
+    /// streams keyed by the seed and each parameter's key, so a design is reproducible.
+    pub fn new(e: &Experiment, seed: u64) -> Result<Points, String> {
+        if e.vary.is_empty() {
+            return Err("the design is empty: give at least one parameter to vary".into());
+        }
+        let mut columns = Vec::new();
+        for v in &e.vary {
+            if let Some([lo, hi]) = v.range
+                && !(lo.is_finite() && hi.is_finite() && lo <= hi)
+            {
+                return Err(format!(
+                    "`{}`: range [{lo}, {hi}] must have lo <= hi",
+                    v.key
+                ));
+            }
+            let col = match (e.design, &v.values, v.range) {
+                (_, Some(_), Some(_)) => {
+                    return Err(format!("`{}`: give `range` or `values`, not both", v.key));
+                }
+                (Design::Lhs, _, None) => {
+                    return Err(format!("`{}`: a Latin hypercube needs a `range`", v.key));
+                }
+                (Design::List, None, _) => {
+                    return Err(format!("`{}`: a list design needs `values`", v.key));
+                }
+                (_, None, None) => {
+                    return Err(format!("`{}`: give `range` or `values`", v.key));
+                }
+                (Design::Grid | Design::List, Some(vals), None) => vals.clone(),
+                (Design::Grid, None, Some([lo, hi])) => {
+                    let l = v
+                        .levels
+                        .or(e.points)
+                        .ok_or_else(|| format!("`{}`: give `levels` or `points`", v.key))?;
+                    (0..l)
+                        .map(|i| {
+                            if l == 1 {
+                                lo
+                            } else {
+                                lo + (hi - lo) * i as f64 / (l - 1) as f64
+                            }
+                        })
+                        .collect()
+                }
+                (Design::Lhs, None, Some([lo, hi])) => {
+                    let n = e.points.ok_or("a Latin hypercube needs `points`")?;
+                    if n > MAX_POINTS {
+                        return Err(format!("{n} points is more than {MAX_POINTS}"));
+                    }
+                    let mut rng = StreamKey::new(seed, &format!("sweep:lhs:{}", v.key)).for_run(0);
+                    let mut strata: Vec<u64> = (0..n).collect();
+                    for i in (1..strata.len()).rev() {
+                        let j = rng.random_range(0..=i);
+                        strata.swap(i, j);
+                    }
+                    strata
+                        .iter()
+                        .map(|&s| lo + (hi - lo) * (s as f64 + rng.random::<f64>()) / n as f64)
+                        .collect()
+                }
+            };
+            if col.iter().any(|x| !x.is_finite()) {
+                return Err(format!("`{}`: values must be finite numbers", v.key));
+            }
+            columns.push(col);
+        }
+        let count = match e.design {
+            Design::Grid => columns
+                .iter()
+                .try_fold(1u64, |a, c| a.checked_mul(c.len() as u64))
+                .unwrap_or(u64::MAX),
+            Design::Lhs => columns[0].len() as u64,
+            Design::List => {
+                let n = columns[0].len();
+                if let Some((v, c)) = e.vary.iter().zip(&columns).find(|(_, c)| c.len() != n) {
+                    return Err(format!(
+                        "a list design needs lists of equal length: `{}` has {}, `{}` has {n}",
+                        v.key,
+                        c.len(),
+                        e.vary[0].key
+                    ));
+                }
+                n as u64
+            }
+        };
+        if count == 0 {
+            return Err("the design is empty: it has no points".into());
+        }
+        if count > MAX_POINTS {
+            return Err(format!("{count} points is more than {MAX_POINTS}"));
+        }
+        Ok(Points {
+            keys: e.vary.iter().map(|v| v.key.clone()).collect(),
+            columns,
+            design: e.design,
+            count,
+        })
+    }
+
+    pub fn len(&self) -> u64 {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The values of point `i`, one per key. A grid varies its last parameter fastest.
+    pub fn point(&self, i: u64) -> Vec<f64> {
+        match self.design {
+            Design::Grid => {
+                let mut rest = i;
+                let mut out = vec![0.0; self.columns.len()];
+                for (j, c) in self.columns.iter().enumerate().rev() {
+                    let l = c.len() as u64;
+                    out[j] = c[(rest % l) as usize];
+                    rest /= l;
+                }
+                out
+            }
+            Design::Lhs | Design::List => self.columns.iter().map(|c| c[i as usize]).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exp(design: Design, points: Option<u64>, vary: Vec<Vary>) -> Experiment {
+        Experiment::new("s.toml".into(), design, points, vary)
+    }
+
+    #[test]
+    fn grids_enumerate_every_combination() {
+        let e = exp(
+            Design::Grid,
+            Some(3),
+            vec![
+                parse_vary("a=0..1").unwrap(),
+                parse_vary("b=10,20").unwrap(),
+            ],
+        );
+        let p = Points::new(&e, 1).unwrap();
+        assert_eq!(p.len(), 6);
+        assert_eq!(p.point(0), vec![0.0, 10.0]);
+        assert_eq!(p.point(1), vec![0.0, 20.0]);
+        assert_eq!(p.point(5), vec![1.0, 20.0]);
+        assert_eq!(p.point(3), vec![0.5, 20.0]);
+    }
+
+    #[test]
+    fn latin_hypercubes_hit_every_stratum_once_and_repeat_from_the_seed() {
+        let e = exp(
+            Design::Lhs,
+            Some(10),
+            vec![parse_vary("a=0..1").unwrap(), parse_vary("b=5..6").unwrap()],
+        );
+        let p = Points::new(&e, 42).unwrap();
+        for j in 0..2 {
+            let mut strata: Vec<u64> = (0..10)
+                .map(|i| ((p.point(i)[j] - 5.0 * j as f64) * 10.0).floor() as u64)
+                .collect();
+            strata.sort();
+            assert_eq!(strata, (0..10).collect::<Vec<_>>());
+        }
+        let q = Points::new(&e, 42).unwrap();
+        assert_eq!(p.point(3), q.point(3));
+        let r = Points::new(&e, 43).unwrap();
+        assert_ne!(p.point(3), r.point(3));
+    }
+
+    #[test]
+    fn empty_and_inconsistent_designs_are_refused() {
+        assert!(Points::new(&exp(Design::Grid, Some(3), vec![]), 1).is_err());
+        let e = exp(Design::Grid, Some(0), vec![parse_vary("a=0..1").unwrap()]);
+        assert!(Points::new(&e, 1).unwrap_err().contains("empty"));
+        let e = exp(
+            Design::List,
+            None,
+            vec![parse_vary("a=1,2").unwrap(), parse_vary("b=1").unwrap()],
+        );
+        assert!(Points::new(&e, 1).unwrap_err().contains("equal length"));
+        assert!(parse_vary("a").is_err());
+        assert!(parse_vary("a=1..x").is_err());
+    }
+
+    #[test]
+    fn experiment_errors_are_located() {
+        let e = parse("scenario = \"x.toml\"\ndesign = \"grdi\"\n", "e.toml").unwrap_err();
+        assert!(e.render().contains("e.toml:2:10"), "{}", e.render());
+    }
+}
