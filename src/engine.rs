@@ -424,28 +424,49 @@ impl<'a> Engine<'a> {
         &self,
         runs: std::ops::Range<u64>,
         per_run: bool,
-        mut sink: F,
+        sink: F,
     ) -> Result<(), E> {
+        let never = std::sync::atomic::AtomicBool::new(false);
+        self.run_range_until(runs, per_run, &never, sink).map(|_| ())
+    }
+
+    /// `run_range` that gives up once `stop` is set, checked before every chunk, so a caller
+    /// can cancel within about one chunk's time. Returns `Ok(false)` if it stopped early; the
+    /// sink then never sees the unfinished batch, so what it received is a prefix of the runs.
+    pub fn run_range_until<F: FnMut(ChunkResult) -> Result<(), E>, E>(
+        &self,
+        runs: std::ops::Range<u64>,
+        per_run: bool,
+        stop: &std::sync::atomic::AtomicBool,
+        mut sink: F,
+    ) -> Result<bool, E> {
+        use std::sync::atomic::Ordering::Relaxed;
         let first_chunk = runs.start / CHUNK;
         let last_chunk = runs.end.div_ceil(CHUNK);
         let batch = (rayon::current_num_threads() as u64 * 4).max(1);
         let mut c = first_chunk;
         while c < last_chunk {
             let upto = (c + batch).min(last_chunk);
-            let results: Vec<ChunkResult> = (c..upto)
+            let results: Vec<Option<ChunkResult>> = (c..upto)
                 .into_par_iter()
                 .map(|k| {
+                    if stop.load(Relaxed) {
+                        return None;
+                    }
                     let lo = (k * CHUNK).max(runs.start);
                     let hi = ((k + 1) * CHUNK).min(runs.end);
-                    self.run_chunk(lo..hi, per_run)
+                    Some(self.run_chunk(lo..hi, per_run))
                 })
                 .collect();
-            for r in results {
+            if stop.load(Relaxed) || results.iter().any(Option::is_none) {
+                return Ok(false);
+            }
+            for r in results.into_iter().flatten() {
                 sink(r)?;
             }
             c = upto;
         }
-        Ok(())
+        Ok(true)
     }
 }
 

@@ -7,10 +7,15 @@
 //! - 2 invalid input or usage (bad scenario, bad flag, refused output directory)
 //! - 130 interrupted (SIGINT or SIGTERM)
 
+mod interrupt;
 mod load;
+mod outdir;
 mod output;
+mod paths;
 mod progress;
 mod run;
+mod schema;
+mod validate;
 
 use std::process::ExitCode;
 
@@ -31,6 +36,10 @@ struct Cli {
 enum Command {
     /// Run a scenario many times and write outcome distributions as CSV.
     Run(run::Args),
+    /// Check scenario files without simulating; exit 2 if any is invalid.
+    Validate(validate::Args),
+    /// Print the JSON Schema of scenario files, for editors and other tools.
+    Schema(schema::Args),
 }
 
 /// A failure with the exit code it maps to.
@@ -40,6 +49,8 @@ pub enum Failure {
     Input(String),
     /// Anything else: exit 1.
     Other(anyhow::Error),
+    /// Stopped by SIGINT or SIGTERM: exit 130. The message says what was kept.
+    Interrupted(String),
 }
 
 impl From<anyhow::Error> for Failure {
@@ -67,6 +78,8 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Schema(args) => schema::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -76,6 +89,10 @@ pub fn main() -> ExitCode {
                 eprintln!();
             }
             ExitCode::from(2)
+        }
+        Err(Failure::Interrupted(msg)) => {
+            eprintln!("{msg}");
+            ExitCode::from(130)
         }
         Err(Failure::Other(e)) => {
             eprintln!("error: {e:#}");

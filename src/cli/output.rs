@@ -25,6 +25,11 @@ pub fn atomic<F>(dir: &Path, name: &str, fill: F) -> anyhow::Result<()>
 where
     F: FnOnce(&mut BufWriter<&File>) -> anyhow::Result<()>,
 {
+    anyhow::ensure!(
+        super::paths::is_plain_name(name),
+        "refusing to write `{name}` outside {}",
+        dir.display()
+    );
     let tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".tmp")

@@ -13,6 +13,7 @@
 pub mod build;
 pub mod diag;
 pub mod dist;
+pub mod schema;
 mod spans;
 
 use serde::Deserialize;
@@ -37,13 +38,14 @@ pub const MAX_RUNGS: usize = 32;
 
 const SECTIONS: &[&str] = &["scenario", "actors", "tracks", "ladder", "rules", "metrics"];
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ScenarioSection {
     name: String,
     title: Option<String>,
     #[serde(default)]
     description: String,
+    #[schemars(schema_with = "schema::date")]
     start_date: Datetime,
     horizon_days: u32,
     war_level: String,
@@ -62,7 +64,7 @@ fn default_calm_after() -> u32 {
     30
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ActorConfig {
     name: Option<String>,
@@ -73,7 +75,7 @@ struct ActorConfig {
     description: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct TrackConfig {
     name: Option<String>,
@@ -91,7 +93,7 @@ struct TrackConfig {
     description: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RungConfig {
     id: String,
@@ -135,6 +137,7 @@ pub fn parse(source: &str, file: &str) -> Result<Scenario, ScenarioError> {
         Spanned::new(span, DeValue::Table(root.into_inner()))
     };
     let mut diags = Vec::new();
+    screen(&root_value, &mut diags);
     let result = compile(&root_value, &mut diags);
     if diags.is_empty()
         && let Some(sc) = result
@@ -156,6 +159,16 @@ pub fn parse(source: &str, file: &str) -> Result<Scenario, ScenarioError> {
     }
     diags.sort_by_key(|d| d.span.as_ref().map_or(usize::MAX, |s| s.start));
     diags.dedup();
+    // A non-finite number is reported once, by `screen`, not again by the field that holds it.
+    let non_finite: Vec<_> = diags
+        .iter()
+        .filter(|d| d.help.as_deref() == Some(FINITE_HELP))
+        .filter_map(|d| d.span.clone())
+        .collect();
+    diags.retain(|d| {
+        d.help.as_deref() == Some(FINITE_HELP)
+            || d.span.as_ref().is_none_or(|s| !non_finite.contains(s))
+    });
     Err(fail(diags))
 }
 
@@ -234,6 +247,16 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
     let head: Option<ScenarioSection> = root.get("scenario").and_then(|v| probe.de("scenario", v));
     diags.append(&mut probe.diags);
     let head = head?;
+    if !is_id(&head.name) {
+        diags.push(Diagnostic::new(
+            "scenario.name",
+            format!("`{}` is not a valid scenario name", head.name),
+        )
+        .with_help(
+            "the name is also the results folder: a lowercase letter, then lowercase letters, \
+             digits and _",
+        ));
+    }
     let start = match (head.start_date.date, head.start_date.time) {
         (Some(d), None) => jiff::civil::Date::new(d.year as i16, d.month as i8, d.day as i8).ok(),
         _ => None,
@@ -501,13 +524,68 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
     })
 }
 
+/// A snake_case id: safe as a CSV column, a file name and a key path segment.
+fn is_id(id: &str) -> bool {
+    id.chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && id.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+}
+
+const FINITE_HELP: &str = "write a finite number; for no bound, leave the key out";
+
+/// Keys whose text is a display label that later commands may write into tables.
+const LABEL_KEYS: &[&str] = &["name", "title"];
+
+/// Characters that make a spreadsheet treat a cell as a formula (CSV injection).
+pub const FORMULA_STARTS: &[char] = &['=', '+', '-', '@', '\t', '\r'];
+
+/// Checks every value in the file, whatever table it sits in, for what no key may hold:
+/// numbers that are not finite (TOML allows `inf` and `nan`, and `1e999` overflows) and labels
+/// that a spreadsheet would run as a formula. Done on the raw tree so that no field, present or
+/// future, escapes it.
+fn screen(v: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) {
+    match v.get_ref() {
+        DeValue::Float(f) => {
+            let x = f.as_str().replace('_', "").parse::<f64>().unwrap_or(0.0);
+            if !x.is_finite() {
+                diags.push(
+                    Diagnostic::new("", format!("`{}` is not a finite number", f.as_str()))
+                        .with_span(Some(v.span()))
+                        .with_help(FINITE_HELP),
+                );
+            }
+        }
+        DeValue::Array(a) => a.iter().for_each(|x| screen(x, diags)),
+        DeValue::Table(t) => {
+            for (k, x) in t.iter() {
+                if LABEL_KEYS.contains(&k.get_ref().as_ref())
+                    && let DeValue::String(text) = x.get_ref()
+                    && text.starts_with(FORMULA_STARTS)
+                {
+                    diags.push(
+                        Diagnostic::new(
+                            "",
+                            format!(
+                                "the {} {:?} starts with {:?}, which spreadsheets run as a formula",
+                                k.get_ref(),
+                                text.as_ref(),
+                                text.chars().next().unwrap_or(' ')
+                            ),
+                        )
+                        .with_span(Some(x.span()))
+                        .with_help("start the label with a letter or digit"),
+                    );
+                }
+                screen(x, diags);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn check_ids(b: &mut Builder, section: &str, ids: &[String]) {
     for (i, id) in ids.iter().enumerate() {
-        let ok = !id.is_empty()
-            && id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-            && id.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+        let ok = is_id(id);
         let path = if section == "ladder" {
             format!("ladder[{i}].id")
         } else {
