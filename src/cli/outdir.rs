@@ -92,10 +92,11 @@ impl OutDir {
             }
         };
         if let Some(file) = parent.ancestors().find(|a| a.is_file()) {
+            let wanted = explicit.unwrap_or(&parent);
             return Err(Failure::Input(format!(
                 "error: cannot write results under `{}`: `{}` is a file, not a directory\n  \
                  = help: choose an output directory whose parents are directories\n",
-                parent.display(),
+                wanted.display(),
                 file.display()
             )));
         }
@@ -104,7 +105,12 @@ impl OutDir {
         let staging = tempfile::Builder::new()
             .prefix(".brink-staging-")
             .tempdir_in(&parent)
-            .with_context(|| format!("cannot create a directory in {}", parent.display()))?;
+            .map_err(|e| {
+                // Keep the OS's reason but not tempfile's random name, so messages are stable.
+                let text = e.to_string();
+                let reason = text.split(" at path ").next().unwrap_or(&text).to_string();
+                anyhow::anyhow!("cannot create a directory in {}: {reason}", parent.display())
+            })?;
         Ok(OutDir { staging, dest })
     }
 

@@ -128,7 +128,17 @@ pub fn parse(source: &str, file: &str) -> Result<Scenario, ScenarioError> {
     if !errors.is_empty() {
         let diags = errors
             .iter()
-            .map(|e| Diagnostic::new("", e.message().trim().to_string()).with_span(e.span()))
+            .map(|e| {
+                let message = e.message().trim().to_string();
+                // toml reads an unquoted word as a misspelt `true` or `false`.
+                let bare_word = message.starts_with("invalid boolean");
+                let d = Diagnostic::new("", message).with_span(e.span());
+                if bare_word {
+                    d.with_help("text must be quoted, as in key = \"text\"")
+                } else {
+                    d
+                }
+            })
             .collect();
         return Err(fail(diags));
     }
@@ -165,10 +175,21 @@ pub fn parse(source: &str, file: &str) -> Result<Scenario, ScenarioError> {
         .filter(|d| d.help.as_deref() == Some(FINITE_HELP))
         .filter_map(|d| d.span.clone())
         .collect();
-    diags.retain(|d| {
-        d.help.as_deref() == Some(FINITE_HELP)
-            || d.span.as_ref().is_none_or(|s| !non_finite.contains(s))
-    });
+    if !non_finite.is_empty() {
+        // Knock-on errors (a distribution or a bound that holds the number) would only repeat
+        // it less clearly: a non-finite value shown in a message can only come from the file.
+        diags.retain(|d| {
+            d.help.as_deref() == Some(FINITE_HELP)
+                || !(d.span.as_ref().is_some_and(|s| {
+                    non_finite
+                        .iter()
+                        .any(|n| s.start <= n.start && n.end <= s.end)
+                }) || d
+                    .message
+                    .split(|c: char| !c.is_ascii_alphanumeric())
+                    .any(|w| w == "inf" || w == "NaN"))
+        });
+    }
     Err(fail(diags))
 }
 
