@@ -20,8 +20,10 @@ use crate::scenario::dist::Dist;
 pub(crate) struct Config {
     #[allow(dead_code)]
     kind: String,
+    #[serde(default)] // also tells the schema the key is optional
     #[schemars(schema_with = "crate::scenario::schema::date")]
     date: Option<Datetime>,
+    #[serde(default)]
     #[schemars(schema_with = "crate::scenario::schema::date_pair")]
     between: Option<Vec<Datetime>>,
     #[serde(default = "one")]
