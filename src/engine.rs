@@ -442,7 +442,8 @@ impl<'a> Engine<'a> {
         sink: F,
     ) -> Result<(), E> {
         let never = std::sync::atomic::AtomicBool::new(false);
-        self.run_range_until(runs, per_run, &never, sink).map(|_| ())
+        self.run_range_until(runs, per_run, &never, sink)
+            .map(|_| ())
     }
 
     /// `run_range` that gives up once `stop` is set, checked between runs and before every

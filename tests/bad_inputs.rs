@@ -38,48 +38,278 @@ const fn case(what: &'static str, edit: Edit, expect: &'static str, at: (usize, 
 }
 
 const CASES: &[Case] = &[
-    case("TOML syntax: unclosed table header", Replace("[actors.blue]", "[actors.blue"), "unclosed table, expected `]`", (30, 13)),
-    case("TOML syntax: bare word as a value", Replace("mid = 4", "mid = four"), "invalid boolean, expected `false`", (20, 7)),
-    case("wrong type", Replace("horizon_days = 90", "horizon_days = \"90\""), "invalid type: string \"90\", expected u32", (9, 16)),
-    case("negative count", Replace("horizon_days = 90", "horizon_days = -5"), "invalid value: integer `-5`, expected u32", (9, 16)),
-    case("integer too large for its field", Replace("escalation = 1", "escalation = 300"), "invalid value: integer `300`, expected u8", (60, 14)),
-    case("unknown key (did you mean)", Replace("threshold = {", "thresold = {"), "unknown key `thresold`", (47, 1)),
-    case("unknown section", Append("\n[actor.green]\nname = \"Green\"\n"), "unknown section `actor`", (81, 2)),
-    case("empty file", Whole(""), "missing required section `[scenario]`", (1, 1)),
-    case("missing required section", Replace("[actors.red]\nname = \"Red\"\n\n[actors.blue]\nname = \"Blue\"\n", ""), "missing required section `[actors]`", (1, 1)),
-    case("probability above 1", Replace("probability = 0.8", "probability = 1.8"), "must lie in [0, 1], got 1.8", (58, 15)),
-    case("negative probability", Replace("daily_hazard = 0.1", "daily_hazard = -0.1"), "must lie in [0, 1], got -0.1", (68, 16)),
-    case("uniform with lo > hi", Replace("uniform = [0.6, 0.8]", "uniform = [0.8, 0.6]"), "uniform needs lo < hi", (47, 13)),
-    case("triangular with mode outside", Replace("{ uniform = [0.6, 0.8] }", "{ triangular = [0.6, 0.9, 0.8] }"), "triangular needs min <= mode <= max", (47, 13)),
-    case("normal with negative sd", Replace("{ uniform = [0.6, 0.8] }", "{ normal = [0.7, -0.1], min = 0, max = 1 }"), "normal needs a positive sd", (47, 13)),
-    case("untruncated normal for a probability", Replace("daily_probability = 0.05", "daily_probability = { normal = [0.05, 0.01] }"), "truncate the normal with min and max", (48, 21)),
-    case("beta with a zero shape", Replace("{ uniform = [0.6, 0.8] }", "{ beta = [0, 2] }"), "beta needs positive alpha and beta", (47, 13)),
-    case("two distribution families", Replace("{ uniform = [0.6, 0.8] }", "{ uniform = [0.6, 0.8], beta = [2, 2] }"), "names exactly one family", (47, 13)),
-    case("wrong arity", Replace("{ uniform = [0.6, 0.8] }", "{ uniform = [0.6] }"), "uniform takes 2 numbers", (47, 13)),
-    case("infinity", Replace("initial = 0.5", "initial = inf"), "`inf` is not a finite number", (36, 11)),
-    case("NaN", Replace("noise = 0.01", "noise = nan"), "`nan` is not a finite number", (38, 9)),
-    case("number that overflows to infinity", Replace("drift = 0.002", "drift = 1e999"), "`1e999` is not a finite number", (37, 9)),
-    case("infinite track bound", Replace("noise = 0.01\n", "noise = 0.01\nmax = -inf\n"), "`-inf` is not a finite number", (39, 7)),
-    case("infinity inside a distribution", Replace("uniform = [0.6, 0.8]", "uniform = [0.6, +inf]"), "`+inf` is not a finite number", (47, 31)),
-    case("unknown actor (did you mean)", Replace("actor = \"blue\"", "actor = \"bleu\""), "unknown actor `bleu`", (44, 9)),
-    case("unknown track (did you mean)", Replace("track = \"red_arsenal\"\n", "track = \"red_arsenl\"\n"), "unknown track `red_arsenl`", (46, 9)),
-    case("unknown ladder level (did you mean)", Replace("level = \"strike\"\nsetback", "level = \"strik\"\nsetback"), "unknown ladder level `strik`", (49, 9)),
-    case("unknown rule kind (did you mean)", Replace("kind = \"termination\"", "kind = \"terminaton\""), "unknown rule kind `terminaton`", (65, 8)),
-    case("rule without a kind", Replace("kind = \"termination\"\n", ""), "rule `truce` has no `kind`", (64, 1)),
-    case("duplicate ladder id", Replace("id = \"heavy_strike\"", "id = \"strike\""), "duplicate ladder id `strike`", (23, 6)),
-    case("MID level out of range", Replace("mid = 5", "mid = 7"), "MID hostility level must be 1 to 5, got 7", (24, 7)),
-    case("id not snake_case", Replace("[metrics.red_answers]", "[metrics.RedAnswers]"), "`RedAnswers` is not a valid id", (76, 1)),
-    case("scenario name that would escape results/", Replace("name = \"minimal\"", "name = \"../minimal\""), "`../minimal` is not a valid scenario name", (7, 8)),
-    case("start date with a time", Replace("start_date = 2026-01-01", "start_date = 2026-01-01T10:00:00"), "is not a plain calendar date", (8, 14)),
-    case("horizon of zero days", Replace("horizon_days = 90", "horizon_days = 0"), "horizon_days must be between 1 and 3650, got 0", (9, 16)),
-    case("horizon too long", Replace("horizon_days = 90", "horizon_days = 99999"), "horizon_days must be between 1 and 3650, got 99999", (9, 16)),
-    case("event outside the horizon", Append("\n[rules.talks]\nkind = \"scheduled\"\ndate = 2027-01-01\nshift_track = { track = \"red_arsenal\", by = 0.1 }\n"), "2027-01-01 lies outside the simulated period", (83, 8)),
-    case("built-in metric name reused", Replace("[metrics.blue_strikes]", "[metrics.peak_level]"), "`peak_level` is a built-in metric name", (71, 1)),
-    case("unknown metric kind (did you mean)", Append("kind = \"evnt\"\n"), "unknown metric kind `evnt`", (80, 8)),
-    case("label that a spreadsheet runs as a formula (=)", Replace("name = \"Red\"", "name = \"=HYPERLINK(\\\"http://x\\\")\""), "which spreadsheets run as a formula", (28, 8)),
-    case("label starting with +", Replace("name = \"Blue\"", "name = \"+Blue\""), "which spreadsheets run as a formula", (31, 8)),
-    case("label starting with @", Replace("name = \"Red\"", "name = \"@SUM(A1)\""), "which spreadsheets run as a formula", (28, 8)),
-    case("label starting with a tab", Replace("name = \"Red\"", "name = \"\\tRed\""), "which spreadsheets run as a formula", (28, 8)),
+    case(
+        "TOML syntax: unclosed table header",
+        Replace("[actors.blue]", "[actors.blue"),
+        "unclosed table, expected `]`",
+        (30, 13),
+    ),
+    case(
+        "TOML syntax: bare word as a value",
+        Replace("mid = 4", "mid = four"),
+        "invalid boolean, expected `false`",
+        (20, 7),
+    ),
+    case(
+        "wrong type",
+        Replace("horizon_days = 90", "horizon_days = \"90\""),
+        "invalid type: string \"90\", expected u32",
+        (9, 16),
+    ),
+    case(
+        "negative count",
+        Replace("horizon_days = 90", "horizon_days = -5"),
+        "invalid value: integer `-5`, expected u32",
+        (9, 16),
+    ),
+    case(
+        "integer too large for its field",
+        Replace("escalation = 1", "escalation = 300"),
+        "invalid value: integer `300`, expected u8",
+        (60, 14),
+    ),
+    case(
+        "unknown key (did you mean)",
+        Replace("threshold = {", "thresold = {"),
+        "unknown key `thresold`",
+        (47, 1),
+    ),
+    case(
+        "unknown section",
+        Append("\n[actor.green]\nname = \"Green\"\n"),
+        "unknown section `actor`",
+        (81, 2),
+    ),
+    case(
+        "empty file",
+        Whole(""),
+        "missing required section `[scenario]`",
+        (1, 1),
+    ),
+    case(
+        "missing required section",
+        Replace(
+            "[actors.red]\nname = \"Red\"\n\n[actors.blue]\nname = \"Blue\"\n",
+            "",
+        ),
+        "missing required section `[actors]`",
+        (1, 1),
+    ),
+    case(
+        "probability above 1",
+        Replace("probability = 0.8", "probability = 1.8"),
+        "must lie in [0, 1], got 1.8",
+        (58, 15),
+    ),
+    case(
+        "negative probability",
+        Replace("daily_hazard = 0.1", "daily_hazard = -0.1"),
+        "must lie in [0, 1], got -0.1",
+        (68, 16),
+    ),
+    case(
+        "uniform with lo > hi",
+        Replace("uniform = [0.6, 0.8]", "uniform = [0.8, 0.6]"),
+        "uniform needs lo < hi",
+        (47, 13),
+    ),
+    case(
+        "triangular with mode outside",
+        Replace(
+            "{ uniform = [0.6, 0.8] }",
+            "{ triangular = [0.6, 0.9, 0.8] }",
+        ),
+        "triangular needs min <= mode <= max",
+        (47, 13),
+    ),
+    case(
+        "normal with negative sd",
+        Replace(
+            "{ uniform = [0.6, 0.8] }",
+            "{ normal = [0.7, -0.1], min = 0, max = 1 }",
+        ),
+        "normal needs a positive sd",
+        (47, 13),
+    ),
+    case(
+        "untruncated normal for a probability",
+        Replace(
+            "daily_probability = 0.05",
+            "daily_probability = { normal = [0.05, 0.01] }",
+        ),
+        "truncate the normal with min and max",
+        (48, 21),
+    ),
+    case(
+        "beta with a zero shape",
+        Replace("{ uniform = [0.6, 0.8] }", "{ beta = [0, 2] }"),
+        "beta needs positive alpha and beta",
+        (47, 13),
+    ),
+    case(
+        "two distribution families",
+        Replace(
+            "{ uniform = [0.6, 0.8] }",
+            "{ uniform = [0.6, 0.8], beta = [2, 2] }",
+        ),
+        "names exactly one family",
+        (47, 13),
+    ),
+    case(
+        "wrong arity",
+        Replace("{ uniform = [0.6, 0.8] }", "{ uniform = [0.6] }"),
+        "uniform takes 2 numbers",
+        (47, 13),
+    ),
+    case(
+        "infinity",
+        Replace("initial = 0.5", "initial = inf"),
+        "`inf` is not a finite number",
+        (36, 11),
+    ),
+    case(
+        "NaN",
+        Replace("noise = 0.01", "noise = nan"),
+        "`nan` is not a finite number",
+        (38, 9),
+    ),
+    case(
+        "number that overflows to infinity",
+        Replace("drift = 0.002", "drift = 1e999"),
+        "`1e999` is not a finite number",
+        (37, 9),
+    ),
+    case(
+        "infinite track bound",
+        Replace("noise = 0.01\n", "noise = 0.01\nmax = -inf\n"),
+        "`-inf` is not a finite number",
+        (39, 7),
+    ),
+    case(
+        "infinity inside a distribution",
+        Replace("uniform = [0.6, 0.8]", "uniform = [0.6, +inf]"),
+        "`+inf` is not a finite number",
+        (47, 31),
+    ),
+    case(
+        "unknown actor (did you mean)",
+        Replace("actor = \"blue\"", "actor = \"bleu\""),
+        "unknown actor `bleu`",
+        (44, 9),
+    ),
+    case(
+        "unknown track (did you mean)",
+        Replace("track = \"red_arsenal\"\n", "track = \"red_arsenl\"\n"),
+        "unknown track `red_arsenl`",
+        (46, 9),
+    ),
+    case(
+        "unknown ladder level (did you mean)",
+        Replace("level = \"strike\"\nsetback", "level = \"strik\"\nsetback"),
+        "unknown ladder level `strik`",
+        (49, 9),
+    ),
+    case(
+        "unknown rule kind (did you mean)",
+        Replace("kind = \"termination\"", "kind = \"terminaton\""),
+        "unknown rule kind `terminaton`",
+        (65, 8),
+    ),
+    case(
+        "rule without a kind",
+        Replace("kind = \"termination\"\n", ""),
+        "rule `truce` has no `kind`",
+        (64, 1),
+    ),
+    case(
+        "duplicate ladder id",
+        Replace("id = \"heavy_strike\"", "id = \"strike\""),
+        "duplicate ladder id `strike`",
+        (23, 6),
+    ),
+    case(
+        "MID level out of range",
+        Replace("mid = 5", "mid = 7"),
+        "MID hostility level must be 1 to 5, got 7",
+        (24, 7),
+    ),
+    case(
+        "id not snake_case",
+        Replace("[metrics.red_answers]", "[metrics.RedAnswers]"),
+        "`RedAnswers` is not a valid id",
+        (76, 1),
+    ),
+    case(
+        "scenario name that would escape results/",
+        Replace("name = \"minimal\"", "name = \"../minimal\""),
+        "`../minimal` is not a valid scenario name",
+        (7, 8),
+    ),
+    case(
+        "start date with a time",
+        Replace(
+            "start_date = 2026-01-01",
+            "start_date = 2026-01-01T10:00:00",
+        ),
+        "is not a plain calendar date",
+        (8, 14),
+    ),
+    case(
+        "horizon of zero days",
+        Replace("horizon_days = 90", "horizon_days = 0"),
+        "horizon_days must be between 1 and 3650, got 0",
+        (9, 16),
+    ),
+    case(
+        "horizon too long",
+        Replace("horizon_days = 90", "horizon_days = 99999"),
+        "horizon_days must be between 1 and 3650, got 99999",
+        (9, 16),
+    ),
+    case(
+        "event outside the horizon",
+        Append(
+            "\n[rules.talks]\nkind = \"scheduled\"\ndate = 2027-01-01\nshift_track = { track = \"red_arsenal\", by = 0.1 }\n",
+        ),
+        "2027-01-01 lies outside the simulated period",
+        (83, 8),
+    ),
+    case(
+        "built-in metric name reused",
+        Replace("[metrics.blue_strikes]", "[metrics.peak_level]"),
+        "`peak_level` is a built-in metric name",
+        (71, 1),
+    ),
+    case(
+        "unknown metric kind (did you mean)",
+        Append("kind = \"evnt\"\n"),
+        "unknown metric kind `evnt`",
+        (80, 8),
+    ),
+    case(
+        "label that a spreadsheet runs as a formula (=)",
+        Replace("name = \"Red\"", "name = \"=HYPERLINK(\\\"http://x\\\")\""),
+        "which spreadsheets run as a formula",
+        (28, 8),
+    ),
+    case(
+        "label starting with +",
+        Replace("name = \"Blue\"", "name = \"+Blue\""),
+        "which spreadsheets run as a formula",
+        (31, 8),
+    ),
+    case(
+        "label starting with @",
+        Replace("name = \"Red\"", "name = \"@SUM(A1)\""),
+        "which spreadsheets run as a formula",
+        (28, 8),
+    ),
+    case(
+        "label starting with a tab",
+        Replace("name = \"Red\"", "name = \"\\tRed\""),
+        "which spreadsheets run as a formula",
+        (28, 8),
+    ),
 ];
 
 /// Command-line refusals: no scenario position, but the same exit code and a clear message.
@@ -93,15 +323,69 @@ struct ArgCase {
 }
 
 const ARG_CASES: &[ArgCase] = &[
-    ArgCase { what: "zero runs", args: &["run", "ok.toml", "--runs", "0"], setup: &[], code: 2, expect: "error: --runs must be between 1 and 1000000000, got 0" },
-    ArgCase { what: "too many runs", args: &["run", "ok.toml", "--runs", "2000000000"], setup: &[], code: 2, expect: "error: --runs must be between 1 and 1000000000, got 2000000000" },
-    ArgCase { what: "missing scenario file", args: &["validate", "nowhere.toml"], setup: &[], code: 2, expect: "error: cannot read scenario `nowhere.toml`: No such file or directory (os error 2)" },
-    ArgCase { what: "scenario that is not UTF-8", args: &["validate", "latin1.toml"], setup: &[("latin1.toml", b"name = \"caf\xe9\"\n")], code: 2, expect: "error: cannot read scenario" },
-    ArgCase { what: "unknown flag", args: &["run", "ok.toml", "--rnus", "5"], setup: &[], code: 2, expect: "error: unexpected argument '--rnus' found" },
-    ArgCase { what: "--out that already holds files", args: &["run", "ok.toml", "--out", "full"], setup: &[("full/notes.txt", b"mine")], code: 2, expect: "error: output directory `full` already holds files (notes.txt); nothing was run" },
-    ArgCase { what: "--out that is a file", args: &["run", "ok.toml", "--out", "notes.txt"], setup: &[("notes.txt", b"mine")], code: 2, expect: "error: --out `notes.txt` exists and is not a directory" },
-    ArgCase { what: "--out under a file", args: &["run", "ok.toml", "--out", "notes.txt/sub"], setup: &[("notes.txt", b"mine")], code: 2, expect: "error: cannot write results under `notes.txt/sub`: `notes.txt` is a file, not a directory" },
-    ArgCase { what: "--out where the system refuses to write", args: &["run", "ok.toml", "--out", "/proc/brink"], setup: &[], code: 1, expect: "error: cannot create a directory in /proc: No such file or directory (os error 2)" },
+    ArgCase {
+        what: "zero runs",
+        args: &["run", "ok.toml", "--runs", "0"],
+        setup: &[],
+        code: 2,
+        expect: "error: --runs must be between 1 and 1000000000, got 0",
+    },
+    ArgCase {
+        what: "too many runs",
+        args: &["run", "ok.toml", "--runs", "2000000000"],
+        setup: &[],
+        code: 2,
+        expect: "error: --runs must be between 1 and 1000000000, got 2000000000",
+    },
+    ArgCase {
+        what: "missing scenario file",
+        args: &["validate", "nowhere.toml"],
+        setup: &[],
+        code: 2,
+        expect: "error: cannot read scenario `nowhere.toml`: No such file or directory (os error 2)",
+    },
+    ArgCase {
+        what: "scenario that is not UTF-8",
+        args: &["validate", "latin1.toml"],
+        setup: &[("latin1.toml", b"name = \"caf\xe9\"\n")],
+        code: 2,
+        expect: "error: cannot read scenario",
+    },
+    ArgCase {
+        what: "unknown flag",
+        args: &["run", "ok.toml", "--rnus", "5"],
+        setup: &[],
+        code: 2,
+        expect: "error: unexpected argument '--rnus' found",
+    },
+    ArgCase {
+        what: "--out that already holds files",
+        args: &["run", "ok.toml", "--out", "full"],
+        setup: &[("full/notes.txt", b"mine")],
+        code: 2,
+        expect: "error: output directory `full` already holds files (notes.txt); nothing was run",
+    },
+    ArgCase {
+        what: "--out that is a file",
+        args: &["run", "ok.toml", "--out", "notes.txt"],
+        setup: &[("notes.txt", b"mine")],
+        code: 2,
+        expect: "error: --out `notes.txt` exists and is not a directory",
+    },
+    ArgCase {
+        what: "--out under a file",
+        args: &["run", "ok.toml", "--out", "notes.txt/sub"],
+        setup: &[("notes.txt", b"mine")],
+        code: 2,
+        expect: "error: cannot write results under `notes.txt/sub`: `notes.txt` is a file, not a directory",
+    },
+    ArgCase {
+        what: "--out where the system refuses to write",
+        args: &["run", "ok.toml", "--out", "/proc/brink"],
+        setup: &[],
+        code: 1,
+        expect: "error: cannot create a directory in /proc: No such file or directory (os error 2)",
+    },
 ];
 
 fn minimal() -> String {
@@ -174,8 +458,15 @@ fn check(c: &Case, dir: &Path) -> String {
 
 fn md(s: &str) -> String {
     // Double backquotes delimit the code span so that single ones inside show as they are.
-    let s = s.replace('\n', "⏎").replace('\t', "\\t").replace('|', "\\|");
-    if s.is_empty() { "(empty)".into() } else { format!("`` {s} ``") }
+    let s = s
+        .replace('\n', "⏎")
+        .replace('\t', "\\t")
+        .replace('|', "\\|");
+    if s.is_empty() {
+        "(empty)".into()
+    } else {
+        format!("`` {s} ``")
+    }
 }
 
 fn check_args(c: &ArgCase, root: &Path) -> String {
@@ -196,7 +487,12 @@ fn check_args(c: &ArgCase, root: &Path) -> String {
         c.what,
         c.expect
     );
-    assert_eq!(listing(&dir), before, "{}: refused, yet files changed", c.what);
+    assert_eq!(
+        listing(&dir),
+        before,
+        "{}: refused, yet files changed",
+        c.what
+    );
     format!(
         "| {} | {} | {} | {} |",
         c.what,
@@ -230,7 +526,9 @@ const END: &str = "<!-- END GENERATED -->";
 fn every_bad_input_is_refused_where_it_is_and_the_record_is_current() {
     let tmp = tempfile::tempdir().unwrap();
     let mut table = String::new();
-    table.push_str("| bad input | edit of scenarios/minimal.toml | first message (exit 2) | line:column |\n");
+    table.push_str(
+        "| bad input | edit of scenarios/minimal.toml | first message (exit 2) | line:column |\n",
+    );
     table.push_str("| --- | --- | --- | --- |\n");
     // Every failing case is reported, not only the first.
     let mut failures = Vec::new();

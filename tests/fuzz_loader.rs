@@ -48,9 +48,32 @@ enum Mutation {
 }
 
 const TOKENS: &[&str] = &[
-    "[", "]", "{", "}", "\"", "=", ",", "\n", "#", ".", "inf", "nan", "-", "1e999", "0",
-    "-1", "[[ladder]]", "\"\"\"", "'", "\\u0000", "é", "2026-13-45", "kind = \"red_line\"\n",
-    "[rules.x]\n", "= \"", "99999999999999999999",
+    "[",
+    "]",
+    "{",
+    "}",
+    "\"",
+    "=",
+    ",",
+    "\n",
+    "#",
+    ".",
+    "inf",
+    "nan",
+    "-",
+    "1e999",
+    "0",
+    "-1",
+    "[[ladder]]",
+    "\"\"\"",
+    "'",
+    "\\u0000",
+    "é",
+    "2026-13-45",
+    "kind = \"red_line\"\n",
+    "[rules.x]\n",
+    "= \"",
+    "99999999999999999999",
 ];
 
 fn mutation() -> impl Strategy<Value = Mutation> {
@@ -106,9 +129,10 @@ fn apply(text: &str, m: &Mutation) -> String {
         Mutation::SwapValues(a, b) => {
             let mut lines: Vec<String> = s.lines().map(String::from).collect();
             let (i, j) = (a % lines.len(), b % lines.len());
-            if let (Some((ki, vi)), Some((kj, vj))) =
-                (lines[i].clone().split_once('='), lines[j].clone().split_once('='))
-            {
+            if let (Some((ki, vi)), Some((kj, vj))) = (
+                lines[i].clone().split_once('='),
+                lines[j].clone().split_once('='),
+            ) {
                 lines[i] = format!("{ki}={vj}");
                 lines[j] = format!("{kj}={vi}");
             }

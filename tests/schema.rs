@@ -58,14 +58,38 @@ fn files_of_the_wrong_shape_fail_the_schema() {
     let minimal = include_str!("../scenarios/minimal.toml");
     assert!(validator.is_valid(&instance(minimal)));
     let bad = [
-        ("misspelt key", minimal.replace("threshold = {", "thresold = {")),
-        ("unknown rule kind", minimal.replace("kind = \"termination\"", "kind = \"terminaton\"")),
-        ("text for a number", minimal.replace("horizon_days = 90", "horizon_days = \"90\"")),
-        ("two families", minimal.replace("{ uniform = [0.6, 0.8] }", "{ uniform = [0.6, 0.8], beta = [2, 2] }")),
-        ("unknown section", format!("{minimal}\n[actor.green]\nname = \"Green\"\n")),
-        ("key of another rule kind", minimal.replace("daily_hazard = 0.1", "daily_hazard = 0.1\ncap = \"strike\"")),
+        (
+            "misspelt key",
+            minimal.replace("threshold = {", "thresold = {"),
+        ),
+        (
+            "unknown rule kind",
+            minimal.replace("kind = \"termination\"", "kind = \"terminaton\""),
+        ),
+        (
+            "text for a number",
+            minimal.replace("horizon_days = 90", "horizon_days = \"90\""),
+        ),
+        (
+            "two families",
+            minimal.replace(
+                "{ uniform = [0.6, 0.8] }",
+                "{ uniform = [0.6, 0.8], beta = [2, 2] }",
+            ),
+        ),
+        (
+            "unknown section",
+            format!("{minimal}\n[actor.green]\nname = \"Green\"\n"),
+        ),
+        (
+            "key of another rule kind",
+            minimal.replace("daily_hazard = 0.1", "daily_hazard = 0.1\ncap = \"strike\""),
+        ),
     ];
     for (what, text) in bad {
-        assert!(!validator.is_valid(&instance(&text)), "{what} passed the schema");
+        assert!(
+            !validator.is_valid(&instance(&text)),
+            "{what} passed the schema"
+        );
     }
 }

@@ -32,7 +32,10 @@ fn listing(dir: &Path) -> Vec<String> {
             let meta = std::fs::symlink_metadata(&p).unwrap();
             let rel = p.strip_prefix(dir).unwrap().display().to_string();
             if meta.file_type().is_symlink() {
-                out.push(format!("{rel} -> {}", std::fs::read_link(&p).unwrap().display()));
+                out.push(format!(
+                    "{rel} -> {}",
+                    std::fs::read_link(&p).unwrap().display()
+                ));
             } else if meta.is_dir() {
                 stack.push(p.clone());
                 out.push(format!("{rel}/"));
@@ -76,10 +79,17 @@ fn validate_checks_every_file_and_reports_each() {
 
     let o = brink_in(
         dir.path(),
-        &["validate", "minimal.toml", &repo("scenarios/iran_2026.toml").display().to_string()],
+        &[
+            "validate",
+            "minimal.toml",
+            &repo("scenarios/iran_2026.toml").display().to_string(),
+        ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(stderr(&o).lines().filter(|l| l.starts_with("ok: ")).count(), 2);
+    assert_eq!(
+        stderr(&o).lines().filter(|l| l.starts_with("ok: ")).count(),
+        2
+    );
 }
 
 #[test]
@@ -101,7 +111,12 @@ fn default_location_keeps_every_run_and_points_latest_at_the_newest() {
     assert_eq!(folders.len(), 3, "{folders:?}");
     for f in &folders {
         assert!(!f.starts_with('.'), "a staging directory was left: {f}");
-        for file in ["summary.csv", "timeline.csv", "distributions.csv", "manifest.json"] {
+        for file in [
+            "summary.csv",
+            "timeline.csv",
+            "distributions.csv",
+            "manifest.json",
+        ] {
             assert!(base.join(f).join(file).is_file(), "{f}/{file} missing");
         }
     }
@@ -127,7 +142,16 @@ fn force_replaces_brinks_files_only_and_removes_stale_ones() {
     copy_minimal(dir.path());
     let o = brink_in(
         dir.path(),
-        &["run", "minimal.toml", "--runs", "1200", "-q", "--out", "out", "--per-run"],
+        &[
+            "run",
+            "minimal.toml",
+            "--runs",
+            "1200",
+            "-q",
+            "--out",
+            "out",
+            "--per-run",
+        ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
     std::fs::write(dir.path().join("out/notes.txt"), "mine").unwrap();
@@ -142,19 +166,46 @@ fn force_replaces_brinks_files_only_and_removes_stale_ones() {
     // With --force: this run's files replace the old ones, the stale runs.csv goes, notes stay.
     let o = brink_in(
         dir.path(),
-        &["run", "minimal.toml", "--runs", "1300", "-q", "--out", "out", "--force"],
+        &[
+            "run",
+            "minimal.toml",
+            "--runs",
+            "1300",
+            "-q",
+            "--out",
+            "out",
+            "--force",
+        ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let out = dir.path().join("out");
-    let names: Vec<String> = listing(&out).iter().map(|l| l.split(' ').next().unwrap().to_string()).collect();
+    let names: Vec<String> = listing(&out)
+        .iter()
+        .map(|l| l.split(' ').next().unwrap().to_string())
+        .collect();
     assert_eq!(
         names,
-        ["distributions.csv", "manifest.json", "notes.txt", "summary.csv", "timeline.csv"]
+        [
+            "distributions.csv",
+            "manifest.json",
+            "notes.txt",
+            "summary.csv",
+            "timeline.csv"
+        ]
     );
     let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
     assert!(manifest.contains("\"runs\": 1300"), "{manifest}");
-    assert_eq!(std::fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
-    assert_eq!(listing(dir.path()).iter().filter(|l| l.contains(".brink-staging")).count(), 0);
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    assert_eq!(
+        listing(dir.path())
+            .iter()
+            .filter(|l| l.contains(".brink-staging"))
+            .count(),
+        0
+    );
 }
 
 /// Starts a long run, waits until it is simulating, sends `signal`, and checks that it stops
@@ -168,7 +219,14 @@ fn interrupt_with(signal: i32, name: &str) {
     let before = listing(dir.path());
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_brink"))
-        .args(["run", "minimal.toml", "--runs", "1000000000", "--per-run", "-q"])
+        .args([
+            "run",
+            "minimal.toml",
+            "--runs",
+            "1000000000",
+            "--per-run",
+            "-q",
+        ])
         .current_dir(dir.path())
         .stderr(Stdio::piped())
         .spawn()
@@ -190,7 +248,10 @@ fn interrupt_with(signal: i32, name: &str) {
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
 
     assert_eq!(status.code(), Some(130), "{name}: {err}");
-    assert!(took < Duration::from_secs(1), "{name}: took {took:?} to stop");
+    assert!(
+        took < Duration::from_secs(1),
+        "{name}: took {took:?} to stop"
+    );
     assert!(
         err.contains("brink: interrupted after ")
             && err.contains("of 1000000000 runs; nothing was written for this run and earlier results in results/minimal are untouched"),

@@ -109,7 +109,10 @@ impl OutDir {
                 // Keep the OS's reason but not tempfile's random name, so messages are stable.
                 let text = e.to_string();
                 let reason = text.split(" at path ").next().unwrap_or(&text).to_string();
-                anyhow::anyhow!("cannot create a directory in {}: {reason}", parent.display())
+                anyhow::anyhow!(
+                    "cannot create a directory in {}: {reason}",
+                    parent.display()
+                )
             })?;
         Ok(OutDir { staging, dest })
     }

@@ -13,10 +13,7 @@ pub fn relative_to(base_file: &Path, reference: &str) -> PathBuf {
     if r.is_absolute() {
         return r.to_path_buf();
     }
-    base_file
-        .parent()
-        .unwrap_or_else(|| Path::new(""))
-        .join(r)
+    base_file.parent().unwrap_or_else(|| Path::new("")).join(r)
 }
 
 /// True if `name` is a single plain file name: writing `dir.join(name)` stays inside `dir`.

@@ -95,15 +95,20 @@ pub fn run(args: Args) -> Result<()> {
     };
     let mut done = 0;
     let finished = pool.install(|| {
-        engine.run_range_until(0..runs, args.per_run, &stop, |chunk| -> anyhow::Result<()> {
-            total.merge(&chunk.aggregate);
-            if let (Some(rows), Some((_, w))) = (&chunk.rows, runs_tmp.as_mut()) {
-                output::runs_rows(w, sc, rows).context("cannot write runs.csv")?;
-            }
-            progress.inc(chunk.runs.end - chunk.runs.start);
-            done = chunk.runs.end;
-            Ok(())
-        })
+        engine.run_range_until(
+            0..runs,
+            args.per_run,
+            &stop,
+            |chunk| -> anyhow::Result<()> {
+                total.merge(&chunk.aggregate);
+                if let (Some(rows), Some((_, w))) = (&chunk.rows, runs_tmp.as_mut()) {
+                    output::runs_rows(w, sc, rows).context("cannot write runs.csv")?;
+                }
+                progress.inc(chunk.runs.end - chunk.runs.start);
+                done = chunk.runs.end;
+                Ok(())
+            },
+        )
     })?;
     progress.finish_and_clear();
     if !finished || stop.load(std::sync::atomic::Ordering::Relaxed) {

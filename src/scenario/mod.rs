@@ -269,14 +269,16 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
     diags.append(&mut probe.diags);
     let head = head?;
     if !is_id(&head.name) {
-        diags.push(Diagnostic::new(
-            "scenario.name",
-            format!("`{}` is not a valid scenario name", head.name),
-        )
-        .with_help(
-            "the name is also the results folder: a lowercase letter, then lowercase letters, \
+        diags.push(
+            Diagnostic::new(
+                "scenario.name",
+                format!("`{}` is not a valid scenario name", head.name),
+            )
+            .with_help(
+                "the name is also the results folder: a lowercase letter, then lowercase letters, \
              digits and _",
-        ));
+            ),
+        );
     }
     let start = match (head.start_date.date, head.start_date.time) {
         (Some(d), None) => jiff::civil::Date::new(d.year as i16, d.month as i8, d.day as i8).ok(),

@@ -34,12 +34,21 @@ struct ScenarioFile {
 fn kinds(g: &mut SchemaGenerator) -> Vec<(&'static str, Schema)> {
     vec![
         ("red_line", g.subschema_for::<rules::red_line::Config>()),
-        ("retaliation", g.subschema_for::<rules::retaliation::Config>()),
+        (
+            "retaliation",
+            g.subschema_for::<rules::retaliation::Config>(),
+        ),
         ("preemption", g.subschema_for::<rules::preemption::Config>()),
         ("ceasefire", g.subschema_for::<rules::ceasefire::Config>()),
-        ("negotiation", g.subschema_for::<rules::negotiation::Config>()),
+        (
+            "negotiation",
+            g.subschema_for::<rules::negotiation::Config>(),
+        ),
         ("scheduled", g.subschema_for::<rules::scheduled::Config>()),
-        ("termination", g.subschema_for::<rules::termination::Config>()),
+        (
+            "termination",
+            g.subschema_for::<rules::termination::Config>(),
+        ),
     ]
 }
 
