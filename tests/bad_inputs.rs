@@ -15,6 +15,16 @@ enum Edit {
     Append(&'static str),
     /// Use this text as the whole file.
     Whole(&'static str),
+    /// Compute the file from the minimal scenario; the text says how, for the record.
+    With(fn(&str) -> String, &'static str),
+}
+
+fn many_tracks(base: &str) -> String {
+    let mut s = base.to_string();
+    for i in 0..1024 {
+        s.push_str(&format!("\n[tracks.extra_{i}]\ninitial = 0.5\n"));
+    }
+    s
 }
 
 struct Case {
@@ -261,6 +271,18 @@ const CASES: &[Case] = &[
         (9, 16),
     ),
     case(
+        "zero runs in the file",
+        Replace("horizon_days = 90", "horizon_days = 90\nruns = 0"),
+        "runs must be between 1 and 1000000000, got 0",
+        (10, 8),
+    ),
+    case(
+        "too many tracks",
+        With(many_tracks, "append 1024 more tracks"),
+        "at most 1024 tracks are supported, got 1025",
+        (35, 2),
+    ),
+    case(
         "horizon too long",
         Replace("horizon_days = 90", "horizon_days = 99999"),
         "horizon_days must be between 1 and 3650, got 99999",
@@ -401,6 +423,7 @@ fn apply(edit: &Edit, base: &str) -> String {
         }
         Append(text) => format!("{base}{text}"),
         Whole(text) => text.to_string(),
+        With(f, _) => f(base),
     }
 }
 
@@ -445,6 +468,7 @@ fn check(c: &Case, dir: &Path) -> String {
         Replace(from, to) => format!("{} → {}", md(from), md(to)),
         Append(text) => format!("append {}", md(text.trim())),
         Whole(text) => format!("whole file: {}", md(text)),
+        With(_, how) => how.to_string(),
     };
     format!(
         "| {} | {} | {} | {}:{} |",

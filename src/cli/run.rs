@@ -47,7 +47,7 @@ pub struct Args {
 }
 
 /// Documented upper bound on --runs.
-pub const MAX_RUNS: u64 = 1_000_000_000;
+pub const MAX_RUNS: u64 = brink::scenario::MAX_RUNS;
 
 pub fn run(args: Args) -> Result<()> {
     let loaded = load::scenario(&args.scenario)?;

@@ -35,6 +35,11 @@ use dist::Dist;
 pub const MAX_HORIZON_DAYS: u32 = 3650;
 pub const MAX_ACTORS: usize = 64;
 pub const MAX_RUNGS: usize = 32;
+/// Bounds that keep ids within their integer types with a wide margin.
+pub const MAX_TRACKS: usize = 1024;
+pub const MAX_RULES: usize = 1024;
+/// Documented bound on the number of runs, from the file or the command line.
+pub const MAX_RUNS: u64 = 1_000_000_000;
 
 const SECTIONS: &[&str] = &["scenario", "actors", "tracks", "ladder", "rules", "metrics"];
 
@@ -305,6 +310,14 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
         return None;
     }
     let mut b = Builder::new(start, head.horizon_days);
+    if let Some(runs) = head.runs
+        && !(1..=MAX_RUNS).contains(&runs)
+    {
+        b.error(
+            "scenario.runs",
+            format!("runs must be between 1 and {MAX_RUNS}, got {runs}"),
+        );
+    }
 
     // Names first, so that references in any order resolve.
     let actor_entries = table_entries(root, "actors", diags);
@@ -319,6 +332,15 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
     }
     b.actors = actor_entries.iter().map(|(k, _)| k.clone()).collect();
     let track_entries = table_entries(root, "tracks", diags);
+    if track_entries.len() > MAX_TRACKS {
+        b.error(
+            "tracks",
+            format!(
+                "at most {MAX_TRACKS} tracks are supported, got {}",
+                track_entries.len()
+            ),
+        );
+    }
     b.tracks = track_entries.iter().map(|(k, _)| k.clone()).collect();
     let rung_configs: Vec<RungConfig> = match root.get("ladder") {
         Some(v) => b.de("ladder", v).unwrap_or_default(),
@@ -327,6 +349,15 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
     b.levels = rung_configs.iter().map(|r| r.id.clone()).collect();
     // Rules run in id order, never file order: moving a table in the file changes nothing.
     let mut rule_entries = table_entries(root, "rules", diags);
+    if rule_entries.len() > MAX_RULES {
+        b.error(
+            "rules",
+            format!(
+                "at most {MAX_RULES} rules are supported, got {}",
+                rule_entries.len()
+            ),
+        );
+    }
     rule_entries.sort_by(|x, y| x.0.cmp(&y.0));
     let mut rule_tables = Vec::new();
     for (id, v) in &rule_entries {
