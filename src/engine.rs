@@ -406,11 +406,26 @@ impl<'a> Engine<'a> {
 
     /// Runs one chunk of run indices and aggregates it.
     pub fn run_chunk(&self, runs: std::ops::Range<u64>, per_run: bool) -> ChunkResult {
+        let never = std::sync::atomic::AtomicBool::new(false);
+        self.run_chunk_until(runs, per_run, &never)
+            .expect("a chunk that is never stopped completes")
+    }
+
+    /// `run_chunk` that gives up, returning `None`, once `stop` is set (checked between runs).
+    pub fn run_chunk_until(
+        &self,
+        runs: std::ops::Range<u64>,
+        per_run: bool,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Option<ChunkResult> {
         let mut ws = self.workspace();
         let mut agg = Aggregate::new(self.scenario);
         let mut rows = per_run
             .then(|| RunRows::with_capacity(self.scenario, (runs.end - runs.start) as usize));
         for run in runs.clone() {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return None;
+            }
             self.simulate(run, &mut ws, &mut NoRecord);
             agg.add(&ws.outcome);
             if let Some(rows) = rows.as_mut() {
@@ -418,11 +433,11 @@ impl<'a> Engine<'a> {
             }
         }
         agg.add_daily(&ws.daily);
-        ChunkResult {
+        Some(ChunkResult {
             runs,
             aggregate: agg,
             rows,
-        }
+        })
     }
 
     /// Runs `runs` (a range of run indices) on the current rayon pool, calling `sink` with each
@@ -431,28 +446,51 @@ impl<'a> Engine<'a> {
         &self,
         runs: std::ops::Range<u64>,
         per_run: bool,
-        mut sink: F,
+        sink: F,
     ) -> Result<(), E> {
+        let never = std::sync::atomic::AtomicBool::new(false);
+        self.run_range_until(runs, per_run, &never, sink)
+            .map(|_| ())
+    }
+
+    /// `run_range` that gives up once `stop` is set, checked between runs and before every
+    /// call of the sink, so a caller can cancel within about one run's time. Returns `Ok(false)` if it stopped early; the
+    /// sink then never sees the unfinished batch, so what it received is a prefix of the runs.
+    pub fn run_range_until<F: FnMut(ChunkResult) -> Result<(), E>, E>(
+        &self,
+        runs: std::ops::Range<u64>,
+        per_run: bool,
+        stop: &std::sync::atomic::AtomicBool,
+        mut sink: F,
+    ) -> Result<bool, E> {
+        use std::sync::atomic::Ordering::Relaxed;
         let first_chunk = runs.start / CHUNK;
         let last_chunk = runs.end.div_ceil(CHUNK);
         let batch = (rayon::current_num_threads() as u64 * 4).max(1);
         let mut c = first_chunk;
         while c < last_chunk {
             let upto = (c + batch).min(last_chunk);
-            let results: Vec<ChunkResult> = (c..upto)
+            let results: Vec<Option<ChunkResult>> = (c..upto)
                 .into_par_iter()
                 .map(|k| {
                     let lo = (k * CHUNK).max(runs.start);
                     let hi = ((k + 1) * CHUNK).min(runs.end);
-                    self.run_chunk(lo..hi, per_run)
+                    self.run_chunk_until(lo..hi, per_run, stop)
                 })
                 .collect();
-            for r in results {
+            if stop.load(Relaxed) || results.iter().any(Option::is_none) {
+                return Ok(false);
+            }
+            for r in results.into_iter().flatten() {
+                // The sink may be slow (writing runs.csv): do not finish a batch nobody wants.
+                if stop.load(Relaxed) {
+                    return Ok(false);
+                }
                 sink(r)?;
             }
             c = upto;
         }
-        Ok(())
+        Ok(true)
     }
 }
 

@@ -293,7 +293,7 @@ fn bump(v: &mut u32, max: u32) {
 /// Largest count a `count` metric records; higher counts land in the top bin.
 pub const MAX_COUNT: u32 = 10_000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MetricConfig {
     #[serde(default)]

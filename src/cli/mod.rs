@@ -10,14 +10,19 @@
 mod compare;
 mod events;
 mod explain;
+mod interrupt;
 mod load;
+mod outdir;
 mod output;
 mod overrides;
+mod paths;
 mod progress;
 mod run;
+mod schema;
 mod sensitivity;
 mod sweep;
 mod trace;
+mod validate;
 
 use std::process::ExitCode;
 
@@ -48,6 +53,10 @@ enum Command {
     Sweep(sweep::Args),
     /// Rank the uncertain parameters by their effect on outcomes (Morris, Sobol).
     Sensitivity(sensitivity::Args),
+    /// Check scenario files without simulating; exit 2 if any is invalid.
+    Validate(validate::Args),
+    /// Print the JSON Schema of scenario files, for editors and other tools.
+    Schema(schema::Args),
 }
 
 /// A failure with the exit code it maps to.
@@ -57,6 +66,8 @@ pub enum Failure {
     Input(String),
     /// Anything else: exit 1.
     Other(anyhow::Error),
+    /// Stopped by SIGINT or SIGTERM: exit 130. The message says what was kept.
+    Interrupted(String),
 }
 
 impl From<anyhow::Error> for Failure {
@@ -89,6 +100,8 @@ pub fn main() -> ExitCode {
         Command::Compare(args) => compare::run(args),
         Command::Sweep(args) => sweep::run(args),
         Command::Sensitivity(args) => sensitivity::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Schema(args) => schema::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -98,6 +111,10 @@ pub fn main() -> ExitCode {
                 eprintln!();
             }
             ExitCode::from(2)
+        }
+        Err(Failure::Interrupted(msg)) => {
+            eprintln!("{msg}");
+            ExitCode::from(130)
         }
         Err(Failure::Other(e)) => {
             eprintln!("error: {e:#}");

@@ -19,12 +19,30 @@ pub fn num(x: f64) -> String {
     }
 }
 
+/// A text cell that no spreadsheet will run as a formula: text starting with `=`, `+`, `-`,
+/// `@`, tab or carriage return gets a leading `'` (the OWASP advice for CSV injection). Names
+/// and titles with those starts are refused by the loader and ids are snake_case, so today this
+/// changes nothing; it guards every text column against what later commands may write (free
+/// text such as descriptions and sources).
+pub fn cell(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(brink::scenario::FORMULA_STARTS) {
+        format!("'{text}").into()
+    } else {
+        text.into()
+    }
+}
+
 /// Writes `name` in `dir` atomically: `fill` writes into a temporary file that is renamed over
 /// `name` only once complete and flushed.
 pub fn atomic<F>(dir: &Path, name: &str, fill: F) -> anyhow::Result<()>
 where
     F: FnOnce(&mut BufWriter<&File>) -> anyhow::Result<()>,
 {
+    anyhow::ensure!(
+        super::paths::is_plain_name(name),
+        "refusing to write `{name}` outside {}",
+        dir.display()
+    );
     let tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
@@ -66,7 +84,7 @@ pub fn write_summary(dir: &Path, sc: &Scenario, agg: &Aggregate) -> anyhow::Resu
                 |q| q.map(num),
             );
             c.write_record([
-                r.metric,
+                cell(&r.metric).into_owned(),
                 r.kind.to_string(),
                 r.n.to_string(),
                 num(r.mean),
@@ -94,7 +112,7 @@ pub fn write_timeline(dir: &Path, sc: &Scenario, agg: &Aggregate) -> anyhow::Res
             c.write_record([
                 r.day.to_string(),
                 dates[r.day as usize].clone(),
-                r.metric.to_string(),
+                cell(r.metric).into_owned(),
                 num(r.value),
                 num(r.ci_low),
                 num(r.ci_high),
@@ -110,7 +128,12 @@ pub fn write_distributions(dir: &Path, sc: &Scenario, agg: &Aggregate) -> anyhow
         let mut c = csv_writer(w);
         c.write_record(["metric", "value", "count", "share"])?;
         for r in summary::distributions(sc, agg) {
-            c.write_record([r.metric, num(r.value), r.count.to_string(), num(r.share)])?;
+            c.write_record([
+                cell(&r.metric).into_owned(),
+                num(r.value),
+                r.count.to_string(),
+                num(r.share),
+            ])?;
         }
         c.flush()?;
         Ok(())
@@ -122,14 +145,14 @@ pub fn write_distributions(dir: &Path, sc: &Scenario, agg: &Aggregate) -> anyhow
 pub fn runs_header(sc: &Scenario) -> Vec<String> {
     let mut h = vec!["run".to_string()];
     for e in &sc.metrics.events {
-        h.push(e.id.clone());
+        h.push(cell(&e.id).into_owned());
         h.push(format!("{}_first_day", e.id));
     }
     for q in &sc.metrics.quantities {
-        h.push(q.id.clone());
+        h.push(cell(&q.id).into_owned());
     }
     for (_, p) in sc.uncertain_params() {
-        h.push(p.path.clone());
+        h.push(cell(&p.path).into_owned());
     }
     h
 }
@@ -168,4 +191,19 @@ pub fn runs_rows<W: Write>(
 
 pub fn csv_file_writer<W: Write>(w: W) -> csv::Writer<W> {
     csv_writer(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cell;
+
+    #[test]
+    fn formula_like_text_is_neutralised_and_other_text_kept() {
+        for f in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(cell(f), format!("'{f}"));
+        }
+        for ok in ["peak_level", "Red", "a=b", "", "1-2"] {
+            assert_eq!(cell(ok), ok);
+        }
+    }
 }

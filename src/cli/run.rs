@@ -4,8 +4,9 @@
 //!        [--set KEY=VALUE]...
 //!
 //! Writes summary.csv, timeline.csv, distributions.csv and manifest.json (and runs.csv with
-//! --per-run) into DIR, by default results/<scenario name>/. Results depend only on the
-//! scenario, the seed and the number of runs.
+//! --per-run) into DIR, by default a new folder results/<scenario name>/<UTC time>/ linked as
+//! results/<scenario name>/latest (see outdir.rs). Results depend only on the scenario, the
+//! seed and the number of runs.
 //!
 //! With --events N it also writes events.csv, the event log of runs 0..N (src/cli/events.rs).
 
@@ -34,9 +35,12 @@ pub struct Args {
     /// Worker threads [default: all cores]. Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Output directory [default: results/<scenario name>].
+    /// Output directory [default: a new folder under results/<scenario name>/, linked as latest].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace brink's files in an --out directory that already holds files.
+    #[arg(long)]
+    pub force: bool,
     /// Also write runs.csv: one row per run with every outcome and parameter draw.
     #[arg(long)]
     pub per_run: bool,
@@ -51,7 +55,7 @@ pub struct Args {
 }
 
 /// Documented upper bound on --runs.
-pub const MAX_RUNS: u64 = 1_000_000_000;
+pub const MAX_RUNS: u64 = brink::scenario::MAX_RUNS;
 
 pub fn run(args: Args) -> Result<()> {
     let set = args.set.parsed()?;
@@ -71,12 +75,9 @@ pub fn run(args: Args) -> Result<()> {
             "error: --events {n} asks for more runs than --runs {runs}"
         )));
     }
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
-    std::fs::create_dir_all(&out)
-        .with_context(|| format!("cannot create output directory {}", out.display()))?;
+    let outdir = super::outdir::OutDir::prepare(args.out.as_deref(), args.force, &sc.name)?;
+    let out = outdir.staging().to_path_buf();
+    let stop = super::interrupt::flag();
     let threads = args.threads.unwrap_or(0);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -108,17 +109,31 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         None
     };
-    pool.install(|| {
-        engine.run_range(0..runs, args.per_run, |chunk| -> anyhow::Result<()> {
-            total.merge(&chunk.aggregate);
-            if let (Some(rows), Some((_, w))) = (&chunk.rows, runs_tmp.as_mut()) {
-                output::runs_rows(w, sc, rows).context("cannot write runs.csv")?;
-            }
-            progress.inc(chunk.runs.end - chunk.runs.start);
-            Ok(())
-        })
+    let mut done = 0;
+    let finished = pool.install(|| {
+        engine.run_range_until(
+            0..runs,
+            args.per_run,
+            &stop,
+            |chunk| -> anyhow::Result<()> {
+                total.merge(&chunk.aggregate);
+                if let (Some(rows), Some((_, w))) = (&chunk.rows, runs_tmp.as_mut()) {
+                    output::runs_rows(w, sc, rows).context("cannot write runs.csv")?;
+                }
+                progress.inc(chunk.runs.end - chunk.runs.start);
+                done = chunk.runs.end;
+                Ok(())
+            },
+        )
     })?;
     progress.finish_and_clear();
+    if !finished || stop.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(Failure::Interrupted(format!(
+            "brink: interrupted after {done} of {runs} runs; nothing was written for this run \
+             and {}",
+            outdir.kept()
+        )));
+    }
     let elapsed = started.elapsed().as_secs_f64();
 
     output::write_summary(&out, sc, &total)?;
@@ -141,6 +156,7 @@ pub fn run(args: Args) -> Result<()> {
         std::io::Write::write_all(w, b"\n")?;
         Ok(())
     })?;
+    let out = outdir.commit()?;
     if !args.quiet {
         eprintln!(
             "brink: {runs} runs in {elapsed:.2}s ({:.0} runs/s); wrote {}",

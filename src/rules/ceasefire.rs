@@ -22,9 +22,10 @@ use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
 use crate::scenario::dist::Dist;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Config {
+#[schemars(rename = "CeasefireRule")]
+pub(crate) struct Config {
     #[allow(dead_code)]
     kind: String,
     parties: Vec<String>,
@@ -42,7 +43,7 @@ struct Config {
     description: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct PhaseConfig {
     id: String,
@@ -56,7 +57,7 @@ struct PhaseConfig {
     source: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ConditionConfig {
     id: String,

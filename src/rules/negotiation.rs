@@ -19,9 +19,10 @@ use crate::rng::Rng;
 use crate::scenario::build::{Builder, RuleTable};
 use crate::scenario::dist::Dist;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Config {
+#[schemars(rename = "NegotiationRule")]
+pub(crate) struct Config {
     #[allow(dead_code)]
     kind: String,
     parties: Vec<String>,
@@ -42,7 +43,7 @@ struct Config {
     description: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct DealConfig {
     #[serde(default)]

@@ -18,9 +18,10 @@ use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
 use crate::scenario::dist::Dist;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Config {
+#[schemars(rename = "PreemptionRule")]
+pub(crate) struct Config {
     #[allow(dead_code)]
     kind: String,
     actor: String,

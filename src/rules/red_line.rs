@@ -18,9 +18,10 @@ use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
 use crate::scenario::dist::Dist;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Config {
+#[schemars(rename = "RedLineRule")]
+pub(crate) struct Config {
     #[allow(dead_code)]
     kind: String,
     actor: String,
@@ -52,7 +53,7 @@ struct Config {
     description: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ConsentConfig {
     actor: String,
@@ -61,7 +62,7 @@ struct ConsentConfig {
     join_probability: Dist,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetbackConfig {
     pub track: String,

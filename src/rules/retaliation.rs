@@ -16,9 +16,10 @@ use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
 use crate::scenario::dist::Dist;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Config {
+#[schemars(rename = "RetaliationRule")]
+pub(crate) struct Config {
     #[allow(dead_code)]
     kind: String,
     actor: String,
@@ -45,7 +46,7 @@ struct Config {
     description: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ProxyConfig {
     actor: String,

@@ -14,12 +14,17 @@ use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
 use crate::scenario::dist::Dist;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Config {
+#[schemars(rename = "ScheduledRule")]
+pub(crate) struct Config {
     #[allow(dead_code)]
     kind: String,
+    #[serde(default)] // also tells the schema the key is optional
+    #[schemars(schema_with = "crate::scenario::schema::date")]
     date: Option<Datetime>,
+    #[serde(default)]
+    #[schemars(schema_with = "crate::scenario::schema::date_pair")]
     between: Option<Vec<Datetime>>,
     #[serde(default = "one")]
     probability: Dist,
@@ -32,21 +37,21 @@ struct Config {
     description: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct SetPhase {
     rule: String,
     phase: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ScaleHazard {
     rule: String,
     factor: Dist,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ShiftTrack {
     track: String,

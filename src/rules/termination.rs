@@ -12,9 +12,10 @@ use crate::rng::Rng;
 use crate::scenario::build::{Builder, RuleTable};
 use crate::scenario::dist::Dist;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Config {
+#[schemars(rename = "TerminationRule")]
+pub(crate) struct Config {
     #[allow(dead_code)]
     kind: String,
     pairs: Vec<Vec<String>>,

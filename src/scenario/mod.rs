@@ -14,6 +14,7 @@ pub mod build;
 pub mod diag;
 pub mod dist;
 pub mod overrides;
+pub mod schema;
 mod spans;
 
 use serde::Deserialize;
@@ -35,16 +36,22 @@ use dist::Dist;
 pub const MAX_HORIZON_DAYS: u32 = 3650;
 pub const MAX_ACTORS: usize = 64;
 pub const MAX_RUNGS: usize = 32;
+/// Bounds that keep ids within their integer types with a wide margin.
+pub const MAX_TRACKS: usize = 1024;
+pub const MAX_RULES: usize = 1024;
+/// Documented bound on the number of runs, from the file or the command line.
+pub const MAX_RUNS: u64 = 1_000_000_000;
 
 const SECTIONS: &[&str] = &["scenario", "actors", "tracks", "ladder", "rules", "metrics"];
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ScenarioSection {
     name: String,
     title: Option<String>,
     #[serde(default)]
     description: String,
+    #[schemars(schema_with = "schema::date")]
     start_date: Datetime,
     horizon_days: u32,
     war_level: String,
@@ -63,7 +70,7 @@ fn default_calm_after() -> u32 {
     30
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ActorConfig {
     name: Option<String>,
@@ -74,7 +81,7 @@ struct ActorConfig {
     description: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct TrackConfig {
     name: Option<String>,
@@ -92,7 +99,7 @@ struct TrackConfig {
     description: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RungConfig {
     id: String,
@@ -127,7 +134,17 @@ pub fn parse(source: &str, file: &str) -> Result<Scenario, ScenarioError> {
     if !errors.is_empty() {
         let diags = errors
             .iter()
-            .map(|e| Diagnostic::new("", e.message().trim().to_string()).with_span(e.span()))
+            .map(|e| {
+                let message = e.message().trim().to_string();
+                // toml reads an unquoted word as a misspelt `true` or `false`.
+                let bare_word = message.starts_with("invalid boolean");
+                let d = Diagnostic::new("", message).with_span(e.span());
+                if bare_word {
+                    d.with_help("text must be quoted, as in key = \"text\"")
+                } else {
+                    d
+                }
+            })
             .collect();
         return Err(fail(diags));
     }
@@ -136,6 +153,7 @@ pub fn parse(source: &str, file: &str) -> Result<Scenario, ScenarioError> {
         Spanned::new(span, DeValue::Table(root.into_inner()))
     };
     let mut diags = Vec::new();
+    screen(&root_value, &mut diags);
     let result = compile(&root_value, &mut diags);
     if diags.is_empty()
         && let Some(sc) = result
@@ -157,6 +175,27 @@ pub fn parse(source: &str, file: &str) -> Result<Scenario, ScenarioError> {
     }
     diags.sort_by_key(|d| d.span.as_ref().map_or(usize::MAX, |s| s.start));
     diags.dedup();
+    // A non-finite number is reported once, by `screen`, not again by the field that holds it.
+    let non_finite: Vec<_> = diags
+        .iter()
+        .filter(|d| d.help.as_deref() == Some(FINITE_HELP))
+        .filter_map(|d| d.span.clone())
+        .collect();
+    if !non_finite.is_empty() {
+        // Knock-on errors (a distribution or a bound that holds the number) would only repeat
+        // it less clearly: a non-finite value shown in a message can only come from the file.
+        diags.retain(|d| {
+            d.help.as_deref() == Some(FINITE_HELP)
+                || !(d.span.as_ref().is_some_and(|s| {
+                    non_finite
+                        .iter()
+                        .any(|n| s.start <= n.start && n.end <= s.end)
+                }) || d
+                    .message
+                    .split(|c: char| !c.is_ascii_alphanumeric())
+                    .any(|w| w == "inf" || w == "NaN"))
+        });
+    }
     Err(fail(diags))
 }
 
@@ -235,6 +274,18 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
     let head: Option<ScenarioSection> = root.get("scenario").and_then(|v| probe.de("scenario", v));
     diags.append(&mut probe.diags);
     let head = head?;
+    if !is_id(&head.name) {
+        diags.push(
+            Diagnostic::new(
+                "scenario.name",
+                format!("`{}` is not a valid scenario name", head.name),
+            )
+            .with_help(
+                "the name is also the results folder: a lowercase letter, then lowercase letters, \
+             digits and _",
+            ),
+        );
+    }
     let start = match (head.start_date.date, head.start_date.time) {
         (Some(d), None) => jiff::civil::Date::new(d.year as i16, d.month as i8, d.day as i8).ok(),
         _ => None,
@@ -260,6 +311,14 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
         return None;
     }
     let mut b = Builder::new(start, head.horizon_days);
+    if let Some(runs) = head.runs
+        && !(1..=MAX_RUNS).contains(&runs)
+    {
+        b.error(
+            "scenario.runs",
+            format!("runs must be between 1 and {MAX_RUNS}, got {runs}"),
+        );
+    }
 
     // Names first, so that references in any order resolve.
     let actor_entries = table_entries(root, "actors", diags);
@@ -274,6 +333,15 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
     }
     b.actors = actor_entries.iter().map(|(k, _)| k.clone()).collect();
     let track_entries = table_entries(root, "tracks", diags);
+    if track_entries.len() > MAX_TRACKS {
+        b.error(
+            "tracks",
+            format!(
+                "at most {MAX_TRACKS} tracks are supported, got {}",
+                track_entries.len()
+            ),
+        );
+    }
     b.tracks = track_entries.iter().map(|(k, _)| k.clone()).collect();
     let rung_configs: Vec<RungConfig> = match root.get("ladder") {
         Some(v) => b.de("ladder", v).unwrap_or_default(),
@@ -282,6 +350,15 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
     b.levels = rung_configs.iter().map(|r| r.id.clone()).collect();
     // Rules run in id order, never file order: moving a table in the file changes nothing.
     let mut rule_entries = table_entries(root, "rules", diags);
+    if rule_entries.len() > MAX_RULES {
+        b.error(
+            "rules",
+            format!(
+                "at most {MAX_RULES} rules are supported, got {}",
+                rule_entries.len()
+            ),
+        );
+    }
     rule_entries.sort_by(|x, y| x.0.cmp(&y.0));
     let mut rule_tables = Vec::new();
     for (id, v) in &rule_entries {
@@ -502,13 +579,68 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
     })
 }
 
+/// A snake_case id: safe as a CSV column, a file name and a key path segment.
+fn is_id(id: &str) -> bool {
+    id.chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && id.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+}
+
+const FINITE_HELP: &str = "write a finite number; for no bound, leave the key out";
+
+/// Keys whose text is a display label that later commands may write into tables.
+const LABEL_KEYS: &[&str] = &["name", "title"];
+
+/// Characters that make a spreadsheet treat a cell as a formula (CSV injection).
+pub const FORMULA_STARTS: &[char] = &['=', '+', '-', '@', '\t', '\r'];
+
+/// Checks every value in the file, whatever table it sits in, for what no key may hold:
+/// numbers that are not finite (TOML allows `inf` and `nan`, and `1e999` overflows) and labels
+/// that a spreadsheet would run as a formula. Done on the raw tree so that no field, present or
+/// future, escapes it.
+fn screen(v: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) {
+    match v.get_ref() {
+        DeValue::Float(f) => {
+            let x = f.as_str().replace('_', "").parse::<f64>().unwrap_or(0.0);
+            if !x.is_finite() {
+                diags.push(
+                    Diagnostic::new("", format!("`{}` is not a finite number", f.as_str()))
+                        .with_span(Some(v.span()))
+                        .with_help(FINITE_HELP),
+                );
+            }
+        }
+        DeValue::Array(a) => a.iter().for_each(|x| screen(x, diags)),
+        DeValue::Table(t) => {
+            for (k, x) in t.iter() {
+                if LABEL_KEYS.contains(&k.get_ref().as_ref())
+                    && let DeValue::String(text) = x.get_ref()
+                    && text.starts_with(FORMULA_STARTS)
+                {
+                    diags.push(
+                        Diagnostic::new(
+                            "",
+                            format!(
+                                "the {} {:?} starts with {:?}, which spreadsheets run as a formula",
+                                k.get_ref(),
+                                text.as_ref(),
+                                text.chars().next().unwrap_or(' ')
+                            ),
+                        )
+                        .with_span(Some(x.span()))
+                        .with_help("start the label with a letter or digit"),
+                    );
+                }
+                screen(x, diags);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn check_ids(b: &mut Builder, section: &str, ids: &[String]) {
     for (i, id) in ids.iter().enumerate() {
-        let ok = !id.is_empty()
-            && id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-            && id.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+        let ok = is_id(id);
         let path = if section == "ladder" {
             format!("ladder[{i}].id")
         } else {

@@ -1,0 +1,52 @@
+//! Where files are read from and written to. A file named inside another file (an experiment
+//! naming its scenario) resolves relative to the file that names it, never to the working
+//! directory, so a project moves as a whole. Files are written only under an output directory,
+//! by plain names that cannot climb out of it.
+
+use std::path::{Component, Path, PathBuf};
+
+/// Resolves `reference`, as written in the file at `base_file`, relative to that file's folder.
+/// Absolute references are kept as they are.
+#[allow(dead_code)] // used by commands that read files naming other files (experiments)
+pub fn relative_to(base_file: &Path, reference: &str) -> PathBuf {
+    let r = Path::new(reference);
+    if r.is_absolute() {
+        return r.to_path_buf();
+    }
+    base_file.parent().unwrap_or_else(|| Path::new("")).join(r)
+}
+
+/// True if `name` is a single plain file name: writing `dir.join(name)` stays inside `dir`.
+pub fn is_plain_name(name: &str) -> bool {
+    let mut parts = Path::new(name).components();
+    matches!(parts.next(), Some(Component::Normal(_))) && parts.next().is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_resolve_next_to_the_file_that_names_them() {
+        assert_eq!(
+            relative_to(Path::new("studies/exp.toml"), "../scenarios/a.toml"),
+            PathBuf::from("studies/../scenarios/a.toml")
+        );
+        assert_eq!(
+            relative_to(Path::new("exp.toml"), "a.toml"),
+            PathBuf::from("a.toml")
+        );
+        assert_eq!(
+            relative_to(Path::new("studies/exp.toml"), "/abs/a.toml"),
+            PathBuf::from("/abs/a.toml")
+        );
+    }
+
+    #[test]
+    fn only_plain_names_are_written() {
+        assert!(is_plain_name("summary.csv"));
+        for bad in ["", "..", ".", "../x.csv", "a/b.csv", "/etc/passwd"] {
+            assert!(!is_plain_name(bad), "{bad:?} accepted");
+        }
+    }
+}

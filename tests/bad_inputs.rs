@@ -1,0 +1,588 @@
+//! The record of refusals: every kind of bad input tried, the exit code and the exact message
+//! it gets, and where. Each case below is one row of the table in docs/BAD_INPUTS.md; the test
+//! regenerates the table from what brink actually prints and fails if the document differs,
+//! so the document and the behaviour cannot drift. After a deliberate change of wording run
+//! `BRINK_BLESS=1 cargo test --test bad_inputs` and review the diff of docs/BAD_INPUTS.md.
+
+use std::path::Path;
+use std::process::Command;
+
+/// How a case turns the minimal scenario into a bad one.
+enum Edit {
+    /// Replace the only occurrence of the first text by the second.
+    Replace(&'static str, &'static str),
+    /// Append text at the end.
+    Append(&'static str),
+    /// Use this text as the whole file.
+    Whole(&'static str),
+    /// Compute the file from the minimal scenario; the text says how, for the record.
+    With(fn(&str) -> String, &'static str),
+}
+
+fn many_tracks(base: &str) -> String {
+    let mut s = base.to_string();
+    for i in 0..1024 {
+        s.push_str(&format!("\n[tracks.extra_{i}]\ninitial = 0.5\n"));
+    }
+    s
+}
+
+struct Case {
+    what: &'static str,
+    edit: Edit,
+    /// A fragment of the first error's message.
+    expect: &'static str,
+    /// Line and column of the first error.
+    at: (usize, usize),
+}
+
+use Edit::*;
+
+const fn case(what: &'static str, edit: Edit, expect: &'static str, at: (usize, usize)) -> Case {
+    Case {
+        what,
+        edit,
+        expect,
+        at,
+    }
+}
+
+const CASES: &[Case] = &[
+    case(
+        "TOML syntax: unclosed table header",
+        Replace("[actors.blue]", "[actors.blue"),
+        "unclosed table, expected `]`",
+        (30, 13),
+    ),
+    case(
+        "TOML syntax: bare word as a value",
+        Replace("mid = 4", "mid = four"),
+        "invalid boolean, expected `false`",
+        (20, 7),
+    ),
+    case(
+        "wrong type",
+        Replace("horizon_days = 90", "horizon_days = \"90\""),
+        "invalid type: string \"90\", expected u32",
+        (9, 16),
+    ),
+    case(
+        "negative count",
+        Replace("horizon_days = 90", "horizon_days = -5"),
+        "invalid value: integer `-5`, expected u32",
+        (9, 16),
+    ),
+    case(
+        "integer too large for its field",
+        Replace("escalation = 1", "escalation = 300"),
+        "invalid value: integer `300`, expected u8",
+        (60, 14),
+    ),
+    case(
+        "unknown key (did you mean)",
+        Replace("threshold = {", "thresold = {"),
+        "unknown key `thresold`",
+        (47, 1),
+    ),
+    case(
+        "unknown section",
+        Append("\n[actor.green]\nname = \"Green\"\n"),
+        "unknown section `actor`",
+        (81, 2),
+    ),
+    case(
+        "empty file",
+        Whole(""),
+        "missing required section `[scenario]`",
+        (1, 1),
+    ),
+    case(
+        "missing required section",
+        Replace(
+            "[actors.red]\nname = \"Red\"\n\n[actors.blue]\nname = \"Blue\"\n",
+            "",
+        ),
+        "missing required section `[actors]`",
+        (1, 1),
+    ),
+    case(
+        "probability above 1",
+        Replace("probability = 0.8", "probability = 1.8"),
+        "must lie in [0, 1], got 1.8",
+        (58, 15),
+    ),
+    case(
+        "negative probability",
+        Replace("daily_hazard = 0.1", "daily_hazard = -0.1"),
+        "must lie in [0, 1], got -0.1",
+        (68, 16),
+    ),
+    case(
+        "uniform with lo > hi",
+        Replace("uniform = [0.6, 0.8]", "uniform = [0.8, 0.6]"),
+        "uniform needs lo < hi",
+        (47, 13),
+    ),
+    case(
+        "triangular with mode outside",
+        Replace(
+            "{ uniform = [0.6, 0.8] }",
+            "{ triangular = [0.6, 0.9, 0.8] }",
+        ),
+        "triangular needs min <= mode <= max",
+        (47, 13),
+    ),
+    case(
+        "normal with negative sd",
+        Replace(
+            "{ uniform = [0.6, 0.8] }",
+            "{ normal = [0.7, -0.1], min = 0, max = 1 }",
+        ),
+        "normal needs a positive sd",
+        (47, 13),
+    ),
+    case(
+        "untruncated normal for a probability",
+        Replace(
+            "daily_probability = 0.05",
+            "daily_probability = { normal = [0.05, 0.01] }",
+        ),
+        "truncate the normal with min and max",
+        (48, 21),
+    ),
+    case(
+        "beta with a zero shape",
+        Replace("{ uniform = [0.6, 0.8] }", "{ beta = [0, 2] }"),
+        "beta needs positive alpha and beta",
+        (47, 13),
+    ),
+    case(
+        "two distribution families",
+        Replace(
+            "{ uniform = [0.6, 0.8] }",
+            "{ uniform = [0.6, 0.8], beta = [2, 2] }",
+        ),
+        "names exactly one family",
+        (47, 13),
+    ),
+    case(
+        "wrong arity",
+        Replace("{ uniform = [0.6, 0.8] }", "{ uniform = [0.6] }"),
+        "uniform takes 2 numbers",
+        (47, 13),
+    ),
+    case(
+        "infinity",
+        Replace("initial = 0.5", "initial = inf"),
+        "`inf` is not a finite number",
+        (36, 11),
+    ),
+    case(
+        "NaN",
+        Replace("noise = 0.01", "noise = nan"),
+        "`nan` is not a finite number",
+        (38, 9),
+    ),
+    case(
+        "number that overflows to infinity",
+        Replace("drift = 0.002", "drift = 1e999"),
+        "`1e999` is not a finite number",
+        (37, 9),
+    ),
+    case(
+        "infinite track bound",
+        Replace("noise = 0.01\n", "noise = 0.01\nmax = -inf\n"),
+        "`-inf` is not a finite number",
+        (39, 7),
+    ),
+    case(
+        "infinity inside a distribution",
+        Replace("uniform = [0.6, 0.8]", "uniform = [0.6, +inf]"),
+        "`+inf` is not a finite number",
+        (47, 31),
+    ),
+    case(
+        "unknown actor (did you mean)",
+        Replace("actor = \"blue\"", "actor = \"bleu\""),
+        "unknown actor `bleu`",
+        (44, 9),
+    ),
+    case(
+        "unknown track (did you mean)",
+        Replace("track = \"red_arsenal\"\n", "track = \"red_arsenl\"\n"),
+        "unknown track `red_arsenl`",
+        (46, 9),
+    ),
+    case(
+        "unknown ladder level (did you mean)",
+        Replace("level = \"strike\"\nsetback", "level = \"strik\"\nsetback"),
+        "unknown ladder level `strik`",
+        (49, 9),
+    ),
+    case(
+        "unknown rule kind (did you mean)",
+        Replace("kind = \"termination\"", "kind = \"terminaton\""),
+        "unknown rule kind `terminaton`",
+        (65, 8),
+    ),
+    case(
+        "rule without a kind",
+        Replace("kind = \"termination\"\n", ""),
+        "rule `truce` has no `kind`",
+        (64, 1),
+    ),
+    case(
+        "duplicate ladder id",
+        Replace("id = \"heavy_strike\"", "id = \"strike\""),
+        "duplicate ladder id `strike`",
+        (23, 6),
+    ),
+    case(
+        "MID level out of range",
+        Replace("mid = 5", "mid = 7"),
+        "MID hostility level must be 1 to 5, got 7",
+        (24, 7),
+    ),
+    case(
+        "id not snake_case",
+        Replace("[metrics.red_answers]", "[metrics.RedAnswers]"),
+        "`RedAnswers` is not a valid id",
+        (76, 1),
+    ),
+    case(
+        "scenario name that would escape results/",
+        Replace("name = \"minimal\"", "name = \"../minimal\""),
+        "`../minimal` is not a valid scenario name",
+        (7, 8),
+    ),
+    case(
+        "start date with a time",
+        Replace(
+            "start_date = 2026-01-01",
+            "start_date = 2026-01-01T10:00:00",
+        ),
+        "is not a plain calendar date",
+        (8, 14),
+    ),
+    case(
+        "horizon of zero days",
+        Replace("horizon_days = 90", "horizon_days = 0"),
+        "horizon_days must be between 1 and 3650, got 0",
+        (9, 16),
+    ),
+    case(
+        "zero runs in the file",
+        Replace("horizon_days = 90", "horizon_days = 90\nruns = 0"),
+        "runs must be between 1 and 1000000000, got 0",
+        (10, 8),
+    ),
+    case(
+        "too many tracks",
+        With(many_tracks, "append 1024 more tracks"),
+        "at most 1024 tracks are supported, got 1025",
+        (35, 2),
+    ),
+    case(
+        "horizon too long",
+        Replace("horizon_days = 90", "horizon_days = 99999"),
+        "horizon_days must be between 1 and 3650, got 99999",
+        (9, 16),
+    ),
+    case(
+        "event outside the horizon",
+        Append(
+            "\n[rules.talks]\nkind = \"scheduled\"\ndate = 2027-01-01\nshift_track = { track = \"red_arsenal\", by = 0.1 }\n",
+        ),
+        "2027-01-01 lies outside the simulated period",
+        (83, 8),
+    ),
+    case(
+        "built-in metric name reused",
+        Replace("[metrics.blue_strikes]", "[metrics.peak_level]"),
+        "`peak_level` is a built-in metric name",
+        (71, 1),
+    ),
+    case(
+        "unknown metric kind (did you mean)",
+        Append("kind = \"evnt\"\n"),
+        "unknown metric kind `evnt`",
+        (80, 8),
+    ),
+    case(
+        "label that a spreadsheet runs as a formula (=)",
+        Replace("name = \"Red\"", "name = \"=HYPERLINK(\\\"http://x\\\")\""),
+        "which spreadsheets run as a formula",
+        (28, 8),
+    ),
+    case(
+        "label starting with +",
+        Replace("name = \"Blue\"", "name = \"+Blue\""),
+        "which spreadsheets run as a formula",
+        (31, 8),
+    ),
+    case(
+        "label starting with @",
+        Replace("name = \"Red\"", "name = \"@SUM(A1)\""),
+        "which spreadsheets run as a formula",
+        (28, 8),
+    ),
+    case(
+        "label starting with a tab",
+        Replace("name = \"Red\"", "name = \"\\tRed\""),
+        "which spreadsheets run as a formula",
+        (28, 8),
+    ),
+];
+
+/// Command-line refusals: no scenario position, but the same exit code and a clear message.
+struct ArgCase {
+    what: &'static str,
+    args: &'static [&'static str],
+    /// Files to create first: (path, contents).
+    setup: &'static [(&'static str, &'static [u8])],
+    code: i32,
+    expect: &'static str,
+}
+
+const ARG_CASES: &[ArgCase] = &[
+    ArgCase {
+        what: "zero runs",
+        args: &["run", "ok.toml", "--runs", "0"],
+        setup: &[],
+        code: 2,
+        expect: "error: --runs must be between 1 and 1000000000, got 0",
+    },
+    ArgCase {
+        what: "too many runs",
+        args: &["run", "ok.toml", "--runs", "2000000000"],
+        setup: &[],
+        code: 2,
+        expect: "error: --runs must be between 1 and 1000000000, got 2000000000",
+    },
+    ArgCase {
+        what: "missing scenario file",
+        args: &["validate", "nowhere.toml"],
+        setup: &[],
+        code: 2,
+        expect: "error: cannot read scenario `nowhere.toml`: No such file or directory (os error 2)",
+    },
+    ArgCase {
+        what: "scenario that is not UTF-8",
+        args: &["validate", "latin1.toml"],
+        setup: &[("latin1.toml", b"name = \"caf\xe9\"\n")],
+        code: 2,
+        expect: "error: cannot read scenario",
+    },
+    ArgCase {
+        what: "unknown flag",
+        args: &["run", "ok.toml", "--rnus", "5"],
+        setup: &[],
+        code: 2,
+        expect: "error: unexpected argument '--rnus' found",
+    },
+    ArgCase {
+        what: "--out that already holds files",
+        args: &["run", "ok.toml", "--out", "full"],
+        setup: &[("full/notes.txt", b"mine")],
+        code: 2,
+        expect: "error: output directory `full` already holds files (notes.txt); nothing was run",
+    },
+    ArgCase {
+        what: "--out that is a file",
+        args: &["run", "ok.toml", "--out", "notes.txt"],
+        setup: &[("notes.txt", b"mine")],
+        code: 2,
+        expect: "error: --out `notes.txt` exists and is not a directory",
+    },
+    ArgCase {
+        what: "--out under a file",
+        args: &["run", "ok.toml", "--out", "notes.txt/sub"],
+        setup: &[("notes.txt", b"mine")],
+        code: 2,
+        expect: "error: cannot write results under `notes.txt/sub`: `notes.txt` is a file, not a directory",
+    },
+    ArgCase {
+        what: "--out where the system refuses to write",
+        args: &["run", "ok.toml", "--out", "/proc/brink"],
+        setup: &[],
+        code: 1,
+        expect: "error: cannot create a directory in /proc: No such file or directory (os error 2)",
+    },
+];
+
+fn minimal() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/minimal.toml"))
+        .unwrap()
+}
+
+fn apply(edit: &Edit, base: &str) -> String {
+    match edit {
+        Replace(from, to) => {
+            assert_eq!(base.matches(from).count(), 1, "`{from}` must occur once");
+            base.replacen(from, to, 1)
+        }
+        Append(text) => format!("{base}{text}"),
+        Whole(text) => text.to_string(),
+        With(f, _) => f(base),
+    }
+}
+
+fn brink(dir: &Path, args: &[&str]) -> (i32, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_brink"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Checks one scenario case and returns its table row.
+fn check(c: &Case, dir: &Path) -> String {
+    std::fs::write(dir.join("bad.toml"), apply(&c.edit, &minimal())).unwrap();
+    let (code, err) = brink(dir, &["validate", "bad.toml"]);
+    assert_eq!(code, 2, "{}: exit code {code}\n{err}", c.what);
+    let lines: Vec<&str> = err.lines().collect();
+    let first = lines[0];
+    assert!(
+        first.starts_with("error: ") && first.contains(c.expect),
+        "{}: first error is not about `{}`:\n{err}",
+        c.what,
+        c.expect
+    );
+    let at = format!("  --> bad.toml:{}:{}", c.at.0, c.at.1);
+    assert_eq!(lines[1], at, "{}: wrong location\n{err}", c.what);
+    // The caret line points at the column: `N | ` then column - 1 spaces, then ^.
+    let caret = lines[4];
+    let bar = caret.find('|').unwrap();
+    assert_eq!(
+        caret[bar + 2..].find('^'),
+        Some(c.at.1 - 1),
+        "{}: caret misplaced\n{err}",
+        c.what
+    );
+    assert!(err.contains("bad.toml: "), "{}: no summary line", c.what);
+    let edit = match &c.edit {
+        Replace(from, to) => format!("{} → {}", md(from), md(to)),
+        Append(text) => format!("append {}", md(text.trim())),
+        Whole(text) => format!("whole file: {}", md(text)),
+        With(_, how) => how.to_string(),
+    };
+    format!(
+        "| {} | {} | {} | {}:{} |",
+        c.what,
+        edit,
+        md(first),
+        c.at.0,
+        c.at.1
+    )
+}
+
+fn md(s: &str) -> String {
+    // Double backquotes delimit the code span so that single ones inside show as they are.
+    let s = s
+        .replace('\n', "⏎")
+        .replace('\t', "\\t")
+        .replace('|', "\\|");
+    if s.is_empty() {
+        "(empty)".into()
+    } else {
+        format!("`` {s} ``")
+    }
+}
+
+fn check_args(c: &ArgCase, root: &Path) -> String {
+    let dir = root.join(c.what.replace([' ', '/', '-'], "_"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("ok.toml"), minimal()).unwrap();
+    for (path, text) in c.setup {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let before = listing(&dir);
+    let (code, err) = brink(&dir, c.args);
+    assert_eq!(code, c.code, "{}: exit code\n{err}", c.what);
+    assert!(
+        err.lines().next().unwrap_or("").starts_with(c.expect),
+        "{}: expected `{}`, got:\n{err}",
+        c.what,
+        c.expect
+    );
+    assert_eq!(
+        listing(&dir),
+        before,
+        "{}: refused, yet files changed",
+        c.what
+    );
+    format!(
+        "| {} | {} | {} | {} |",
+        c.what,
+        md(&format!("brink {}", c.args.join(" "))),
+        c.code,
+        md(err.lines().next().unwrap())
+    )
+}
+
+/// Every path under `dir` (hidden ones too), to prove a refusal wrote nothing.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p.clone());
+            }
+            out.push(p.strip_prefix(dir).unwrap().display().to_string());
+        }
+    }
+    out.sort();
+    out
+}
+
+const BEGIN: &str = "<!-- BEGIN GENERATED by tests/bad_inputs.rs -->";
+const END: &str = "<!-- END GENERATED -->";
+
+#[test]
+fn every_bad_input_is_refused_where_it_is_and_the_record_is_current() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut table = String::new();
+    table.push_str(
+        "| bad input | edit of scenarios/minimal.toml | first message (exit 2) | line:column |\n",
+    );
+    table.push_str("| --- | --- | --- | --- |\n");
+    // Every failing case is reported, not only the first.
+    let mut failures = Vec::new();
+    for c in CASES {
+        match std::panic::catch_unwind(|| check(c, tmp.path())) {
+            Ok(row) => table.push_str(&row),
+            Err(_) => failures.push(c.what),
+        }
+        table.push('\n');
+    }
+    table.push_str("\n| bad input | command | exit | message |\n| --- | --- | --- | --- |\n");
+    for c in ARG_CASES {
+        match std::panic::catch_unwind(|| check_args(c, tmp.path())) {
+            Ok(row) => table.push_str(&row),
+            Err(_) => failures.push(c.what),
+        }
+        table.push('\n');
+    }
+    assert!(failures.is_empty(), "failed cases: {failures:#?}");
+    let doc_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/BAD_INPUTS.md");
+    let doc = std::fs::read_to_string(&doc_path).unwrap_or_default();
+    let (head, rest) = doc.split_once(BEGIN).unwrap_or((&doc, ""));
+    let tail = rest.split_once(END).map_or("", |(_, t)| t);
+    let fresh = format!("{head}{BEGIN}\n{table}{END}{tail}");
+    if std::env::var_os("BRINK_BLESS").is_some() {
+        std::fs::write(&doc_path, &fresh).unwrap();
+    } else {
+        assert!(
+            fresh == doc,
+            "docs/BAD_INPUTS.md is out of date; run BRINK_BLESS=1 cargo test --test bad_inputs"
+        );
+    }
+}
