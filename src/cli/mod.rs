@@ -7,9 +7,12 @@
 //! - 2 invalid input or usage (bad scenario, bad flag, refused output directory)
 //! - 130 interrupted (SIGINT or SIGTERM)
 
+mod charts;
 mod load;
 mod output;
+mod plot;
 mod progress;
+mod report;
 mod run;
 
 use std::process::ExitCode;
@@ -31,6 +34,10 @@ struct Cli {
 enum Command {
     /// Run a scenario many times and write outcome distributions as CSV.
     Run(run::Args),
+    /// Draw the charts of a results directory as SVG or PNG.
+    Plot(plot::Args),
+    /// Write one self-contained report.html of a results directory.
+    Report(report::Args),
 }
 
 /// A failure with the exit code it maps to.
@@ -67,6 +74,8 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Plot(args) => plot::run(args),
+        Command::Report(args) => report::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -159,6 +159,7 @@ pub fn manifest(
         })
         .collect();
     serde_json::json!({
+        "command": "run",
         "brink_version": env!("CARGO_PKG_VERSION"),
         "scenario": {
             "name": sc.name,
@@ -166,6 +167,7 @@ pub fn manifest(
             "sha256": sha,
             "start_date": sc.start_date.to_string(),
             "horizon_days": sc.horizon,
+            "ladder": sc.ladder.iter().map(|r| serde_json::json!({"id": r.id, "name": r.name})).collect::<Vec<_>>(),
         },
         "seed": seed,
         "runs": runs,
