@@ -11,6 +11,7 @@ use std::ops::Range;
 use anyhow::anyhow;
 use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, Ranged, ValueFormatter};
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 pub const WIDTH: u32 = 960;
 pub const HEIGHT: u32 = 540;
@@ -185,6 +186,13 @@ pub fn percent(v: f64) -> String {
     short(100.0 * v) + "%"
 }
 
+/// A text style centred horizontally on its point, with the given vertical anchor.
+fn anchored(size: u32, ink: &'static RGBColor, v: VPos) -> TextStyle<'static> {
+    TextStyle::from((FONT, size).into_font())
+        .color(ink)
+        .pos(Pos::new(HPos::Center, v))
+}
+
 /// Headings of a chart: the title names the scenario; the subtitle says what is shown.
 pub struct Frame<'a> {
     pub title: &'a str,
@@ -283,7 +291,9 @@ pub fn bands(
                     .map_err(err)?;
                 if first {
                     drawn.label(s.name.clone()).legend(move |(x, y)| {
-                        Rectangle::new([(x, y - 4), (x + 22, y + 4)], c.mix(0.35).filled())
+                        EmptyElement::at((x, y))
+                            + Rectangle::new([(0, -5), (22, 5)], c.mix(0.25).filled())
+                            + PathElement::new(vec![(0, 0), (22, 0)], c.stroke_width(2))
                     });
                     first = false;
                 }
@@ -359,11 +369,7 @@ pub fn bars(
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], c.filled()));
         chart
             .draw_series(labels.iter().zip(values).enumerate().map(|(i, (l, &v))| {
-                Text::new(
-                    l.clone(),
-                    (i as f64 - 0.2, v),
-                    (FONT, 14).into_font().color(&BLACK),
-                )
+                Text::new(l.clone(), (i as f64, v), anchored(14, &BLACK, VPos::Bottom))
             }))
             .map_err(err)?;
         legend_box(&mut chart, SeriesLabelPosition::UpperRight)
@@ -524,10 +530,10 @@ pub fn heatmap(
                         fill.filled(),
                     )))
                     .map_err(err)?;
-                let ink = if v.is_finite() && v > 0.55 {
-                    WHITE
+                let ink: &'static RGBColor = if v.is_finite() && v > 0.55 {
+                    &WHITE
                 } else {
-                    BLACK
+                    &BLACK
                 };
                 let text = if v.is_finite() {
                     label(v)
@@ -537,8 +543,8 @@ pub fn heatmap(
                 chart
                     .draw_series(std::iter::once(Text::new(
                         text,
-                        (x - 0.15, y),
-                        (FONT, 13).into_font().color(&ink),
+                        (x, y),
+                        anchored(13, ink, VPos::Center),
                     )))
                     .map_err(err)?;
             }
@@ -592,6 +598,7 @@ pub struct PointGroup {
 }
 
 pub fn scatter(frame: &Frame, x: Axis, y: Axis, groups: &[PointGroup]) -> anyhow::Result<String> {
+    let x_range = x.range();
     svg(frame, |area| {
         let mut chart = ChartBuilder::on(area)
             .x_label_area_size(48)
@@ -610,13 +617,19 @@ pub fn scatter(frame: &Frame, x: Axis, y: Axis, groups: &[PointGroup]) -> anyhow
                 .map_err(err)?
                 .label(g.name.clone())
                 .legend(move |(x, y)| Circle::new((x + 6, y), 5, c.filled()));
+            // Names go on the side of the point facing the middle so that none leaves the frame.
+            let mid = (x_range.start + x_range.end) / 2.0;
             chart
                 .draw_series(g.points.iter().map(|p| {
-                    Text::new(
-                        p.0.clone(),
-                        (p.1, p.2),
-                        (FONT, 12).into_font().color(&RGBColor(60, 60, 60)),
-                    )
+                    let (h, dx) = if p.1 > mid {
+                        (HPos::Right, -8)
+                    } else {
+                        (HPos::Left, 8)
+                    };
+                    let style = TextStyle::from((FONT, 12).into_font())
+                        .color(&RGBColor(60, 60, 60))
+                        .pos(Pos::new(h, VPos::Bottom));
+                    EmptyElement::at((p.1, p.2)) + Text::new(p.0.clone(), (dx, -4), style)
                 }))
                 .map_err(err)?;
         }

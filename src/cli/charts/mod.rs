@@ -775,7 +775,8 @@ fn morris(dir: &Path, m: &Manifest, out: &mut Vec<Chart>) -> Result<()> {
                 .fold(0.0, f64::max)
         };
         let (_, mx) = padded(0.0, finite_max(|p| p.1).max(1e-6));
-        let (_, my) = padded(0.0, finite_max(|p| p.2).max(1e-6));
+        // Headroom above the highest point keeps the legend clear of the data.
+        let my = 1.35 * finite_max(|p| p.2).max(1e-6);
         let sub = format!(
             "Mean absolute elementary effect (mu*) against its spread (sigma, high when effects \
              are non-linear or interact); {}",
