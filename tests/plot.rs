@@ -242,7 +242,11 @@ fn run_charts_hold_the_expected_series() {
             "iran_2026: distribution of retaliation delay",
             "retaliation delay (days)",
         ),
-        ("war_days.svg", "iran_2026: distribution of war", "war (days)"),
+        (
+            "war_days.svg",
+            "iran_2026: distribution of days at war",
+            "days at war (days)",
+        ),
     ] {
         let h = Svg::read(&out.join(file));
         h.assert_texts(&[title, x, "share of runs where defined (%)"]);

@@ -68,14 +68,15 @@ fn esc(s: &str) -> String {
 
 const STYLE: &str = "
 body { font-family: 'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif; margin: 2em auto;
-       max-width: 1000px; padding: 0 1em; color: #222; }
+       max-width: 1080px; padding: 0 1em; color: #222; }
 h1 { font-size: 1.6em; margin-bottom: 0.2em; }
 dl { display: grid; grid-template-columns: max-content auto; gap: 0.2em 1em; }
 dt { font-weight: bold; } dd { margin: 0; font-family: monospace; word-break: break-all; }
 figure { margin: 1.5em 0; } figcaption { color: #555; font-size: 0.95em; }
 figure svg { max-width: 100%; height: auto; border: 1px solid #ddd; }
-table { border-collapse: collapse; font-size: 0.85em; margin: 1em 0; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; }
+table { border-collapse: collapse; font-size: 0.8em; margin: 1em 0; }
+.scroll { overflow-x: auto; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.2em 0.45em; text-align: right; }
 th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
 .note { color: #555; font-size: 0.9em; }
 ";
@@ -118,7 +119,7 @@ fn page(m: &data::Manifest, charts: &[charts::Chart], tables: &[data::Table]) ->
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let _ = writeln!(h, "<h2>{}</h2>\n<table>\n<tr>", esc(&name));
+        let _ = writeln!(h, "<h2>{}</h2>\n<div class=\"scroll\"><table>\n<tr>", esc(&name));
         for col in &t.header {
             let _ = write!(h, "<th>{}</th>", esc(col));
         }
@@ -130,7 +131,7 @@ fn page(m: &data::Manifest, charts: &[charts::Chart], tables: &[data::Table]) ->
             }
             h.push_str("</tr>\n");
         }
-        h.push_str("</table>\n");
+        h.push_str("</table></div>\n");
     }
     h.push_str(
         "<p class=\"note\">Written by brink report. The CSV files beside it hold every number; \

@@ -53,6 +53,9 @@ fn provenance(m: &Manifest) -> String {
 /// A metric id as words: `war_duration_days` → "war duration", with its unit when the name
 /// says it.
 fn humanize(id: &str) -> (String, &'static str) {
+    if id == "war_days" {
+        return ("days at war".into(), "days");
+    }
     let (stem, unit) = match id.strip_suffix("_days") {
         Some(s) => (s, "days"),
         None => (id, ""),
@@ -309,13 +312,15 @@ fn histogram_chart(m: &Manifest, q: &SummaryRow, rows: &[(f64, f64)]) -> Result<
     for &(v, s) in rows {
         *bins.entry((v / width).floor() as i64).or_default() += s;
     }
+    // A bar per value is centred on its value; wider bins start at their lower bound.
+    let shift = if width == 1.0 { -0.5 } else { 0.0 };
     let bins: Vec<(f64, f64, f64)> = bins
         .into_iter()
-        .map(|(k, s)| (k as f64 * width, (k + 1) as f64 * width, s))
+        .map(|(k, s)| (k as f64 * width + shift, (k + 1) as f64 * width + shift, s))
         .collect();
     let max = bins.iter().map(|b| b.2).fold(0.0, f64::max);
-    let x_lo = (lo / width).floor() * width;
-    let x_hi = ((hi / width).floor() + 1.0) * width;
+    let x_lo = (lo / width).floor() * width + shift;
+    let x_hi = ((hi / width).floor() + 1.0) * width + shift;
     let x = Axis::numeric(x_lo, x_hi, 12, short);
     let unit_txt = if unit.is_empty() {
         String::new()
