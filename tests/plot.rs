@@ -139,7 +139,12 @@ fn check_png(path: &Path) {
     let mut reader = decoder.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size().unwrap()];
     let info = reader.next_frame(&mut buf).unwrap();
-    assert_eq!((info.width, info.height), (1920, 1080), "{}", path.display());
+    assert_eq!(
+        (info.width, info.height),
+        (1920, 1080),
+        "{}",
+        path.display()
+    );
     assert_eq!(info.color_type, png::ColorType::Rgba, "{}", path.display());
     let px = &buf[..info.buffer_size()];
     let n = px.len() / 4;
@@ -147,7 +152,10 @@ fn check_png(path: &Path) {
         .chunks(4)
         .filter(|p| p[0] < 250 || p[1] < 250 || p[2] < 250)
         .count();
-    let dark = px.chunks(4).filter(|p| p[0] < 60 && p[1] < 60 && p[2] < 60).count();
+    let dark = px
+        .chunks(4)
+        .filter(|p| p[0] < 60 && p[1] < 60 && p[2] < 60)
+        .count();
     // Data are drawn in colour; text, axes and grid are black or grey.
     let colourful = px
         .chunks(4)
@@ -161,7 +169,11 @@ fn check_png(path: &Path) {
     // Text and axes are black: a PNG rendered without fonts would have almost none.
     assert!(dark > 2000, "{}: {dark} dark pixels", path.display());
     // The sparsest chart, a Morris plot of three points and a legend marker, has about 1 200.
-    assert!(colourful > 800, "{}: {colourful} coloured pixels", path.display());
+    assert!(
+        colourful > 800,
+        "{}: {colourful} coloured pixels",
+        path.display()
+    );
 }
 
 #[test]
@@ -204,10 +216,19 @@ fn run_charts_hold_the_expected_series() {
     for l in &lines {
         assert_eq!(l.len(), 366);
         // Cumulative probabilities never fall: screen y never increases along a line.
-        assert!(l.windows(2).all(|w| w[1].1 <= w[0].1), "a cumulative line falls");
+        assert!(
+            l.windows(2).all(|w| w[1].1 <= w[0].1),
+            "a cumulative line falls"
+        );
         assert!(l.windows(2).all(|w| w[1].0 > w[0].0), "dates out of order");
     }
-    assert_eq!(tl.doc().descendants().filter(|n| n.has_tag_name("polygon")).count(), 6);
+    assert_eq!(
+        tl.doc()
+            .descendants()
+            .filter(|n| n.has_tag_name("polygon"))
+            .count(),
+        6
+    );
 
     let st = Svg::read(&out.join("states.svg"));
     st.assert_texts(&[
@@ -262,7 +283,15 @@ fn run_charts_hold_the_expected_series() {
 fn run_charts_as_png_have_text_and_data() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("png");
-    ok(&brink(&["plot", s(flagship()), "--out", s(&out), "--format", "png", "-q"]));
+    ok(&brink(&[
+        "plot",
+        s(flagship()),
+        "--out",
+        s(&out),
+        "--format",
+        "png",
+        "-q",
+    ]));
     let names = files(&out);
     assert_eq!(names.len(), 6, "{names:?}");
     for n in &names {
@@ -291,7 +320,12 @@ fn plot_defaults_to_a_charts_folder_in_the_results() {
     assert!(charts.contains("timeline.svg") && charts.contains("peak_level.svg"));
     // minimal's rungs have no names: their ids label the bars.
     let pk = Svg::read(&res.join("charts/peak_level.svg"));
-    pk.assert_texts(&["minimal: peak escalation level", "0 calm", "1 strike", "2 heavy_strike"]);
+    pk.assert_texts(&[
+        "minimal: peak escalation level",
+        "0 calm",
+        "1 strike",
+        "2 heavy_strike",
+    ]);
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -326,7 +360,10 @@ fn sweep_over_one_parameter_draws_probability_with_bands() {
     for l in &lines {
         assert!(l.windows(2).all(|w| w[1].0 > w[0].0 && w[1].1 < w[0].1));
     }
-    assert!(!c.has_text("war_days"), "quantities are not on a probability chart");
+    assert!(
+        !c.has_text("war_days"),
+        "quantities are not on a probability chart"
+    );
 }
 
 #[test]
@@ -370,7 +407,9 @@ fn compare_draws_difference_bars_with_both_intervals() {
     let (_d, out) = plot_fixture("compare");
     assert_eq!(
         files(&out),
-        ["compare.svg", "compare_quantities.svg"].map(String::from).into()
+        ["compare.svg", "compare_quantities.svg"]
+            .map(String::from)
+            .into()
     );
     let c = Svg::read(&out.join("compare.svg"));
     c.assert_texts(&[
@@ -398,9 +437,16 @@ fn compare_draws_difference_bars_with_both_intervals() {
         })
         .take(2)
         .collect();
-    assert!(bars[0].0 > bars[1].0, "blue_strikes starts at zero, red_answers left of it");
+    assert!(
+        bars[0].0 > bars[1].0,
+        "blue_strikes starts at zero, red_answers left of it"
+    );
     let q = Svg::read(&out.join("compare_quantities.svg"));
-    q.assert_texts(&["peak_level", "war_days", "difference, variant − base (the metric's units)"]);
+    q.assert_texts(&[
+        "peak_level",
+        "war_days",
+        "difference, variant − base (the metric's units)",
+    ]);
 }
 
 #[test]
@@ -460,7 +506,15 @@ fn fixture_charts_as_png_have_text_and_data() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["sweep_one", "sweep_two", "compare", "sensitivity"] {
         let out = dir.path().join(name);
-        ok(&brink(&["plot", s(&fixture(name)), "--out", s(&out), "--format", "png", "-q"]));
+        ok(&brink(&[
+            "plot",
+            s(&fixture(name)),
+            "--out",
+            s(&out),
+            "--format",
+            "png",
+            "-q",
+        ]));
         for f in files(&out) {
             check_png(&out.join(f));
         }
@@ -520,7 +574,11 @@ fn report_is_one_self_contained_page() {
         .unwrap()
         .lines()
         .count();
-    assert_eq!(html.matches("<tr>").count(), rows, "header row and one row per metric");
+    assert_eq!(
+        html.matches("<tr>").count(),
+        rows,
+        "header row and one row per metric"
+    );
 }
 
 #[test]
@@ -532,7 +590,13 @@ fn report_of_fixtures_holds_their_tables() {
         ("sensitivity", "sobol.csv", 4),
     ] {
         let out = dir.path().join(name);
-        ok(&brink(&["report", s(&fixture(name)), "--out", s(&out), "-q"]));
+        ok(&brink(&[
+            "report",
+            s(&fixture(name)),
+            "--out",
+            s(&out),
+            "-q",
+        ]));
         let html = std::fs::read_to_string(out.join("report.html")).unwrap();
         assert!(html.contains(&format!("<h2>{table}</h2>")), "{name}");
         assert_eq!(html.matches("<svg ").count(), charts, "{name}");
@@ -555,7 +619,11 @@ fn bad_results_directories_exit_2_with_a_reason() {
 
     let broken = dir.path().join("broken");
     std::fs::create_dir(&broken).unwrap();
-    std::fs::copy(fixture("compare/manifest.json"), broken.join("manifest.json")).unwrap();
+    std::fs::copy(
+        fixture("compare/manifest.json"),
+        broken.join("manifest.json"),
+    )
+    .unwrap();
     std::fs::write(
         broken.join("compare.csv"),
         "metric,kind,n,base,variant,difference,ci_low,ci_high,unpaired_ci_low,unpaired_ci_high,\
@@ -565,7 +633,10 @@ fn bad_results_directories_exit_2_with_a_reason() {
     let o = brink(&["plot", s(&broken)]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("compare.csv:2") && err.contains("difference") && err.contains("oops"), "{err}");
+    assert!(
+        err.contains("compare.csv:2") && err.contains("difference") && err.contains("oops"),
+        "{err}"
+    );
     let o = brink(&["plot", s(&broken), "--format", "jpeg"]);
     assert_eq!(o.status.code(), Some(2));
 }

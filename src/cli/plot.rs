@@ -10,9 +10,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
+use super::Result;
 use super::charts::{self, data, raster::Rasterizer};
 use super::output::atomic;
-use super::Result;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {

@@ -12,9 +12,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
+use super::Result;
 use super::charts::{self, data};
 use super::output::atomic;
-use super::Result;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -94,7 +94,10 @@ fn page(m: &data::Manifest, charts: &[charts::Chart], tables: &[data::Table]) ->
     );
     let facts = [
         ("scenario", m.scenario.clone()),
-        ("scenario file", m.scenario_path.clone().unwrap_or_else(unknown)),
+        (
+            "scenario file",
+            m.scenario_path.clone().unwrap_or_else(unknown),
+        ),
         ("scenario SHA-256", m.sha256.clone().unwrap_or_else(unknown)),
         ("seed", m.seed.map_or_else(unknown, |s| s.to_string())),
         ("runs", m.runs.map_or_else(unknown, |r| r.to_string())),
@@ -119,7 +122,11 @@ fn page(m: &data::Manifest, charts: &[charts::Chart], tables: &[data::Table]) ->
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let _ = writeln!(h, "<h2>{}</h2>\n<div class=\"scroll\"><table>\n<tr>", esc(&name));
+        let _ = writeln!(
+            h,
+            "<h2>{}</h2>\n<div class=\"scroll\"><table>\n<tr>",
+            esc(&name)
+        );
         for col in &t.header {
             let _ = write!(h, "<th>{}</th>", esc(col));
         }

@@ -55,9 +55,8 @@ impl Table {
     /// Reads `dir/name`; a missing or malformed file is invalid input (exit 2).
     pub fn read(dir: &Path, name: &str) -> Result<Table> {
         let path = dir.join(name);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            Failure::Input(format!("error: cannot read `{}`: {e}", path.display()))
-        })?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Failure::Input(format!("error: cannot read `{}`: {e}", path.display())))?;
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(true)
             .from_reader(text.as_bytes());

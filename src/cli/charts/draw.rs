@@ -234,10 +234,7 @@ fn svg(frame: &Frame, body: impl FnOnce(&Area) -> anyhow::Result<()>) -> anyhow:
 
 type Ctx<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<Axis, Axis>>;
 
-fn legend_box<'a, 'b: 'a>(
-    chart: &mut Ctx<'a, 'b>,
-    pos: SeriesLabelPosition,
-) -> anyhow::Result<()> {
+fn legend_box<'a, 'b: 'a>(chart: &mut Ctx<'a, 'b>, pos: SeriesLabelPosition) -> anyhow::Result<()> {
     chart
         .configure_series_labels()
         .position(pos)
@@ -325,10 +322,7 @@ fn segments(p: &[(f64, f64, f64, f64)]) -> Vec<&[(f64, f64, f64, f64)]> {
         .collect()
 }
 
-fn mesh(
-    chart: &mut Ctx,
-    frame: &Frame,
-) -> anyhow::Result<()> {
+fn mesh(chart: &mut Ctx, frame: &Frame) -> anyhow::Result<()> {
     chart
         .configure_mesh()
         .x_desc(frame.x_desc)
@@ -416,7 +410,12 @@ pub struct HSeries {
 
 /// Horizontal bars grouped by category (first category at the top), with interval whiskers;
 /// a vertical rule marks zero.
-pub fn hbars(frame: &Frame, cats: &[String], x: Axis, series: &[HSeries]) -> anyhow::Result<String> {
+pub fn hbars(
+    frame: &Frame,
+    cats: &[String],
+    x: Axis,
+    series: &[HSeries],
+) -> anyhow::Result<String> {
     let label_width = cats.iter().map(|c| c.len()).max().unwrap_or(4) as u32 * 8 + 16;
     svg(frame, |area| {
         let mut chart = ChartBuilder::on(area)
@@ -556,8 +555,11 @@ pub fn heatmap(
             let v0 = k as f64 / 50.0;
             let y1 = top + h - (v0 * f64::from(h)) as i32;
             let y0 = top + h - ((v0 + 0.02) * f64::from(h)) as i32;
-            side.draw(&Rectangle::new([(20, y0), (44, y1)], ramp(v0 + 0.01).filled()))
-                .map_err(err)?;
+            side.draw(&Rectangle::new(
+                [(20, y0), (44, y1)],
+                ramp(v0 + 0.01).filled(),
+            ))
+            .map_err(err)?;
         }
         for k in 0..=4 {
             let v = k as f64 / 4.0;
@@ -584,11 +586,7 @@ pub fn ramp(v: f64) -> RGBColor {
     let (a, b) = (STOPS[i], STOPS[i + 1]);
     let t = (v - a.0) / (b.0 - a.0);
     let mix = |p: f64, q: f64| (p + t * (q - p)).round() as u8;
-    RGBColor(
-        mix(a.1.0, b.1.0),
-        mix(a.1.1, b.1.1),
-        mix(a.1.2, b.1.2),
-    )
+    RGBColor(mix(a.1.0, b.1.0), mix(a.1.1, b.1.1), mix(a.1.2, b.1.2))
 }
 
 /// Points (name, x, y) in groups, each group a legend entry, each point labelled with its name.

@@ -85,7 +85,11 @@ fn prob_axis(max: f64) -> Axis {
 
 /// Pads a numeric range so that bars and whiskers do not touch the frame.
 fn padded(lo: f64, hi: f64) -> (f64, f64) {
-    let (lo, hi) = if lo < hi { (lo, hi) } else { (lo - 1.0, hi + 1.0) };
+    let (lo, hi) = if lo < hi {
+        (lo, hi)
+    } else {
+        (lo - 1.0, hi + 1.0)
+    };
     let pad = 0.06 * (hi - lo);
     (lo - pad, hi + pad)
 }
@@ -270,14 +274,21 @@ fn run_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
 fn peak_chart(m: &Manifest, rows: &[(f64, f64)]) -> Result<Chart> {
     let top = rows.iter().map(|r| r.0 as usize).max().unwrap_or(0);
     let names: Vec<String> = match &m.ladder {
-        Some(l) if l.len() > top => l.iter().enumerate().map(|(i, n)| format!("{i} {n}")).collect(),
+        Some(l) if l.len() > top => l
+            .iter()
+            .enumerate()
+            .map(|(i, n)| format!("{i} {n}"))
+            .collect(),
         _ => (0..=top).map(|i| format!("level {i}")).collect(),
     };
     let mut share = vec![0.0; names.len()];
     for &(v, s) in rows {
         share[v as usize] = s;
     }
-    let labels: Vec<String> = share.iter().map(|&s| format!("{:.1}%", 100.0 * s)).collect();
+    let labels: Vec<String> = share
+        .iter()
+        .map(|&s| format!("{:.1}%", 100.0 * s))
+        .collect();
     let max = share.iter().cloned().fold(0.0, f64::max);
     let sub = format!(
         "Highest end-of-day escalation level reached in each run; {}",
@@ -328,7 +339,11 @@ fn histogram_chart(m: &Manifest, q: &SummaryRow, rows: &[(f64, f64)]) -> Result<
         format!(" ({unit})")
     };
     let bin_txt = if width > 1.0 {
-        format!("bins of {} {}", short(width), if unit.is_empty() { "units" } else { unit })
+        format!(
+            "bins of {} {}",
+            short(width),
+            if unit.is_empty() { "units" } else { unit }
+        )
     } else {
         "one bar per value".into()
     };
@@ -437,7 +452,10 @@ fn sweep_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
         for s in &mut b {
             s.points.sort_by(|a, c| a.0.total_cmp(&c.0));
         }
-        let xs: Vec<f64> = b.iter().flat_map(|s| s.points.iter().map(|p| p.0)).collect();
+        let xs: Vec<f64> = b
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.0))
+            .collect();
         let (lo, hi) = padded(
             xs.iter().cloned().fold(f64::INFINITY, f64::min),
             xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max),

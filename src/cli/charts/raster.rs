@@ -32,7 +32,10 @@ impl Rasterizer {
         }
         let family = PREFERRED
             .iter()
-            .find(|f| db.faces().any(|face| face.families.iter().any(|(n, _)| n == *f)))
+            .find(|f| {
+                db.faces()
+                    .any(|face| face.families.iter().any(|(n, _)| n == *f))
+            })
             .map(|f| f.to_string())
             .or_else(|| {
                 db.faces()
