@@ -86,7 +86,7 @@ impl Table {
         })
     }
 
-    pub fn text<'a>(&'a self, row: usize, col: usize) -> &'a str {
+    pub fn text(&self, row: usize, col: usize) -> &str {
         self.rows[row].get(col).map_or("", |s| s.as_str())
     }
 

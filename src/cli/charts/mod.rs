@@ -71,11 +71,11 @@ fn file_stem(s: &str) -> String {
 
 /// Upper end of a probability axis: a round value just above the data, at most 100%.
 fn prob_top(max: f64) -> f64 {
-    if !(max > 0.0) {
+    if max.is_nan() || max <= 0.0 {
         return 1.0;
     }
     let step = draw::nice_step(max / 5.0);
-    ((max / step).floor() + 1.0).mul_add(step, 0.0).min(1.0)
+    (((max / step).floor() + 1.0) * step).min(1.0)
 }
 
 fn prob_axis(max: f64) -> Axis {
