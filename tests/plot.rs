@@ -555,7 +555,7 @@ fn report_is_one_self_contained_page() {
         "<dd>2000</dd>",
         &format!("<dd>{}</dd>", env!("CARGO_PKG_VERSION")),
         "<h2>summary.csv</h2>",
-        "<td>retaliation_delay_days</td>",
+        "<td class=\"t\">retaliation_delay_days</td>",
     ] {
         assert!(html.contains(want), "report lacks `{want}`");
     }

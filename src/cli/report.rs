@@ -77,7 +77,7 @@ figure svg { max-width: 100%; height: auto; border: 1px solid #ddd; }
 table { border-collapse: collapse; font-size: 0.8em; margin: 1em 0; }
 .scroll { overflow-x: auto; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.2em 0.45em; text-align: right; }
-th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
+th { background: #f3f3f3; } td.t, td:first-child, th:first-child { text-align: left; }
 .note { color: #555; font-size: 0.9em; }
 ";
 
@@ -134,7 +134,12 @@ fn page(m: &data::Manifest, charts: &[charts::Chart], tables: &[data::Table]) ->
         for row in &t.rows {
             h.push_str("<tr>");
             for cell in row {
-                let _ = write!(h, "<td>{}</td>", esc(cell));
+                // Numbers align right so their digits line up; names read better on the left.
+                if cell.is_empty() || cell.parse::<f64>().is_ok() {
+                    let _ = write!(h, "<td>{}</td>", esc(cell));
+                } else {
+                    let _ = write!(h, "<td class=\"t\">{}</td>", esc(cell));
+                }
             }
             h.push_str("</tr>\n");
         }
