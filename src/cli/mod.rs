@@ -7,6 +7,7 @@
 //! - 2 invalid input or usage (bad scenario, bad flag, refused output directory)
 //! - 130 interrupted (SIGINT or SIGTERM)
 
+mod charts;
 mod compare;
 mod events;
 mod explain;
@@ -16,7 +17,9 @@ mod outdir;
 mod output;
 mod overrides;
 mod paths;
+mod plot;
 mod progress;
+mod report;
 mod run;
 mod schema;
 mod sensitivity;
@@ -57,6 +60,10 @@ enum Command {
     Validate(validate::Args),
     /// Print the JSON Schema of scenario files, for editors and other tools.
     Schema(schema::Args),
+    /// Draw the charts of a results directory as SVG or PNG.
+    Plot(plot::Args),
+    /// Write one self-contained report.html of a results directory.
+    Report(report::Args),
 }
 
 /// A failure with the exit code it maps to.
@@ -102,6 +109,8 @@ pub fn main() -> ExitCode {
         Command::Sensitivity(args) => sensitivity::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Schema(args) => schema::run(args),
+        Command::Plot(args) => plot::run(args),
+        Command::Report(args) => report::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -203,6 +203,7 @@ pub fn manifest(
             "sha256": sha,
             "start_date": sc.start_date.to_string(),
             "horizon_days": sc.horizon,
+            "ladder": sc.ladder.iter().map(|r| serde_json::json!({"id": r.id, "name": r.name})).collect::<Vec<_>>(),
         },
         "seed": seed,
         "runs": runs,

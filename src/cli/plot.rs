@@ -1,0 +1,79 @@
+//! `brink plot`: draw the charts of a results directory.
+//!
+//! Usage: brink plot RESULTS_DIR [--out DIR] [--format svg|png] [--quiet]
+//!
+//! What is drawn follows manifest.json's "command" (run, sweep, compare or sensitivity). One
+//! file per chart is written into DIR, by default RESULTS_DIR/charts/. SVG needs no fonts;
+//! PNG is the same drawing rasterized with the system's fonts (Debian: fonts-dejavu-core).
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use super::Result;
+use super::charts::{self, data, raster::Rasterizer};
+use super::output::atomic;
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Svg,
+    Png,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Results directory written by brink run, sweep, compare or sensitivity.
+    pub results: PathBuf,
+    /// Output directory [default: RESULTS_DIR/charts].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Image format.
+    #[arg(long, value_enum, default_value = "svg")]
+    pub format: Format,
+    /// Do not list the files written on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let manifest = data::manifest(&args.results)?;
+    let charts = charts::charts(&args.results, &manifest)?;
+    let out = args.out.unwrap_or_else(|| args.results.join("charts"));
+    std::fs::create_dir_all(&out)
+        .with_context(|| format!("cannot create output directory {}", out.display()))?;
+    let raster = match args.format {
+        Format::Png => Some(Rasterizer::new()?),
+        Format::Svg => None,
+    };
+    for c in &charts {
+        let name = match &raster {
+            Some(r) => {
+                let png = r
+                    .png(&c.svg)
+                    .with_context(|| format!("cannot draw {}.png", c.name))?;
+                let name = format!("{}.png", c.name);
+                atomic(&out, &name, |w| Ok(std::io::Write::write_all(w, &png)?))?;
+                name
+            }
+            None => {
+                let name = format!("{}.svg", c.name);
+                atomic(&out, &name, |w| {
+                    Ok(std::io::Write::write_all(w, c.svg.as_bytes())?)
+                })?;
+                name
+            }
+        };
+        if !args.quiet {
+            eprintln!("brink: wrote {}", out.join(name).display());
+        }
+    }
+    if !args.quiet {
+        eprintln!(
+            "brink: {} charts of the {} result for {}",
+            charts.len(),
+            manifest.kind.name(),
+            manifest.scenario
+        );
+    }
+    Ok(())
+}
