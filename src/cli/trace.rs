@@ -22,7 +22,7 @@ use brink::trace::{Finding, Trace, render, trace, trace_in};
 use rayon::prelude::*;
 
 use super::output::atomic;
-use super::{Failure, Result, events, load};
+use super::{Failure, Result, events, overrides};
 
 #[derive(clap::Args, Debug)]
 #[command(group(clap::ArgGroup::new("which").required(true).args(["run", "find"])))]
@@ -55,12 +55,12 @@ pub struct Args {
     /// Write to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    // Scenario overrides (`--set`) belong here, applied to the loaded scenario before the
-    // engine is built, as in every simulating command.
+    #[command(flatten)]
+    pub set: overrides::SetArgs,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let loaded = load::scenario(&args.scenario)?;
+    let loaded = overrides::load(&args.scenario, &args.set.parsed()?)?;
     let sc = &loaded.scenario;
     let seed = args.seed.unwrap_or(sc.default_seed);
     let engine = Engine::new(sc, seed);
