@@ -10,5 +10,6 @@ pub mod model;
 pub mod rng;
 pub mod rules;
 pub mod scenario;
+pub mod shard;
 pub mod stats;
 pub mod summary;

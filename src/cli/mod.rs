@@ -8,7 +8,9 @@
 //! - 130 interrupted (SIGINT or SIGTERM)
 
 mod load;
+mod merge;
 mod output;
+mod part;
 mod progress;
 mod run;
 
@@ -31,6 +33,8 @@ struct Cli {
 enum Command {
     /// Run a scenario many times and write outcome distributions as CSV.
     Run(run::Args),
+    /// Combine the part files of a sharded run into the single-machine result.
+    Merge(merge::Args),
 }
 
 /// A failure with the exit code it maps to.
@@ -67,6 +71,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Merge(args) => merge::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,6 +5,9 @@
 //! Writes summary.csv, timeline.csv, distributions.csv and manifest.json (and runs.csv with
 //! --per-run) into DIR, by default results/<scenario name>/. Results depend only on the
 //! scenario, the seed and the number of runs.
+//!
+//! With --shard K/N (or inside a Slurm job array or Kubernetes Indexed Job) it computes only
+//! shard K of N and writes part-K-of-N.json instead; `brink merge` combines the parts.
 
 use std::io::BufWriter;
 use std::path::PathBuf;
@@ -40,6 +43,14 @@ pub struct Args {
     /// No progress or summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Compute only shard K of N (K counts from 0) and write part-K-of-N.json for `brink
+    /// merge` [default: from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT, or from
+    /// JOB_COMPLETION_INDEX and BRINK_SHARD_COUNT].
+    #[arg(long, value_name = "K/N", value_parser = brink::shard::Shard::parse)]
+    pub shard: Option<brink::shard::Shard>,
+    /// Run the whole study even inside a cluster job array.
+    #[arg(long, conflicts_with = "shard")]
+    pub no_shard: bool,
 }
 
 /// Documented upper bound on --runs.
@@ -55,6 +66,8 @@ pub fn run(args: Args) -> Result<()> {
         )));
     }
     let seed = args.seed.unwrap_or(sc.default_seed);
+    let shard = super::part::choose(args.shard, args.no_shard)?;
+    let range = shard.map_or(0..runs, |s| s.range(runs, brink::engine::CHUNK));
     let out = args
         .out
         .clone()
@@ -78,7 +91,7 @@ pub fn run(args: Args) -> Result<()> {
     let started = Instant::now();
     let engine = Engine::new(sc, seed);
     let mut total = Aggregate::new(sc);
-    let progress = super::progress::bar(runs, args.quiet);
+    let progress = super::progress::bar(range.end - range.start, args.quiet);
     let mut runs_tmp = if args.per_run {
         let tmp = tempfile::Builder::new()
             .prefix(".runs.csv.")
@@ -93,7 +106,7 @@ pub fn run(args: Args) -> Result<()> {
         None
     };
     pool.install(|| {
-        engine.run_range(0..runs, args.per_run, |chunk| -> anyhow::Result<()> {
+        engine.run_range(range.clone(), args.per_run, |chunk| -> anyhow::Result<()> {
             total.merge(&chunk.aggregate);
             if let (Some(rows), Some((_, w))) = (&chunk.rows, runs_tmp.as_mut()) {
                 output::runs_rows(w, sc, rows).context("cannot write runs.csv")?;
@@ -105,6 +118,18 @@ pub fn run(args: Args) -> Result<()> {
     progress.finish_and_clear();
     let elapsed = started.elapsed().as_secs_f64();
 
+    if let Some(shard) = shard {
+        let path = super::part::write_run_part(&out, &loaded, seed, runs, shard, total, runs_tmp)?;
+        if !args.quiet {
+            eprintln!(
+                "brink: shard {shard}: runs {}..{} in {elapsed:.2}s; wrote {}",
+                range.start,
+                range.end,
+                path.display()
+            );
+        }
+        return Ok(());
+    }
     output::write_summary(&out, sc, &total)?;
     output::write_timeline(&out, sc, &total)?;
     output::write_distributions(&out, sc, &total)?;
