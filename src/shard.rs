@@ -337,8 +337,8 @@ mod tests {
             for k in 0..count {
                 let r = Shard::new(k, count).unwrap().range(total, unit);
                 assert_eq!(r.start, next, "{total} {unit} {k}/{count}");
-                assert!(r.start % unit == 0 || r.start == total);
-                assert!(r.end % unit == 0 || r.end == total);
+                assert!(r.start.is_multiple_of(unit) || r.start == total);
+                assert!(r.end.is_multiple_of(unit) || r.end == total);
                 next = r.end;
             }
             assert_eq!(next, total);
