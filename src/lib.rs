@@ -13,6 +13,7 @@ pub mod rng;
 pub mod rules;
 pub mod scenario;
 pub mod sensitivity;
+pub mod shard;
 pub mod stats;
 pub mod summary;
 pub mod sweep;

@@ -13,9 +13,11 @@ mod events;
 mod explain;
 mod interrupt;
 mod load;
+mod merge;
 mod outdir;
 mod output;
 mod overrides;
+mod part;
 mod paths;
 mod plot;
 mod progress;
@@ -64,6 +66,8 @@ enum Command {
     Plot(plot::Args),
     /// Write one self-contained report.html of a results directory.
     Report(report::Args),
+    /// Combine the part files of a sharded run into the single-machine result.
+    Merge(merge::Args),
 }
 
 /// A failure with the exit code it maps to.
@@ -111,6 +115,7 @@ pub fn main() -> ExitCode {
         Command::Schema(args) => schema::run(args),
         Command::Plot(args) => plot::run(args),
         Command::Report(args) => report::run(args),
+        Command::Merge(args) => merge::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

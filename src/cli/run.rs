@@ -9,6 +9,10 @@
 //! seed and the number of runs.
 //!
 //! With --events N it also writes events.csv, the event log of runs 0..N (src/cli/events.rs).
+//!
+//! With --shard K/N (or inside a Slurm job array or Kubernetes Indexed Job) it computes only
+//! shard K of N and writes part-K-of-N.json into DIR (default results/<scenario name>/parts/),
+//! a folder the shards of one study share; `brink merge` combines the parts.
 
 use std::io::BufWriter;
 use std::path::PathBuf;
@@ -52,6 +56,14 @@ pub struct Args {
     pub quiet: bool,
     #[command(flatten)]
     pub set: super::overrides::SetArgs,
+    /// Compute only shard K of N (K counts from 0) and write part-K-of-N.json for `brink
+    /// merge` [default: from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT, or from
+    /// JOB_COMPLETION_INDEX and BRINK_SHARD_COUNT].
+    #[arg(long, value_name = "K/N", value_parser = brink::shard::Shard::parse)]
+    pub shard: Option<brink::shard::Shard>,
+    /// Run the whole study even inside a cluster job array.
+    #[arg(long, conflicts_with = "shard")]
+    pub no_shard: bool,
 }
 
 /// Documented upper bound on --runs.
@@ -75,8 +87,21 @@ pub fn run(args: Args) -> Result<()> {
             "error: --events {n} asks for more runs than --runs {runs}"
         )));
     }
-    let outdir = super::outdir::OutDir::prepare(args.out.as_deref(), args.force, &sc.name)?;
-    let out = outdir.staging().to_path_buf();
+    let shard = super::part::choose(args.shard, args.no_shard)?;
+    let range = shard.map_or(0..runs, |s| s.range(runs, brink::engine::CHUNK));
+    // The shards of one study share a folder of parts, so a shard writes its own part file
+    // atomically instead of claiming a fresh result folder.
+    let (outdir, out) = match shard {
+        Some(s) => (
+            None,
+            super::part::parts_dir(args.out.as_deref(), &sc.name, s, args.force)?,
+        ),
+        None => {
+            let od = super::outdir::OutDir::prepare(args.out.as_deref(), args.force, &sc.name)?;
+            let out = od.staging().to_path_buf();
+            (Some(od), out)
+        }
+    };
     let stop = super::interrupt::flag();
     let threads = args.threads.unwrap_or(0);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -95,7 +120,7 @@ pub fn run(args: Args) -> Result<()> {
     let started = Instant::now();
     let engine = Engine::new(sc, seed);
     let mut total = Aggregate::new(sc);
-    let progress = super::progress::bar(runs, args.quiet);
+    let progress = super::progress::bar(range.end - range.start, args.quiet);
     let mut runs_tmp = if args.per_run {
         let tmp = tempfile::Builder::new()
             .prefix(".runs.csv.")
@@ -109,10 +134,10 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         None
     };
-    let mut done = 0;
+    let mut done = range.start;
     let finished = pool.install(|| {
         engine.run_range_until(
-            0..runs,
+            range.clone(),
             args.per_run,
             &stop,
             |chunk| -> anyhow::Result<()> {
@@ -129,12 +154,32 @@ pub fn run(args: Args) -> Result<()> {
     progress.finish_and_clear();
     if !finished || stop.load(std::sync::atomic::Ordering::Relaxed) {
         return Err(Failure::Interrupted(format!(
-            "brink: interrupted after {done} of {runs} runs; nothing was written for this run \
+            "brink: interrupted after {} of {} runs; nothing was written for this run \
              and {}",
-            outdir.kept()
+            done - range.start,
+            range.end - range.start,
+            outdir.as_ref().map_or_else(
+                || format!("other parts in {} are untouched", out.display()),
+                |o| o.kept()
+            )
         )));
     }
     let elapsed = started.elapsed().as_secs_f64();
+
+    let Some(outdir) = outdir else {
+        let shard = shard.expect("a run without a result folder is a shard");
+        let path =
+            super::part::write_run_part(&out, &loaded, seed, runs, shard, total, runs_tmp, &set)?;
+        if !args.quiet {
+            eprintln!(
+                "brink: shard {shard}: runs {}..{} in {elapsed:.2}s; wrote {}",
+                range.start,
+                range.end,
+                path.display()
+            );
+        }
+        return Ok(());
+    };
 
     output::write_summary(&out, sc, &total)?;
     output::write_timeline(&out, sc, &total)?;

@@ -12,7 +12,7 @@ use toml_edit::{DocumentMut, Item, Table, Value};
 use super::diag::did_you_mean;
 
 /// One `KEY=VALUE` assignment, as given.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Override {
     pub key: String,
     pub value: String,
