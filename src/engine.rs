@@ -120,6 +120,7 @@ impl<'a> Engine<'a> {
                 restraint: vec![1.0; n * n],
                 scale: vec![1.0; sc.rules.len()],
                 ended: vec![NEVER; n * n],
+                hostile_pairs: 0,
             },
             rules: sc.rules.clone(),
             rule_rngs: (0..sc.rules.len()).map(|_| dummy.for_run(0)).collect(),
@@ -182,15 +183,19 @@ impl<'a> Engine<'a> {
             let n = ws.world.n;
             let war_level = sc.war_level;
             let mut global = 0u8;
-            for i in 0..n * n {
-                let l = ws.world.level[i];
-                if l > 0
-                    && l < war_level
-                    && day >= ws.last_act[i].saturating_add(sc.calm_after_days)
-                {
-                    ws.world.level[i] = 0;
-                } else if l > global && sc.war_pairs[i] {
-                    global = l;
+            // Most days are calm everywhere; the scan is needed only when some pair is not.
+            if ws.world.hostile_pairs > 0 {
+                for i in 0..n * n {
+                    let l = ws.world.level[i];
+                    if l > 0
+                        && l < war_level
+                        && day >= ws.last_act[i].saturating_add(sc.calm_after_days)
+                    {
+                        ws.world.level[i] = 0;
+                        ws.world.hostile_pairs -= 1;
+                    } else if l > global && sc.war_pairs[i] {
+                        global = l;
+                    }
                 }
             }
             if global >= war_level {
@@ -283,6 +288,7 @@ impl<'a> Engine<'a> {
             self.track_keys[t].reset(&mut ws.track_rngs[t], run);
         }
         w.level.fill(0);
+        w.hostile_pairs = 0;
         w.epoch.fill(0);
         w.intent.fill(false);
         w.restraint.fill(1.0);
@@ -302,6 +308,9 @@ impl<'a> Engine<'a> {
 
     /// Applies `ws.effects` (which may grow while commands run), collecting acts in `ws.acts`.
     fn apply<R: Recorder>(&self, ws: &mut Workspace, rec: &mut R) {
+        if ws.effects.is_empty() {
+            return;
+        }
         let sc = self.scenario;
         let m = &sc.metrics;
         let day = ws.world.day;
@@ -318,6 +327,9 @@ impl<'a> Engine<'a> {
                     );
                     let before = ws.world.level[i];
                     if a.level > before {
+                        if before == 0 {
+                            ws.world.hostile_pairs += 2;
+                        }
                         ws.world.level[i] = a.level;
                         ws.world.level[j] = a.level;
                         if before < sc.war_level && a.level >= sc.war_level {
@@ -381,6 +393,7 @@ impl<'a> Engine<'a> {
             let started = ws.war_start[i];
             ws.world.level[i] = 0;
             ws.world.level[j] = 0;
+            ws.world.hostile_pairs -= 2;
             ws.world.epoch[i] += 1;
             ws.world.epoch[j] += 1;
             ws.war_start[i] = NEVER;

@@ -324,6 +324,9 @@ pub struct World {
     pub restraint: Vec<f64>,
     /// Per-rule hazard multiplier (scheduled events).
     pub scale: Vec<f64>,
+    /// Number of entries of `level` above calm (each hostile pair counts twice): zero on a
+    /// calm day, which lets the engine and rules skip work.
+    pub hostile_pairs: u32,
     /// Day hostilities between a pair last ended, or NEVER: blows that land on that day go
     /// unanswered, since the ceasefire takes hold.
     pub ended: Vec<u32>,

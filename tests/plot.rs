@@ -47,6 +47,7 @@ fn flagship() -> &'static Path {
             "2000",
             "--out",
             s(&out),
+            "--force",
             "-q",
         ]));
         out

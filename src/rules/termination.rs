@@ -60,6 +60,9 @@ impl Rule for Termination {
     fn begin_run(&mut self, _world: &World, _rng: &mut Rng) {}
 
     fn decide(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) {
+        if w.hostile_pairs == 0 {
+            return;
+        }
         let h = w.p(self.hazard) * w.scale[self.idx as usize];
         for &(a, b) in &self.pairs {
             if w.level(a, b) >= self.min_level && chance(rng, h).0 {
