@@ -149,17 +149,9 @@ pub fn run(args: Args) -> Result<()> {
         },
         "seed": seed,
         "runs": runs,
-        "invocation": {
-            "command_line": std::env::args().collect::<Vec<_>>(),
-            "threads": pool.current_num_threads(),
-            "elapsed_seconds": elapsed,
-        },
+        "invocation": super::output::invocation(pool.current_num_threads(), elapsed),
     });
-    atomic(&out, "manifest.json", |w| {
-        serde_json::to_writer_pretty(&mut *w, &manifest)?;
-        std::io::Write::write_all(w, b"\n")?;
-        Ok(())
-    })?;
+    super::output::write_manifest(&out, &manifest)?;
     if !args.quiet {
         eprintln!(
             "brink: {runs} paired runs in {elapsed:.2}s; wrote {}",

@@ -116,11 +116,7 @@ pub fn run(args: Args) -> Result<()> {
         "merged_parts": names,
         "elapsed_seconds": elapsed,
     });
-    output::atomic(&args.out, "manifest.json", |w| {
-        serde_json::to_writer_pretty(&mut *w, &manifest)?;
-        w.write_all(b"\n")?;
-        Ok(())
-    })?;
+    output::write_manifest(&args.out, &manifest)?;
     if !args.quiet {
         eprintln!(
             "brink: merged {} parts ({} runs); wrote {}",

@@ -193,6 +193,25 @@ pub fn csv_file_writer<W: Write>(w: W) -> csv::Writer<W> {
     csv_writer(w)
 }
 
+/// The `invocation` block of a manifest: how this process ran. It is the only part of a
+/// manifest allowed to differ between identical results.
+pub fn invocation(threads: usize, elapsed_seconds: f64) -> serde_json::Value {
+    serde_json::json!({
+        "command_line": std::env::args().collect::<Vec<_>>(),
+        "threads": threads,
+        "elapsed_seconds": elapsed_seconds,
+    })
+}
+
+/// Writes manifest.json (pretty JSON with a final newline) atomically into `dir`.
+pub fn write_manifest(dir: &Path, manifest: &serde_json::Value) -> anyhow::Result<()> {
+    atomic(dir, "manifest.json", |w| {
+        serde_json::to_writer_pretty(&mut *w, manifest)?;
+        std::io::Write::write_all(w, b"\n")?;
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::cell;

@@ -23,7 +23,7 @@ use brink::engine::Engine;
 use brink::stats::Aggregate;
 use sha2::{Digest, Sha256};
 
-use super::output::{self, atomic};
+use super::output;
 use super::{Failure, Result, load};
 
 #[derive(clap::Args, Debug)]
@@ -196,11 +196,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     let mut manifest = manifest(&loaded, seed, runs, elapsed, pool.current_num_threads());
     manifest["overrides"] = super::overrides::manifest(&set);
-    atomic(&out, "manifest.json", |w| {
-        serde_json::to_writer_pretty(&mut *w, &manifest)?;
-        std::io::Write::write_all(w, b"\n")?;
-        Ok(())
-    })?;
+    super::output::write_manifest(&out, &manifest)?;
     let out = outdir.commit()?;
     if !args.quiet {
         eprintln!(
@@ -253,11 +249,7 @@ pub fn manifest(
         "seed": seed,
         "runs": runs,
         "parameters": params,
-        "invocation": {
-            "command_line": std::env::args().collect::<Vec<_>>(),
-            "threads": threads,
-            "elapsed_seconds": elapsed,
-        },
+        "invocation": super::output::invocation(threads, elapsed),
     })
 }
 

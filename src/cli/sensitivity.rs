@@ -285,17 +285,9 @@ pub fn run(args: Args) -> Result<()> {
         "levels": if morris { Some(args.levels) } else { None },
         "samples": if sobol { Some(args.samples) } else { None },
         "bootstrap": args.bootstrap,
-        "invocation": {
-            "command_line": std::env::args().collect::<Vec<_>>(),
-            "threads": pool.current_num_threads(),
-            "elapsed_seconds": elapsed,
-        },
+        "invocation": super::output::invocation(pool.current_num_threads(), elapsed),
     });
-    atomic(&out, "manifest.json", |w| {
-        serde_json::to_writer_pretty(&mut *w, &manifest)?;
-        std::io::Write::write_all(w, b"\n")?;
-        Ok(())
-    })?;
+    super::output::write_manifest(&out, &manifest)?;
     if !args.quiet {
         eprintln!(
             "brink: {total} runs in {elapsed:.2}s; wrote {}",

@@ -363,7 +363,7 @@ pub fn run(args: Args) -> Result<()> {
         Ok(())
     })?;
     let elapsed = started.elapsed().as_secs_f64();
-    let manifest = serde_json::json!({
+    let mut manifest = serde_json::json!({
         "command": "sweep",
         "brink_version": env!("CARGO_PKG_VERSION"),
         "scenario": {
@@ -382,18 +382,10 @@ pub fn run(args: Args) -> Result<()> {
         "runs": s.runs,
         "points": n_points,
         "metrics": s.metrics,
-        "invocation": {
-            "command_line": std::env::args().collect::<Vec<_>>(),
-            "threads": pool.current_num_threads(),
-            "elapsed_seconds": elapsed,
-            "points_computed": computed,
-        },
+        "invocation": super::output::invocation(pool.current_num_threads(), elapsed),
     });
-    atomic(&out, "manifest.json", |w| {
-        serde_json::to_writer_pretty(&mut *w, &manifest)?;
-        w.write_all(b"\n")?;
-        Ok(())
-    })?;
+    manifest["invocation"]["points_computed"] = computed.into();
+    super::output::write_manifest(&out, &manifest)?;
     std::fs::remove_dir_all(&partial)
         .with_context(|| format!("cannot remove {}", partial.display()))?;
     if !args.quiet {
