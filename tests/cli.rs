@@ -259,3 +259,45 @@ fn bad_usage_exits_2() {
     assert_eq!(o.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&o.stdout).contains("--per-run"));
 }
+
+#[test]
+fn validate_checks_every_shipped_file_and_experiments_as_experiments() {
+    let files: Vec<PathBuf> = std::fs::read_dir(repo("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    assert!(
+        files.len() >= 3,
+        "the flagship, minimal and at least one study"
+    );
+    let mut args = vec![std::ffi::OsStr::new("validate")];
+    args.extend(files.iter().map(|p| p.as_os_str()));
+    let o = brink(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("study_us_threshold.toml (experiment on"),
+        "{}",
+        stderr(&o)
+    );
+
+    // An experiment whose varied key is misspelt is refused like a bad scenario.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo("scenarios/study_us_threshold.toml")).unwrap();
+    let scenario = repo("scenarios/iran_2026.toml");
+    let bad = text
+        .replace(
+            "rules.us_nuclear_red_line.threshold",
+            "rules.us_nuclear_red_line.thresold",
+        )
+        .replace(
+            "\"iran_2026.toml\"",
+            &format!("{:?}", scenario.display().to_string()),
+        );
+    assert_ne!(bad, text, "the study varies the US threshold");
+    let path = dir.path().join("bad_study.toml");
+    std::fs::write(&path, bad).unwrap();
+    let o = brink(&[std::ffi::OsStr::new("validate"), path.as_os_str()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("thresold"), "{}", stderr(&o));
+}

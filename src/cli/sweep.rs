@@ -90,6 +90,28 @@ struct Study {
     name: String,
 }
 
+/// Checks an experiment file as `brink sweep` reads it (the file, its base scenario with the
+/// experiment's overrides, the design) without simulating; returns a one-line summary.
+pub fn check(path: &Path) -> Result<String> {
+    #[derive(clap::Parser)]
+    struct Wrap {
+        #[command(flatten)]
+        args: Args,
+    }
+    let wrap = <Wrap as clap::Parser>::try_parse_from([
+        std::ffi::OsStr::new("brink-sweep"),
+        path.as_os_str(),
+    ])
+    .map_err(|e| input(format!("cannot read experiment `{}`: {e}", path.display())))?;
+    let s = study(&wrap.args)?;
+    Ok(format!(
+        "experiment on {}: {} points x {} runs",
+        s.scenario_path.display(),
+        s.points.len(),
+        s.runs
+    ))
+}
+
 fn input(e: String) -> Failure {
     Failure::Input(format!("error: {e}\n"))
 }
