@@ -301,3 +301,42 @@ fn validate_checks_every_shipped_file_and_experiments_as_experiments() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("thresold"), "{}", stderr(&o));
 }
+
+#[test]
+fn compare_twice_keeps_both_results_and_links_the_latest() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = repo("scenarios/minimal.toml");
+    for _ in 0..2 {
+        let o = Command::new(env!("CARGO_BIN_EXE_brink"))
+            .current_dir(dir.path())
+            .args(["compare", scenario.to_str().unwrap()])
+            .args([
+                "--set",
+                "rules.red_pledge.probability=0.5",
+                "--runs",
+                "300",
+                "-q",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let base = dir.path().join("results/minimal_compare");
+    let mut folders: Vec<String> = std::fs::read_dir(&base)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    folders.sort();
+    assert_eq!(
+        folders.len(),
+        3,
+        "two result folders and `latest`: {folders:?}"
+    );
+    assert!(folders.contains(&"latest".to_string()), "{folders:?}");
+    for f in &folders {
+        assert!(
+            base.join(f).join("compare.csv").is_file(),
+            "{f} lacks compare.csv"
+        );
+    }
+}

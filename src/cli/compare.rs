@@ -40,9 +40,13 @@ pub struct Args {
     /// Worker threads [default: all cores]. Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Output directory [default: results/<base name>_compare].
+    /// Output directory [default: a new folder under results/<base name>_compare/, linked as
+    /// latest].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace brink's files in an --out directory that already holds files.
+    #[arg(long)]
+    pub force: bool,
     /// No progress or summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -78,12 +82,14 @@ pub fn run(args: Args) -> Result<()> {
             pairing.unmatched.join(", ")
         );
     }
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("results").join(format!("{}_compare", sb.name)));
-    std::fs::create_dir_all(&out)
-        .with_context(|| format!("cannot create output directory {}", out.display()))?;
+    // Like `brink run`: a new folder per study under results/<name>_compare/ with a `latest`
+    // link, or an --out directory that must be empty unless --force.
+    let outdir = super::outdir::OutDir::prepare(
+        args.out.as_deref(),
+        args.force,
+        &format!("{}_compare", sb.name),
+    )?;
+    let out = outdir.staging().to_path_buf();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))
         .build()
@@ -152,6 +158,7 @@ pub fn run(args: Args) -> Result<()> {
         "invocation": super::output::invocation(pool.current_num_threads(), elapsed),
     });
     super::output::write_manifest(&out, &manifest)?;
+    let out = outdir.commit()?;
     if !args.quiet {
         eprintln!(
             "brink: {runs} paired runs in {elapsed:.2}s; wrote {}",

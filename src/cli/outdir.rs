@@ -26,6 +26,9 @@ pub const OUTPUTS: &[&str] = &[
     "distributions.csv",
     "runs.csv",
     "events.csv",
+    "compare.csv",
+    "morris.csv",
+    "sobol.csv",
     "manifest.json",
 ];
 

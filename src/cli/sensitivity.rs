@@ -55,11 +55,15 @@ pub struct Args {
     /// Worker threads [default: all cores]. Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Output directory [default: results/<scenario name>_sensitivity].
+    /// Output directory [default: a new folder under results/<scenario name>_sensitivity/,
+    /// linked as latest].
     #[arg(long)]
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub set: SetArgs,
+    /// Replace brink's files in an --out directory that already holds files.
+    #[arg(long)]
+    pub force: bool,
     /// No progress or summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -129,12 +133,14 @@ pub fn run(args: Args) -> Result<()> {
         }
         outputs = chosen;
     }
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("results").join(format!("{}_sensitivity", sc.name)));
-    std::fs::create_dir_all(&out)
-        .with_context(|| format!("cannot create output directory {}", out.display()))?;
+    // Like `brink run`: a new folder per study under results/<name>_sensitivity/ with a `latest`
+    // link, or an --out directory that must be empty unless --force.
+    let outdir = super::outdir::OutDir::prepare(
+        args.out.as_deref(),
+        args.force,
+        &format!("{}_sensitivity", sc.name),
+    )?;
+    let out = outdir.staging().to_path_buf();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))
         .build()
@@ -288,6 +294,7 @@ pub fn run(args: Args) -> Result<()> {
         "invocation": super::output::invocation(pool.current_num_threads(), elapsed),
     });
     super::output::write_manifest(&out, &manifest)?;
+    let out = outdir.commit()?;
     if !args.quiet {
         eprintln!(
             "brink: {total} runs in {elapsed:.2}s; wrote {}",
