@@ -314,3 +314,53 @@ fn a_stopped_range_gives_the_sink_nothing_and_says_so() {
     assert!(finished);
     assert_eq!(chunks, 5000u64.div_ceil(brink::engine::CHUNK));
 }
+
+#[test]
+fn sigint_stops_a_sweep_which_resumes_where_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_minimal(dir.path());
+    // A long sweep: 10 points of a million runs each.
+    let args = [
+        "sweep",
+        "minimal.toml",
+        "--vary",
+        "rules.red_pledge.probability=0.1..0.9",
+        "--points",
+        "10",
+        "--runs",
+        "1000000",
+        "--out",
+        "study",
+        "-q",
+    ];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_brink"))
+        .args(args)
+        .current_dir(dir.path())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let fingerprint = dir.path().join("study/.sweep.partial/fingerprint");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !fingerprint.exists() {
+        assert!(Instant::now() < deadline, "the sweep never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let sent = Instant::now();
+    // SAFETY: kill(2) on the pid of a child we own.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let status = child.wait().unwrap();
+    let took = sent.elapsed();
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(130), "{err}");
+    assert!(took < Duration::from_secs(1), "took {took:?} to stop");
+    assert!(
+        err.contains("brink: interrupted; 0 of 10 points are kept in")
+            && err.contains("`brink sweep --resume` continues from there"),
+        "{err}"
+    );
+    // Nothing final was written, and the partial state is intact for --resume.
+    assert!(!dir.path().join("study/sweep.csv").exists());
+    assert!(fingerprint.exists());
+}

@@ -241,15 +241,23 @@ fn fingerprint(s: &Study) -> String {
     hex(&Sha256::digest(key.to_string().as_bytes()))
 }
 
-fn simulate(sc: &Scenario, seed: u64, runs: u64, mut tick: impl FnMut(u64)) -> Aggregate {
+/// One point's aggregate, or None if `stop` was raised (SIGINT/SIGTERM) before it finished.
+fn simulate(
+    sc: &Scenario,
+    seed: u64,
+    runs: u64,
+    stop: &std::sync::atomic::AtomicBool,
+    mut tick: impl FnMut(u64),
+) -> Option<Aggregate> {
     let engine = Engine::new(sc, seed);
     let mut total = Aggregate::new(sc);
-    let _ = engine.run_range(0..runs, false, |c| -> std::result::Result<(), ()> {
-        total.merge(&c.aggregate);
-        tick(c.runs.end - c.runs.start);
-        Ok(())
-    });
-    total
+    let finished =
+        engine.run_range_until(0..runs, false, stop, |c| -> std::result::Result<(), ()> {
+            total.merge(&c.aggregate);
+            tick(c.runs.end - c.runs.start);
+            Ok(())
+        });
+    (finished == Ok(true)).then_some(total)
 }
 
 fn record(point: u64, r: &SummaryRow) -> Vec<String> {
@@ -285,7 +293,8 @@ pub fn run(args: Args) -> Result<()> {
         let sc = scenario_at(&s, 0)?;
         let pilot = s.runs.min(1024);
         let t = Instant::now();
-        pool.install(|| simulate(&sc, s.seed, pilot, |_| {}));
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        pool.install(|| simulate(&sc, s.seed, pilot, &stop, |_| {}));
         let rate = pilot as f64 / t.elapsed().as_secs_f64().max(1e-9);
         let total = n_points.saturating_mul(s.runs);
         println!(
@@ -330,6 +339,7 @@ pub fn run(args: Args) -> Result<()> {
             pool.current_num_threads()
         );
     }
+    let stop = super::interrupt::flag();
     let started = Instant::now();
     let progress = super::progress::bar(n_points.saturating_mul(s.runs), args.quiet);
     let mut computed = 0u64;
@@ -345,7 +355,15 @@ pub fn run(args: Args) -> Result<()> {
             )));
         }
         let sc = scenario_at(&s, i)?;
-        let agg = pool.install(|| simulate(&sc, s.seed, s.runs, |n| progress.inc(n)));
+        let Some(agg) = pool.install(|| simulate(&sc, s.seed, s.runs, &stop, |n| progress.inc(n)))
+        else {
+            progress.finish_and_clear();
+            return Err(Failure::Interrupted(format!(
+                "brink: interrupted; {i} of {n_points} points are kept in {} and \
+                 `brink sweep --resume` continues from there",
+                partial.display()
+            )));
+        };
         let rows = summary(&sc, &agg);
         atomic(&partial, &part_name(i), |w| {
             let mut c = csv_file_writer(w);
