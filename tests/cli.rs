@@ -340,3 +340,29 @@ fn compare_twice_keeps_both_results_and_links_the_latest() {
         );
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn results_are_readable_by_others_like_any_file_the_user_creates() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = run(
+        &repo("scenarios/minimal.toml"),
+        &out,
+        &["--runs", "50", "--per-run"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // tempfile creates 0600 files and 0700 folders; brink asks for 0644 and 0755 (less umask).
+    // CI's umask (022 or 002) never removes the read bits checked here.
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&out) & 0o055, 0o055, "folder mode {:o}", mode(&out));
+    for f in ["summary.csv", "runs.csv", "manifest.json"] {
+        assert_eq!(
+            mode(&out.join(f)) & 0o044,
+            0o044,
+            "{f} mode {:o}",
+            mode(&out.join(f))
+        );
+    }
+}

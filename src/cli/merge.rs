@@ -132,11 +132,7 @@ pub fn run(args: Args) -> Result<()> {
 /// then every part's rows, checking each part has the same header and one row per run.
 fn concat_runs(args: &Args, parts: &[RunPart], order: &[usize]) -> Result<()> {
     let out = &args.out;
-    let tmp = tempfile::Builder::new()
-        .prefix(".runs.csv.")
-        .suffix(".tmp")
-        .tempfile_in(out)
-        .with_context(|| format!("cannot create a file in {}", out.display()))?;
+    let tmp = output::temp_file(out, "runs.csv")?;
     let mut w = BufWriter::new(tmp.as_file());
     let mut header: Option<String> = None;
     let mut line = String::new();

@@ -106,18 +106,23 @@ impl OutDir {
         }
         std::fs::create_dir_all(&parent)
             .with_context(|| format!("cannot create output directory {}", parent.display()))?;
-        let staging = tempfile::Builder::new()
-            .prefix(".brink-staging-")
-            .tempdir_in(&parent)
-            .map_err(|e| {
-                // Keep the OS's reason but not tempfile's random name, so messages are stable.
-                let text = e.to_string();
-                let reason = text.split(" at path ").next().unwrap_or(&text).to_string();
-                anyhow::anyhow!(
-                    "cannot create a directory in {}: {reason}",
-                    parent.display()
-                )
-            })?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".brink-staging-");
+        // The staging folder becomes the result folder: make it as readable as any other.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o755));
+        }
+        let staging = builder.tempdir_in(&parent).map_err(|e| {
+            // Keep the OS's reason but not tempfile's random name, so messages are stable.
+            let text = e.to_string();
+            let reason = text.split(" at path ").next().unwrap_or(&text).to_string();
+            anyhow::anyhow!(
+                "cannot create a directory in {}: {reason}",
+                parent.display()
+            )
+        })?;
         Ok(OutDir { staging, dest })
     }
 

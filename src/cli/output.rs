@@ -32,6 +32,21 @@ pub fn cell(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A temporary file in `dir` that will become `name`, readable like any file the user creates
+/// (mode 0644 less the umask; tempfile's default 0600 would hide shared results).
+pub fn temp_file(dir: &Path, name: &str) -> anyhow::Result<tempfile::NamedTempFile> {
+    let prefix = format!(".{name}.");
+    let mut b = tempfile::Builder::new();
+    b.prefix(&prefix).suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    b.tempfile_in(dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))
+}
+
 /// Writes `name` in `dir` atomically: `fill` writes into a temporary file that is renamed over
 /// `name` only once complete and flushed.
 pub fn atomic<F>(dir: &Path, name: &str, fill: F) -> anyhow::Result<()>
@@ -43,11 +58,7 @@ where
         "refusing to write `{name}` outside {}",
         dir.display()
     );
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    let tmp = temp_file(dir, name)?;
     {
         let mut w = BufWriter::new(tmp.as_file());
         fill(&mut w).with_context(|| format!("cannot write {}", dir.join(name).display()))?;

@@ -122,11 +122,7 @@ pub fn run(args: Args) -> Result<()> {
     let mut total = Aggregate::new(sc);
     let progress = super::progress::bar(range.end - range.start, args.quiet);
     let mut runs_tmp = if args.per_run {
-        let tmp = tempfile::Builder::new()
-            .prefix(".runs.csv.")
-            .suffix(".tmp")
-            .tempfile_in(&out)
-            .with_context(|| format!("cannot create a file in {}", out.display()))?;
+        let tmp = output::temp_file(&out, "runs.csv")?;
         let mut w = output::csv_file_writer(BufWriter::new(tmp.reopen()?));
         w.write_record(output::runs_header(sc))
             .context("cannot write runs.csv")?;
