@@ -182,12 +182,6 @@ fn run_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
             })
             .collect()
     };
-    let max_hi = |b: &[Band]| {
-        b.iter()
-            .flat_map(|s| s.points.iter().map(|p| p.3))
-            .filter(|v| v.is_finite())
-            .fold(0.0, f64::max)
-    };
     let x = || Axis::dates(start, 0.0, horizon.max(1.0));
     let mut out = Vec::new();
 
@@ -213,7 +207,7 @@ fn run_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
                     y_desc: "probability, cumulative (% of runs)",
                 },
                 x(),
-                prob_axis(max_hi(&b)),
+                prob_axis(band_top(&b)),
                 &b,
                 SeriesLabelPosition::UpperLeft,
             )?,
@@ -241,7 +235,7 @@ fn run_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
                     y_desc: "share of runs in the state (%)",
                 },
                 x(),
-                prob_axis(max_hi(&b)),
+                prob_axis(band_top(&b)),
                 &b,
                 SeriesLabelPosition::UpperRight,
             )?,
@@ -434,21 +428,9 @@ fn sweep_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
     let mut out = Vec::new();
     if params.len() == 1 {
         let p = &params[0];
-        let mut b: Vec<Band> = metrics
-            .iter()
-            .map(|id| Band {
-                name: id.clone(),
-                points: Vec::new(),
-            })
-            .collect();
-        for r in &rows {
-            if let (Some(i), Some(&x)) = (
-                metrics.iter().position(|m| *m == r.metric),
-                at.get(&(r.point.clone(), p.clone())),
-            ) {
-                b[i].points.push((x, r.mean, r.lo, r.hi));
-            }
-        }
+        let mut b = sweep_bands(&metrics, &rows, |r| {
+            at.get(&(r.point.clone(), p.clone())).copied()
+        });
         for s in &mut b {
             s.points.sort_by(|a, c| a.0.total_cmp(&c.0));
         }
@@ -460,11 +442,7 @@ fn sweep_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
             xs.iter().cloned().fold(f64::INFINITY, f64::min),
             xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
         );
-        let top = b
-            .iter()
-            .flat_map(|s| s.points.iter().map(|p| p.3))
-            .filter(|v| v.is_finite())
-            .fold(0.0, f64::max);
+        let top = band_top(&b);
         let sub = format!(
             "Probability at each of {} values of the parameter, with 95% bands; {}",
             points.len(),
@@ -540,26 +518,10 @@ fn sweep_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
         }
     } else {
         // Three or more parameters: no axis is shared, so show each point in turn.
-        let mut b: Vec<Band> = metrics
-            .iter()
-            .map(|id| Band {
-                name: id.clone(),
-                points: Vec::new(),
-            })
-            .collect();
-        for r in &rows {
-            if let (Some(i), Some(x)) = (
-                metrics.iter().position(|m| *m == r.metric),
-                points.iter().position(|p| *p == r.point),
-            ) {
-                b[i].points.push((x as f64, r.mean, r.lo, r.hi));
-            }
-        }
-        let top = b
-            .iter()
-            .flat_map(|s| s.points.iter().map(|p| p.3))
-            .filter(|v| v.is_finite())
-            .fold(0.0, f64::max);
+        let b = sweep_bands(&metrics, &rows, |r| {
+            points.iter().position(|p| *p == r.point).map(|x| x as f64)
+        });
+        let top = band_top(&b);
         let sub = format!(
             "{} parameters varied together (values in points.csv), with 95% bands; {}",
             params.len(),
@@ -583,6 +545,37 @@ fn sweep_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
         });
     }
     Ok(out)
+}
+
+/// One band per metric, in `metrics` order, with each row placed at `x_of(row)` (rows without
+/// an x are left out).
+fn sweep_bands(
+    metrics: &[String],
+    rows: &[SweepRow],
+    x_of: impl Fn(&SweepRow) -> Option<f64>,
+) -> Vec<Band> {
+    let mut bands: Vec<Band> = metrics
+        .iter()
+        .map(|id| Band {
+            name: id.clone(),
+            points: Vec::new(),
+        })
+        .collect();
+    for r in rows {
+        if let (Some(i), Some(x)) = (metrics.iter().position(|m| *m == r.metric), x_of(r)) {
+            bands[i].points.push((x, r.mean, r.lo, r.hi));
+        }
+    }
+    bands
+}
+
+/// The highest finite upper bound of any band, for the probability axis.
+fn band_top(bands: &[Band]) -> f64 {
+    bands
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.3))
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max)
 }
 
 // ---------------------------------------------------------------------------------------------
