@@ -63,8 +63,9 @@ pub struct Workspace {
     last_act: Vec<u32>,
     war_start: Vec<u32>,
     state_buf: Vec<bool>,
-    /// Number of daily states each rule reports.
-    rule_states: Vec<usize>,
+    /// (rule index, number of daily states) of the few rules that report any, so the daily
+    /// loop visits only those.
+    rule_states: Vec<(usize, usize)>,
     pub outcome: Outcome,
     /// Parameters set instead of drawn, as (index into `Scenario::params`, value): how
     /// sensitivity analysis evaluates a run at chosen parameter values. Empty in normal runs.
@@ -105,8 +106,14 @@ impl<'a> Engine<'a> {
         let h = sc.horizon as usize;
         let dummy = StreamKey::new(0, "");
         let n_states: usize = sc.metrics.states.len();
-        let rule_states: Vec<usize> = sc.rules.iter().map(|r| r.state_names().len()).collect();
-        let max_rule_states = rule_states.iter().copied().max().unwrap_or(0);
+        let rule_states: Vec<(usize, usize)> = sc
+            .rules
+            .iter()
+            .map(|r| r.state_names().len())
+            .enumerate()
+            .filter(|&(_, k)| k > 0)
+            .collect();
+        let max_rule_states = rule_states.iter().map(|&(_, k)| k).max().unwrap_or(0);
         Workspace {
             world: World {
                 day: 0,
@@ -215,11 +222,8 @@ impl<'a> Engine<'a> {
                 }
                 s += 1;
             }
-            for (rule, &k) in ws.rules.iter().zip(&ws.rule_states) {
-                if k == 0 {
-                    continue;
-                }
-                rule.states(&mut ws.state_buf[..k]);
+            for &(r, k) in &ws.rule_states {
+                ws.rules[r].states(&mut ws.state_buf[..k]);
                 for j in 0..k {
                     if ws.state_buf[j] {
                         ws.daily[(s + j) * h + day as usize] += 1;
