@@ -47,19 +47,28 @@ pub struct Engine<'a> {
 /// Per-worker scratch space, reused across the runs of a chunk so no run allocates.
 pub struct Workspace {
     pub world: World,
-    rules: Vec<Box<dyn Rule>>,
-    rule_rngs: Vec<Rng>,
-    track_rngs: Vec<Rng>,
+    /// The rules in id order, each with its stream and wake-up day, side by side because the
+    /// daily loop visits all three together.
+    rules: Vec<Slot>,
+    /// Ask every rule every day, ignoring `Wake`: for the test that proves skipping exact.
+    #[doc(hidden)]
+    pub ignore_wake: bool,
     param_rng: Rng,
     effects: Vec<Effect>,
     acts: Vec<Act>,
     ends: Vec<(u8, u8, u16)>,
     /// Highest rung any act among the war actors reached this run.
     peak: u8,
-    drift: Vec<f64>,
-    frozen: Vec<bool>,
+    /// Highest level among the war pairs at the end of the last scan of all pairs.
+    global: u8,
+    /// First day on which the pairs must be scanned again: a level changed, or a pair is due
+    /// to calm down.
+    scan_due: u32,
+    /// Each track's random walk as it stands this run.
+    walks: Vec<Walk>,
     intent_next: Vec<bool>,
     restraint_next: Vec<f64>,
+    marks: Marks,
     last_act: Vec<u32>,
     war_start: Vec<u32>,
     state_buf: Vec<bool>,
@@ -72,6 +81,34 @@ pub struct Workspace {
     pub set_params: Vec<(usize, f64)>,
     /// Daily state counts accumulated over the runs of this workspace: `[state * horizon + day]`.
     pub daily: Vec<u64>,
+}
+
+/// A track's daily dynamics in one run: `value += drift + noise * N(0, 1)`, kept in bounds.
+struct Walk {
+    drift: f64,
+    noise: f64,
+    min: f64,
+    max: f64,
+    frozen: bool,
+    rng: Rng,
+}
+
+/// One rule's place in a workspace.
+struct Slot {
+    /// First day on which the rule must be asked to decide again (see `rules::Wake`).
+    wake: u32,
+    rng: Rng,
+    rule: Box<dyn Rule>,
+}
+
+/// Which of the intent and restraint tables may differ from their resting values (no intent;
+/// restraint 1), so the end of a quiet day need not reset them. Today's intent table has its
+/// mark in `World::any_intent`, where rules can see it too.
+#[derive(Clone, Copy, Default)]
+struct Marks {
+    intent_next: bool,
+    restraint: bool,
+    restraint_next: bool,
 }
 
 impl<'a> Engine<'a> {
@@ -124,23 +161,44 @@ impl<'a> Engine<'a> {
                 level: vec![0; n * n],
                 epoch: vec![0; n * n],
                 intent: vec![false; n * n],
+                any_intent: false,
                 restraint: vec![1.0; n * n],
                 scale: vec![1.0; sc.rules.len()],
                 ended: vec![NEVER; n * n],
                 hostile_pairs: 0,
             },
-            rules: sc.rules.clone(),
-            rule_rngs: (0..sc.rules.len()).map(|_| dummy.for_run(0)).collect(),
-            track_rngs: (0..nt).map(|_| dummy.for_run(0)).collect(),
+            rules: sc
+                .rules
+                .iter()
+                .map(|rule| Slot {
+                    wake: 0,
+                    rng: dummy.for_run(0),
+                    rule: rule.clone(),
+                })
+                .collect(),
+            ignore_wake: false,
             param_rng: dummy.for_run(0),
             effects: Vec::with_capacity(256),
             acts: Vec::with_capacity(64),
             ends: Vec::with_capacity(32),
             peak: 0,
-            drift: vec![0.0; nt],
-            frozen: vec![false; nt],
+            global: 0,
+            scan_due: 0,
+            walks: sc
+                .tracks
+                .iter()
+                .map(|tr| Walk {
+                    drift: 0.0,
+                    noise: 0.0,
+                    min: tr.min,
+                    max: tr.max,
+                    frozen: false,
+                    rng: dummy.for_run(0),
+                })
+                .collect(),
             intent_next: vec![false; n * n],
             restraint_next: vec![1.0; n * n],
+            marks: Marks::default(),
             last_act: vec![NEVER; n * n],
             war_start: vec![NEVER; n * n],
             state_buf: vec![false; max_rule_states],
@@ -163,12 +221,13 @@ impl<'a> Engine<'a> {
         for day in 0..sc.horizon {
             ws.world.day = day;
             let nt = ws.world.tracks.len();
-            let row = day as usize * nt;
-            ws.world.track_history[row..row + nt].copy_from_slice(&ws.world.tracks);
 
             ws.effects.clear();
-            for (rule, rng) in ws.rules.iter_mut().zip(ws.rule_rngs.iter_mut()) {
-                rule.decide(&ws.world, rng, &mut ws.effects);
+            for slot in &mut ws.rules {
+                if day >= slot.wake || ws.ignore_wake {
+                    let wake = slot.rule.decide(&ws.world, &mut slot.rng, &mut ws.effects);
+                    slot.wake = wake.day(day);
+                }
             }
             self.apply(ws, rec);
             for same_day in [true, false] {
@@ -177,8 +236,10 @@ impl<'a> Engine<'a> {
                 }
                 let acts = std::mem::take(&mut ws.acts);
                 ws.effects.clear();
-                for (rule, rng) in ws.rules.iter_mut().zip(ws.rule_rngs.iter_mut()) {
-                    rule.react(&acts, same_day, &ws.world, rng, &mut ws.effects);
+                for slot in &mut ws.rules {
+                    let rng = &mut slot.rng;
+                    slot.rule
+                        .react(&acts, same_day, &ws.world, rng, &mut ws.effects);
                 }
                 ws.acts = acts;
                 ws.acts.clear();
@@ -187,24 +248,36 @@ impl<'a> Engine<'a> {
             ws.acts.clear();
 
             // End of day: quiet pairs below war level calm down; war accounting; states.
-            let n = ws.world.n;
+            // Levels change only by acts, ends of hostilities and calming down, so the scan
+            // over all pairs is needed only on a day with one of those (`scan_due`).
             let war_level = sc.war_level;
-            let mut global = 0u8;
-            // Most days are calm everywhere; the scan is needed only when some pair is not.
-            if ws.world.hostile_pairs > 0 {
-                for i in 0..n * n {
+            if ws.world.hostile_pairs == 0 {
+                ws.global = 0;
+            } else if day >= ws.scan_due {
+                let mut global = 0u8;
+                let mut due = NEVER;
+                for i in 0..ws.world.level.len() {
                     let l = ws.world.level[i];
-                    if l > 0
-                        && l < war_level
-                        && day >= ws.last_act[i].saturating_add(sc.calm_after_days)
-                    {
-                        ws.world.level[i] = 0;
-                        ws.world.hostile_pairs -= 1;
-                    } else if l > global && sc.war_pairs[i] {
+                    if l == 0 {
+                        continue;
+                    }
+                    if l < war_level {
+                        let calm = ws.last_act[i].saturating_add(sc.calm_after_days);
+                        if day >= calm {
+                            ws.world.level[i] = 0;
+                            ws.world.hostile_pairs -= 1;
+                            continue;
+                        }
+                        due = due.min(calm);
+                    }
+                    if l > global && sc.war_pairs[i] {
                         global = l;
                     }
                 }
+                ws.global = global;
+                ws.scan_due = due;
             }
+            let global = ws.global;
             if global >= war_level {
                 war_days += 1;
                 if war_start == NEVER && first_war == MISSING {
@@ -223,7 +296,7 @@ impl<'a> Engine<'a> {
                 s += 1;
             }
             for &(r, k) in &ws.rule_states {
-                ws.rules[r].states(&mut ws.state_buf[..k]);
+                ws.rules[r].rule.states(&mut ws.state_buf[..k]);
                 for j in 0..k {
                     if ws.state_buf[j] {
                         ws.daily[(s + j) * h + day as usize] += 1;
@@ -231,22 +304,33 @@ impl<'a> Engine<'a> {
                 }
                 s += k;
             }
-            std::mem::swap(&mut ws.world.intent, &mut ws.intent_next);
-            ws.intent_next.fill(false);
-            std::mem::swap(&mut ws.world.restraint, &mut ws.restraint_next);
-            ws.restraint_next.fill(1.0);
-            for t in 0..nt {
-                if ws.frozen[t] {
-                    continue;
+            // Tomorrow's intent and restraint become current. Most days nobody prepares a
+            // strike and no channel is open, and then both tables are already at rest.
+            if ws.world.any_intent || ws.marks.intent_next {
+                std::mem::swap(&mut ws.world.intent, &mut ws.intent_next);
+                ws.intent_next.fill(false);
+                ws.world.any_intent = std::mem::take(&mut ws.marks.intent_next);
+            }
+            if ws.marks.restraint || ws.marks.restraint_next {
+                std::mem::swap(&mut ws.world.restraint, &mut ws.restraint_next);
+                ws.restraint_next.fill(1.0);
+                ws.marks.restraint = std::mem::take(&mut ws.marks.restraint_next);
+            }
+            // Tracks move overnight; tomorrow's starting values go into the history that
+            // lagged intelligence reads.
+            for (v, walk) in ws.world.tracks.iter_mut().zip(&mut ws.walks) {
+                if !walk.frozen {
+                    let mut x = *v + walk.drift;
+                    if walk.noise > 0.0 {
+                        let z: f64 = StandardNormal.sample(&mut walk.rng);
+                        x += walk.noise * z;
+                    }
+                    *v = x.clamp(walk.min, walk.max);
                 }
-                let tr = &sc.tracks[t];
-                let noise = ws.world.params[tr.noise as usize];
-                let mut v = ws.world.tracks[t] + ws.drift[t];
-                if noise > 0.0 {
-                    let z: f64 = StandardNormal.sample(&mut ws.track_rngs[t]);
-                    v += noise * z;
-                }
-                ws.world.tracks[t] = v.clamp(tr.min, tr.max);
+            }
+            let next_row = (day as usize + 1) * nt;
+            if let Some(row) = ws.world.track_history.get_mut(next_row..next_row + nt) {
+                row.copy_from_slice(&ws.world.tracks);
             }
         }
         if war_start != NEVER && first_war == MISSING {
@@ -287,26 +371,34 @@ impl<'a> Engine<'a> {
         }
         for (t, tr) in sc.tracks.iter().enumerate() {
             w.tracks[t] = w.params[tr.initial as usize];
-            ws.drift[t] = w.params[tr.drift as usize];
-            ws.frozen[t] = false;
-            self.track_keys[t].reset(&mut ws.track_rngs[t], run);
+            w.track_history[t] = w.tracks[t];
+            let walk = &mut ws.walks[t];
+            walk.drift = w.params[tr.drift as usize];
+            walk.noise = w.params[tr.noise as usize];
+            walk.frozen = false;
+            self.track_keys[t].reset(&mut walk.rng, run);
         }
         w.level.fill(0);
         w.hostile_pairs = 0;
         w.epoch.fill(0);
         w.intent.fill(false);
+        w.any_intent = false;
         w.restraint.fill(1.0);
         w.scale.fill(1.0);
         w.ended.fill(NEVER);
         ws.peak = 0;
+        ws.global = 0;
+        ws.scan_due = 0;
         ws.intent_next.fill(false);
         ws.restraint_next.fill(1.0);
+        ws.marks = Marks::default();
         ws.last_act.fill(NEVER);
         ws.war_start.fill(NEVER);
         ws.outcome.reset();
-        for (i, rule) in ws.rules.iter_mut().enumerate() {
-            self.rule_keys[i].reset(&mut ws.rule_rngs[i], run);
-            rule.begin_run(&ws.world, &mut ws.rule_rngs[i]);
+        for (slot, key) in ws.rules.iter_mut().zip(&self.rule_keys) {
+            slot.wake = 0;
+            key.reset(&mut slot.rng, run);
+            slot.rule.begin_run(&ws.world, &mut slot.rng);
         }
     }
 
@@ -319,6 +411,8 @@ impl<'a> Engine<'a> {
         let m = &sc.metrics;
         let day = ws.world.day;
         let n = ws.world.n;
+        // Whether an act or note was recorded: only then can an all-of metric complete.
+        let mut recorded = false;
         let mut k = 0;
         while k < ws.effects.len() {
             let e = ws.effects[k];
@@ -346,16 +440,23 @@ impl<'a> Engine<'a> {
                     }
                     ws.last_act[i] = day;
                     ws.last_act[j] = day;
+                    ws.scan_due = 0;
                     m.on_act(day, &a, &mut ws.outcome);
+                    recorded = true;
                     rec.act(day, &a);
                     ws.acts.push(a);
+                    // Any act may give a sleeping rule something to do (an answer to queue,
+                    // a war to end): everyone decides again tomorrow.
+                    wake_all(&mut ws.rules);
                 }
                 Effect::Note(note) => {
                     m.on_note(day, &note, &mut ws.outcome);
+                    recorded = true;
                     rec.note(day, &note);
                 }
                 Effect::Intent { actor, target } => {
-                    ws.intent_next[actor as usize * n + target as usize] = true
+                    ws.intent_next[actor as usize * n + target as usize] = true;
+                    ws.marks.intent_next = true;
                 }
                 Effect::Setback { track, fraction } => {
                     let t = track as usize;
@@ -368,10 +469,11 @@ impl<'a> Engine<'a> {
                     let v = &mut ws.world.tracks[track as usize];
                     *v = (*v + by).clamp(tr.min, tr.max);
                 }
-                Effect::Freeze { track } => ws.frozen[track as usize] = true,
+                Effect::Freeze { track } => ws.walks[track as usize].frozen = true,
                 Effect::SetDrift { track, drift } => {
                     let t = track as usize;
-                    ws.drift[t] = drift.unwrap_or(ws.world.params[sc.tracks[t].drift as usize]);
+                    ws.walks[t].drift =
+                        drift.unwrap_or(ws.world.params[sc.tracks[t].drift as usize]);
                 }
                 Effect::Restrain {
                     actor,
@@ -379,15 +481,22 @@ impl<'a> Engine<'a> {
                     factor,
                 } => {
                     ws.restraint_next[actor as usize * n + target as usize] *= factor;
+                    ws.marks.restraint_next = true;
                 }
                 Effect::EndWar { a, b, rule } => ws.ends.push((a, b, rule)),
-                Effect::ScaleHazard { rule, factor } => ws.world.scale[rule as usize] *= factor,
+                Effect::ScaleHazard { rule, factor } => {
+                    ws.world.scale[rule as usize] *= factor;
+                    ws.rules[rule as usize].wake = 0;
+                }
                 Effect::Command { rule, command } => {
-                    ws.rules[rule as usize].command(command, &ws.world, &mut ws.effects);
+                    let slot = &mut ws.rules[rule as usize];
+                    slot.wake = 0;
+                    slot.rule.command(command, &ws.world, &mut ws.effects);
                 }
             }
         }
         ws.effects.clear();
+        recorded |= !ws.ends.is_empty();
         for idx in 0..ws.ends.len() {
             let (a, b, rule) = ws.ends[idx];
             let (i, j) = (a as usize * n + b as usize, b as usize * n + a as usize);
@@ -404,6 +513,8 @@ impl<'a> Engine<'a> {
             ws.war_start[j] = NEVER;
             ws.world.ended[i] = day;
             ws.world.ended[j] = day;
+            wake_all(&mut ws.rules);
+            ws.scan_due = 0;
             // Days at war as the war metrics count them: from the day it began up to, not
             // including, the day it ended.
             let value = if started == NEVER { 0 } else { day - started };
@@ -418,7 +529,9 @@ impl<'a> Engine<'a> {
             rec.note(day, &note);
         }
         ws.ends.clear();
-        m.settle(day, &mut ws.outcome);
+        if recorded {
+            m.settle(day, &mut ws.outcome);
+        }
     }
 
     /// Runs one chunk of run indices and aggregates it.
@@ -508,6 +621,12 @@ impl<'a> Engine<'a> {
             c = upto;
         }
         Ok(true)
+    }
+}
+
+fn wake_all(rules: &mut [Slot]) {
+    for slot in rules {
+        slot.wake = 0;
     }
 }
 

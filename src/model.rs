@@ -110,13 +110,13 @@ impl Form {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Why {
     None,
-    /// Perceived track value against the threshold, and the daily probability with its draw.
+    /// Perceived track value against the threshold, and the daily probability of resolving to
+    /// act. There is no single draw to show: the days of resolve are drawn as geometric gaps.
     Threshold {
         track: TrackId,
         perceived: f64,
         threshold: f64,
         p: f64,
-        draw: f64,
     },
     /// Perceived threat signal against the pre-emption threshold.
     Signal {
@@ -125,10 +125,12 @@ pub enum Why {
         p: f64,
         draw: f64,
     },
-    /// Probability and draw of a chance event (retaliation, violation, enforcement).
+    /// Probability and, where the event was one chance drawn on the day, its draw
+    /// (retaliation, collapse, enforcement). A ceasefire violation has none: its days are
+    /// drawn as geometric gaps.
     Chance {
         p: f64,
-        draw: f64,
+        draw: Option<f64>,
     },
 }
 
@@ -320,6 +322,8 @@ pub struct World {
     pub epoch: Vec<u32>,
     /// `intent[a * n + b]`: a was preparing to strike b, as known at the start of today.
     pub intent: Vec<bool>,
+    /// Whether any entry of `intent` is set: on most days nobody is preparing a strike.
+    pub any_intent: bool,
     /// Multiplier on a's hostile hazards against b (open negotiation channels).
     pub restraint: Vec<f64>,
     /// Per-rule hazard multiplier (scheduled events).

@@ -186,15 +186,13 @@ fn why_text(sc: &Scenario, a: &Act) -> Option<String> {
             perceived,
             threshold,
             p,
-            draw,
         } => Some(format!(
-            "{} as {} saw it {:.3} ≥ threshold {:.3}; daily probability {:.4}, draw {:.4}",
+            "{} as {} saw it {:.3} ≥ threshold {:.3}; daily probability {:.4}",
             sc.tracks[track as usize].name,
             actor(sc, a.actor),
             perceived,
             threshold,
             p,
-            draw
         )),
         Why::Signal {
             signal,
@@ -205,7 +203,11 @@ fn why_text(sc: &Scenario, a: &Act) -> Option<String> {
             "threat signal {signal:.3} ≥ pre-emption threshold {threshold:.3}; daily probability \
              {p:.4}, draw {draw:.4}"
         )),
-        Why::Chance { p, draw } => Some(format!("probability {p:.4}, draw {draw:.4}")),
+        Why::Chance { p, draw: None } => Some(format!("daily probability {p:.4}")),
+        Why::Chance {
+            p,
+            draw: Some(draw),
+        } => Some(format!("probability {p:.4}, draw {draw:.4}")),
     }
 }
 
@@ -387,14 +389,13 @@ pub fn csv_rows(sc: &Scenario, t: &Trace) -> Vec<[String; 16]> {
                             perceived,
                             threshold,
                             p,
-                            draw,
                             ..
                         } => (
                             "threshold",
                             num(perceived),
                             num(threshold),
                             num(p),
-                            num(draw),
+                            String::new(),
                         ),
                         Why::Signal {
                             signal,
@@ -402,9 +403,13 @@ pub fn csv_rows(sc: &Scenario, t: &Trace) -> Vec<[String; 16]> {
                             p,
                             draw,
                         } => ("signal", num(signal), num(threshold), num(p), num(draw)),
-                        Why::Chance { p, draw } => {
-                            ("chance", String::new(), String::new(), num(p), num(draw))
-                        }
+                        Why::Chance { p, draw } => (
+                            "chance",
+                            String::new(),
+                            String::new(),
+                            num(p),
+                            draw.map(num).unwrap_or_default(),
+                        ),
                     };
                     let detail = match a.why {
                         Why::Threshold { track, .. } => sc.tracks[track as usize].id.clone(),

@@ -491,3 +491,41 @@ fn reordering_the_flagship_rules_changes_no_outcome() {
     assert_eq!(o.rule_ids, r.rule_ids);
     assert_same_outcomes(&o, &r, 0..400);
 }
+
+#[test]
+fn skipping_sleeping_rules_changes_nothing() {
+    // The engine does not ask a rule to decide while it sleeps (`rules::Wake`). That is exact
+    // only if every rule keeps the contract: asleep, it would have drawn nothing and done
+    // nothing. Asking every rule every day must therefore give the very same runs, event for
+    // event, on the flagship (all seven kinds) and on the minimal scenario.
+    let flagship = parse(&std::fs::read_to_string(repo("scenarios/iran_2026.toml")).unwrap());
+    for (sc, runs) in [(&flagship, 600u64), (&minimal(), 2000)] {
+        let engine = Engine::new(sc, 11);
+        let mut skipping = engine.workspace();
+        let mut asking = engine.workspace();
+        asking.ignore_wake = true;
+        let mut a = brink::trace::TraceRecorder::default();
+        let mut b = brink::trace::TraceRecorder::default();
+        let mut eventful = 0;
+        for run in 0..runs {
+            engine.simulate(run, &mut skipping, &mut a);
+            engine.simulate(run, &mut asking, &mut b);
+            assert_eq!(skipping.outcome.first, asking.outcome.first, "run {run}");
+            assert_eq!(skipping.outcome.values, asking.outcome.values, "run {run}");
+            assert_eq!(skipping.world.tracks, asking.world.tracks, "run {run}");
+            eventful += usize::from(!a.events.is_empty());
+            // Events hold floats and carry no equality of their own; their debug text is
+            // exact (shortest round-trip formatting).
+            assert_eq!(
+                format!("{:?}", a.events),
+                format!("{:?}", b.events),
+                "run {run}"
+            );
+        }
+        assert_eq!(skipping.daily, asking.daily);
+        assert!(
+            eventful as u64 > runs / 10,
+            "too few eventful runs to prove much"
+        );
+    }
+}

@@ -13,10 +13,10 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{CommandSpec, Rule, chance};
+use super::{CommandSpec, Rule, Wake, chance, next_event_day};
 use crate::model::{
-    Act, ActorId, Command, Effect, Form, Level, Note, NoteKind, ParamId, RuleIdx, TrackId, Why,
-    World,
+    Act, ActorId, Command, Effect, Form, Level, NEVER, Note, NoteKind, ParamId, RuleIdx, TrackId,
+    Why, World,
 };
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
@@ -112,6 +112,13 @@ pub struct Ceasefire {
     in_force: bool,
     /// Conditions already settled this run (met or enforced or waived).
     settled: Vec<bool>,
+    /// Day of each party's next violation of the current phase. Violations are daily chances,
+    /// so the gaps between them are geometric and are drawn once per violation; they are
+    /// redrawn when the phase or the hazard scale changes (`stale`, `scale_seen`), which the
+    /// memorylessness of the geometric distribution makes exact.
+    next_violation: [u32; 2],
+    stale: bool,
+    scale_seen: f64,
 }
 
 pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
@@ -236,6 +243,9 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         phase_start: 0,
         in_force: true,
         settled: vec![false; n_conditions],
+        next_violation: [NEVER; 2],
+        stale: true,
+        scale_seen: 1.0,
     }))
 }
 
@@ -264,6 +274,8 @@ impl Ceasefire {
         }
         self.phase = phase;
         self.phase_start = w.day;
+        // The new phase's hazards apply from tomorrow; `decide` redraws them then.
+        self.stale = true;
         for &(track, d) in &self.phases[phase].drift {
             out.push(Effect::SetDrift {
                 track,
@@ -301,11 +313,14 @@ impl Rule for Ceasefire {
         self.phase_start = 0;
         self.in_force = true;
         self.settled.iter_mut().for_each(|s| *s = false);
+        self.next_violation = [NEVER; 2];
+        self.stale = true;
     }
 
-    fn decide(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) {
+    fn decide(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) -> Wake {
         if !self.in_force {
-            return;
+            // A collapsed agreement stays collapsed; phase commands to it are moot.
+            return Wake::Woken;
         }
         if w.day == 0 {
             // The initial phase's track drifts take effect from the first day.
@@ -317,13 +332,21 @@ impl Rule for Ceasefire {
             }
         }
         let scale = w.scale[self.idx as usize];
+        if self.stale || scale != self.scale_seen {
+            self.stale = false;
+            self.scale_seen = scale;
+            self.next_violation = [NEVER; 2];
+            for &(k, hazard) in &self.phases[self.phase].violations {
+                self.next_violation[k] = next_event_day(rng, w.day, w.p(hazard) * scale);
+            }
+        }
         for i in 0..self.phases[self.phase].violations.len() {
             let (k, hazard) = self.phases[self.phase].violations[i];
-            let p = w.p(hazard) * scale;
-            let (violates, draw) = chance(rng, p);
-            if !violates {
+            if self.next_violation[k] != w.day {
                 continue;
             }
+            let p = w.p(hazard) * scale;
+            self.next_violation[k] = next_event_day(rng, w.day + 1, p);
             let actor = self.parties[k];
             out.push(Effect::Act(Act {
                 actor,
@@ -332,14 +355,21 @@ impl Rule for Ceasefire {
                 rule: self.idx,
                 form: Form::Violation,
                 trigger_day: w.day,
-                why: Why::Chance { p, draw },
+                why: Why::Chance { p, draw: None },
             }));
             if let Some(c) = self.collapse[k] {
                 let q = w.p(c);
                 let (collapses, draw) = chance(rng, q);
                 if collapses {
-                    self.collapse(w, Why::Chance { p: q, draw }, out);
-                    return;
+                    self.collapse(
+                        w,
+                        Why::Chance {
+                            p: q,
+                            draw: Some(draw),
+                        },
+                        out,
+                    );
+                    return Wake::Tomorrow;
                 }
             }
         }
@@ -356,8 +386,15 @@ impl Rule for Ceasefire {
                 let q = w.p(c.enforcement);
                 let (enforce, draw) = chance(rng, q);
                 if enforce {
-                    self.collapse(w, Why::Chance { p: q, draw }, out);
-                    return;
+                    self.collapse(
+                        w,
+                        Why::Chance {
+                            p: q,
+                            draw: Some(draw),
+                        },
+                        out,
+                    );
+                    return Wake::Tomorrow;
                 }
             }
         }
@@ -368,6 +405,7 @@ impl Rule for Ceasefire {
                 self.enter_phase(next, w, out);
             }
         }
+        Wake::Tomorrow
     }
 
     fn command(&mut self, command: Command, w: &World, out: &mut Vec<Effect>) {

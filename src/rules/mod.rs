@@ -7,7 +7,7 @@
 
 use std::fmt::Debug;
 
-use crate::model::{Act, Command, Effect, Note, RuleIdx, World};
+use crate::model::{Act, Command, Effect, NEVER, Note, RuleIdx, World};
 use crate::rng::Rng;
 use crate::scenario::build::{Builder, RuleTable};
 
@@ -29,8 +29,9 @@ pub trait Rule: Send + Sync + Debug {
     /// Resets per-run state. Parameters for this run are already drawn into `world.params`.
     fn begin_run(&mut self, world: &World, rng: &mut Rng);
 
-    /// Decides today's actions from the start-of-day world.
-    fn decide(&mut self, world: &World, rng: &mut Rng, out: &mut Vec<Effect>);
+    /// Decides today's actions from the start-of-day world, and says when it next needs to be
+    /// asked (see `Wake`).
+    fn decide(&mut self, world: &World, rng: &mut Rng, out: &mut Vec<Effect>) -> Wake;
 
     /// Sees the acts that just took effect. With `same_day` the rule may answer today (its acts
     /// take effect in today's second wave); otherwise any answer must wait for a later day.
@@ -105,6 +106,38 @@ impl CommandSpec {
     }
 }
 
+/// When a rule next needs its `decide` called: the engine skips a sleeping rule's calls, which
+/// is most of the flagship's rules on most days (a pledge with nothing to answer, a termination
+/// rule with no war, a scheduled event before its day, a red line in its cooldown).
+///
+/// The contract that keeps skipping exact: a rule may sleep only while its `decide` would draw
+/// no random number, emit no effect and change none of its own state, however tracks,
+/// restraint, intent and the calendar move in the meantime. Anything else that could change
+/// that wakes it early: the engine wakes every rule when an act takes effect or hostilities
+/// end, and a rule when it receives a command or its hazards are scaled. `react` is called as
+/// usual while a rule sleeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wake {
+    /// Ask again tomorrow.
+    Tomorrow,
+    /// Not before this day (unless woken sooner).
+    Day(u32),
+    /// Only once woken.
+    Woken,
+}
+
+impl Wake {
+    /// The first day on which the engine must call `decide` again, as seen on `today`.
+    #[inline]
+    pub fn day(self, today: u32) -> u32 {
+        match self {
+            Wake::Tomorrow => today + 1,
+            Wake::Day(d) => d,
+            Wake::Woken => u32::MAX,
+        }
+    }
+}
+
 type CompileFn = fn(&RuleTable, &mut Builder) -> Option<Box<dyn Rule>>;
 
 /// Every rule kind, by the name scenarios use.
@@ -118,10 +151,69 @@ pub const KINDS: &[(&str, CompileFn)] = &[
     ("termination", termination::compile),
 ];
 
+/// The first day on or after `from` on which an event with daily probability `p` happens, when
+/// every day is an independent chance: the geometric gap, drawn once instead of a chance every
+/// day, with the same distribution. The geometric distribution is memoryless, so a rule may
+/// throw the day away and draw again from any later day, for instance when `p` changes.
+/// `NEVER` if `p` is not positive.
+pub fn next_event_day(rng: &mut Rng, from: u32, p: f64) -> u32 {
+    use rand::RngExt;
+    if p.is_nan() || p <= 0.0 {
+        return NEVER;
+    }
+    if p >= 1.0 {
+        return from;
+    }
+    // 1 - U lies in (0, 1], so its logarithm is finite and the gap is a whole number >= 0.
+    let u = 1.0 - rng.random::<f64>();
+    let gap = (u.ln() / (-p).ln_1p()).floor();
+    if gap >= f64::from(NEVER - from) {
+        NEVER
+    } else {
+        from + gap as u32
+    }
+}
+
 /// Hazard helper: true with probability `p` (clamped to [0, 1]); returns the draw for traces.
 #[inline]
 pub fn chance(rng: &mut Rng, p: f64) -> (bool, f64) {
     use rand::RngExt;
     let u: f64 = rng.random();
     (u < p, u)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::StreamKey;
+
+    /// The geometric gap must be the waiting time of daily chances: P(gap = 0) = p and
+    /// E[gap] = (1 - p) / p, each within 4 standard errors over 200 000 draws.
+    #[test]
+    fn next_event_day_is_the_waiting_time_of_daily_chances() {
+        let mut rng = StreamKey::new(3, "test:geometric").for_run(0);
+        for p in [0.003, 0.04, 0.5] {
+            let n = 200_000u32;
+            let gaps: Vec<f64> = (0..n)
+                .map(|_| f64::from(next_event_day(&mut rng, 10, p) - 10))
+                .collect();
+            let n = f64::from(n);
+            let zero = gaps.iter().filter(|&&g| g == 0.0).count() as f64 / n;
+            assert!(
+                (zero - p).abs() < 4.0 * (p * (1.0 - p) / n).sqrt(),
+                "p {p}: P(0) {zero}"
+            );
+            let mean = gaps.iter().sum::<f64>() / n;
+            let sd = (1.0 - p).sqrt() / p;
+            assert!(
+                (mean - (1.0 - p) / p).abs() < 4.0 * sd / n.sqrt(),
+                "p {p}: mean {mean}"
+            );
+        }
+        assert_eq!(next_event_day(&mut rng, 7, 0.0), NEVER);
+        assert_eq!(next_event_day(&mut rng, 7, f64::NAN), NEVER);
+        assert_eq!(next_event_day(&mut rng, 7, 1.0), 7);
+        // Far-off days saturate instead of wrapping.
+        assert!(next_event_day(&mut rng, NEVER - 2, 1e-12) >= NEVER - 2);
+    }
 }

@@ -11,7 +11,7 @@
 
 use serde::Deserialize;
 
-use super::{CommandSpec, Rule, chance};
+use super::{CommandSpec, Rule, Wake, chance};
 use crate::model::{
     Act, ActorId, Command, Effect, Level, Note, NoteKind, ParamId, RuleIdx, TrackId, World,
 };
@@ -165,7 +165,7 @@ impl Rule for Negotiation {
         self.closed_until = 0;
     }
 
-    fn decide(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) {
+    fn decide(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) -> Wake {
         let scale = w.scale[self.idx as usize];
         match self.status {
             Status::Deal => {}
@@ -192,13 +192,14 @@ impl Rule for Negotiation {
         // Restraint follows today's status and shapes tomorrow's decisions.
         match self.status {
             Status::Open => self.restrain(w.p(self.restraint), out),
-            Status::Deal => {
-                if let Some(r) = self.deal_restraint {
-                    self.restrain(w.p(r), out);
-                }
-            }
+            Status::Deal => match self.deal_restraint {
+                Some(r) => self.restrain(w.p(r), out),
+                // A deal is final: nothing left to decide.
+                None => return Wake::Woken,
+            },
             Status::Dormant => {}
         }
+        Wake::Tomorrow
     }
 
     fn react(

@@ -10,9 +10,9 @@
 use serde::Deserialize;
 
 use super::red_line::{Setback, SetbackConfig, compile_setbacks, emit_setbacks};
-use super::{Rule, chance};
+use super::{Rule, Wake, chance, next_event_day};
 use crate::model::{
-    Act, ActorId, Effect, Form, Level, Note, NoteKind, ParamId, RuleIdx, Why, World,
+    Act, ActorId, Effect, Form, Level, NEVER, Note, NoteKind, ParamId, RuleIdx, Why, World,
 };
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
@@ -72,8 +72,23 @@ pub struct Preemption {
     protected: Vec<ActorId>,
     source: Option<String>,
     // per-run state
+    /// This run's parameter values, read once in `begin_run` (parameters never change within
+    /// a run), so the daily update touches only this struct.
+    run: RunParams,
     signal: f64,
     last_strike: Option<u32>,
+    /// Day of the next ambiguous event.
+    next_ambiguous: u32,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct RunParams {
+    decay: f64,
+    noise: f64,
+    readiness: f64,
+    ambiguous_rate: f64,
+    threshold: f64,
+    probability: f64,
 }
 
 pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
@@ -109,59 +124,39 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         setbacks: compile_setbacks(t, b, &c.setback),
         protected,
         source: c.source,
+        run: RunParams::default(),
         signal: 0.0,
         last_strike: None,
+        next_ambiguous: NEVER,
     };
     Some(Box::new(rule))
 }
 
-impl Rule for Preemption {
-    fn kind(&self) -> &'static str {
-        "preemption"
+impl Preemption {
+    /// An ambiguous event today: note it, draw the next one, and return the signal's jump.
+    #[inline(never)]
+    fn ambiguous(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) -> f64 {
+        self.next_ambiguous = next_event_day(rng, w.day + 1, self.run.ambiguous_rate);
+        out.push(Effect::Note(Note {
+            kind: NoteKind::Ambiguous,
+            rule: self.idx,
+            a: self.target,
+            b: self.actor,
+            value: 0,
+        }));
+        self.ambiguous_jump.sample(rng)
     }
 
-    fn begin_run(&mut self, _world: &World, _rng: &mut Rng) {
-        self.signal = 0.0;
-        self.last_strike = None;
-    }
-
-    fn decide(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) {
-        let preparing = self.protected.iter().any(|&a| w.intent(self.target, a));
-        let mut s = self.signal * w.p(self.decay);
-        let noise = w.p(self.noise);
-        if noise > 0.0 {
-            let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng);
-            s += noise * z;
-        }
-        if preparing {
-            s += w.p(self.readiness);
-        }
-        let rate = w.p(self.ambiguous_rate);
-        if rate > 0.0 && chance(rng, rate).0 {
-            s += self.ambiguous_jump.sample(rng);
-            out.push(Effect::Note(Note {
-                kind: NoteKind::Ambiguous,
-                rule: self.idx,
-                a: self.target,
-                b: self.actor,
-                value: 0,
-            }));
-        }
-        self.signal = s.max(0.0);
-        if let Some(last) = self.last_strike
-            && w.day < last + self.cooldown
-        {
-            return;
-        }
-        let threshold = w.p(self.threshold);
-        if self.signal < threshold {
-            return;
-        }
+    /// The signal is at or above the threshold outside a cooldown: the actor readies a
+    /// pre-emptive strike (visible to the other side tomorrow) and launches it with the day's
+    /// probability.
+    #[inline(never)]
+    fn alarm(&mut self, preparing: bool, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) {
         out.push(Effect::Intent {
             actor: self.actor,
             target: self.target,
         });
-        let p = w.p(self.probability)
+        let p = self.run.probability
             * w.restraint(self.actor, self.target)
             * w.scale[self.idx as usize];
         let (go, draw) = chance(rng, p);
@@ -179,7 +174,7 @@ impl Rule for Preemption {
             trigger_day: w.day,
             why: Why::Signal {
                 signal: self.signal,
-                threshold,
+                threshold: self.run.threshold,
                 p,
                 draw,
             },
@@ -187,6 +182,52 @@ impl Rule for Preemption {
         emit_setbacks(&self.setbacks, w, out);
         self.last_strike = Some(w.day);
         self.signal = 0.0;
+    }
+}
+
+impl Rule for Preemption {
+    fn kind(&self) -> &'static str {
+        "preemption"
+    }
+
+    fn begin_run(&mut self, w: &World, rng: &mut Rng) {
+        self.run = RunParams {
+            decay: w.p(self.decay),
+            noise: w.p(self.noise),
+            readiness: w.p(self.readiness),
+            ambiguous_rate: w.p(self.ambiguous_rate),
+            threshold: w.p(self.threshold),
+            probability: w.p(self.probability),
+        };
+        self.signal = 0.0;
+        self.last_strike = None;
+        // Ambiguous events are daily chances: draw the geometric gaps between them instead.
+        self.next_ambiguous = next_event_day(rng, 0, self.run.ambiguous_rate);
+    }
+
+    fn decide(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) -> Wake {
+        let r = self.run;
+        let preparing = w.any_intent && self.protected.iter().any(|&a| w.intent(self.target, a));
+        let mut s = self.signal * r.decay;
+        if r.noise > 0.0 {
+            let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng);
+            s += r.noise * z;
+        }
+        if preparing {
+            s += r.readiness;
+        }
+        if w.day == self.next_ambiguous {
+            s += self.ambiguous(w, rng, out);
+        }
+        self.signal = s.max(0.0);
+        if self.signal >= r.threshold
+            && self
+                .last_strike
+                .is_none_or(|last| w.day >= last + self.cooldown)
+        {
+            self.alarm(preparing, w, rng, out);
+        }
+        Wake::Tomorrow
     }
 
     fn source(&self) -> Option<&str> {

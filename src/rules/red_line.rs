@@ -10,7 +10,7 @@
 
 use serde::Deserialize;
 
-use super::{Rule, chance};
+use super::{Rule, Wake, chance, next_event_day};
 use crate::model::{
     Act, ActorId, Effect, Form, Level, Note, NoteKind, ParamId, RuleIdx, TrackId, Why, World,
 };
@@ -133,6 +133,12 @@ pub struct RedLine {
     setbacks: Vec<Setback>,
     source: Option<String>,
     // per-run state
+    /// This run's threshold (with the justification penalty), noise and daily probability,
+    /// read once in `begin_run`: parameters never change within a run.
+    run: (f64, f64, f64),
+    /// The next day of resolve to act, drawn with daily probability `p_seen`.
+    next_resolve: u32,
+    p_seen: f64,
     last_strike: Option<u32>,
     /// A decided strike waiting for its day, and whether the consenting actor joins.
     planned: Option<(u32, Act, bool)>,
@@ -165,6 +171,9 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         consent,
         setbacks: compile_setbacks(t, b, &c.setback),
         source: c.source,
+        run: (0.0, 0.0, 0.0),
+        next_resolve: 0,
+        p_seen: f64::NAN,
         last_strike: None,
         planned: None,
     };
@@ -178,61 +187,35 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
 }
 
 impl RedLine {
-    fn strike(&mut self, act: Act, joins: bool, w: &World, out: &mut Vec<Effect>) {
-        out.push(Effect::Act(act));
-        if let (true, Some(c)) = (joins, &self.consent) {
-            out.push(Effect::Act(Act {
-                actor: c.actor,
-                form: Form::JointStrike,
-                ..act
-            }));
-        }
-        emit_setbacks(&self.setbacks, w, out);
-        self.last_strike = Some(w.day);
-    }
-}
-
-impl Rule for RedLine {
-    fn kind(&self) -> &'static str {
-        "red_line"
-    }
-
-    fn begin_run(&mut self, _world: &World, _rng: &mut Rng) {
-        self.last_strike = None;
-        self.planned = None;
-    }
-
-    fn decide(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) {
-        if let Some((day, act, joins)) = self.planned {
-            if w.day >= day {
-                self.planned = None;
-                self.strike(act, joins, w, out);
-            } else {
-                out.push(Effect::Intent {
-                    actor: self.actor,
-                    target: self.target,
-                });
-            }
+    /// A day of preparation for a decided strike, or the strike itself when its day comes.
+    #[inline(never)]
+    fn prepare(&mut self, w: &World, out: &mut Vec<Effect>) {
+        let Some((day, act, joins)) = self.planned else {
             return;
+        };
+        if w.day >= day {
+            self.planned = None;
+            self.strike(act, joins, w, out);
+        } else {
+            out.push(Effect::Intent {
+                actor: self.actor,
+                target: self.target,
+            });
         }
-        if let Some(last) = self.last_strike
-            && w.day < last + self.cooldown
-        {
-            return;
-        }
-        let noise = w.p(self.noise);
+    }
+
+    /// A day of resolve: read the intelligence and, if the line looks crossed, seek consent
+    /// and strike or start preparing. Rare, so kept out of the daily path.
+    #[inline(never)]
+    fn resolve(&mut self, p: f64, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) {
+        let (threshold, noise, _) = self.run;
+        self.next_resolve = next_event_day(rng, w.day + 1, p);
         let mut perceived = w.track_lagged(self.track, self.lag);
         if noise > 0.0 {
             let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng);
             perceived += noise * z;
         }
-        let threshold = w.p(self.threshold) + w.p(self.penalty);
         if perceived < threshold {
-            return;
-        }
-        let p = w.p(self.daily) * w.restraint(self.actor, self.target) * w.scale[self.idx as usize];
-        let (go, draw) = chance(rng, p);
-        if !go {
             return;
         }
         let mut joins = false;
@@ -255,7 +238,6 @@ impl Rule for RedLine {
             perceived,
             threshold,
             p,
-            draw,
         };
         let act = Act {
             actor: self.actor,
@@ -276,6 +258,65 @@ impl Rule for RedLine {
             });
             self.planned = Some((w.day + self.preparation, act, joins));
         }
+    }
+
+    fn strike(&mut self, act: Act, joins: bool, w: &World, out: &mut Vec<Effect>) {
+        out.push(Effect::Act(act));
+        if let (true, Some(c)) = (joins, &self.consent) {
+            out.push(Effect::Act(Act {
+                actor: c.actor,
+                form: Form::JointStrike,
+                ..act
+            }));
+        }
+        emit_setbacks(&self.setbacks, w, out);
+        self.last_strike = Some(w.day);
+    }
+}
+
+impl Rule for RedLine {
+    fn kind(&self) -> &'static str {
+        "red_line"
+    }
+
+    fn begin_run(&mut self, w: &World, _rng: &mut Rng) {
+        self.run = (
+            w.p(self.threshold) + w.p(self.penalty),
+            w.p(self.noise),
+            w.p(self.daily),
+        );
+        self.next_resolve = 0;
+        // Not a probability, so the first decision draws a resolve day.
+        self.p_seen = f64::NAN;
+        self.last_strike = None;
+        self.planned = None;
+    }
+
+    fn decide(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) -> Wake {
+        if self.planned.is_some() {
+            self.prepare(w, out);
+            return Wake::Tomorrow;
+        }
+        if let Some(last) = self.last_strike
+            && w.day < last + self.cooldown
+        {
+            return Wake::Day(last + self.cooldown);
+        }
+        // Resolve to act comes with the daily probability, independently of the day's
+        // intelligence reading, so the reading (a Gaussian draw) is taken only on days of
+        // resolve, and those days are drawn as geometric gaps rather than by a chance every
+        // day. The gap is redrawn whenever the probability changes (restraint, hazard scale)
+        // or the drawn day passed while the rule was not looking (cooldown, preparation):
+        // memorylessness makes both exact.
+        let p = self.run.2 * w.restraint(self.actor, self.target) * w.scale[self.idx as usize];
+        if p != self.p_seen || self.next_resolve < w.day {
+            self.p_seen = p;
+            self.next_resolve = next_event_day(rng, w.day, p);
+        }
+        if w.day == self.next_resolve {
+            self.resolve(p, w, rng, out);
+        }
+        Wake::Tomorrow
     }
 
     fn source(&self) -> Option<&str> {

@@ -10,7 +10,7 @@
 
 use serde::Deserialize;
 
-use super::{Rule, chance};
+use super::{Rule, Wake, chance};
 use crate::model::{Act, ActorId, Effect, Form, Level, ParamId, RuleIdx, Why, World};
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
@@ -207,7 +207,10 @@ impl Retaliation {
             rule: self.idx,
             form: Form::Retaliation { token },
             trigger_day: w.day,
-            why: Why::Chance { p, draw },
+            why: Why::Chance {
+                p,
+                draw: Some(draw),
+            },
         };
         self.schedule(act, attacker, delay, same_day, w, out);
         // Token replies are pre-warned and stay between the principals.
@@ -224,7 +227,10 @@ impl Retaliation {
                     target,
                     level: px.level,
                     form: Form::Proxy,
-                    why: Why::Chance { p: q, draw: d },
+                    why: Why::Chance {
+                        p: q,
+                        draw: Some(d),
+                    },
                     ..act
                 };
                 self.schedule(act, attacker, delay, same_day, w, out);
@@ -273,7 +279,7 @@ impl Rule for Retaliation {
         self.answered_today.reserve(16);
     }
 
-    fn decide(&mut self, w: &World, _rng: &mut Rng, out: &mut Vec<Effect>) {
+    fn decide(&mut self, w: &World, _rng: &mut Rng, out: &mut Vec<Effect>) -> Wake {
         self.answered_today.retain(|&(_, d)| d == w.day);
         let mut i = 0;
         while i < self.pending.len() {
@@ -291,6 +297,12 @@ impl Rule for Retaliation {
                 });
                 i += 1;
             }
+        }
+        // Answers are queued only by `react`, i.e. after an act, which wakes every rule.
+        if self.pending.is_empty() {
+            Wake::Woken
+        } else {
+            Wake::Tomorrow
         }
     }
 

@@ -8,7 +8,7 @@
 use serde::Deserialize;
 use toml::value::Datetime;
 
-use super::{CommandSpec, Rule, chance};
+use super::{CommandSpec, Rule, Wake, chance};
 use crate::model::{Command, Effect, NO_ACTOR, Note, NoteKind, ParamId, RuleIdx, TrackId, World};
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
@@ -176,9 +176,12 @@ impl Rule for Scheduled {
         self.fires = chance(rng, w.p(self.probability)).0;
     }
 
-    fn decide(&mut self, w: &World, _rng: &mut Rng, out: &mut Vec<Effect>) {
-        if w.day != self.day || !self.fires {
-            return;
+    fn decide(&mut self, w: &World, _rng: &mut Rng, out: &mut Vec<Effect>) -> Wake {
+        if !self.fires || w.day > self.day {
+            return Wake::Woken;
+        }
+        if w.day < self.day {
+            return Wake::Day(self.day);
         }
         out.push(Effect::Note(Note {
             kind: NoteKind::Scheduled,
@@ -199,6 +202,7 @@ impl Rule for Scheduled {
         if let Some((track, by)) = self.shift {
             out.push(Effect::Shift { track, by: w.p(by) });
         }
+        Wake::Woken
     }
 
     fn command_specs(&self) -> Vec<(String, RuleIdx, CommandSpec)> {

@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 
-use super::{Rule, chance};
+use super::{Rule, Wake, chance};
 use crate::model::{ActorId, Effect, Level, ParamId, RuleIdx, World};
 use crate::rng::Rng;
 use crate::scenario::build::{Builder, RuleTable};
@@ -59,19 +59,29 @@ impl Rule for Termination {
 
     fn begin_run(&mut self, _world: &World, _rng: &mut Rng) {}
 
-    fn decide(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) {
+    fn decide(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) -> Wake {
         if w.hostile_pairs == 0 {
-            return;
+            // Hostilities start only with an act, which wakes every rule.
+            return Wake::Woken;
         }
         let h = w.p(self.hazard) * w.scale[self.idx as usize];
+        let mut watching = false;
         for &(a, b) in &self.pairs {
-            if w.level(a, b) >= self.min_level && chance(rng, h).0 {
-                out.push(Effect::EndWar {
-                    a,
-                    b,
-                    rule: self.idx,
-                });
+            if w.level(a, b) >= self.min_level {
+                watching = true;
+                if chance(rng, h).0 {
+                    out.push(Effect::EndWar {
+                        a,
+                        b,
+                        rule: self.idx,
+                    });
+                }
             }
+        }
+        if watching {
+            Wake::Tomorrow
+        } else {
+            Wake::Woken
         }
     }
 
