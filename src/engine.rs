@@ -312,13 +312,20 @@ impl<'a> Engine<'a> {
                 ws.world.any_intent = std::mem::take(&mut ws.marks.intent_next);
             }
             if ws.marks.restraint || ws.marks.restraint_next {
+                // A change of restraint changes sleeping rules' hazards: wake them to redraw.
+                if ws.world.restraint != ws.restraint_next {
+                    wake_all(&mut ws.rules);
+                }
                 std::mem::swap(&mut ws.world.restraint, &mut ws.restraint_next);
                 ws.restraint_next.fill(1.0);
                 ws.marks.restraint = std::mem::take(&mut ws.marks.restraint_next);
             }
             // Tracks move overnight; tomorrow's starting values go into the history that
             // lagged intelligence reads.
-            for (v, walk) in ws.world.tracks.iter_mut().zip(&mut ws.walks) {
+            // (Written inside the loop: a separate copy of a few values becomes a memcpy call.)
+            let next_row = (day as usize + 1) * nt;
+            let mut history = ws.world.track_history.get_mut(next_row..next_row + nt);
+            for (t, (v, walk)) in ws.world.tracks.iter_mut().zip(&mut ws.walks).enumerate() {
                 if !walk.frozen {
                     let mut x = *v + walk.drift;
                     if walk.noise > 0.0 {
@@ -327,10 +334,9 @@ impl<'a> Engine<'a> {
                     }
                     *v = x.clamp(walk.min, walk.max);
                 }
-            }
-            let next_row = (day as usize + 1) * nt;
-            if let Some(row) = ws.world.track_history.get_mut(next_row..next_row + nt) {
-                row.copy_from_slice(&ws.world.tracks);
+                if let Some(row) = history.as_deref_mut() {
+                    row[t] = *v;
+                }
             }
         }
         if war_start != NEVER && first_war == MISSING {

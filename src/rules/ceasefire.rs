@@ -399,13 +399,20 @@ impl Rule for Ceasefire {
             }
         }
         let next = self.phase + 1;
-        if next < self.phases.len() {
-            let h = w.p(self.phases[self.phase].advance);
-            if h > 0.0 && chance(rng, h).0 {
-                self.enter_phase(next, w, out);
-            }
+        let advancing = next < self.phases.len() && w.p(self.phases[self.phase].advance) > 0.0;
+        if advancing && chance(rng, w.p(self.phases[self.phase].advance)).0 {
+            self.enter_phase(next, w, out);
+            return Wake::Tomorrow;
         }
-        Wake::Tomorrow
+        // With no advance hazard and no condition left to watch in this phase, nothing happens
+        // before the next violation: a phase command or a change of scale wakes the rule.
+        let watching = (0..self.conditions.len())
+            .any(|i| !self.settled[i] && self.conditions[i].phase == self.phase);
+        if advancing || watching || self.stale {
+            Wake::Tomorrow
+        } else {
+            Wake::Day(self.next_violation[0].min(self.next_violation[1]))
+        }
     }
 
     fn command(&mut self, command: Command, w: &World, out: &mut Vec<Effect>) {

@@ -108,14 +108,15 @@ impl CommandSpec {
 
 /// When a rule next needs its `decide` called: the engine skips a sleeping rule's calls, which
 /// is most of the flagship's rules on most days (a pledge with nothing to answer, a termination
-/// rule with no war, a scheduled event before its day, a red line in its cooldown).
+/// rule with no war, a scheduled event before its day, a red line between its days of resolve,
+/// a ceasefire between violations).
 ///
 /// The contract that keeps skipping exact: a rule may sleep only while its `decide` would draw
-/// no random number, emit no effect and change none of its own state, however tracks,
-/// restraint, intent and the calendar move in the meantime. Anything else that could change
-/// that wakes it early: the engine wakes every rule when an act takes effect or hostilities
-/// end, and a rule when it receives a command or its hazards are scaled. `react` is called as
-/// usual while a rule sleeps.
+/// no random number, emit no effect and change none of its own state, however tracks, intent
+/// and the calendar move in the meantime. Anything else that could change that wakes it
+/// early: the engine wakes every rule when an act takes effect, hostilities
+/// end or any restraint changes, and a rule when it receives a command or its hazards are
+/// scaled. `react` is called as usual while a rule sleeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Wake {
     /// Ask again tomorrow.

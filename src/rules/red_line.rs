@@ -315,8 +315,11 @@ impl Rule for RedLine {
         }
         if w.day == self.next_resolve {
             self.resolve(p, w, rng, out);
+            return Wake::Tomorrow;
         }
-        Wake::Tomorrow
+        // Nothing to do before the next day of resolve; whatever could change the probability
+        // (restraint, hazard scale) wakes the rule, which then redraws.
+        Wake::Day(self.next_resolve)
     }
 
     fn source(&self) -> Option<&str> {
