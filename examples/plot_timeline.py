@@ -2,7 +2,8 @@
 
 Usage: python examples/plot_timeline.py RESULTS_DIR [OUT.png]
 
-Reads RESULTS_DIR/timeline.csv and plots the cumulative probability of the scenario's first six
+RESULTS_DIR is a run's output folder, or a scenario's folder of runs (results/iran_2026), whose
+newest run (the `latest` link) is then used. Reads timeline.csv and plots the cumulative probability of the scenario's first six
 event metrics over the calendar, each with its 95% interval as a band. Event metrics are the
 rows of summary.csv whose kind is "probability"; the other timeline metrics are daily states.
 """
@@ -53,5 +54,7 @@ if __name__ == "__main__":
     if len(sys.argv) not in (2, 3):
         sys.exit(__doc__)
     results = Path(sys.argv[1])
+    if not (results / "timeline.csv").exists() and (results / "latest" / "timeline.csv").exists():
+        results = results / "latest"
     out = Path(sys.argv[2]) if len(sys.argv) == 3 else results / "timeline_matplotlib.png"
     main(results, out)

@@ -329,6 +329,51 @@ fn plot_defaults_to_a_charts_folder_in_the_results() {
     ]);
 }
 
+#[test]
+fn plot_and_report_take_a_scenario_folder_to_mean_its_newest_run() {
+    // The quick start leaves results/<scenario>/<stamp>/ and a `latest` link; the README's
+    // `brink plot results/iran_2026` must find the run behind it.
+    let dir = tempfile::tempdir().unwrap();
+    let run = |runs: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_brink"))
+            .args([
+                "run",
+                s(&repo("scenarios/minimal.toml")),
+                "--runs",
+                runs,
+                "-q",
+            ])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        ok(&o);
+    };
+    run("500");
+    run("700");
+    let folder = dir.path().join("results/minimal");
+    ok(&brink(&["plot", s(&folder), "-q"]));
+    ok(&brink(&["report", s(&folder), "-q"]));
+    let newest = std::fs::canonicalize(folder.join("latest")).unwrap();
+    assert!(files(&newest.join("charts")).contains("timeline.svg"));
+    let html = std::fs::read_to_string(newest.join("report.html")).unwrap();
+    assert!(
+        html.contains("runs</dt><dd>700</dd>"),
+        "the report is not the newest run's"
+    );
+    // The older run is left alone.
+    let older: Vec<_> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !p.is_symlink() && std::fs::canonicalize(p).unwrap() != newest)
+        .collect();
+    assert_eq!(older.len(), 1, "{older:?}");
+    assert!(!older[0].join("charts").exists());
+    // A folder with neither a manifest nor a `latest` run is still refused with a reason.
+    let o = brink(&["plot", s(dir.path())]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is `"));
+}
+
 fn fixture(name: &str) -> PathBuf {
     repo(&format!("tests/fixtures/{name}"))
 }

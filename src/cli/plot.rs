@@ -2,6 +2,8 @@
 //!
 //! Usage: brink plot RESULTS_DIR [--out DIR] [--format svg|png] [--quiet]
 //!
+//! RESULTS_DIR may also be a scenario's folder of runs (`results/iran_2026`): its newest run,
+//! the one `latest` points at, is drawn.
 //! What is drawn follows manifest.json's "command" (run, sweep, compare or sensitivity). One
 //! file per chart is written into DIR, by default RESULTS_DIR/charts/. SVG needs no fonts;
 //! PNG is the same drawing rasterized with the system's fonts (Debian: fonts-dejavu-core).
@@ -22,7 +24,8 @@ pub enum Format {
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Results directory written by brink run, sweep, compare or sensitivity.
+    /// Results directory written by brink run, sweep, compare or sensitivity, or a scenario's
+    /// folder of runs (its `latest` run is used).
     pub results: PathBuf,
     /// Output directory [default: RESULTS_DIR/charts].
     #[arg(long)]
@@ -36,9 +39,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let manifest = data::manifest(&args.results)?;
-    let charts = charts::charts(&args.results, &manifest)?;
-    let out = args.out.unwrap_or_else(|| args.results.join("charts"));
+    let results = data::results_dir(&args.results);
+    let manifest = data::manifest(&results)?;
+    let charts = charts::charts(&results, &manifest)?;
+    let out = args.out.unwrap_or_else(|| results.join("charts"));
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create output directory {}", out.display()))?;
     let raster = match args.format {

@@ -2,6 +2,8 @@
 //!
 //! Usage: brink report RESULTS_DIR [--out DIR] [--quiet]
 //!
+//! RESULTS_DIR may also be a scenario's folder of runs (`results/iran_2026`): its newest run
+//! is reported.
 //! Writes report.html into DIR (by default RESULTS_DIR): the scenario name, seed, runs, brink
 //! version and scenario checksum from manifest.json, every chart of `brink plot` inline as SVG,
 //! and the main table (summary.csv, sweep.csv, compare.csv, sobol.csv or morris.csv). It loads
@@ -18,7 +20,8 @@ use super::output::atomic;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Results directory written by brink run, sweep, compare or sensitivity.
+    /// Results directory written by brink run, sweep, compare or sensitivity, or a scenario's
+    /// folder of runs (its `latest` run is used).
     pub results: PathBuf,
     /// Output directory [default: RESULTS_DIR].
     #[arg(long)]
@@ -29,15 +32,16 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let m = data::manifest(&args.results)?;
-    let charts = charts::charts(&args.results, &m)?;
+    let results = data::results_dir(&args.results);
+    let m = data::manifest(&results)?;
+    let charts = charts::charts(&results, &m)?;
     let tables: Vec<data::Table> = table_files(m.kind)
         .iter()
-        .filter(|f| args.results.join(f).is_file())
-        .map(|f| data::Table::read(&args.results, f))
+        .filter(|f| results.join(f).is_file())
+        .map(|f| data::Table::read(&results, f))
         .collect::<Result<_>>()?;
     let html = page(&m, &charts, &tables);
-    let out = args.out.unwrap_or_else(|| args.results.clone());
+    let out = args.out.unwrap_or(results);
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create output directory {}", out.display()))?;
     atomic(&out, "report.html", |w| {

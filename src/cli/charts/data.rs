@@ -113,6 +113,19 @@ fn bad(path: &Path, line: usize, what: &str) -> Failure {
     Failure::Input(format!("error: {}:{line}: {what}", path.display()))
 }
 
+/// The results directory a user means by `dir`: `dir` itself when it holds a manifest, or else
+/// the newest run in it when `dir` is a scenario's folder of runs (`results/iran_2026`, whose
+/// `latest` link points at the newest). Anything else is returned as given, for `manifest` to
+/// explain what is wrong with it.
+pub fn results_dir(dir: &Path) -> PathBuf {
+    let latest = dir.join(crate::cli::outdir::LATEST);
+    if !dir.join("manifest.json").is_file() && latest.join("manifest.json").is_file() {
+        latest
+    } else {
+        dir.to_path_buf()
+    }
+}
+
 /// Reads manifest.json and decides what produced the directory: its "command" field, or, when
 /// that is absent, the files present.
 pub fn manifest(dir: &Path) -> Result<Manifest> {
