@@ -114,9 +114,9 @@ impl CommandSpec {
 /// The contract that keeps skipping exact: a rule may sleep only while its `decide` would draw
 /// no random number, emit no effect and change none of its own state, however tracks, intent
 /// and the calendar move in the meantime. Anything else that could change that wakes it
-/// early: the engine wakes every rule when an act takes effect, hostilities
-/// end or any restraint changes, and a rule when it receives a command or its hazards are
-/// scaled. `react` is called as usual while a rule sleeps.
+/// early: the engine wakes every rule when an act takes effect, hostilities end or any
+/// restraint changes, and a rule when it receives a command or its hazards are scaled.
+/// `react` is called as usual while a rule sleeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Wake {
     /// Ask again tomorrow.
@@ -134,7 +134,7 @@ impl Wake {
         match self {
             Wake::Tomorrow => today + 1,
             Wake::Day(d) => d,
-            Wake::Woken => u32::MAX,
+            Wake::Woken => NEVER,
         }
     }
 }
