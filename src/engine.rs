@@ -15,7 +15,7 @@ use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
 use crate::metrics::{MISSING, Outcome, QuantityDef};
-use crate::model::{Act, Effect, NEVER, Note, NoteKind, Scenario, World};
+use crate::model::{Act, Effect, NEVER, NO_DAY, NO_RULE, Note, NoteKind, Scenario, World};
 use crate::rng::{Rng, StreamKey};
 use crate::rules::Rule;
 use crate::stats::Aggregate;
@@ -69,8 +69,10 @@ pub struct Workspace {
     intent_next: Vec<bool>,
     restraint_next: Vec<f64>,
     marks: Marks,
-    last_act: Vec<u32>,
-    war_start: Vec<u32>,
+    /// Day of the last act between each pair (negative: before the start), or `NO_DAY`.
+    last_act: Vec<i32>,
+    /// The scenario's history acts, answered on the first day.
+    history: Vec<Act>,
     state_buf: Vec<bool>,
     /// (rule index, number of daily states) of the few rules that report any, so the daily
     /// loop visits only those.
@@ -141,6 +143,8 @@ impl<'a> Engine<'a> {
         let n = sc.n_actors();
         let nt = sc.tracks.len();
         let h = sc.horizon as usize;
+        let rungs = sc.ladder.len();
+        let n_events = sc.metrics.events.len();
         let dummy = StreamKey::new(0, "");
         let n_states: usize = sc.metrics.states.len();
         let rule_states: Vec<(usize, usize)> = sc
@@ -166,6 +170,14 @@ impl<'a> Engine<'a> {
                 scale: vec![1.0; sc.rules.len()],
                 ended: vec![NEVER; n * n],
                 hostile_pairs: 0,
+                accord: vec![NEVER; n * n],
+                war_start: vec![NO_DAY; n * n],
+                episode: vec![0; n * n],
+                last_hit: vec![NO_DAY; n * n * rungs],
+                rungs,
+                status: vec![0; sc.rules.len()],
+                happened_first: vec![NEVER; if sc.reads_metrics { n_events } else { 0 }],
+                happened_last: vec![NEVER; if sc.reads_metrics { n_events } else { 0 }],
             },
             rules: sc
                 .rules
@@ -199,8 +211,8 @@ impl<'a> Engine<'a> {
             intent_next: vec![false; n * n],
             restraint_next: vec![1.0; n * n],
             marks: Marks::default(),
-            last_act: vec![NEVER; n * n],
-            war_start: vec![NEVER; n * n],
+            last_act: vec![NO_DAY; n * n],
+            history: sc.initial.acts.iter().map(|h| h.act).collect(),
             state_buf: vec![false; max_rule_states],
             rule_states,
             outcome: Outcome::new(&sc.metrics),
@@ -223,6 +235,20 @@ impl<'a> Engine<'a> {
             let nt = ws.world.tracks.len();
 
             ws.effects.clear();
+            if day == 0 && !ws.history.is_empty() {
+                // The scenario's history: pledges answer the acts dated up to the start before
+                // anything else happens on the first day.
+                for slot in &mut ws.rules {
+                    slot.rule.answer_history(
+                        &ws.history,
+                        &ws.world,
+                        &mut slot.rng,
+                        &mut ws.effects,
+                    );
+                }
+                self.apply(ws, rec);
+                ws.effects.clear();
+            }
             for slot in &mut ws.rules {
                 if day >= slot.wake || ws.ignore_wake {
                     let wake = slot.rule.decide(&ws.world, &mut slot.rng, &mut ws.effects);
@@ -247,23 +273,60 @@ impl<'a> Engine<'a> {
             }
             ws.acts.clear();
 
-            // End of day: quiet pairs below war level calm down; war accounting; states.
-            // Levels change only by acts, ends of hostilities and calming down, so the scan
-            // over all pairs is needed only on a day with one of those (`scan_due`).
+            // End of day: quiet pairs below war level calm down, quiet wars end; war
+            // accounting; states. Levels change only by acts, ends of hostilities, calming
+            // down and wars fizzling out, so the scan over all pairs is needed only on a day
+            // with one of those (`scan_due`).
             let war_level = sc.war_level;
             if ws.world.hostile_pairs == 0 {
                 ws.global = 0;
             } else if day >= ws.scan_due {
                 let mut global = 0u8;
                 let mut due = NEVER;
+                let mut fell = false;
+                let n = ws.world.n;
                 for i in 0..ws.world.level.len() {
-                    let l = ws.world.level[i];
+                    let mut l = ws.world.level[i];
                     if l == 0 {
                         continue;
                     }
+                    if l >= war_level && sc.quiet_days[i] != NEVER {
+                        let end = day_at(ws.last_act[i], sc.quiet_days[i]);
+                        if day >= end {
+                            // Nobody acted for `quiet_days`: the war is over, though the pair
+                            // stays hostile (below war level) until calm returns.
+                            fell = true;
+                            l = war_level.saturating_sub(1);
+                            ws.world.level[i] = l;
+                            let started = ws.world.war_start[i];
+                            ws.world.war_start[i] = NO_DAY;
+                            let (a, b) = (i / n, i % n);
+                            if a < b {
+                                let value = (i64::from(day) - i64::from(started)).max(0) as u32;
+                                let note = Note {
+                                    kind: NoteKind::WarEnded,
+                                    rule: NO_RULE,
+                                    a: a as u8,
+                                    b: b as u8,
+                                    value,
+                                };
+                                sc.metrics.on_note(day, &note, &mut ws.outcome);
+                                rec.note(day, &note);
+                                sc.metrics.settle(day, &mut ws.outcome);
+                                self.sync_metrics(ws);
+                            }
+                            if l == 0 {
+                                ws.world.hostile_pairs -= 1;
+                                continue;
+                            }
+                        } else {
+                            due = due.min(end);
+                        }
+                    }
                     if l < war_level {
-                        let calm = ws.last_act[i].saturating_add(sc.calm_after_days);
+                        let calm = day_at(ws.last_act[i], sc.calm_after_days);
                         if day >= calm {
+                            fell = true;
                             ws.world.level[i] = 0;
                             ws.world.hostile_pairs -= 1;
                             continue;
@@ -276,6 +339,10 @@ impl<'a> Engine<'a> {
                 }
                 ws.global = global;
                 ws.scan_due = due;
+                // A level that fell may change what a sleeping rule's conditions see.
+                if fell {
+                    wake_all(&mut ws.rules);
+                }
             }
             let global = ws.global;
             if global >= war_level {
@@ -392,19 +459,62 @@ impl<'a> Engine<'a> {
         w.restraint.fill(1.0);
         w.scale.fill(1.0);
         w.ended.fill(NEVER);
+        w.accord.fill(NEVER);
+        w.war_start.fill(NO_DAY);
+        w.episode.fill(0);
+        w.last_hit.fill(NO_DAY);
+        w.happened_first.fill(NEVER);
+        w.happened_last.fill(NEVER);
         ws.peak = 0;
         ws.global = 0;
         ws.scan_due = 0;
         ws.intent_next.fill(false);
         ws.restraint_next.fill(1.0);
         ws.marks = Marks::default();
-        ws.last_act.fill(NEVER);
-        ws.war_start.fill(NEVER);
+        ws.last_act.fill(NO_DAY);
         ws.outcome.reset();
+        // The state of the crisis at the start: pairs already hostile, and past acts, which
+        // set levels and the record of who struck whom but are not events of the run.
+        let n = w.n;
+        for l in &sc.initial.levels {
+            for (x, y) in [(l.a, l.b), (l.b, l.a)] {
+                let i = x as usize * n + y as usize;
+                if w.level[i] == 0 && l.level > 0 {
+                    w.hostile_pairs += 1;
+                    w.episode[i] = 1;
+                }
+                w.level[i] = w.level[i].max(l.level);
+                if l.level >= sc.war_level {
+                    w.war_start[i] = l.since;
+                }
+                ws.last_act[i] = ws.last_act[i].max(l.last_act);
+            }
+        }
+        for h in &sc.initial.acts {
+            let a = &h.act;
+            let base = (a.actor as usize * n + a.target as usize) * w.rungs;
+            for l in 1..=a.level as usize {
+                let d = &mut w.last_hit[base + l];
+                *d = (*d).max(h.day);
+            }
+        }
         for (slot, key) in ws.rules.iter_mut().zip(&self.rule_keys) {
             slot.wake = 0;
             key.reset(&mut slot.rng, run);
             slot.rule.begin_run(&ws.world, &mut slot.rng);
+        }
+        for (i, slot) in ws.rules.iter().enumerate() {
+            ws.world.status[i] = slot.rule.status();
+        }
+    }
+
+    /// Copies the event metrics recorded so far into the world, for conditions that read
+    /// them, and wakes every rule, whose conditions may now hold.
+    fn sync_metrics(&self, ws: &mut Workspace) {
+        if self.scenario.reads_metrics {
+            ws.world.happened_first.copy_from_slice(&ws.outcome.first);
+            ws.world.happened_last.copy_from_slice(&ws.outcome.last);
+            wake_all(&mut ws.rules);
         }
     }
 
@@ -433,19 +543,25 @@ impl<'a> Engine<'a> {
                     if a.level > before {
                         if before == 0 {
                             ws.world.hostile_pairs += 2;
+                            ws.world.episode[i] += 1;
+                            ws.world.episode[j] += 1;
                         }
                         ws.world.level[i] = a.level;
                         ws.world.level[j] = a.level;
                         if before < sc.war_level && a.level >= sc.war_level {
-                            ws.war_start[i] = day;
-                            ws.war_start[j] = day;
+                            ws.world.war_start[i] = day as i32;
+                            ws.world.war_start[j] = day as i32;
                         }
                     }
                     if sc.war_pairs[i] && a.level > ws.peak {
                         ws.peak = a.level;
                     }
-                    ws.last_act[i] = day;
-                    ws.last_act[j] = day;
+                    ws.last_act[i] = day as i32;
+                    ws.last_act[j] = day as i32;
+                    let base = i * ws.world.rungs;
+                    for l in 1..=a.level as usize {
+                        ws.world.last_hit[base + l] = day as i32;
+                    }
                     ws.scan_due = 0;
                     m.on_act(day, &a, &mut ws.outcome);
                     recorded = true;
@@ -475,7 +591,14 @@ impl<'a> Engine<'a> {
                     let v = &mut ws.world.tracks[track as usize];
                     *v = (*v + by).clamp(tr.min, tr.max);
                 }
+                Effect::Scale { track, factor } => {
+                    let t = track as usize;
+                    let tr = &sc.tracks[t];
+                    let v = &mut ws.world.tracks[t];
+                    *v = (tr.min + (*v - tr.min) * factor).clamp(tr.min, tr.max);
+                }
                 Effect::Freeze { track } => ws.walks[track as usize].frozen = true,
+                Effect::Unfreeze { track } => ws.walks[track as usize].frozen = false,
                 Effect::SetDrift { track, drift } => {
                     let t = track as usize;
                     ws.walks[t].drift =
@@ -499,6 +622,16 @@ impl<'a> Engine<'a> {
                     slot.wake = 0;
                     slot.rule.command(command, &ws.world, &mut ws.effects);
                 }
+                Effect::Status { rule, value } => {
+                    ws.world.status[rule as usize] = value;
+                    // Conditions may read the status: sleeping rules look again.
+                    wake_all(&mut ws.rules);
+                }
+                Effect::Accord { a, b } => {
+                    ws.world.accord[a as usize * n + b as usize] = day;
+                    ws.world.accord[b as usize * n + a as usize] = day;
+                    wake_all(&mut ws.rules);
+                }
             }
         }
         ws.effects.clear();
@@ -509,21 +642,27 @@ impl<'a> Engine<'a> {
             if ws.world.level[i] == 0 {
                 continue;
             }
-            let started = ws.war_start[i];
+            let started = ws.world.war_start[i];
             ws.world.level[i] = 0;
             ws.world.level[j] = 0;
             ws.world.hostile_pairs -= 2;
             ws.world.epoch[i] += 1;
             ws.world.epoch[j] += 1;
-            ws.war_start[i] = NEVER;
-            ws.war_start[j] = NEVER;
+            ws.world.war_start[i] = NO_DAY;
+            ws.world.war_start[j] = NO_DAY;
             ws.world.ended[i] = day;
             ws.world.ended[j] = day;
+            ws.world.accord[i] = day;
+            ws.world.accord[j] = day;
             wake_all(&mut ws.rules);
             ws.scan_due = 0;
             // Days at war as the war metrics count them: from the day it began up to, not
             // including, the day it ended.
-            let value = if started == NEVER { 0 } else { day - started };
+            let value = if started == NO_DAY {
+                0
+            } else {
+                (i64::from(day) - i64::from(started)).max(0) as u32
+            };
             let note = Note {
                 kind: NoteKind::WarEnded,
                 rule,
@@ -537,6 +676,7 @@ impl<'a> Engine<'a> {
         ws.ends.clear();
         if recorded {
             m.settle(day, &mut ws.outcome);
+            self.sync_metrics(ws);
         }
     }
 
@@ -628,6 +768,11 @@ impl<'a> Engine<'a> {
         }
         Ok(true)
     }
+}
+
+/// The first day on or after which `days` days have passed since `last` (a signed day).
+fn day_at(last: i32, days: u32) -> u32 {
+    u32::try_from((i64::from(last) + i64::from(days)).max(0)).unwrap_or(NEVER)
 }
 
 fn wake_all(rules: &mut [Slot]) {

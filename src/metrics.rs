@@ -50,7 +50,8 @@ const FORM_NAMES: &[(&str, FormClass)] = &[
     ("enforcement", FormClass::Enforcement),
 ];
 
-fn class_of(form: Form) -> FormClass {
+/// The class a form belongs to, as metrics and effects filter it.
+pub fn class_of(form: Form) -> FormClass {
     match form {
         Form::Strike => FormClass::Strike,
         Form::JointStrike => FormClass::JointStrike,
@@ -61,6 +62,16 @@ fn class_of(form: Form) -> FormClass {
         Form::Violation => FormClass::Violation,
         Form::Enforcement => FormClass::Enforcement,
     }
+}
+
+/// The form class written `name` in a scenario.
+pub fn form_class(name: &str) -> Option<FormClass> {
+    FORM_NAMES.iter().find(|(n, _)| *n == name).map(|(_, c)| *c)
+}
+
+/// Every form name a scenario may write.
+pub fn form_names() -> Vec<&'static str> {
+    FORM_NAMES.iter().map(|(n, _)| *n).collect()
 }
 
 impl Filter {
@@ -365,7 +376,7 @@ pub fn compile_filter(
             .collect()
     });
     if let Some(kinds) = &c.rule_kind {
-        let known: Vec<&str> = crate::rules::KINDS.iter().map(|(k, _)| *k).collect();
+        let known = crate::rules::kind_names();
         let mut set = Vec::new();
         for (i, k) in kinds.iter().enumerate() {
             if !known.contains(&k.as_str()) {

@@ -21,6 +21,10 @@ pub const NEVER: u32 = u32::MAX;
 /// Sentinel actor for notes that concern no actor (scheduled events).
 pub const NO_ACTOR: ActorId = ActorId::MAX;
 
+/// Sentinel rule for notes no rule issued (a war that ended because nobody acted for
+/// `quiet_days_to_end_war` days).
+pub const NO_RULE: RuleIdx = RuleIdx::MAX;
+
 #[derive(Clone, Debug)]
 pub struct Actor {
     pub id: String,
@@ -105,6 +109,37 @@ impl Form {
     }
 }
 
+/// A probability as a rule used it, with how it came about, so a trace can show the
+/// arithmetic ("daily probability 0.004 × 2 (talks open) = 0.008"). Copy, so acts never
+/// allocate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Odds {
+    /// The probability used.
+    pub p: f64,
+    /// The parameter's own value, before any modifier.
+    pub base: f64,
+    /// Bit i is set when modifier i of the hazard applied.
+    pub applied: u32,
+    /// Which hazard of the rule (an index into `Rule::hazards`), to name its modifiers.
+    pub hazard: u8,
+    /// Any further factor outside the modifiers (negotiation restraint, a scheduled scaling);
+    /// 1 when there is none.
+    pub other: f64,
+}
+
+impl Odds {
+    /// A probability with no modifier and no other factor.
+    pub fn plain(p: f64) -> Odds {
+        Odds {
+            p,
+            base: p,
+            applied: 0,
+            hazard: 0,
+            other: 1.0,
+        }
+    }
+}
+
 /// Why a rule acted: the numbers behind the decision, kept for traces. Copy, so acts never
 /// allocate.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -116,22 +151,19 @@ pub enum Why {
         track: TrackId,
         perceived: f64,
         threshold: f64,
-        p: f64,
+        odds: Odds,
     },
     /// Perceived threat signal against the pre-emption threshold.
     Signal {
         signal: f64,
         threshold: f64,
-        p: f64,
+        odds: Odds,
         draw: f64,
     },
     /// Probability and, where the event was one chance drawn on the day, its draw
-    /// (retaliation, collapse, enforcement). A ceasefire violation has none: its days are
-    /// drawn as geometric gaps.
-    Chance {
-        p: f64,
-        draw: Option<f64>,
-    },
+    /// (retaliation, collapse, enforcement). A ceasefire violation or a decision has none:
+    /// their days are drawn as geometric gaps.
+    Chance { odds: Odds, draw: Option<f64> },
 }
 
 /// Something that happened that is not a hostile act.
@@ -167,10 +199,16 @@ pub enum NoteKind {
     Scheduled,
     /// Hostilities between two actors stopped.
     WarEnded,
+    /// An actor took a decision that is not a hostile act (a policy move: say, a breakout).
+    Decision,
+    /// A prepared strike was called off because peace took hold between the two sides.
+    PlanAborted,
+    /// A deal broke down.
+    DealBroken,
 }
 
 impl NoteKind {
-    pub const ALL: [NoteKind; 10] = [
+    pub const ALL: [NoteKind; 13] = [
         NoteKind::Phase,
         NoteKind::Collapse,
         NoteKind::ConditionMissed,
@@ -181,6 +219,9 @@ impl NoteKind {
         NoteKind::Ambiguous,
         NoteKind::Scheduled,
         NoteKind::WarEnded,
+        NoteKind::Decision,
+        NoteKind::PlanAborted,
+        NoteKind::DealBroken,
     ];
 
     pub fn name(self) -> &'static str {
@@ -195,6 +236,9 @@ impl NoteKind {
             NoteKind::Ambiguous => "ambiguous_event",
             NoteKind::Scheduled => "scheduled",
             NoteKind::WarEnded => "war_ended",
+            NoteKind::Decision => "decision",
+            NoteKind::PlanAborted => "plan_aborted",
+            NoteKind::DealBroken => "deal_broken",
         }
     }
 }
@@ -228,8 +272,17 @@ pub enum Effect {
         track: TrackId,
         by: f64,
     },
-    /// Stop a track's dynamics for the rest of the run.
+    /// Scale a track's distance above its minimum by `factor` (clamped to its bounds).
+    Scale {
+        track: TrackId,
+        factor: f64,
+    },
+    /// Stop a track's dynamics (until `Unfreeze`).
     Freeze {
+        track: TrackId,
+    },
+    /// Restart a frozen track's dynamics.
+    Unfreeze {
         track: TrackId,
     },
     /// Replace a track's drift (None restores its own). Last writer in rule-id order wins.
@@ -259,6 +312,56 @@ pub enum Effect {
         rule: RuleIdx,
         command: Command,
     },
+    /// A rule's public status changed (talks opened, a ceasefire entered a phase or collapsed):
+    /// what conditions read. Wakes every rule.
+    Status {
+        rule: RuleIdx,
+        value: u32,
+    },
+    /// An agreement between a and b took effect: plans to strike between them are called off.
+    Accord {
+        a: ActorId,
+        b: ActorId,
+    },
+}
+
+/// A theatre: a group of actors whose wars are ended together or fizzle out alike.
+#[derive(Clone, Debug)]
+pub struct Theatre {
+    pub id: String,
+    pub name: String,
+    pub actors: Vec<ActorId>,
+    /// Days without an act after which a war between two of its actors ends (NEVER: never).
+    pub quiet_days: u32,
+    pub source: Option<String>,
+}
+
+/// A pair's hostilities at the start, from `[initial]`.
+#[derive(Clone, Copy, Debug)]
+pub struct InitialLevel {
+    pub a: ActorId,
+    pub b: ActorId,
+    pub level: Level,
+    /// Day the pair reached this level (negative: before the start).
+    pub since: i32,
+    /// Day of the last act between them (negative: before the start).
+    pub last_act: i32,
+}
+
+/// An act before (or on) the start day, from `[initial]`: it shapes the starting state and
+/// pledges answer it, but it is not an event of the run.
+#[derive(Clone, Copy, Debug)]
+pub struct HistoryAct {
+    pub act: Act,
+    /// Day it happened (negative: before the start).
+    pub day: i32,
+}
+
+/// The state of the crisis at the start.
+#[derive(Clone, Debug, Default)]
+pub struct Initial {
+    pub levels: Vec<InitialLevel>,
+    pub acts: Vec<HistoryAct>,
 }
 
 /// The compiled scenario: immutable, shared by every run.
@@ -266,6 +369,8 @@ pub struct Scenario {
     pub name: String,
     pub title: String,
     pub description: String,
+    /// What the scenario's authors knew, as of this date (`[scenario] as_of`).
+    pub as_of: Option<jiff::civil::Date>,
     pub start_date: jiff::civil::Date,
     pub horizon: u32,
     pub default_seed: u64,
@@ -276,12 +381,21 @@ pub struct Scenario {
     pub war_pairs: Vec<bool>,
     /// Dyads below war level fall back to calm after this many days without an act.
     pub calm_after_days: u32,
+    /// `[a * n + b]`: days without an act after which a war between a and b ends (from their
+    /// theatre, or `quiet_days_to_end_war`), or NEVER.
+    pub quiet_days: Vec<u32>,
+    pub theatres: Vec<Theatre>,
+    pub initial: Initial,
+    /// Whether some condition reads event metrics (the engine then keeps them in the world).
+    pub reads_metrics: bool,
     pub actors: Vec<Actor>,
     pub tracks: Vec<Track>,
     pub ladder: Vec<Rung>,
     pub params: Vec<ParamSpec>,
     pub rule_ids: Vec<String>,
     pub rules: Vec<Box<dyn Rule>>,
+    /// Phase ids of each ceasefire rule, by rule index (empty for other rules).
+    pub phases: Vec<Vec<String>>,
     pub metrics: crate::metrics::Metrics,
 }
 
@@ -334,7 +448,35 @@ pub struct World {
     /// Day hostilities between a pair last ended, or NEVER: blows that land on that day go
     /// unanswered, since the ceasefire takes hold.
     pub ended: Vec<u32>,
+    /// Day an agreement between a pair last took effect (a mediated end of hostilities, a
+    /// deal), or NEVER: strikes planned before it are called off.
+    pub accord: Vec<u32>,
+    /// Day a pair's hostilities reached war level (negative for a war under way before the
+    /// start), or `NO_DAY` while it is below war level.
+    pub war_start: Vec<i32>,
+    /// Counts the pair's episodes of hostilities: it goes up each time the pair's level rises
+    /// from calm, so a pledge that decides once per war knows a new war from an old one.
+    pub episode: Vec<u32>,
+    /// `last_hit[(a * n + b) * rungs + l]`: the last day an act by a against b at rung l or
+    /// above took effect (negative for acts before the start), or `NO_DAY` (what `struck` and
+    /// `striking` conditions read).
+    pub last_hit: Vec<i32>,
+    /// Number of ladder rungs (the stride of `last_hit`).
+    pub rungs: usize,
+    /// Each rule's public status (negotiation: 0 dormant, 1 open, 2 deal; ceasefire: the
+    /// phase index, or `COLLAPSED`); 0 for rules with none.
+    pub status: Vec<u32>,
+    /// First and last day each event metric happened so far, or NEVER (what `happened`
+    /// conditions read). Kept only when some condition reads them.
+    pub happened_first: Vec<u32>,
+    pub happened_last: Vec<u32>,
 }
+
+/// "No such day" for the signed day fields of `World` (days before the start are negative).
+pub const NO_DAY: i32 = i32::MIN;
+
+/// A ceasefire's status once it has collapsed.
+pub const COLLAPSED: u32 = u32::MAX;
 
 impl World {
     #[inline]
@@ -360,6 +502,23 @@ impl World {
     #[inline]
     pub fn restraint(&self, a: ActorId, b: ActorId) -> f64 {
         self.restraint[a as usize * self.n + b as usize]
+    }
+    #[inline]
+    pub fn war_start(&self, a: ActorId, b: ActorId) -> i32 {
+        self.war_start[a as usize * self.n + b as usize]
+    }
+    #[inline]
+    pub fn accord(&self, a: ActorId, b: ActorId) -> u32 {
+        self.accord[a as usize * self.n + b as usize]
+    }
+    #[inline]
+    pub fn episode(&self, a: ActorId, b: ActorId) -> u32 {
+        self.episode[a as usize * self.n + b as usize]
+    }
+    /// The last day an act by `a` against `b` at rung `level` or above took effect.
+    #[inline]
+    pub fn last_hit(&self, a: ActorId, b: ActorId, level: Level) -> i32 {
+        self.last_hit[(a as usize * self.n + b as usize) * self.rungs + level as usize]
     }
     /// A track's value `lag` days ago (its initial value before day 0).
     #[inline]

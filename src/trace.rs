@@ -15,7 +15,12 @@ use std::fmt::Write as _;
 
 use crate::engine::{Engine, Recorder, Workspace};
 use crate::metrics::{MISSING, Outcome, QuantityDef};
-use crate::model::{Act, ActorId, Form, NEVER, NO_ACTOR, Note, NoteKind, Scenario, Why, World};
+use crate::model::{
+    Act, ActorId, Form, NEVER, NO_ACTOR, NO_RULE, Note, NoteKind, Odds, RuleIdx, Scenario, Why,
+    World,
+};
+use crate::rules::condition::Names;
+use crate::rules::hazard::Op as ModOp;
 use crate::summary::bin_value;
 
 /// What the recorder saw: an act or a note, on the day it took effect.
@@ -177,47 +182,101 @@ fn act_sentence(sc: &Scenario, day: u32, a: &Act) -> String {
     }
 }
 
+/// A probability in words, with the arithmetic of its modifiers when any applied, e.g.
+/// "daily probability 0.0040 × 2 (talks open) = 0.0080". `params` are the run's parameters.
+fn odds_text(
+    sc: &Scenario,
+    names: &Names,
+    rule: RuleIdx,
+    odds: &Odds,
+    params: &[f64],
+    what: &str,
+) -> String {
+    if odds.applied == 0 && odds.other == 1.0 {
+        return format!("{what} {:.4}", odds.p);
+    }
+    let mut s = format!("{what} {:.4}", odds.base);
+    if let Some(r) = sc.rules.get(rule as usize) {
+        let hazards = r.hazards();
+        if let Some(h) = hazards.get(odds.hazard as usize) {
+            for (i, m) in h.mods.iter().enumerate() {
+                if odds.applied & (1 << i) == 0 {
+                    continue;
+                }
+                let text = m.text(names);
+                match m.op {
+                    ModOp::Factor(f) => {
+                        let _ = write!(s, " × {} ({text})", val(params[f as usize]));
+                    }
+                    ModOp::Value(v) => {
+                        let _ = write!(s, " → {} ({text})", val(params[v as usize]));
+                    }
+                }
+            }
+        }
+    }
+    if odds.other != 1.0 {
+        let _ = write!(s, " × {} (talks' restraint, hazard scaling)", val(odds.other));
+    }
+    let _ = write!(s, " = {:.4}", odds.p);
+    s
+}
+
 /// The numbers behind a decision, in words.
-fn why_text(sc: &Scenario, a: &Act) -> Option<String> {
+fn why_text(sc: &Scenario, names: &Names, a: &Act, params: &[f64]) -> Option<String> {
+    let odds = |o: &Odds, what: &str| odds_text(sc, names, a.rule, o, params, what);
     match a.why {
         Why::None => None,
         Why::Threshold {
             track,
             perceived,
             threshold,
-            p,
+            odds: o,
         } => Some(format!(
-            "{} as {} saw it {:.3} ≥ threshold {:.3}; daily probability {:.4}",
+            "{} as {} saw it {:.3} ≥ threshold {:.3}; {}",
             sc.tracks[track as usize].name,
             actor(sc, a.actor),
             perceived,
             threshold,
-            p,
+            odds(&o, "daily probability"),
         )),
         Why::Signal {
             signal,
             threshold,
-            p,
+            odds: o,
             draw,
         } => Some(format!(
-            "threat signal {signal:.3} ≥ pre-emption threshold {threshold:.3}; daily probability \
-             {p:.4}, draw {draw:.4}"
+            "threat signal {signal:.3} ≥ pre-emption threshold {threshold:.3}; {}, draw {draw:.4}",
+            odds(&o, "daily probability")
         )),
-        Why::Chance { p, draw: None } => Some(format!("daily probability {p:.4}")),
         Why::Chance {
-            p,
+            odds: o,
+            draw: None,
+        } => Some(odds(&o, "daily probability")),
+        Why::Chance {
+            odds: o,
             draw: Some(draw),
-        } => Some(format!("probability {p:.4}, draw {draw:.4}")),
+        } => Some(format!("{}, draw {draw:.4}", odds(&o, "probability"))),
     }
 }
 
+/// A rule's id, or "" for events no rule issued.
+fn rule_id(sc: &Scenario, rule: RuleIdx) -> &str {
+    sc.rule_ids.get(rule as usize).map_or("", String::as_str)
+}
+
+/// A rule's kind, or "" for events no rule issued.
+fn rule_kind(sc: &Scenario, rule: RuleIdx) -> &'static str {
+    sc.rules.get(rule as usize).map_or("", |r| r.kind())
+}
+
 fn label<'a>(sc: &'a Scenario, n: &Note) -> Option<&'a str> {
-    sc.rules[n.rule as usize].note_label(n)
+    sc.rules.get(n.rule as usize)?.note_label(n)
 }
 
 fn note_sentence(sc: &Scenario, n: &Note) -> String {
     let (a, b) = (actor(sc, n.a), actor(sc, n.b));
-    let id = &sc.rule_ids[n.rule as usize];
+    let id = rule_id(sc, n.rule);
     let what = label(sc, n).unwrap_or("?");
     match n.kind {
         NoteKind::Phase => format!("the {a}–{b} ceasefire enters {what}"),
@@ -233,15 +292,29 @@ fn note_sentence(sc: &Scenario, n: &Note) -> String {
             format!("an ambiguous move by {a} (an exercise?) raises {b}'s threat signal")
         }
         NoteKind::Scheduled => format!("scheduled event {id} takes place"),
+        NoteKind::WarEnded if n.rule == NO_RULE => format!(
+            "the war between {a} and {b} is over after {} at war: nobody has struck for \
+             {} (quiet_days_to_end_war)",
+            days(n.value),
+            days(sc.quiet_days[n.a as usize * sc.n_actors() + n.b as usize])
+        ),
         NoteKind::WarEnded => format!(
             "hostilities between {a} and {b} end after {} at war",
             days(n.value)
         ),
+        NoteKind::Decision => format!("{a} decides: {id}"),
+        NoteKind::PlanAborted => format!(
+            "{a} calls off the strike on {b} decided on {}: an agreement took effect",
+            date(sc, n.value)
+        ),
+        NoteKind::DealBroken => format!("the {a}–{b} deal breaks down"),
     }
 }
 
 fn rule_line(sc: &Scenario, rule: u16, why: Option<String>) -> String {
-    let r = &sc.rules[rule as usize];
+    let Some(r) = sc.rules.get(rule as usize) else {
+        return "no rule: the engine's own accounting".to_string();
+    };
     let mut s = format!("rule {} ({})", sc.rule_ids[rule as usize], r.kind());
     if let Some(src) = r.source() {
         let _ = write!(s, " [source: {src}]");
@@ -298,6 +371,7 @@ pub fn render(sc: &Scenario, t: &Trace) -> String {
         }
     }
     let _ = writeln!(s, "\nWhat happened:");
+    let names = Names::of(sc);
     if t.events.is_empty() {
         let _ = writeln!(s, "  nothing: no act or note in {} days", sc.horizon);
     }
@@ -308,7 +382,11 @@ pub fn render(sc: &Scenario, t: &Trace) -> String {
             last_day = e.day;
         }
         let (sentence, rule, why) = match &e.event {
-            Event::Act(a) => (act_sentence(sc, e.day, a), a.rule, why_text(sc, a)),
+            Event::Act(a) => (
+                act_sentence(sc, e.day, a),
+                a.rule,
+                why_text(sc, &names, a, &t.params),
+            ),
             Event::Note(n) => (note_sentence(sc, n), n.rule, None),
         };
         let _ = writeln!(s, "  {sentence}");
@@ -388,26 +466,32 @@ pub fn csv_rows(sc: &Scenario, t: &Trace) -> Vec<[String; 16]> {
                         Why::Threshold {
                             perceived,
                             threshold,
-                            p,
+                            odds,
                             ..
                         } => (
                             "threshold",
                             num(perceived),
                             num(threshold),
-                            num(p),
+                            num(odds.p),
                             String::new(),
                         ),
                         Why::Signal {
                             signal,
                             threshold,
-                            p,
+                            odds,
                             draw,
-                        } => ("signal", num(signal), num(threshold), num(p), num(draw)),
-                        Why::Chance { p, draw } => (
+                        } => (
+                            "signal",
+                            num(signal),
+                            num(threshold),
+                            num(odds.p),
+                            num(draw),
+                        ),
+                        Why::Chance { odds, draw } => (
                             "chance",
                             String::new(),
                             String::new(),
-                            num(p),
+                            num(odds.p),
                             draw.map(num).unwrap_or_default(),
                         ),
                     };
@@ -423,8 +507,8 @@ pub fn csv_rows(sc: &Scenario, t: &Trace) -> Vec<[String; 16]> {
                         actor_id(sc, a.target).to_string(),
                         a.form.name().to_string(),
                         sc.ladder[a.level as usize].id.clone(),
-                        sc.rule_ids[a.rule as usize].clone(),
-                        sc.rules[a.rule as usize].kind().to_string(),
+                        rule_id(sc, a.rule).to_string(),
+                        rule_kind(sc, a.rule).to_string(),
                         a.trigger_day.to_string(),
                         why.to_string(),
                         obs,
@@ -447,8 +531,8 @@ pub fn csv_rows(sc: &Scenario, t: &Trace) -> Vec<[String; 16]> {
                         actor_id(sc, n.b).to_string(),
                         n.kind.name().to_string(),
                         String::new(),
-                        sc.rule_ids[n.rule as usize].clone(),
-                        sc.rules[n.rule as usize].kind().to_string(),
+                        rule_id(sc, n.rule).to_string(),
+                        rule_kind(sc, n.rule).to_string(),
                         String::new(),
                         String::new(),
                         String::new(),

@@ -8,19 +8,34 @@
 //! enforcer resumes operations with `enforcement_probability`, collapsing the agreement.
 //! Phases advance by command (a scheduled announcement) or by a phase's own `advance_hazard`,
 //! and may set the drift of tracks (disarmament only moves in phase two).
+//!
+//! The agreement's status (its phase, or collapsed) is public: conditions read it. Its state
+//! at the start may be set in `[initial.ceasefires.<id>]` (a phase entered before the start, so
+//! deadlines count from then, or an agreement that has already collapsed). Violation,
+//! collapse, enforcement and advance hazards take modifiers (keys `violations.<party>`,
+//! `collapse_on_violation.<party>`, `enforcement_probability`, `advance_hazard`).
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{CommandSpec, Rule, Wake, chance, next_event_day};
+use super::hazard::{Hazard, ModifierConfig, ModifierSet, index};
+use super::{CommandSpec, Kind, Rule, Wake, chance, next_event_day};
 use crate::model::{
-    Act, ActorId, Command, Effect, Form, Level, NEVER, Note, NoteKind, ParamId, RuleIdx, TrackId,
-    Why, World,
+    Act, ActorId, COLLAPSED, Command, Effect, Form, Level, NEVER, Note, NoteKind, Odds, ParamId,
+    RuleIdx, TrackId, Why, World,
 };
 use crate::rng::Rng;
-use crate::scenario::build::{Bounds, Builder, RuleTable};
+use crate::scenario::build::{Bounds, Builder, InitialRule, RuleTable};
 use crate::scenario::dist::Dist;
+
+pub const KIND: Kind = Kind {
+    name: "ceasefire",
+    summary: "a phased agreement between two parties: violations, collapse, conditions with \
+              deadlines and an enforcer's pledge to resume operations",
+    compile,
+    schema: |g| g.subschema_for::<Config>(),
+};
 
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -38,6 +53,8 @@ pub(crate) struct Config {
     phases: Vec<PhaseConfig>,
     #[serde(default)]
     conditions: Vec<ConditionConfig>,
+    #[serde(default)]
+    modifiers: Vec<ModifierConfig>,
     source: Option<String>,
     #[allow(dead_code)]
     description: Option<String>,
@@ -77,10 +94,10 @@ fn zero() -> Dist {
 #[derive(Clone, Debug)]
 struct Phase {
     id: String,
-    /// (party index 0/1, daily hazard)
-    violations: Vec<(usize, ParamId)>,
+    /// (party index 0/1, daily hazard, its index in `hazards()`)
+    violations: Vec<(usize, Hazard, u8)>,
     drift: Vec<(TrackId, ParamId)>,
-    advance: ParamId,
+    advance: Hazard,
 }
 
 #[derive(Clone, Debug)]
@@ -90,7 +107,7 @@ struct Condition {
     track: TrackId,
     at_least: f64,
     deadline: u32,
-    enforcement: ParamId,
+    enforcement: Hazard,
 }
 
 #[derive(Clone, Debug)]
@@ -102,13 +119,21 @@ pub struct Ceasefire {
     enforcement_level: Level,
     violation_level: Level,
     initial_phase: usize,
-    collapse: [Option<ParamId>; 2],
+    /// Day the initial phase began (negative: before the start).
+    initial_since: i64,
+    initially_in_force: bool,
+    collapse: [Option<Hazard>; 2],
+    /// Index in `hazards()` of each party's collapse hazard, of each condition's
+    /// enforcement hazard, for traces.
+    collapse_index: [u8; 2],
+    condition_index: Vec<u8>,
     phases: Vec<Phase>,
     conditions: Vec<Condition>,
     source: Option<String>,
     // per-run state
     phase: usize,
-    phase_start: u32,
+    /// Day the current phase began (negative: before the start), for deadlines.
+    phase_start: i64,
     in_force: bool,
     /// Conditions already settled this run (met or enforced or waived).
     settled: Vec<bool>,
@@ -117,8 +142,9 @@ pub struct Ceasefire {
     /// redrawn when the phase or the hazard scale changes (`stale`, `scale_seen`), which the
     /// memorylessness of the geometric distribution makes exact.
     next_violation: [u32; 2],
+    /// The daily violation probability each party's gap was drawn with.
+    p_seen: [f64; 2],
     stale: bool,
-    scale_seen: f64,
 }
 
 pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
@@ -139,14 +165,29 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         b.error(t.path("phases"), "a ceasefire needs at least one phase");
         return None;
     }
+    let mut keys: Vec<String> = Vec::new();
+    for p in &c.parties {
+        keys.push(format!("violations.{p}"));
+    }
+    for p in &c.parties {
+        keys.push(format!("collapse_on_violation.{p}"));
+    }
+    keys.push("enforcement_probability".into());
+    keys.push("advance_hazard".into());
+    // No default key: every modifier of a ceasefire names the hazard it changes.
+    keys.insert(0, String::new());
+    let mut mods = ModifierSet::new(t, &c.modifiers, true, keys, b);
+    let mut hazard_count = 0usize;
     let mut phases = Vec::new();
     for (i, ph) in c.phases.iter().enumerate() {
         let base = format!("phases[{i}]");
         let mut violations = Vec::new();
         for (party, d) in &ph.violations {
-            let path = t.path(&format!("{base}.violations.{party}"));
-            if let Some(k) = party_index(b, &path, party) {
-                violations.push((k, b.prob(&path, d)));
+            let path = format!("{base}.violations.{party}");
+            if let Some(k) = party_index(b, &t.path(&path), party) {
+                let h = mods.hazard(b, &format!("violations.{party}"), &path, d, Bounds::Unit);
+                violations.push((k, h, index(hazard_count)));
+                hazard_count += 1;
             }
         }
         let drift = ph
@@ -161,9 +202,12 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
             id: ph.id.clone(),
             violations,
             drift,
-            advance: b.prob(
-                &t.path(&format!("{base}.advance_hazard")),
+            advance: mods.hazard(
+                b,
+                "advance_hazard",
+                &format!("{base}.advance_hazard"),
                 &ph.advance_hazard,
+                Bounds::Unit,
             ),
         });
     }
@@ -181,15 +225,45 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
                 0
             })
     };
-    let initial_phase = match &c.initial_phase {
+    let mut initial_phase = match &c.initial_phase {
         Some(p) => find_phase(b, &t.path("initial_phase"), p),
         None => 0,
     };
+    let (mut initial_since, mut initially_in_force) = (0i64, true);
+    if let Some(init) = b.initial_rules.remove(&t.id) {
+        match init {
+            InitialRule::Ceasefire {
+                phase,
+                since,
+                in_force,
+                path,
+            } => {
+                if let Some(p) = phase {
+                    if c.initial_phase.is_some() {
+                        b.error_help(
+                            format!("{path}.phase"),
+                            "the initial phase is given twice: here and in the rule's \
+                             `initial_phase`",
+                            "keep one of them",
+                        );
+                    }
+                    initial_phase = find_phase(b, &format!("{path}.phase"), &p);
+                }
+                initial_since = since;
+                initially_in_force = in_force;
+            }
+            InitialRule::Talks { path, .. } => b.error_help(
+                path,
+                format!("`{}` is a ceasefire, not a negotiation", t.id),
+                format!("describe it under [initial.ceasefires.{}]", t.id),
+            ),
+        }
+    }
     let mut collapse = [None, None];
     for (party, d) in &c.collapse_on_violation {
-        let path = t.path(&format!("collapse_on_violation.{party}"));
-        if let Some(k) = party_index(b, &path, party) {
-            collapse[k] = Some(b.prob(&path, d));
+        let path = format!("collapse_on_violation.{party}");
+        if let Some(k) = party_index(b, &t.path(&path), party) {
+            collapse[k] = Some(mods.hazard(b, &path, &path, d, Bounds::Unit));
         }
     }
     for (i, k) in c.conditions.iter().enumerate() {
@@ -218,14 +292,29 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
             track: b.track(&t.path(&format!("conditions[{i}].track")), &k.track),
             at_least: k.at_least,
             deadline: k.deadline_days,
-            enforcement: b.prob(
-                &t.path(&format!("conditions[{i}].enforcement_probability")),
+            enforcement: mods.hazard(
+                b,
+                "enforcement_probability",
+                &format!("conditions[{i}].enforcement_probability"),
                 &k.enforcement_probability,
+                Bounds::Unit,
             ),
         })
         .collect::<Vec<_>>();
     let enforcer = b.actor(&t.path("enforcer"), &c.enforcer);
     party_index(b, &t.path("enforcer"), &c.enforcer);
+    mods.finish(b);
+    // Hazards are listed: violations of every phase, collapse by party, enforcement by
+    // condition, advance by phase.
+    let mut next = hazard_count;
+    let mut collapse_index = [0u8; 2];
+    for (k, h) in collapse.iter().enumerate() {
+        if h.is_some() {
+            collapse_index[k] = index(next);
+            next += 1;
+        }
+    }
+    let condition_index = (0..conditions.len()).map(|i| index(next + i)).collect();
     let n_conditions = conditions.len();
     Some(Box::new(Ceasefire {
         idx: t.idx,
@@ -235,17 +324,21 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         enforcement_level: b.level(&t.path("enforcement_level"), &c.enforcement_level),
         violation_level: b.level(&t.path("violation_level"), &c.violation_level),
         initial_phase,
+        initial_since,
+        initially_in_force,
         collapse,
+        collapse_index,
+        condition_index,
         phases,
         conditions,
         source: c.source,
         phase: initial_phase,
-        phase_start: 0,
-        in_force: true,
+        phase_start: initial_since,
+        in_force: initially_in_force,
         settled: vec![false; n_conditions],
         next_violation: [NEVER; 2],
+        p_seen: [f64::NAN; 2],
         stale: true,
-        scale_seen: 1.0,
     }))
 }
 
@@ -273,9 +366,13 @@ impl Ceasefire {
             out.push(Effect::SetDrift { track, drift: None });
         }
         self.phase = phase;
-        self.phase_start = w.day;
+        self.phase_start = i64::from(w.day);
         // The new phase's hazards apply from tomorrow; `decide` redraws them then.
         self.stale = true;
+        out.push(Effect::Status {
+            rule: self.idx,
+            value: phase as u32,
+        });
         for &(track, d) in &self.phases[phase].drift {
             out.push(Effect::SetDrift {
                 track,
@@ -287,6 +384,10 @@ impl Ceasefire {
 
     fn collapse(&mut self, w: &World, why: Why, out: &mut Vec<Effect>) {
         self.in_force = false;
+        out.push(Effect::Status {
+            rule: self.idx,
+            value: COLLAPSED,
+        });
         for &(track, _) in &self.phases[self.phase].drift {
             out.push(Effect::SetDrift { track, drift: None });
         }
@@ -310,11 +411,20 @@ impl Rule for Ceasefire {
 
     fn begin_run(&mut self, _world: &World, _rng: &mut Rng) {
         self.phase = self.initial_phase;
-        self.phase_start = 0;
-        self.in_force = true;
+        self.phase_start = self.initial_since;
+        self.in_force = self.initially_in_force;
         self.settled.iter_mut().for_each(|s| *s = false);
         self.next_violation = [NEVER; 2];
+        self.p_seen = [f64::NAN; 2];
         self.stale = true;
+    }
+
+    fn status(&self) -> u32 {
+        if self.in_force {
+            self.phase as u32
+        } else {
+            COLLAPSED
+        }
     }
 
     fn decide(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) -> Wake {
@@ -331,23 +441,42 @@ impl Rule for Ceasefire {
                 });
             }
         }
+        // Each party's violations are daily chances drawn as geometric gaps; a gap is redrawn
+        // when its probability changes (a new phase, a hazard scaling, a modifier's
+        // condition), which memorylessness makes exact.
         let scale = w.scale[self.idx as usize];
-        if self.stale || scale != self.scale_seen {
-            self.stale = false;
-            self.scale_seen = scale;
+        if self.stale {
             self.next_violation = [NEVER; 2];
-            for &(k, hazard) in &self.phases[self.phase].violations {
-                self.next_violation[k] = next_event_day(rng, w.day, w.p(hazard) * scale);
+            self.p_seen = [f64::NAN; 2];
+        }
+        let mut until = NEVER;
+        for i in 0..self.phases[self.phase].violations.len() {
+            let (k, h, _) = &self.phases[self.phase].violations[i];
+            let actor = self.parties[*k];
+            let (odds, u) = h.eval(w, (actor, self.other(actor)), 0);
+            until = until.min(u);
+            let p = odds.p * scale;
+            if self.stale || p != self.p_seen[*k] {
+                self.p_seen[*k] = p;
+                self.next_violation[*k] = next_event_day(rng, w.day, p);
             }
         }
+        self.stale = false;
         for i in 0..self.phases[self.phase].violations.len() {
-            let (k, hazard) = self.phases[self.phase].violations[i];
+            let (k, _, hi) = self.phases[self.phase].violations[i];
             if self.next_violation[k] != w.day {
                 continue;
             }
-            let p = w.p(hazard) * scale;
+            let p = self.p_seen[k];
             self.next_violation[k] = next_event_day(rng, w.day + 1, p);
             let actor = self.parties[k];
+            let odds = Odds {
+                p,
+                base: w.p(self.phases[self.phase].violations[i].1.base),
+                applied: 0,
+                hazard: hi,
+                other: scale,
+            };
             out.push(Effect::Act(Act {
                 actor,
                 target: self.other(actor),
@@ -355,16 +484,16 @@ impl Rule for Ceasefire {
                 rule: self.idx,
                 form: Form::Violation,
                 trigger_day: w.day,
-                why: Why::Chance { p, draw: None },
+                why: Why::Chance { odds, draw: None },
             }));
-            if let Some(c) = self.collapse[k] {
-                let q = w.p(c);
-                let (collapses, draw) = chance(rng, q);
+            if let Some(c) = &self.collapse[k] {
+                let (odds, _) = c.eval(w, (actor, self.other(actor)), self.collapse_index[k]);
+                let (collapses, draw) = chance(rng, odds.p);
                 if collapses {
                     self.collapse(
                         w,
                         Why::Chance {
-                            p: q,
+                            odds,
                             draw: Some(draw),
                         },
                         out,
@@ -380,16 +509,21 @@ impl Rule for Ceasefire {
             }
             if w.tracks[c.track as usize] >= c.at_least {
                 self.settled[i] = true;
-            } else if w.day >= self.phase_start + c.deadline {
+            } else if i64::from(w.day) >= self.phase_start + i64::from(c.deadline) {
                 self.settled[i] = true;
                 out.push(self.note(NoteKind::ConditionMissed, i as u32));
-                let q = w.p(c.enforcement);
-                let (enforce, draw) = chance(rng, q);
+                let enforcer = self.enforcer;
+                let (odds, _) = c.enforcement.eval(
+                    w,
+                    (enforcer, self.other(enforcer)),
+                    self.condition_index[i],
+                );
+                let (enforce, draw) = chance(rng, odds.p);
                 if enforce {
                     self.collapse(
                         w,
                         Why::Chance {
-                            p: q,
+                            odds,
                             draw: Some(draw),
                         },
                         out,
@@ -399,8 +533,14 @@ impl Rule for Ceasefire {
             }
         }
         let next = self.phase + 1;
-        let advancing = next < self.phases.len() && w.p(self.phases[self.phase].advance) > 0.0;
-        if advancing && chance(rng, w.p(self.phases[self.phase].advance)).0 {
+        let ctx = (self.parties[0], self.parties[1]);
+        let advance = if next < self.phases.len() {
+            self.phases[self.phase].advance.value(w, ctx)
+        } else {
+            0.0
+        };
+        let advancing = advance > 0.0;
+        if advancing && chance(rng, advance).0 {
             self.enter_phase(next, w, out);
             return Wake::Tomorrow;
         }
@@ -408,11 +548,28 @@ impl Rule for Ceasefire {
         // before the next violation: a phase command or a change of scale wakes the rule.
         let watching = (0..self.conditions.len())
             .any(|i| !self.settled[i] && self.conditions[i].phase == self.phase);
-        if advancing || watching || self.stale {
+        if advancing || watching || self.stale || !self.phases[self.phase].advance.mods.is_empty()
+        {
             Wake::Tomorrow
         } else {
-            Wake::Day(self.next_violation[0].min(self.next_violation[1]))
+            Wake::Day(
+                self.next_violation[0]
+                    .min(self.next_violation[1])
+                    .min(until),
+            )
         }
+    }
+
+    fn hazards(&self) -> Vec<&Hazard> {
+        let mut v: Vec<&Hazard> = self
+            .phases
+            .iter()
+            .flat_map(|p| p.violations.iter().map(|(_, h, _)| h))
+            .collect();
+        v.extend(self.collapse.iter().flatten());
+        v.extend(self.conditions.iter().map(|c| &c.enforcement));
+        v.extend(self.phases.iter().map(|p| &p.advance));
+        v
     }
 
     fn command(&mut self, command: Command, w: &World, out: &mut Vec<Effect>) {

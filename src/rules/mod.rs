@@ -2,8 +2,14 @@
 //!
 //! A rule is compiled once from its scenario table (`compile`), cloned into each worker, and
 //! reset at the start of every run (`begin_run`). Each day it looks at the `World` as it stood at
-//! the start of the day and answers with `Effect`s; it never mutates the world itself. Adding a
-//! kind means one new file here and one line in `KINDS`.
+//! the start of the day and answers with `Effect`s; it never mutates the world itself.
+//!
+//! Adding a kind means one new file here and one line in `KINDS`: the file's `KIND` entry
+//! carries the compiler, the JSON Schema of its table and its one-line summary, from which the
+//! loader, `brink schema`, `brink explain` and the documentation checks all read. What every
+//! kind shares lives beside the kinds: `condition` and `hazard` (modifiers that make any
+//! probability depend on the state of the crisis) and `strike` (consent, preparation, plans
+//! called off by peace, setbacks and track actions).
 
 use std::fmt::Debug;
 
@@ -12,11 +18,16 @@ use crate::rng::Rng;
 use crate::scenario::build::{Builder, RuleTable};
 
 pub mod ceasefire;
+pub mod condition;
+pub mod decision;
+pub mod effect;
+pub mod hazard;
 pub mod negotiation;
 pub mod preemption;
 pub mod red_line;
 pub mod retaliation;
 pub mod scheduled;
+pub mod strike;
 pub mod termination;
 
 /// A decision rule's behaviour within one run. Implementations keep their per-run state in
@@ -39,6 +50,18 @@ pub trait Rule: Send + Sync + Debug {
         &mut self,
         _acts: &[Act],
         _same_day: bool,
+        _world: &World,
+        _rng: &mut Rng,
+        _out: &mut Vec<Effect>,
+    ) {
+    }
+
+    /// Sees the acts of the scenario's history (`[initial]` acts dated up to the start), on
+    /// the first day before anything else happens. Only pledges answer them; their other
+    /// consequences are part of the starting state.
+    fn answer_history(
+        &mut self,
+        _acts: &[Act],
         _world: &World,
         _rng: &mut Rng,
         _out: &mut Vec<Effect>,
@@ -77,6 +100,19 @@ pub trait Rule: Send + Sync + Debug {
 
     /// Writes today's states, in `state_names` order.
     fn states(&self, _out: &mut [bool]) {}
+
+    /// The rule's hazards with their modifiers, in the order `Odds::hazard` indexes them
+    /// (traces name the modifiers that applied; `brink explain` lists them).
+    fn hazards(&self) -> Vec<&hazard::Hazard> {
+        Vec::new()
+    }
+
+    /// The rule's public status once `begin_run` has set up the run (talks open, a
+    /// ceasefire's phase), which conditions read through `World::status`. Later changes are
+    /// announced with `Effect::Status`.
+    fn status(&self) -> u32 {
+        0
+    }
 
     /// The scenario's claim ids or citation for this rule.
     fn source(&self) -> Option<&str>;
@@ -141,16 +177,40 @@ impl Wake {
 
 type CompileFn = fn(&RuleTable, &mut Builder) -> Option<Box<dyn Rule>>;
 
+/// A rule kind: everything the rest of brink needs to know about it, in one place.
+pub struct Kind {
+    /// The name scenarios use (`kind = "red_line"`).
+    pub name: &'static str,
+    /// What the kind does, in one line (for `brink explain`, the schema and the docs).
+    pub summary: &'static str,
+    /// Compiles one `[rules.<id>]` table of this kind.
+    pub compile: CompileFn,
+    /// The JSON Schema of the kind's table, from the struct the compiler deserializes.
+    pub schema: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
+}
+
 /// Every rule kind, by the name scenarios use.
-pub const KINDS: &[(&str, CompileFn)] = &[
-    ("red_line", red_line::compile),
-    ("retaliation", retaliation::compile),
-    ("preemption", preemption::compile),
-    ("ceasefire", ceasefire::compile),
-    ("negotiation", negotiation::compile),
-    ("scheduled", scheduled::compile),
-    ("termination", termination::compile),
+pub const KINDS: &[Kind] = &[
+    red_line::KIND,
+    decision::KIND,
+    retaliation::KIND,
+    preemption::KIND,
+    effect::KIND,
+    ceasefire::KIND,
+    negotiation::KIND,
+    scheduled::KIND,
+    termination::KIND,
 ];
+
+/// The kind named `name`.
+pub fn kind(name: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.name == name)
+}
+
+/// The names of every kind, for messages.
+pub fn kind_names() -> Vec<&'static str> {
+    KINDS.iter().map(|k| k.name).collect()
+}
 
 /// The first day on or after `from` on which an event with daily probability `p` happens, when
 /// every day is an independent chance: the geometric gap, drawn once instead of a chance every

@@ -7,17 +7,31 @@
 //! the talks close with `close_hazard` or reach a deal with `deal_hazard`. An act at `breaks_at`
 //! or above between restrained actors ends the talks, which cannot reopen for
 //! `reopen_after_days`. A deal freezes the tracks it names for the rest of the run and keeps a
-//! `deal.restraint` on hostilities.
+//! `deal.restraint` on hostilities. A deal may break down again (`deal.break_hazard`): the
+//! frozen tracks move again and the channel goes dormant.
+//!
+//! The channel's status (dormant, open, deal) is public: conditions read it, so a strike can be
+//! likelier while talks are open (cover) or once a deal is near. Its state at the start may be
+//! set in `[initial.talks.<id>]`. Every hazard takes modifiers (keys `open_hazard`,
+//! `close_hazard`, `deal_hazard`, `restraint`, `deal.break_hazard`). A deal is an agreement:
+//! strikes being prepared between the restrained pairs are called off.
 
 use serde::Deserialize;
 
-use super::{CommandSpec, Rule, Wake, chance};
-use crate::model::{
-    Act, ActorId, Command, Effect, Level, Note, NoteKind, ParamId, RuleIdx, TrackId, World,
-};
+use super::hazard::{Hazard, ModifierConfig, ModifierSet};
+use super::{CommandSpec, Kind, Rule, Wake, chance};
+use crate::model::{Act, ActorId, Command, Effect, Level, Note, NoteKind, RuleIdx, TrackId, World};
 use crate::rng::Rng;
-use crate::scenario::build::{Builder, RuleTable};
+use crate::scenario::build::{Bounds, Builder, InitialRule, RuleTable};
 use crate::scenario::dist::Dist;
+
+pub const KIND: Kind = Kind {
+    name: "negotiation",
+    summary: "a diplomatic channel that reopens, restrains hostilities while open, breaks \
+              down, or produces a deal that may itself break",
+    compile,
+    schema: |g| g.subschema_for::<Config>(),
+};
 
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -38,6 +52,8 @@ pub(crate) struct Config {
     #[serde(default = "default_reopen")]
     reopen_after_days: u32,
     deal: Option<DealConfig>,
+    #[serde(default)]
+    modifiers: Vec<ModifierConfig>,
     source: Option<String>,
     #[allow(dead_code)]
     description: Option<String>,
@@ -49,6 +65,13 @@ struct DealConfig {
     #[serde(default)]
     freezes: Vec<String>,
     restraint: Dist,
+    /// Chance per day that the deal breaks down.
+    #[serde(default = "zero")]
+    break_hazard: Dist,
+}
+
+fn zero() -> Dist {
+    Dist::fixed(0.0)
 }
 
 fn default_reopen() -> u32 {
@@ -57,9 +80,9 @@ fn default_reopen() -> u32 {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Status {
-    Dormant,
-    Open,
-    Deal,
+    Dormant = 0,
+    Open = 1,
+    Deal = 2,
 }
 
 #[derive(Clone, Debug)]
@@ -67,17 +90,21 @@ pub struct Negotiation {
     idx: RuleIdx,
     id: String,
     parties: [ActorId; 2],
-    initially_open: bool,
-    open: ParamId,
-    close: ParamId,
-    deal: ParamId,
-    restraint: ParamId,
+    initial: Status,
+    /// Day the talks went dormant, when `[initial.talks]` says they closed before the start
+    /// (negative), for `reopen_after_days`.
+    initial_since: Option<i64>,
+    open: Hazard,
+    close: Hazard,
+    deal: Hazard,
+    restraint: Hazard,
     /// Directed pairs whose hostile hazards the channel restrains.
     pairs: Vec<(ActorId, ActorId)>,
     breaks_at: Level,
     reopen_after: u32,
     freezes: Vec<TrackId>,
-    deal_restraint: Option<ParamId>,
+    deal_restraint: Option<Hazard>,
+    deal_break: Option<Hazard>,
     source: Option<String>,
     // per-run state
     status: Status,
@@ -86,6 +113,21 @@ pub struct Negotiation {
 
 pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
     let c: Config = t.config(b)?;
+    let keys = [
+        "open_hazard",
+        "close_hazard",
+        "deal_hazard",
+        "restraint",
+        "deal.restraint",
+        "deal.break_hazard",
+    ];
+    let mut mods = ModifierSet::new(
+        t,
+        &c.modifiers,
+        true,
+        keys.iter().map(|k| k.to_string()).collect(),
+        b,
+    );
     let parties = b.pair(&t.path("parties"), &c.parties, "a negotiation's `parties`")?;
     let mut pairs = vec![(parties[0], parties[1]), (parties[1], parties[0])];
     for (i, pair) in c.restrains.iter().enumerate() {
@@ -98,35 +140,104 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
             pairs.push((y, x));
         }
     }
-    let (freezes, deal_restraint) = match &c.deal {
+    let (freezes, deal_restraint, deal_break) = match &c.deal {
         Some(d) => (
             d.freezes
                 .iter()
                 .enumerate()
                 .map(|(i, tr)| b.track(&t.path(&format!("deal.freezes[{i}]")), tr))
                 .collect(),
-            Some(b.prob(&t.path("deal.restraint"), &d.restraint)),
+            Some(mods.hazard(
+                b,
+                "deal.restraint",
+                "deal.restraint",
+                &d.restraint,
+                Bounds::Unit,
+            )),
+            Some(mods.hazard(
+                b,
+                "deal.break_hazard",
+                "deal.break_hazard",
+                &d.break_hazard,
+                Bounds::Unit,
+            )),
         ),
-        None => (Vec::new(), None),
+        None => (Vec::new(), None, None),
     };
-    Some(Box::new(Negotiation {
+    let mut initial = if c.initially_open {
+        Status::Open
+    } else {
+        Status::Dormant
+    };
+    let mut initial_since = None;
+    if let Some(init) = b.initial_rules.remove(&t.id) {
+        match init {
+            InitialRule::Talks {
+                status,
+                since,
+                path,
+            } => {
+                if c.initially_open {
+                    b.error_help(
+                        format!("{path}.status"),
+                        "the initial status is given twice: here and in the rule's \
+                         `initially_open`",
+                        "keep one of them",
+                    );
+                }
+                initial = match status.as_str() {
+                    "dormant" => Status::Dormant,
+                    "open" => Status::Open,
+                    "deal" => {
+                        if c.deal.is_none() {
+                            b.error_help(
+                                format!("{path}.status"),
+                                "the talks start with a deal, but the rule has no `deal` table",
+                                "add deal = { freezes = [...], restraint = ... }",
+                            );
+                        }
+                        Status::Deal
+                    }
+                    other => {
+                        b.error_help(
+                            format!("{path}.status"),
+                            format!("unknown talks status `{other}`"),
+                            crate::scenario::diag::suggest(other, &["dormant", "open", "deal"]),
+                        );
+                        Status::Dormant
+                    }
+                };
+                initial_since = Some(since);
+            }
+            InitialRule::Ceasefire { path, .. } => b.error_help(
+                path,
+                format!("`{}` is a negotiation, not a ceasefire", t.id),
+                format!("describe it under [initial.talks.{}]", t.id),
+            ),
+        }
+    }
+    let rule = Negotiation {
         idx: t.idx,
         id: t.id.clone(),
         parties,
-        initially_open: c.initially_open,
-        open: b.prob(&t.path("open_hazard"), &c.open_hazard),
-        close: b.prob(&t.path("close_hazard"), &c.close_hazard),
-        deal: b.prob(&t.path("deal_hazard"), &c.deal_hazard),
-        restraint: b.prob(&t.path("restraint"), &c.restraint),
+        initial,
+        initial_since,
+        open: mods.hazard(b, "open_hazard", "open_hazard", &c.open_hazard, Bounds::Unit),
+        close: mods.hazard(b, "close_hazard", "close_hazard", &c.close_hazard, Bounds::Unit),
+        deal: mods.hazard(b, "deal_hazard", "deal_hazard", &c.deal_hazard, Bounds::Unit),
+        restraint: mods.hazard(b, "restraint", "restraint", &c.restraint, Bounds::Unit),
         pairs,
         breaks_at: b.level(&t.path("breaks_at"), &c.breaks_at),
         reopen_after: c.reopen_after_days,
         freezes,
         deal_restraint,
+        deal_break,
         source: c.source,
         status: Status::Dormant,
         closed_until: 0,
-    }))
+    };
+    mods.finish(b);
+    Some(Box::new(rule))
 }
 
 impl Negotiation {
@@ -149,6 +260,35 @@ impl Negotiation {
             });
         }
     }
+
+    fn set_status(&mut self, status: Status, out: &mut Vec<Effect>) {
+        self.status = status;
+        out.push(Effect::Status {
+            rule: self.idx,
+            value: status as u32,
+        });
+    }
+
+    /// A deal is reached: it freezes its tracks and is an agreement between every pair it
+    /// restrains.
+    fn strike_deal(&mut self, out: &mut Vec<Effect>) {
+        self.set_status(Status::Deal, out);
+        out.push(self.note(NoteKind::Deal));
+        for &track in &self.freezes {
+            out.push(Effect::Freeze { track });
+        }
+        for &(a, b) in &self.pairs {
+            if a < b {
+                out.push(Effect::Accord { a, b });
+            }
+        }
+    }
+
+    fn close(&mut self, w: &World, out: &mut Vec<Effect>) {
+        self.set_status(Status::Dormant, out);
+        self.closed_until = w.day + self.reopen_after;
+        out.push(self.note(NoteKind::TalksClosed));
+    }
 }
 
 impl Rule for Negotiation {
@@ -157,43 +297,59 @@ impl Rule for Negotiation {
     }
 
     fn begin_run(&mut self, _world: &World, _rng: &mut Rng) {
-        self.status = if self.initially_open {
-            Status::Open
-        } else {
-            Status::Dormant
+        self.status = self.initial;
+        // Talks that closed before the start reopen no sooner than they could have then.
+        self.closed_until = match (self.initial, self.initial_since) {
+            (Status::Dormant, Some(since)) => {
+                u32::try_from((since + i64::from(self.reopen_after)).max(0)).unwrap_or(u32::MAX)
+            }
+            _ => 0,
         };
-        self.closed_until = 0;
+    }
+
+    fn status(&self) -> u32 {
+        self.status as u32
     }
 
     fn decide(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) -> Wake {
         let scale = w.scale[self.idx as usize];
+        let ctx = (self.parties[0], self.parties[1]);
+        if w.day == 0 && self.initial == Status::Deal {
+            // A deal in force at the start keeps its tracks frozen from the first day.
+            for &track in &self.freezes {
+                out.push(Effect::Freeze { track });
+            }
+        }
         match self.status {
-            Status::Deal => {}
-            Status::Open => {
-                if chance(rng, w.p(self.deal) * scale).0 {
-                    self.status = Status::Deal;
-                    out.push(self.note(NoteKind::Deal));
+            Status::Deal => {
+                let p = self.deal_break.as_ref().map_or(0.0, |h| h.value(w, ctx));
+                if p > 0.0 && chance(rng, p).0 {
                     for &track in &self.freezes {
-                        out.push(Effect::Freeze { track });
+                        out.push(Effect::Unfreeze { track });
                     }
-                } else if chance(rng, w.p(self.close)).0 {
-                    self.status = Status::Dormant;
-                    self.closed_until = w.day + self.reopen_after;
-                    out.push(self.note(NoteKind::TalksClosed));
+                    out.push(self.note(NoteKind::DealBroken));
+                    self.close(w, out);
+                }
+            }
+            Status::Open => {
+                if chance(rng, self.deal.value(w, ctx) * scale).0 {
+                    self.strike_deal(out);
+                } else if chance(rng, self.close.value(w, ctx)).0 {
+                    self.close(w, out);
                 }
             }
             Status::Dormant => {
-                if w.day >= self.closed_until && chance(rng, w.p(self.open) * scale).0 {
-                    self.status = Status::Open;
+                if w.day >= self.closed_until && chance(rng, self.open.value(w, ctx) * scale).0 {
+                    self.set_status(Status::Open, out);
                     out.push(self.note(NoteKind::TalksOpen));
                 }
             }
         }
         // Restraint follows today's status and shapes tomorrow's decisions.
         match self.status {
-            Status::Open => self.restrain(w.p(self.restraint), out),
-            Status::Deal => match self.deal_restraint {
-                Some(r) => self.restrain(w.p(r), out),
+            Status::Open => self.restrain(self.restraint.value(w, ctx), out),
+            Status::Deal => match &self.deal_restraint {
+                Some(r) => self.restrain(r.value(w, ctx), out),
                 // A deal is final: nothing left to decide.
                 None => return Wake::Woken,
             },
@@ -217,15 +373,20 @@ impl Rule for Negotiation {
             .iter()
             .any(|a| a.level >= self.breaks_at && self.pairs.contains(&(a.actor, a.target)));
         if breaks {
-            self.status = Status::Dormant;
-            self.closed_until = w.day + self.reopen_after;
-            out.push(self.note(NoteKind::TalksClosed));
+            self.close(w, out);
         }
+    }
+
+    fn hazards(&self) -> Vec<&Hazard> {
+        let mut v = vec![&self.open, &self.close, &self.deal, &self.restraint];
+        v.extend(self.deal_restraint.iter());
+        v.extend(self.deal_break.iter());
+        v
     }
 
     fn command(&mut self, command: Command, _w: &World, out: &mut Vec<Effect>) {
         if command == Command::OpenChannel && self.status == Status::Dormant {
-            self.status = Status::Open;
+            self.set_status(Status::Open, out);
             out.push(self.note(NoteKind::TalksOpen));
         }
     }

@@ -9,14 +9,23 @@
 
 use serde::Deserialize;
 
-use super::red_line::{Setback, SetbackConfig, compile_setbacks, emit_setbacks};
-use super::{Rule, Wake, chance, next_event_day};
+use super::hazard::{Hazard, ModifierConfig, ModifierSet};
+use super::strike::{Setback, SetbackConfig, compile_setbacks, emit_setbacks};
+use super::{Kind, Rule, Wake, chance, next_event_day};
 use crate::model::{
     Act, ActorId, Effect, Form, Level, NEVER, Note, NoteKind, ParamId, RuleIdx, Why, World,
 };
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
 use crate::scenario::dist::Dist;
+
+pub const KIND: Kind = Kind {
+    name: "preemption",
+    summary: "strike first when a noisy threat signal says an attack is imminent, whether or \
+              not one is being prepared",
+    compile,
+    schema: |g| g.subschema_for::<Config>(),
+};
 
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -41,6 +50,8 @@ pub(crate) struct Config {
     cooldown_days: u32,
     #[serde(default)]
     setback: Vec<SetbackConfig>,
+    #[serde(default)]
+    modifiers: Vec<ModifierConfig>,
     source: Option<String>,
     #[allow(dead_code)]
     description: Option<String>,
@@ -59,12 +70,12 @@ pub struct Preemption {
     actor: ActorId,
     target: ActorId,
     decay: ParamId,
-    noise: ParamId,
+    noise: Hazard,
     readiness: ParamId,
-    ambiguous_rate: ParamId,
+    ambiguous_rate: Hazard,
     ambiguous_jump: Dist,
     threshold: ParamId,
-    probability: ParamId,
+    probability: Hazard,
     level: Level,
     cooldown: u32,
     setbacks: Vec<Setback>,
@@ -77,8 +88,9 @@ pub struct Preemption {
     run: RunParams,
     signal: f64,
     last_strike: Option<u32>,
-    /// Day of the next ambiguous event.
+    /// Day of the next ambiguous event, drawn with daily rate `rate_seen`.
     next_ambiguous: u32,
+    rate_seen: f64,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -88,11 +100,18 @@ struct RunParams {
     readiness: f64,
     ambiguous_rate: f64,
     threshold: f64,
-    probability: f64,
 }
 
 pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
     let c: Config = t.config(b)?;
+    let keys = ["probability", "ambiguous_rate", "signal_noise"];
+    let mut mods = ModifierSet::new(
+        t,
+        &c.modifiers,
+        true,
+        keys.iter().map(|k| k.to_string()).collect(),
+        b,
+    );
     let actor = b.actor(&t.path("actor"), &c.actor);
     let mut protected = vec![actor];
     protected.extend(b.allies.get(actor as usize).cloned().unwrap_or_default());
@@ -101,8 +120,10 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         actor,
         target: b.actor(&t.path("target"), &c.target),
         decay: b.param(&t.path("signal_decay"), &c.signal_decay, Bounds::Unit),
-        noise: b.param(
-            &t.path("signal_noise"),
+        noise: mods.hazard(
+            b,
+            "signal_noise",
+            "signal_noise",
             &c.signal_noise,
             Bounds::NonNegative,
         ),
@@ -111,14 +132,20 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
             &c.readiness_signal,
             Bounds::NonNegative,
         ),
-        ambiguous_rate: b.prob(&t.path("ambiguous_rate"), &c.ambiguous_rate),
+        ambiguous_rate: mods.hazard(
+            b,
+            "ambiguous_rate",
+            "ambiguous_rate",
+            &c.ambiguous_rate,
+            Bounds::Unit,
+        ),
         ambiguous_jump: b.event_dist(
             &t.path("ambiguous_jump"),
             &c.ambiguous_jump,
             Bounds::NonNegative,
         ),
         threshold: b.param(&t.path("threshold"), &c.threshold, Bounds::NonNegative),
-        probability: b.prob(&t.path("probability"), &c.probability),
+        probability: mods.hazard(b, "probability", "probability", &c.probability, Bounds::Unit),
         level: b.level(&t.path("level"), &c.level),
         cooldown: c.cooldown_days,
         setbacks: compile_setbacks(t, b, &c.setback),
@@ -128,7 +155,9 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         signal: 0.0,
         last_strike: None,
         next_ambiguous: NEVER,
+        rate_seen: f64::NAN,
     };
+    mods.finish(b);
     Some(Box::new(rule))
 }
 
@@ -136,7 +165,7 @@ impl Preemption {
     /// An ambiguous event today: note it, draw the next one, and return the signal's jump.
     #[inline(never)]
     fn ambiguous(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) -> f64 {
-        self.next_ambiguous = next_event_day(rng, w.day + 1, self.run.ambiguous_rate);
+        self.next_ambiguous = next_event_day(rng, w.day + 1, self.rate_seen);
         out.push(Effect::Note(Note {
             kind: NoteKind::Ambiguous,
             rule: self.idx,
@@ -156,10 +185,14 @@ impl Preemption {
             actor: self.actor,
             target: self.target,
         });
-        let p = self.run.probability
-            * w.restraint(self.actor, self.target)
-            * w.scale[self.idx as usize];
-        let (go, draw) = chance(rng, p);
+        let (mut odds, _) = self.probability.eval(w, (self.actor, self.target), 0);
+        let (r, s) = (
+            w.restraint(self.actor, self.target),
+            w.scale[self.idx as usize],
+        );
+        odds.other = r * s;
+        odds.p = odds.p * r * s;
+        let (go, draw) = chance(rng, odds.p);
         if !go {
             return;
         }
@@ -175,7 +208,7 @@ impl Preemption {
             why: Why::Signal {
                 signal: self.signal,
                 threshold: self.run.threshold,
-                p,
+                odds,
                 draw,
             },
         }));
@@ -193,25 +226,40 @@ impl Rule for Preemption {
     fn begin_run(&mut self, w: &World, rng: &mut Rng) {
         self.run = RunParams {
             decay: w.p(self.decay),
-            noise: w.p(self.noise),
+            noise: w.p(self.noise.base),
             readiness: w.p(self.readiness),
-            ambiguous_rate: w.p(self.ambiguous_rate),
+            ambiguous_rate: w.p(self.ambiguous_rate.base),
             threshold: w.p(self.threshold),
-            probability: w.p(self.probability),
         };
         self.signal = 0.0;
         self.last_strike = None;
         // Ambiguous events are daily chances: draw the geometric gaps between them instead.
-        self.next_ambiguous = next_event_day(rng, 0, self.run.ambiguous_rate);
+        self.rate_seen = self.run.ambiguous_rate;
+        self.next_ambiguous = next_event_day(rng, 0, self.rate_seen);
     }
 
     fn decide(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) -> Wake {
         let r = self.run;
+        let ctx = (self.actor, self.target);
+        if !self.ambiguous_rate.mods.is_empty() {
+            // A changed rate redraws the gap to the next ambiguous event from today, which
+            // memorylessness makes exact.
+            let rate = self.ambiguous_rate.value(w, ctx);
+            if rate != self.rate_seen {
+                self.rate_seen = rate;
+                self.next_ambiguous = next_event_day(rng, w.day, rate);
+            }
+        }
         let preparing = w.any_intent && self.protected.iter().any(|&a| w.intent(self.target, a));
         let mut s = self.signal * r.decay;
-        if r.noise > 0.0 {
+        let noise = if self.noise.mods.is_empty() {
+            r.noise
+        } else {
+            self.noise.value(w, ctx)
+        };
+        if noise > 0.0 {
             let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng);
-            s += r.noise * z;
+            s += noise * z;
         }
         if preparing {
             s += r.readiness;
@@ -228,6 +276,10 @@ impl Rule for Preemption {
             self.alarm(preparing, w, rng, out);
         }
         Wake::Tomorrow
+    }
+
+    fn hazards(&self) -> Vec<&Hazard> {
+        vec![&self.probability, &self.ambiguous_rate, &self.noise]
     }
 
     fn source(&self) -> Option<&str> {

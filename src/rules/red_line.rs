@@ -1,22 +1,32 @@
 //! `red_line`: strike when a watched track crosses a threshold, as seen through noisy, lagged
 //! intelligence.
 //!
-//! Each day the actor perceives the track's value `intel_lag_days` ago plus normal noise. When
-//! the perception reaches `threshold + justification_penalty` the actor decides to strike with
-//! `daily_probability`, damped by open negotiation channels. A decision may need another
-//! actor's consent, which that actor may join. The strike lands `preparation_days` later; while
-//! it is being prepared the actor's intent is visible to the target's pre-emption watchers.
-//! Strikes set tracks back.
+//! On each day of resolve (a daily chance `daily_probability`, damped by open negotiation
+//! channels and changed by modifiers) the actor reads the track's value `intel_lag_days` ago
+//! plus normal noise of sd `intel_noise` (both may take modifiers: inspectors returning sharpen
+//! the picture). If the reading reaches `threshold + justification_penalty`, the actor decides
+//! to strike: it may need another actor's consent, which that actor may join; the strike lands
+//! `preparation_days` later, while the preparations are visible to the target's pre-emption
+//! watchers, and is called off if an agreement between the two takes effect meanwhile
+//! (`abort_on_peace`). Strikes set tracks back.
 
 use serde::Deserialize;
 
-use super::{Rule, Wake, chance, next_event_day};
-use crate::model::{
-    Act, ActorId, Effect, Form, Level, Note, NoteKind, ParamId, RuleIdx, TrackId, Why, World,
-};
+use super::hazard::{Hazard, ModifierConfig, ModifierSet, index};
+use super::strike::{Consent, ConsentConfig, SetbackConfig, Striker, compile_setbacks};
+use super::{Kind, Rule, Wake, next_event_day};
+use crate::model::{Effect, Odds, ParamId, TrackId, Why, World};
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
 use crate::scenario::dist::Dist;
+
+pub const KIND: Kind = Kind {
+    name: "red_line",
+    summary: "strike when a watched track, seen through lagged and noisy intelligence, \
+              crosses a threshold",
+    compile,
+    schema: |g| g.subschema_for::<Config>(),
+};
 
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -36,7 +46,7 @@ pub(crate) struct Config {
     intel_lag_days: u32,
     #[serde(default = "zero")]
     intel_noise: Dist,
-    /// Chance per day of striking while the line is seen as crossed.
+    /// Chance per day of resolving to act (on such a day the intelligence is read).
     daily_probability: Dist,
     level: String,
     /// Days between the decision and the strike, during which preparations are visible to
@@ -45,28 +55,17 @@ pub(crate) struct Config {
     preparation_days: u32,
     #[serde(default = "default_cooldown")]
     cooldown_days: u32,
+    /// Call a prepared strike off if an agreement between the two sides takes effect.
+    #[serde(default = "yes")]
+    abort_on_peace: bool,
     consent: Option<ConsentConfig>,
     #[serde(default)]
     setback: Vec<SetbackConfig>,
+    #[serde(default)]
+    modifiers: Vec<ModifierConfig>,
     source: Option<String>,
     #[allow(dead_code)]
     description: Option<String>,
-}
-
-#[derive(Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct ConsentConfig {
-    actor: String,
-    probability: Dist,
-    #[serde(default = "zero")]
-    join_probability: Dist,
-}
-
-#[derive(Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SetbackConfig {
-    pub track: String,
-    pub fraction: Dist,
 }
 
 fn zero() -> Dist {
@@ -75,109 +74,108 @@ fn zero() -> Dist {
 fn default_cooldown() -> u32 {
     90
 }
-
-/// A compiled setback: which track, and the parameter holding the fraction removed.
-#[derive(Clone, Copy, Debug)]
-pub struct Setback {
-    pub track: TrackId,
-    pub fraction: ParamId,
-}
-
-/// Compiles a `setback = [...]` list (shared with `preemption`).
-pub fn compile_setbacks(t: &RuleTable, b: &mut Builder, list: &[SetbackConfig]) -> Vec<Setback> {
-    list.iter()
-        .enumerate()
-        .map(|(i, s)| Setback {
-            track: b.track(&t.path(&format!("setback[{i}].track")), &s.track),
-            fraction: b.param(
-                &t.path(&format!("setback[{i}].fraction")),
-                &s.fraction,
-                Bounds::Unit,
-            ),
-        })
-        .collect()
-}
-
-/// Emits the setbacks of a strike.
-pub fn emit_setbacks(setbacks: &[Setback], world: &World, out: &mut Vec<Effect>) {
-    for s in setbacks {
-        out.push(Effect::Setback {
-            track: s.track,
-            fraction: world.p(s.fraction),
-        });
-    }
-}
-
-#[derive(Clone, Debug)]
-struct Consent {
-    actor: ActorId,
-    probability: ParamId,
-    join: ParamId,
+fn yes() -> bool {
+    true
 }
 
 #[derive(Clone, Debug)]
 pub struct RedLine {
-    idx: RuleIdx,
-    actor: ActorId,
-    target: ActorId,
     track: TrackId,
     threshold: ParamId,
     penalty: ParamId,
-    lag: u32,
-    noise: ParamId,
-    daily: ParamId,
-    level: Level,
-    preparation: u32,
-    cooldown: u32,
-    consent: Option<Consent>,
-    setbacks: Vec<Setback>,
+    lag: Hazard,
+    noise: Hazard,
+    daily: Hazard,
+    strike: Striker,
     source: Option<String>,
     // per-run state
-    /// This run's threshold (with the justification penalty), noise and daily probability,
-    /// read once in `begin_run`: parameters never change within a run.
-    run: (f64, f64, f64),
+    /// This run's threshold with the justification penalty, read once in `begin_run`:
+    /// parameters never change within a run.
+    threshold_run: f64,
     /// The next day of resolve to act, drawn with daily probability `p_seen`.
     next_resolve: u32,
     p_seen: f64,
-    last_strike: Option<u32>,
-    /// A decided strike waiting for its day, and whether the consenting actor joins.
-    planned: Option<(u32, Act, bool)>,
 }
 
 pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
     let c: Config = t.config(b)?;
-    let consent = c.consent.as_ref().map(|k| Consent {
-        actor: b.actor(&t.path("consent.actor"), &k.actor),
-        probability: b.prob(&t.path("consent.probability"), &k.probability),
-        join: b.prob(&t.path("consent.join_probability"), &k.join_probability),
-    });
-    let rule = RedLine {
-        idx: t.idx,
-        actor: b.actor(&t.path("actor"), &c.actor),
-        target: b.actor(&t.path("target"), &c.target),
-        track: b.track(&t.path("track"), &c.track),
-        threshold: b.param(&t.path("threshold"), &c.threshold, Bounds::Any),
-        penalty: b.param(
-            &t.path("justification_penalty"),
-            &c.justification_penalty,
-            Bounds::NonNegative,
-        ),
-        lag: c.intel_lag_days,
-        noise: b.param(&t.path("intel_noise"), &c.intel_noise, Bounds::NonNegative),
-        daily: b.prob(&t.path("daily_probability"), &c.daily_probability),
-        level: b.level(&t.path("level"), &c.level),
-        preparation: c.preparation_days,
-        cooldown: c.cooldown_days,
+    let keys = [
+        "daily_probability",
+        "intel_noise",
+        "intel_lag_days",
+        "consent.probability",
+        "consent.join_probability",
+    ];
+    let mut mods = ModifierSet::new(
+        t,
+        &c.modifiers,
+        true,
+        keys.iter().map(|k| k.to_string()).collect(),
+        b,
+    );
+    let actor = b.actor(&t.path("actor"), &c.actor);
+    let target = b.actor(&t.path("target"), &c.target);
+    // Parameters are registered in the order of the file's keys, which is the order of the
+    // columns of runs.csv.
+    let consent = c
+        .consent
+        .as_ref()
+        .map(|k| Consent::compile(t, b, &mut mods, k));
+    let threshold = b.param(&t.path("threshold"), &c.threshold, Bounds::Any);
+    let penalty = b.param(
+        &t.path("justification_penalty"),
+        &c.justification_penalty,
+        Bounds::NonNegative,
+    );
+    let lag = mods.hazard(
+        b,
+        "intel_lag_days",
+        "intel_lag_days",
+        &Dist::fixed(f64::from(c.intel_lag_days)),
+        Bounds::NonNegative,
+    );
+    let noise = mods.hazard(
+        b,
+        "intel_noise",
+        "intel_noise",
+        &c.intel_noise,
+        Bounds::NonNegative,
+    );
+    let daily = mods.hazard(
+        b,
+        "daily_probability",
+        "daily_probability",
+        &c.daily_probability,
+        Bounds::Unit,
+    );
+    let mut strike = Striker::new(
+        t.idx,
+        actor,
+        target,
+        b.level(&t.path("level"), &c.level),
         consent,
-        setbacks: compile_setbacks(t, b, &c.setback),
+        c.preparation_days,
+        c.cooldown_days,
+        c.abort_on_peace,
+        compile_setbacks(t, b, &c.setback),
+        Vec::new(),
+    );
+    strike.consent_hazard = 3;
+    let rule = RedLine {
+        track: b.track(&t.path("track"), &c.track),
+        threshold,
+        penalty,
+        lag,
+        noise,
+        daily,
+        strike,
         source: c.source,
-        run: (0.0, 0.0, 0.0),
+        threshold_run: 0.0,
         next_resolve: 0,
         p_seen: f64::NAN,
-        last_strike: None,
-        planned: None,
     };
-    if rule.actor == rule.target && b.diags.is_empty() {
+    mods.finish(b);
+    if actor == target && b.diags.is_empty() {
         b.error(
             t.path("target"),
             "a red line's actor and target must differ",
@@ -187,90 +185,33 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
 }
 
 impl RedLine {
-    /// A day of preparation for a decided strike, or the strike itself when its day comes.
-    #[inline(never)]
-    fn prepare(&mut self, w: &World, out: &mut Vec<Effect>) {
-        let Some((day, act, joins)) = self.planned else {
-            return;
-        };
-        if w.day >= day {
-            self.planned = None;
-            self.strike(act, joins, w, out);
-        } else {
-            out.push(Effect::Intent {
-                actor: self.actor,
-                target: self.target,
-            });
-        }
+    fn ctx(&self) -> (u8, u8) {
+        (self.strike.actor, self.strike.target)
     }
 
-    /// A day of resolve: read the intelligence and, if the line looks crossed, seek consent
-    /// and strike or start preparing. Rare, so kept out of the daily path.
+    /// A day of resolve: read the intelligence and, if the line looks crossed, decide to
+    /// strike. Rare, so kept out of the daily path.
     #[inline(never)]
-    fn resolve(&mut self, p: f64, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) {
-        let (threshold, noise, _) = self.run;
-        self.next_resolve = next_event_day(rng, w.day + 1, p);
-        let mut perceived = w.track_lagged(self.track, self.lag);
+    fn resolve(&mut self, odds: Odds, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) {
+        self.next_resolve = next_event_day(rng, w.day + 1, odds.p);
+        let ctx = self.ctx();
+        let lag = self.lag.value(w, ctx).round().min(f64::from(u32::MAX)) as u32;
+        let noise = self.noise.value(w, ctx);
+        let mut perceived = w.track_lagged(self.track, lag);
         if noise > 0.0 {
             let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng);
             perceived += noise * z;
         }
-        if perceived < threshold {
+        if perceived < self.threshold_run {
             return;
-        }
-        let mut joins = false;
-        if let Some(c) = &self.consent {
-            let (approved, _) = chance(rng, w.p(c.probability));
-            if !approved {
-                out.push(Effect::Note(Note {
-                    kind: NoteKind::ConsentDenied,
-                    rule: self.idx,
-                    a: c.actor,
-                    b: self.actor,
-                    value: 0,
-                }));
-                return;
-            }
-            joins = chance(rng, w.p(c.join)).0;
         }
         let why = Why::Threshold {
             track: self.track,
             perceived,
-            threshold,
-            p,
+            threshold: self.threshold_run,
+            odds,
         };
-        let act = Act {
-            actor: self.actor,
-            target: self.target,
-            level: self.level,
-            rule: self.idx,
-            form: Form::Strike,
-            trigger_day: w.day,
-            why,
-        };
-        if self.preparation == 0 {
-            self.strike(act, joins, w, out);
-        } else {
-            // Preparations start today and are visible from tomorrow.
-            out.push(Effect::Intent {
-                actor: self.actor,
-                target: self.target,
-            });
-            self.planned = Some((w.day + self.preparation, act, joins));
-        }
-    }
-
-    fn strike(&mut self, act: Act, joins: bool, w: &World, out: &mut Vec<Effect>) {
-        out.push(Effect::Act(act));
-        if let (true, Some(c)) = (joins, &self.consent) {
-            out.push(Effect::Act(Act {
-                actor: c.actor,
-                form: Form::JointStrike,
-                ..act
-            }));
-        }
-        emit_setbacks(&self.setbacks, w, out);
-        self.last_strike = Some(w.day);
+        self.strike.decided(why, w, rng, out);
     }
 }
 
@@ -280,46 +221,53 @@ impl Rule for RedLine {
     }
 
     fn begin_run(&mut self, w: &World, _rng: &mut Rng) {
-        self.run = (
-            w.p(self.threshold) + w.p(self.penalty),
-            w.p(self.noise),
-            w.p(self.daily),
-        );
+        self.threshold_run = w.p(self.threshold) + w.p(self.penalty);
         self.next_resolve = 0;
         // Not a probability, so the first decision draws a resolve day.
         self.p_seen = f64::NAN;
-        self.last_strike = None;
-        self.planned = None;
+        self.strike.begin_run();
     }
 
     fn decide(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) -> Wake {
-        if self.planned.is_some() {
-            self.prepare(w, out);
-            return Wake::Tomorrow;
+        if let Some(wake) = self.strike.tick(w, out) {
+            return wake;
         }
-        if let Some(last) = self.last_strike
-            && w.day < last + self.cooldown
-        {
-            return Wake::Day(last + self.cooldown);
+        if let Some(until) = self.strike.cooling(w.day) {
+            return Wake::Day(until);
         }
         // Resolve to act comes with the daily probability, independently of the day's
         // intelligence reading, so the reading (a Gaussian draw) is taken only on days of
         // resolve, and those days are drawn as geometric gaps rather than by a chance every
-        // day. The gap is redrawn whenever the probability changes (restraint, hazard scale)
-        // or the drawn day passed while the rule was not looking (cooldown, preparation):
-        // memorylessness makes both exact.
-        let p = self.run.2 * w.restraint(self.actor, self.target) * w.scale[self.idx as usize];
-        if p != self.p_seen || self.next_resolve < w.day {
-            self.p_seen = p;
-            self.next_resolve = next_event_day(rng, w.day, p);
+        // day. The gap is redrawn whenever the probability changes (restraint, hazard scale, a
+        // modifier's condition) or the drawn day passed while the rule was not looking
+        // (cooldown, preparation): memorylessness makes both exact.
+        let (a, t) = self.ctx();
+        let (mut odds, until) = self.daily.eval(w, (a, t), 0);
+        let (r, s) = (w.restraint(a, t), w.scale[self.strike.idx as usize]);
+        odds.other = r * s;
+        odds.p = odds.p * r * s;
+        if odds.p != self.p_seen || self.next_resolve < w.day {
+            self.p_seen = odds.p;
+            self.next_resolve = next_event_day(rng, w.day, odds.p);
         }
         if w.day == self.next_resolve {
-            self.resolve(p, w, rng, out);
+            self.resolve(odds, w, rng, out);
             return Wake::Tomorrow;
         }
-        // Nothing to do before the next day of resolve; whatever could change the probability
-        // (restraint, hazard scale) wakes the rule, which then redraws.
-        Wake::Day(self.next_resolve)
+        // Nothing to do before the next day of resolve or the day a modifier's condition may
+        // change; whatever else could change the probability (restraint, hazard scale, an act)
+        // wakes the rule, which then redraws.
+        Wake::Day(self.next_resolve.min(until))
+    }
+
+    fn hazards(&self) -> Vec<&Hazard> {
+        let mut v = vec![&self.daily, &self.noise, &self.lag];
+        if let Some(c) = &self.strike.consent {
+            v.push(&c.probability);
+            v.push(&c.join);
+        }
+        debug_assert_eq!(index(3), self.strike.consent_hazard);
+        v
     }
 
     fn source(&self) -> Option<&str> {

@@ -8,11 +8,19 @@
 use serde::Deserialize;
 use toml::value::Datetime;
 
-use super::{CommandSpec, Rule, Wake, chance};
+use super::{CommandSpec, Kind, Rule, Wake, chance};
 use crate::model::{Command, Effect, NO_ACTOR, Note, NoteKind, ParamId, RuleIdx, TrackId, World};
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
 use crate::scenario::dist::Dist;
+
+pub const KIND: Kind = Kind {
+    name: "scheduled",
+    summary: "a dated event that moves an agreement to a phase, opens talks, scales another \
+              rule's hazards or shifts a track",
+    compile,
+    schema: |g| g.subschema_for::<Config>(),
+};
 
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

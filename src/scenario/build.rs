@@ -82,6 +82,36 @@ pub struct Builder {
     pub rules: Vec<(String, String)>,
     pub params: Vec<ParamSpec>,
     pub diags: Vec<Diagnostic>,
+    /// Phase ids of each ceasefire rule, by rule id, read before any rule compiles so that
+    /// conditions can name phases of rules compiled later.
+    pub phases: std::collections::HashMap<String, Vec<String>>,
+    /// Ids of the event metrics (kinds `event` and `all_of`), in the order the metrics
+    /// compiler numbers them, so that conditions can name them.
+    pub event_metrics: Vec<String>,
+    /// `[initial.ceasefires.<rule>]` and `[initial.talks.<rule>]` tables, taken by the rule
+    /// they name when it compiles; what is left names no such rule.
+    pub initial_rules: std::collections::BTreeMap<String, InitialRule>,
+    /// Theatres by id, with their actors.
+    pub theatres: Vec<(String, Vec<ActorId>)>,
+}
+
+/// A rule's state at day 0, from `[initial]`.
+#[derive(Clone, Debug)]
+pub enum InitialRule {
+    /// A ceasefire in force in `phase` since day `since` (negative: before the start), or
+    /// collapsed.
+    Ceasefire {
+        phase: Option<String>,
+        since: i64,
+        in_force: bool,
+        path: String,
+    },
+    /// A negotiation channel with this status since day `since`.
+    Talks {
+        status: String,
+        since: i64,
+        path: String,
+    },
 }
 
 fn lookup<T: TryFrom<usize>>(
@@ -116,6 +146,45 @@ impl Builder {
             rules: Vec::new(),
             params: Vec::new(),
             diags: Vec::new(),
+            phases: Default::default(),
+            event_metrics: Vec::new(),
+            initial_rules: Default::default(),
+            theatres: Vec::new(),
+        }
+    }
+
+    /// Days from the start date to a TOML date (negative before it); any plain date is
+    /// accepted, inside the simulated period or not.
+    pub fn day_offset(&mut self, path: &str, d: &toml::value::Datetime) -> Option<i64> {
+        let date = match (d.date, d.time, d.offset) {
+            (Some(date), None, None) => date,
+            _ => {
+                self.error_help(
+                    path,
+                    format!("expected a date, got `{d}`"),
+                    "write a plain date such as 2026-01-23",
+                );
+                return None;
+            }
+        };
+        match jiff::civil::Date::new(date.year as i16, date.month as i8, date.day as i8) {
+            Ok(x) => Some(i64::from((x - self.start_date).get_days())),
+            Err(e) => {
+                self.error(path, format!("`{d}` is not a valid date: {e}"));
+                None
+            }
+        }
+    }
+
+    /// Checks an already registered parameter against further bounds (a modifier's
+    /// replacement value, once the key it replaces is known).
+    pub fn check_param(&mut self, id: ParamId, bounds: Bounds) {
+        let Some(p) = self.params.get(id as usize) else {
+            return;
+        };
+        if let Err(msg) = bounds.check(&p.dist) {
+            let path = p.path.clone();
+            self.error(path, msg);
         }
     }
 

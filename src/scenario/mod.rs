@@ -26,8 +26,11 @@ use crate::metrics::{
     BUILTIN_NAMES, Binning, EventDef, EventMetric, MAX_COUNT, METRIC_KINDS, MetricConfig, Metrics,
     QuantityDef, QuantityMetric, compile_filter,
 };
-use crate::model::{Actor, Rung, Scenario, Track};
-use crate::rules::{KINDS, Rule};
+use crate::model::{
+    Act, Actor, Form, HistoryAct, Initial, InitialLevel, NEVER, NO_RULE, Rung, Scenario,
+    Theatre, Track, Why,
+};
+use crate::rules::{Rule, kind_names};
 use build::{Bounds, Builder, RuleTable};
 use diag::{Diagnostic, ScenarioError, suggest};
 use dist::Dist;
@@ -42,7 +45,9 @@ pub const MAX_RULES: usize = 1024;
 /// Documented bound on the number of runs, from the file or the command line.
 pub const MAX_RUNS: u64 = 1_000_000_000;
 
-const SECTIONS: &[&str] = &["scenario", "actors", "tracks", "ladder", "rules", "metrics"];
+const SECTIONS: &[&str] = &[
+    "scenario", "actors", "tracks", "ladder", "theatres", "initial", "rules", "metrics",
+];
 
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -55,8 +60,14 @@ struct ScenarioSection {
     start_date: Datetime,
     horizon_days: u32,
     war_level: String,
+    /// The date up to which the scenario's authors used what was known.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::optional_date")]
+    as_of: Option<Datetime>,
     #[serde(default = "default_calm_after")]
     calm_after_days: u32,
+    /// A war (hostilities at war level) with no act for this many days ends (default: never).
+    quiet_days_to_end_war: Option<u32>,
     /// Only hostilities among these actors count towards war level, peak level and war days
     /// (default: all actors).
     war_actors: Option<Vec<String>>,
@@ -68,6 +79,101 @@ struct ScenarioSection {
 
 fn default_calm_after() -> u32 {
     30
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TheatreConfig {
+    name: Option<String>,
+    /// Every pair of these actors belongs to the theatre.
+    actors: Vec<String>,
+    /// A war between two of its actors with no act for this many days ends (default: the
+    /// scenario's `quiet_days_to_end_war`).
+    quiet_days_to_end_war: Option<u32>,
+    source: Option<String>,
+    #[allow(dead_code)]
+    description: Option<String>,
+}
+
+/// `[initial]`: the state of the crisis at the start.
+#[derive(Deserialize, schemars::JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InitialConfig {
+    /// Pairs whose hostilities are already at a rung.
+    #[serde(default)]
+    levels: Vec<InitialLevelConfig>,
+    /// Acts before (or on) the start date: pledges answer them; they are not events of the run.
+    #[serde(default)]
+    acts: Vec<InitialActConfig>,
+    /// Ceasefires in force (or collapsed) at the start, by rule id.
+    #[serde(default)]
+    ceasefires: std::collections::BTreeMap<String, InitialCeasefireConfig>,
+    /// Negotiation channels' status at the start, by rule id.
+    #[serde(default)]
+    talks: std::collections::BTreeMap<String, InitialTalksConfig>,
+    #[allow(dead_code)]
+    source: Option<String>,
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct InitialLevelConfig {
+    pair: Vec<String>,
+    level: String,
+    /// Since when the pair has been at this rung (default: the start date).
+    #[serde(default)]
+    #[schemars(schema_with = "schema::optional_date")]
+    since: Option<Datetime>,
+    /// The last act between them (default: the start date), from which calm returns.
+    #[serde(default)]
+    #[schemars(schema_with = "schema::optional_date")]
+    last_act: Option<Datetime>,
+    #[allow(dead_code)]
+    source: Option<String>,
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct InitialActConfig {
+    actor: String,
+    target: String,
+    level: String,
+    #[schemars(schema_with = "schema::date")]
+    date: Datetime,
+    /// strike, joint_strike, preemptive, retaliation, token_retaliation, proxy, violation or
+    /// enforcement (default: strike).
+    form: Option<String>,
+    #[allow(dead_code)]
+    source: Option<String>,
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct InitialCeasefireConfig {
+    phase: Option<String>,
+    #[serde(default)]
+    #[schemars(schema_with = "schema::optional_date")]
+    since: Option<Datetime>,
+    #[serde(default = "yes")]
+    in_force: bool,
+    #[allow(dead_code)]
+    source: Option<String>,
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct InitialTalksConfig {
+    /// "dormant", "open" or "deal".
+    status: String,
+    #[serde(default)]
+    #[schemars(schema_with = "schema::optional_date")]
+    since: Option<Datetime>,
+    #[allow(dead_code)]
+    source: Option<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -311,6 +417,10 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
         return None;
     }
     let mut b = Builder::new(start, head.horizon_days);
+    let as_of = head.as_of.as_ref().and_then(|d| {
+        let off = b.day_offset("scenario.as_of", d)?;
+        start.checked_add(jiff::Span::new().days(off)).ok()
+    });
     if let Some(runs) = head.runs
         && !(1..=MAX_RUNS).contains(&runs)
     {
@@ -377,13 +487,47 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
             None => b.error_help(
                 format!("rules.{id}"),
                 format!("rule `{id}` has no `kind`"),
-                format!(
-                    "add kind = one of: {}",
-                    KINDS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
-                ),
+                format!("add kind = one of: {}", kind_names().join(", ")),
             ),
         }
     }
+    // Names that conditions may use before the rules or metrics that define them compile:
+    // each ceasefire's phases, and the event metrics in the order they are numbered.
+    for (id, kind, v) in &rule_tables {
+        if kind == "ceasefire"
+            && let DeValue::Table(t) = v.get_ref()
+            && let Some(DeValue::Array(phases)) = t.get("phases").map(|p| p.get_ref())
+        {
+            let ids = phases
+                .iter()
+                .filter_map(|p| match p.get_ref() {
+                    DeValue::Table(pt) => pt
+                        .get("id")
+                        .and_then(|x| x.get_ref().as_str())
+                        .map(str::to_string),
+                    _ => None,
+                })
+                .collect();
+            b.phases.insert(id.clone(), ids);
+        }
+    }
+    b.event_metrics = table_entries(root, "metrics", &mut Vec::new())
+        .into_iter()
+        .filter(|(id, v)| {
+            let kind = match v.get_ref() {
+                DeValue::Table(t) => t
+                    .get("kind")
+                    .and_then(|k| k.get_ref().as_str())
+                    .unwrap_or("event")
+                    .to_string(),
+                _ => String::new(),
+            };
+            (kind == "event" || kind == "all_of")
+                && !BUILTIN_NAMES.contains(&id.as_str())
+                && !id.starts_with("final_")
+        })
+        .map(|(id, _)| id)
+        .collect();
     let (actor_ids, track_ids, level_ids) = (b.actors.clone(), b.tracks.clone(), b.levels.clone());
     check_ids(&mut b, "actors", &actor_ids);
     check_ids(&mut b, "tracks", &track_ids);
@@ -505,6 +649,75 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
         });
     }
 
+    // Theatres and the days of quiet that end a war.
+    let n_actors = actors.len();
+    let mut theatres = Vec::new();
+    let mut quiet_days = vec![head.quiet_days_to_end_war.unwrap_or(NEVER); n_actors * n_actors];
+    let mut theatre_of: Vec<Option<String>> = vec![None; n_actors * n_actors];
+    for (id, v) in table_entries(root, "theatres", diags) {
+        let path = format!("theatres.{id}");
+        if !is_id(&id) {
+            b.error_help(
+                &path,
+                format!("`{id}` is not a valid id"),
+                "ids are snake_case: a lowercase letter, then lowercase letters, digits and _",
+            );
+        }
+        let Some(c) = b.de::<TheatreConfig>(&path, v) else {
+            continue;
+        };
+        let members = b.actors(&format!("{path}.actors"), &c.actors);
+        if members.len() < 2 {
+            b.error(
+                format!("{path}.actors"),
+                "a theatre needs at least two actors",
+            );
+        }
+        let quiet = c
+            .quiet_days_to_end_war
+            .or(head.quiet_days_to_end_war)
+            .unwrap_or(NEVER);
+        for (i, &x) in members.iter().enumerate() {
+            for &y in &members[i + 1..] {
+                for k in [x as usize * n_actors + y as usize, y as usize * n_actors + x as usize]
+                {
+                    if let Some(other) = &theatre_of[k] {
+                        if *other != id {
+                            b.error_help(
+                                format!("{path}.actors"),
+                                format!(
+                                    "the pair {}–{} is already in theatre `{other}`",
+                                    b.actors[x as usize], b.actors[y as usize]
+                                ),
+                                "a pair belongs to at most one theatre",
+                            );
+                        }
+                    } else {
+                        theatre_of[k] = Some(id.clone());
+                        quiet_days[k] = quiet;
+                    }
+                }
+            }
+        }
+        b.theatres.push((id.clone(), members.clone()));
+        theatres.push(Theatre {
+            id: id.clone(),
+            name: c.name.unwrap_or_else(|| id.clone()),
+            actors: members,
+            quiet_days: quiet,
+            source: c.source,
+        });
+    }
+
+    // The state at the start.
+    let initial = match root.get("initial") {
+        Some(v) => match b.de::<InitialConfig>("initial", v) {
+            Some(c) => compile_initial(&c, &mut b, war_level),
+            None => Initial::default(),
+        },
+        None => Initial::default(),
+    };
+
     // Rules.
     let mut rules: Vec<Box<dyn Rule>> = Vec::new();
     for (i, (id, kind, v)) in rule_tables.iter().enumerate() {
@@ -513,18 +726,17 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
             idx: i as u16,
             value: (*v).clone(),
         };
-        match KINDS.iter().find(|(k, _)| k == kind) {
-            Some((_, compile)) => {
-                if let Some(rule) = compile(&table, &mut b) {
+        match crate::rules::kind(kind) {
+            Some(k) => {
+                if let Some(rule) = (k.compile)(&table, &mut b) {
                     rules.push(rule);
                 }
             }
             None => {
-                let names: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
                 b.error_help(
                     format!("rules.{id}.kind"),
                     format!("unknown rule kind `{kind}`"),
-                    suggest(kind, &names),
+                    suggest(kind, &kind_names()),
                 );
             }
         }
@@ -533,6 +745,29 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
     if rules_complete {
         link_commands(&mut rules, &mut b);
     }
+    // What `[initial]` says of rules that do not exist.
+    for (id, init) in std::mem::take(&mut b.initial_rules) {
+        let (path, kind) = match init {
+            build::InitialRule::Ceasefire { path, .. } => (path, "ceasefire"),
+            build::InitialRule::Talks { path, .. } => (path, "negotiation"),
+        };
+        if !b.rules.iter().any(|(r, _)| *r == id) {
+            let of_kind: Vec<&str> = b
+                .rules
+                .iter()
+                .filter(|(_, k)| k == kind)
+                .map(|(r, _)| r.as_str())
+                .collect();
+            b.error_help(
+                path,
+                format!("there is no {kind} rule `{id}`"),
+                suggest(&id, &of_kind),
+            );
+        }
+    }
+    let reads_metrics = rules
+        .iter()
+        .any(|r| r.hazards().iter().any(|h| h.reads_metrics()));
 
     // Metrics.
     let metrics = compile_metrics(
@@ -559,6 +794,11 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
         default_runs: head.runs.unwrap_or(DEFAULT_RUNS),
         war_level,
         calm_after_days: head.calm_after_days,
+        quiet_days,
+        theatres,
+        initial,
+        reads_metrics,
+        as_of,
         war_pairs: {
             let n = actors.len();
             let mut mask = vec![false; n * n];
@@ -574,9 +814,176 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
         ladder,
         params: b.params,
         rule_ids: rule_tables.iter().map(|(id, _, _)| id.clone()).collect(),
+        phases: rule_tables
+            .iter()
+            .map(|(id, _, _)| b.phases.get(id).cloned().unwrap_or_default())
+            .collect(),
         rules,
         metrics,
     })
+}
+
+/// Compiles `[initial]`: levels and history acts into the scenario, rule states into the
+/// builder for the rules to take when they compile.
+fn compile_initial(c: &InitialConfig, b: &mut Builder, war_level: crate::model::Level) -> Initial {
+    let mut init = Initial::default();
+    let day = |b: &mut Builder, path: &str, d: &Option<Datetime>| -> i32 {
+        d.as_ref()
+            .and_then(|d| b.day_offset(path, d))
+            .map_or(0, |x| x.clamp(i64::from(i32::MIN + 1), 0) as i32)
+    };
+    for (i, l) in c.levels.iter().enumerate() {
+        let path = format!("initial.levels[{i}]");
+        let Some([x, y]) = b.pair(&format!("{path}.pair"), &l.pair, "an initial level's `pair`")
+        else {
+            continue;
+        };
+        let level = b.level(&format!("{path}.level"), &l.level);
+        if level == 0 {
+            b.error_help(
+                format!("{path}.level"),
+                "every pair starts at the bottom rung; an initial level above it is what to give",
+                "remove the entry, or give a rung above the bottom",
+            );
+        }
+        for (k, d) in [("since", &l.since), ("last_act", &l.last_act)] {
+            if let Some(d) = d
+                && b.day_offset(&format!("{path}.{k}"), d).is_some_and(|x| x > 0)
+            {
+                b.error_help(
+                    format!("{path}.{k}"),
+                    format!("`{k}` lies after the start date"),
+                    "the initial state describes the past: give a date on or before the start",
+                );
+            }
+        }
+        let since = day(b, &format!("{path}.since"), &l.since);
+        let last_act = day(b, &format!("{path}.last_act"), &l.last_act);
+        if init
+            .levels
+            .iter()
+            .any(|o: &InitialLevel| (o.a, o.b) == (x, y) || (o.a, o.b) == (y, x))
+        {
+            b.error(
+                format!("{path}.pair"),
+                "this pair already has an initial level",
+            );
+        }
+        let _ = war_level;
+        init.levels.push(InitialLevel {
+            a: x,
+            b: y,
+            level,
+            since,
+            last_act,
+        });
+    }
+    for (i, a) in c.acts.iter().enumerate() {
+        let path = format!("initial.acts[{i}]");
+        let actor = b.actor(&format!("{path}.actor"), &a.actor);
+        let target = b.actor(&format!("{path}.target"), &a.target);
+        let level = b.level(&format!("{path}.level"), &a.level);
+        let Some(d) = b.day_offset(&format!("{path}.date"), &a.date) else {
+            continue;
+        };
+        if d > 0 {
+            b.error_help(
+                format!("{path}.date"),
+                "a history act lies after the start date",
+                "history ends on the start date; later acts are the model's to decide (a \
+                 `scheduled` rule or a `decision` can make one likely)",
+            );
+            continue;
+        }
+        let form = match a.form.as_deref().unwrap_or("strike") {
+            "strike" => Form::Strike,
+            "joint_strike" => Form::JointStrike,
+            "preemptive" => Form::Preemptive { justified: true },
+            "retaliation" => Form::Retaliation { token: false },
+            "token_retaliation" => Form::Retaliation { token: true },
+            "proxy" => Form::Proxy,
+            "violation" => Form::Violation,
+            "enforcement" => Form::Enforcement,
+            other => {
+                b.error_help(
+                    format!("{path}.form"),
+                    format!("unknown form `{other}`"),
+                    suggest(other, &crate::metrics::form_names()),
+                );
+                Form::Strike
+            }
+        };
+        if actor == target && b.diags.is_empty() {
+            b.error(format!("{path}.target"), "an act's actor and target must differ");
+        }
+        init.acts.push(HistoryAct {
+            act: Act {
+                actor,
+                target,
+                level,
+                rule: NO_RULE,
+                form,
+                trigger_day: 0,
+                why: Why::None,
+            },
+            day: d.max(i64::from(i32::MIN + 1)) as i32,
+        });
+    }
+    for (id, cf) in &c.ceasefires {
+        let path = format!("initial.ceasefires.{id}");
+        let since = cf
+            .since
+            .as_ref()
+            .and_then(|d| b.day_offset(&format!("{path}.since"), d))
+            .unwrap_or(0);
+        if since > 0 {
+            b.error(
+                format!("{path}.since"),
+                "`since` lies after the start date; the initial state describes the past",
+            );
+        }
+        if !cf.in_force && cf.phase.is_some() {
+            b.error(
+                format!("{path}.phase"),
+                "a ceasefire that is not in force has no phase",
+            );
+        }
+        b.initial_rules.insert(
+            id.clone(),
+            build::InitialRule::Ceasefire {
+                phase: cf.phase.clone(),
+                since: since.min(0),
+                in_force: cf.in_force,
+                path,
+            },
+        );
+    }
+    for (id, t) in &c.talks {
+        let path = format!("initial.talks.{id}");
+        let since = t
+            .since
+            .as_ref()
+            .and_then(|d| b.day_offset(&format!("{path}.since"), d))
+            .unwrap_or(0);
+        if since > 0 {
+            b.error(
+                format!("{path}.since"),
+                "`since` lies after the start date; the initial state describes the past",
+            );
+        }
+        if b.initial_rules.contains_key(id) {
+            b.error(path.clone(), format!("`{id}` is also listed under initial.ceasefires"));
+        }
+        b.initial_rules.insert(
+            id.clone(),
+            build::InitialRule::Talks {
+                status: t.status.clone(),
+                since: since.min(0),
+                path,
+            },
+        );
+    }
+    init
 }
 
 /// A snake_case id: safe as a CSV column, a file name and a key path segment.

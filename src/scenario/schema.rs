@@ -13,7 +13,7 @@ use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
 use super::dist::Dist;
-use super::{ActorConfig, RungConfig, ScenarioSection, TrackConfig};
+use super::{ActorConfig, InitialConfig, RungConfig, ScenarioSection, TheatreConfig, TrackConfig};
 use crate::metrics::MetricConfig;
 use crate::rules;
 
@@ -26,30 +26,18 @@ struct ScenarioFile {
     actors: BTreeMap<String, ActorConfig>,
     tracks: Option<BTreeMap<String, TrackConfig>>,
     ladder: Vec<RungConfig>,
+    theatres: Option<BTreeMap<String, TheatreConfig>>,
+    initial: Option<InitialConfig>,
     rules: Option<BTreeMap<String, AnyRule>>,
     metrics: Option<BTreeMap<String, MetricConfig>>,
 }
 
-/// The schema of every rule kind, by the name scenarios use.
-fn kinds(g: &mut SchemaGenerator) -> Vec<(&'static str, Schema)> {
-    vec![
-        ("red_line", g.subschema_for::<rules::red_line::Config>()),
-        (
-            "retaliation",
-            g.subschema_for::<rules::retaliation::Config>(),
-        ),
-        ("preemption", g.subschema_for::<rules::preemption::Config>()),
-        ("ceasefire", g.subschema_for::<rules::ceasefire::Config>()),
-        (
-            "negotiation",
-            g.subschema_for::<rules::negotiation::Config>(),
-        ),
-        ("scheduled", g.subschema_for::<rules::scheduled::Config>()),
-        (
-            "termination",
-            g.subschema_for::<rules::termination::Config>(),
-        ),
-    ]
+/// The schema of every rule kind, by the name scenarios use: from the registry of kinds.
+fn kinds(g: &mut SchemaGenerator) -> Vec<(&'static str, &'static str, Schema)> {
+    rules::KINDS
+        .iter()
+        .map(|k| (k.name, k.summary, (k.schema)(g)))
+        .collect()
 }
 
 /// A `[rules.<id>]` table: exactly one kind's table, chosen by `kind`.
@@ -63,13 +51,14 @@ impl JsonSchema for AnyRule {
     fn json_schema(g: &mut SchemaGenerator) -> Schema {
         let one_of: Vec<serde_json::Value> = kinds(g)
             .into_iter()
-            .map(|(kind, s)| {
+            .map(|(kind, summary, s)| {
                 serde_json::json!({
+                    "description": summary,
                     "allOf": [s, { "properties": { "kind": { "const": kind } } }]
                 })
             })
             .collect();
-        let names: Vec<&str> = rules::KINDS.iter().map(|(k, _)| *k).collect();
+        let names = rules::kind_names();
         json_schema!({
             "type": "object",
             "required": ["kind"],
@@ -126,6 +115,10 @@ pub(crate) fn date(_: &mut SchemaGenerator) -> Schema {
     json_schema!({ "type": "string", "format": "date" })
 }
 
+pub(crate) fn optional_date(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "string", "format": "date" })
+}
+
 pub(crate) fn date_pair(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "type": "array", "items": { "type": "string", "format": "date" },
@@ -144,10 +137,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_rule_kind_has_a_schema() {
+    fn every_rule_kind_has_a_schema_and_a_summary() {
         let mut g = SchemaGenerator::default();
-        let described: Vec<&str> = kinds(&mut g).into_iter().map(|(k, _)| k).collect();
-        let known: Vec<&str> = rules::KINDS.iter().map(|(k, _)| *k).collect();
-        assert_eq!(described, known);
+        for (name, summary, schema) in kinds(&mut g) {
+            assert!(!summary.is_empty(), "{name} has no summary");
+            assert!(schema.as_value().is_object(), "{name} has no schema");
+        }
+        let known = rules::kind_names();
+        let mut unique = known.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), known.len(), "a kind is registered twice");
     }
 }
