@@ -14,7 +14,9 @@
 use std::fmt::Write as _;
 
 use crate::metrics::{EventDef, QuantityDef};
-use crate::model::Scenario;
+use crate::model::{NEVER, Scenario};
+use crate::rules::condition::Names;
+use crate::rules::hazard::Op;
 use crate::scenario::dist::Dist;
 
 /// One block of an explanation.
@@ -163,6 +165,15 @@ pub fn explain(sc: &Scenario, text: &str) -> Explanation {
             sc.default_seed, sc.default_runs
         ),
     ];
+    if let Some(d) = sc.as_of {
+        facts.insert(0, format!("Written from what was known as of {d}."));
+    }
+    let quiet = sc.quiet_days.iter().copied().filter(|&q| q != NEVER).min();
+    if let Some(q) = quiet {
+        facts.push(format!(
+            "A war with no act for {q} days or more (per theatre, see below) is over."
+        ));
+    }
     match source_of(head) {
         Some(s) => facts.push(format!("Source: {s}.")),
         None => unsourced.push("scenario".to_string()),
@@ -266,7 +277,93 @@ pub fn explain(sc: &Scenario, text: &str) -> Explanation {
         rows,
     });
 
+    // Theatres.
+    if !sc.theatres.is_empty() {
+        b.push(Block::Heading(2, "Theatres".into()));
+        let mut rows = Vec::new();
+        for t in &sc.theatres {
+            if t.source.is_none() {
+                unsourced.push(format!("theatres.{}", t.id));
+            }
+            let actors: Vec<&str> = t
+                .actors
+                .iter()
+                .map(|&a| sc.actors[a as usize].id.as_str())
+                .collect();
+            rows.push(vec![
+                t.id.clone(),
+                t.name.clone(),
+                actors.join(", "),
+                if t.quiet_days == NEVER {
+                    "never".into()
+                } else {
+                    format!("{} days", t.quiet_days)
+                },
+                t.source.clone().unwrap_or_else(|| "(none)".into()),
+            ]);
+        }
+        b.push(Block::Table {
+            head: row(&[
+                "theatre",
+                "name",
+                "actors",
+                "war over after quiet",
+                "source",
+            ]),
+            rows,
+        });
+    }
+
+    // The state at the start.
+    let init = &sc.initial;
+    let raw_init = root.get("initial").and_then(|v| v.as_table());
+    if raw_init.is_some() {
+        b.push(Block::Heading(2, "At the start".into()));
+        b.push(Block::Para(
+            "The state of the crisis on the start date. History acts are answered by pledges \
+             but are not events of the run: no metric counts them."
+                .into(),
+        ));
+        let mut items = Vec::new();
+        let aid = |a: u8| sc.actors[a as usize].id.as_str();
+        for l in &init.levels {
+            items.push(format!(
+                "{}–{} at `{}` since {} (last act {})",
+                aid(l.a),
+                aid(l.b),
+                sc.ladder[l.level as usize].id,
+                offset_date(sc, l.since),
+                offset_date(sc, l.last_act)
+            ));
+        }
+        for h in &init.acts {
+            items.push(format!(
+                "{} {} {} at `{}` on {}",
+                aid(h.act.actor),
+                h.act.form.name(),
+                aid(h.act.target),
+                sc.ladder[h.act.level as usize].id,
+                offset_date(sc, h.day)
+            ));
+        }
+        for section in ["ceasefires", "talks"] {
+            if let Some(t) = raw_init
+                .and_then(|t| t.get(section))
+                .and_then(|v| v.as_table())
+            {
+                for (id, v) in t {
+                    items.push(format!("{section} {id}: {}", inline(v)));
+                }
+            }
+        }
+        if source_of(raw_init).is_none() {
+            unsourced.push("initial".into());
+        }
+        b.push(Block::List(items));
+    }
+
     // Rules.
+    let names = Names::of(sc);
     b.push(Block::Heading(2, "Rules".into()));
     b.push(Block::Para(
         "In id order, the order they run in. A distribution is drawn once per run unless marked \
@@ -283,13 +380,16 @@ pub fn explain(sc: &Scenario, text: &str) -> Explanation {
                 unsourced.push(format!("rules.{id}"));
             }
         }
+        if let Some(k) = crate::rules::kind(rule.kind()) {
+            b.push(Block::Para(format!("A `{}` rule: {}.", k.name, k.summary)));
+        }
         let mut ls = Vec::new();
         if let Some(t) = raw {
             leaves("", t, false, &mut ls);
         }
         let mut rows = Vec::new();
         for (key, v, sourced) in ls {
-            if key == "kind" || key == "source" {
+            if key == "kind" || key == "source" || key.starts_with("modifiers") {
                 continue;
             }
             let path = format!("rules.{id}.{key}");
@@ -322,6 +422,7 @@ pub fn explain(sc: &Scenario, text: &str) -> Explanation {
         let prefix = format!("rules.{id}.");
         for p in &sc.params {
             if let Some(key) = p.path.strip_prefix(&prefix)
+                && !key.starts_with("modifiers")
                 && !rows.iter().any(|r| r[0] == key)
             {
                 if rule.source().is_none() {
@@ -335,6 +436,39 @@ pub fn explain(sc: &Scenario, text: &str) -> Explanation {
             head: row(&["setting", "value", "mean", "range"]),
             rows,
         });
+        // Modifiers: each hazard they change, once.
+        let mut mods = Vec::new();
+        let mut seen: Vec<String> = Vec::new();
+        for h in rule.hazards() {
+            if h.mods.is_empty() || seen.contains(&h.key) {
+                continue;
+            }
+            seen.push(h.key.clone());
+            for m in &h.mods {
+                let what = match m.op {
+                    Op::Factor(f) => format!("× {}", dist_cells(&sc.params[f as usize].dist).0),
+                    Op::Value(v) => format!("= {}", dist_cells(&sc.params[v as usize].dist).0),
+                };
+                let mut line = format!("`{}` {what} while {}", h.key, m.cond.describe(&names));
+                if !m.label.is_empty() {
+                    line.push_str(&format!(" ({})", m.label));
+                }
+                match &m.source {
+                    Some(src) => line.push_str(&format!(" [source: {src}]")),
+                    None if rule.source().is_none() => {
+                        unsourced.push(format!("rules.{id}.modifiers ({})", h.key));
+                    }
+                    None => {}
+                }
+                mods.push(line);
+            }
+        }
+        if !mods.is_empty() {
+            b.push(Block::Para(
+                "Modifiers, applied in order while their condition holds:".into(),
+            ));
+            b.push(Block::List(mods));
+        }
     }
 
     // Metrics.
@@ -395,6 +529,14 @@ pub fn explain(sc: &Scenario, text: &str) -> Explanation {
         blocks: b,
         unsourced,
     }
+}
+
+/// A signed day offset from the start as a date.
+fn offset_date(sc: &Scenario, day: i32) -> String {
+    sc.start_date
+        .checked_add(jiff::Span::new().days(i64::from(day)))
+        .map(|d| d.to_string())
+        .unwrap_or_else(|_| format!("day {day}"))
 }
 
 fn width(s: &str) -> usize {

@@ -109,8 +109,13 @@ impl Filter {
 pub enum EventDef {
     /// The first event that passes the filter.
     Filter(Filter),
-    /// All of these other probability metrics have happened within `within` days of each other.
-    AllOf { of: Vec<usize>, within: u32 },
+    /// At least `at_least` of these other probability metrics (all of them by default) have
+    /// happened within `within` days of each other: say, two fronts active at once.
+    AllOf {
+        of: Vec<usize>,
+        within: u32,
+        at_least: usize,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -268,17 +273,17 @@ impl Metrics {
             if o.first[i] != NEVER {
                 continue;
             }
-            if let EventDef::AllOf { of, within } = &self.events[i].def {
-                let mut earliest = day;
-                let mut all = true;
-                for &j in of {
-                    if o.last[j] == NEVER {
-                        all = false;
-                        break;
-                    }
-                    earliest = earliest.min(o.last[j]);
-                }
-                if all && day - earliest <= *within {
+            if let EventDef::AllOf {
+                of,
+                within,
+                at_least,
+            } = &self.events[i].def
+            {
+                let recent = of
+                    .iter()
+                    .filter(|&&j| o.last[j] != NEVER && day - o.last[j] <= *within)
+                    .count();
+                if recent >= *at_least {
                     o.first[i] = day;
                     o.last[i] = day;
                 }
@@ -323,6 +328,8 @@ pub struct MetricConfig {
     pub phase: Option<String>,
     pub of: Option<Vec<String>>,
     pub within_days: Option<u32>,
+    /// With `all_of`: how many of `of` must have happened (default: all of them).
+    pub at_least: Option<usize>,
 }
 
 fn event_kind() -> String {

@@ -163,7 +163,10 @@ pub enum Why {
     /// Probability and, where the event was one chance drawn on the day, its draw
     /// (retaliation, collapse, enforcement). A ceasefire violation or a decision has none:
     /// their days are drawn as geometric gaps.
-    Chance { odds: Odds, draw: Option<f64> },
+    Chance {
+        odds: Odds,
+        draw: Option<f64>,
+    },
 }
 
 /// Something that happened that is not a hostile act.

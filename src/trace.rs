@@ -216,7 +216,11 @@ fn odds_text(
         }
     }
     if odds.other != 1.0 {
-        let _ = write!(s, " × {} (talks' restraint, hazard scaling)", val(odds.other));
+        let _ = write!(
+            s,
+            " × {} (talks' restraint, hazard scaling)",
+            val(odds.other)
+        );
     }
     let _ = write!(s, " = {:.4}", odds.p);
     s

@@ -558,3 +558,642 @@ actor = ["blue"]
     );
     assert_proportion("P(threshold <= 0.7)", agg.event_count(strike), runs, 0.5);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The model language: modifiers, decisions, per-war pledges, effects, the initial state, wars
+// that end, plans called off by peace. Each check is exact or closed-form.
+// ---------------------------------------------------------------------------------------------
+
+/// Three actors on a three-rung ladder, no rules: the tests add theirs.
+fn bare(horizon: u32, rest: &str) -> Scenario {
+    let text = format!(
+        r#"
+[scenario]
+name = "language"
+start_date = 2026-01-01
+horizon_days = {horizon}
+war_level = "strike"
+calm_after_days = 100000
+
+[[ladder]]
+id = "calm"
+mid = 1
+
+[[ladder]]
+id = "strike"
+mid = 4
+
+[[ladder]]
+id = "heavy_strike"
+mid = 5
+
+[actors.blue]
+[actors.red]
+[actors.green]
+
+{rest}
+"#
+    );
+    match brink::scenario::parse(&text, "language.toml") {
+        Ok(sc) => sc,
+        Err(e) => panic!("test scenario does not compile:\n{e}"),
+    }
+}
+
+/// Hazard of an event metric's first occurrence over days `days`: (first occurrences, days at
+/// risk), pooled over the window, from the first-day histogram of `runs` runs.
+fn hazard_in(agg: &Aggregate, e: usize, days: std::ops::Range<usize>) -> (u64, u64) {
+    let first = &agg.first_day[e];
+    let mut at_risk = agg.runs - first[..days.start].iter().sum::<u64>();
+    let (mut k, mut n) = (0, 0);
+    for d in days {
+        k += first[d];
+        n += at_risk;
+        at_risk -= first[d];
+    }
+    (k, n)
+}
+
+#[test]
+fn a_modifier_multiplies_the_hazard_from_exactly_the_day_its_condition_holds() {
+    // Blue decides to strike with daily probability P; from 21 January (day 20) a date-window
+    // modifier triples it. The daily hazard of the first strike is P on days 0..=19 and 3P from
+    // day 20 on, including each boundary day on its own.
+    let sc = bare(
+        40,
+        &format!(
+            r#"
+[rules.blue_strikes]
+kind = "decision"
+actor = "blue"
+target = "red"
+level = "strike"
+daily_probability = {P}
+modifiers = [{{ when = {{ from = 2026-01-21 }}, factor = 3 }}]
+
+[metrics.struck]
+actor = ["blue"]
+"#
+        ),
+    );
+    let agg = aggregate(&sc, 5, 200_000);
+    let e = event(&sc, "struck");
+    for (days, p) in [
+        (0..20, P),
+        (19..20, P),
+        (20..21, 3.0 * P),
+        (20..40, 3.0 * P),
+    ] {
+        let (k, n) = hazard_in(&agg, e, days.clone());
+        assert_proportion(&format!("hazard on days {days:?}"), k, n, p);
+    }
+}
+
+#[test]
+fn talks_opening_changes_the_hazard_from_the_next_decision() {
+    // A scheduled event opens a channel on day 10; blue's daily probability is quadrupled
+    // while the talks are open. Decisions of day 10 were taken before the talks opened, so
+    // the hazard is P through day 10 and 4P from day 11.
+    let sc = bare(
+        30,
+        &format!(
+            r#"
+[rules.blue_strikes]
+kind = "decision"
+actor = "blue"
+target = "red"
+level = "strike"
+daily_probability = {P}
+modifiers = [{{ when = {{ talks = "channel" }}, factor = 4 }}]
+
+[rules.channel]
+kind = "negotiation"
+parties = ["blue", "green"]
+open_hazard = 0
+close_hazard = 0
+deal_hazard = 0
+restraint = 1
+breaks_at = "heavy_strike"
+
+[rules.opening]
+kind = "scheduled"
+date = 2026-01-11
+open_channel = "channel"
+
+[metrics.struck]
+actor = ["blue"]
+"#
+        ),
+    );
+    let agg = aggregate(&sc, 6, 200_000);
+    let e = event(&sc, "struck");
+    for (days, p) in [
+        (0..11, P),
+        (10..11, P),
+        (11..12, 4.0 * P),
+        (11..30, 4.0 * P),
+    ] {
+        let (k, n) = hazard_in(&agg, e, days.clone());
+        assert_proportion(&format!("hazard on days {days:?}"), k, n, p);
+    }
+}
+
+#[test]
+fn a_pledge_that_decides_per_war_answers_with_its_probability_however_many_blows() {
+    // Blue strikes red on about half the days of a war that never ends. Deciding per blow,
+    // red would almost surely answer some blow; deciding per war it answers with Q, and
+    // green, a proxy deciding per war, joins with R given an answer.
+    let sc = bare(
+        30,
+        &format!(
+            r#"
+[rules.blue_strikes]
+kind = "decision"
+actor = "blue"
+target = "red"
+level = "strike"
+daily_probability = 0.5
+
+[rules.red_pledge]
+kind = "retaliation"
+actor = "red"
+min_level = "strike"
+probability = {Q}
+decide = "per_war"
+cap = "heavy_strike"
+escalation = 0
+proxies = [{{ actor = "green", probability = {R}, level = "strike" }}]
+
+[metrics.red_answers]
+actor = ["red"]
+form = ["retaliation"]
+
+[metrics.green_joins]
+actor = ["green"]
+form = ["proxy"]
+
+[metrics.blows]
+kind = "count"
+actor = ["blue"]
+"#
+        ),
+    );
+    let runs = 40_000;
+    let agg = aggregate(&sc, 7, runs);
+    let (blows, _) = hist_mean(&agg.hist[quantity(&sc, "blows")]);
+    assert!(blows > 10.0, "the war should see many blows, saw {blows}");
+    let answered = agg.event_count(event(&sc, "red_answers"));
+    assert_proportion("red answers, per war", answered, runs, Q);
+    let joined = agg.event_count(event(&sc, "green_joins"));
+    assert_proportion("green joins given an answer, per war", joined, answered, R);
+}
+
+#[test]
+fn a_stock_is_consumed_by_each_act_and_a_modifier_reads_it() {
+    // Blue strikes every fourth day while its stock is at least 0.3; each strike consumes 0.1.
+    // Exactly eight strikes empty it to 0.2 (after seven it is still 0.3), in every run.
+    let sc = bare(
+        60,
+        r#"
+[tracks.blue_stock]
+initial = 1.0
+
+[rules.blue_strikes]
+kind = "decision"
+actor = "blue"
+target = "red"
+level = "strike"
+daily_probability = 1
+cooldown_days = 4
+modifiers = [{ when = { track = "blue_stock", below = 0.3 }, value = 0 }]
+
+[rules.launchers]
+kind = "effect"
+on = "strikes"
+actor = "blue"
+consume = [{ track = "blue_stock", amount = 0.1 }]
+
+[metrics.blows]
+kind = "count"
+actor = ["blue"]
+"#,
+    );
+    let agg = aggregate(&sc, 8, 2_000);
+    let blows = &agg.hist[quantity(&sc, "blows")];
+    assert_eq!(blows.get(8).copied(), Some(2_000), "{blows:?}");
+    let stock = quantity(&sc, "final_blue_stock");
+    let b = sc.metrics.quantities[stock].binning;
+    let at = ((0.2 - b.lo) / b.step).round() as usize;
+    assert_eq!(agg.hist[stock].get(at).copied(), Some(2_000));
+}
+
+#[test]
+fn being_struck_can_set_a_rebuild_rate() {
+    // Blue strikes once, on day 5; being struck sets red's programme drifting at 0.01 a day
+    // from that night. The programme ends at exactly 0.01 × (horizon − 5).
+    let sc = bare(
+        50,
+        r#"
+[tracks.red_programme]
+initial = 0.0
+
+[rules.blue_strikes]
+kind = "decision"
+actor = "blue"
+target = "red"
+level = "strike"
+daily_probability = 1
+once = true
+modifiers = [{ when = { until = 2026-01-05 }, value = 0 }]
+
+[rules.breakout]
+kind = "effect"
+on = "struck"
+actor = "red"
+by = ["blue"]
+min_level = "strike"
+set_drift = [{ track = "red_programme", drift = 0.01 }]
+"#,
+    );
+    let agg = aggregate(&sc, 9, 500);
+    let q = quantity(&sc, "final_red_programme");
+    let b = sc.metrics.quantities[q].binning;
+    let at = ((0.01 * 45.0 - b.lo) / b.step).round() as usize;
+    assert_eq!(agg.hist[q].get(at).copied(), Some(500), "{:?}", agg.hist[q]);
+}
+
+#[test]
+fn a_war_with_no_act_for_n_days_ends_after_exactly_n_days() {
+    // One strike on day 0 and nothing after: with quiet_days_to_end_war = 5 the war lasts
+    // exactly five days in every run; without it, to the horizon.
+    for (quiet, want) in [("quiet_days_to_end_war = 5", 5usize), ("", 40)] {
+        let sc = bare(
+            40,
+            &format!(
+                r#"
+[theatres.front]
+actors = ["blue", "red"]
+{quiet}
+
+[rules.blue_strikes]
+kind = "decision"
+actor = "blue"
+target = "red"
+level = "strike"
+daily_probability = 1
+once = true
+"#
+            ),
+        );
+        let agg = aggregate(&sc, 10, 1_000);
+        for m in ["war_duration_days", "war_days"] {
+            let h = &agg.hist[quantity(&sc, m)];
+            assert_eq!(h.get(want).copied(), Some(1_000), "{quiet:?} {m}: {h:?}");
+        }
+    }
+}
+
+#[test]
+fn a_past_act_is_answered_with_the_pledges_probability_and_is_not_an_event() {
+    // Blue struck red two days before the start. Red's pledge answers it with Q, on the first
+    // day; the strike itself is history, counted by no metric.
+    let sc = bare(
+        10,
+        &format!(
+            r#"
+[initial]
+acts = [{{ actor = "blue", target = "red", level = "strike", date = 2025-12-30 }}]
+
+[rules.red_pledge]
+kind = "retaliation"
+actor = "red"
+min_level = "strike"
+probability = {Q}
+cap = "heavy_strike"
+
+[metrics.red_answers]
+actor = ["red"]
+form = ["retaliation"]
+
+[metrics.blue_strikes]
+actor = ["blue"]
+"#
+        ),
+    );
+    let runs = 20_000;
+    let agg = aggregate(&sc, 11, runs);
+    let e = event(&sc, "red_answers");
+    assert_proportion("red answers history", agg.event_count(e), runs, Q);
+    assert_eq!(
+        agg.first_day[e][0],
+        agg.event_count(e),
+        "answers land on day 0"
+    );
+    assert_eq!(agg.event_count(event(&sc, "blue_strikes")), 0);
+}
+
+#[test]
+fn a_prepared_strike_is_called_off_when_peace_takes_hold() {
+    // Blue and red start at war; a mediator ends it on day 0 (hazard 1) while blue decides,
+    // also on day 0, to strike after three days of preparation. Peace calls the plan off, in
+    // every run; with abort_on_peace = false the strike lands on day 3.
+    for (abort, strikes) in [("", 0u64), ("abort_on_peace = false", 1_000)] {
+        let sc = bare(
+            20,
+            &format!(
+                r#"
+[initial]
+levels = [{{ pair = ["blue", "red"], level = "strike" }}]
+
+[rules.blue_plan]
+kind = "decision"
+actor = "blue"
+target = "red"
+level = "strike"
+daily_probability = 1
+once = true
+preparation_days = 3
+{abort}
+
+[rules.mediation]
+kind = "termination"
+pairs = [["blue", "red"]]
+min_level = "strike"
+daily_hazard = 1
+
+[metrics.blue_strikes]
+actor = ["blue"]
+
+[metrics.aborted]
+on = "plan_aborted"
+"#
+            ),
+        );
+        let agg = aggregate(&sc, 12, 1_000);
+        let e = event(&sc, "blue_strikes");
+        assert_eq!(agg.event_count(e), strikes, "{abort:?}");
+        if strikes > 0 {
+            assert_eq!(agg.first_day[e][3], strikes);
+        }
+        assert_eq!(
+            agg.event_count(event(&sc, "aborted")),
+            1_000 - strikes,
+            "{abort:?}"
+        );
+    }
+}
+
+#[test]
+fn a_pledge_answers_by_attacker_and_by_the_rung_of_the_blow() {
+    // On day 0 blue strikes red at the lower rung and green at the top rung. Red answers a
+    // lower-rung blow with 0.2 and a top-rung blow with 0.9 (`by_level`); a second pledge
+    // answers only blue (`against`), surely.
+    let sc = bare(
+        5,
+        r#"
+[rules.blue_strikes]
+kind = "decision"
+actor = "blue"
+target = "red"
+level = "strike"
+daily_probability = 1
+once = true
+
+[rules.green_strikes]
+kind = "decision"
+actor = "green"
+target = "red"
+level = "heavy_strike"
+daily_probability = 1
+once = true
+
+[rules.red_pledge]
+kind = "retaliation"
+actor = "red"
+min_level = "strike"
+probability = 0.5
+cap = "heavy_strike"
+escalation = 0
+by_level = { strike = { probability = 0.2 }, heavy_strike = { probability = 0.9 } }
+
+[rules.red_grudge]
+kind = "retaliation"
+actor = "red"
+against = ["blue"]
+min_level = "strike"
+probability = 1
+cap = "strike"
+token_probability = 1
+token_level = "strike"
+
+[metrics.red_answers_blue]
+actor = ["red"]
+target = ["blue"]
+form = ["retaliation"]
+
+[metrics.red_answers_green]
+actor = ["red"]
+target = ["green"]
+form = ["retaliation"]
+
+[metrics.token_to_blue]
+actor = ["red"]
+target = ["blue"]
+form = ["token_retaliation"]
+
+[metrics.token_to_green]
+actor = ["red"]
+target = ["green"]
+form = ["token_retaliation"]
+"#,
+    );
+    let runs = 20_000;
+    let agg = aggregate(&sc, 13, runs);
+    let count = |id: &str| agg.event_count(event(&sc, id));
+    assert_proportion(
+        "answer to a lower-rung blow",
+        count("red_answers_blue"),
+        runs,
+        0.2,
+    );
+    assert_proportion(
+        "answer to a top-rung blow",
+        count("red_answers_green"),
+        runs,
+        0.9,
+    );
+    assert_eq!(count("token_to_blue"), runs, "the grudge answers blue");
+    assert_eq!(count("token_to_green"), 0, "the grudge never answers green");
+}
+
+#[test]
+fn a_theatre_wide_ceasefire_ends_every_pair_at_once() {
+    // Blue and green both strike red on day 0; one daily draw with hazard H ends both wars on
+    // the same day, which is geometric with mean 1/H.
+    const H: f64 = 0.1;
+    let sc = bare(
+        200,
+        &format!(
+            r#"
+[theatres.front]
+actors = ["blue", "red", "green"]
+
+[rules.blue_strikes]
+kind = "decision"
+actor = "blue"
+target = "red"
+level = "strike"
+daily_probability = 1
+once = true
+
+[rules.green_strikes]
+kind = "decision"
+actor = "green"
+target = "red"
+level = "strike"
+daily_probability = 1
+once = true
+
+[rules.mediation]
+kind = "termination"
+theatre = "front"
+scope = "theatre"
+min_level = "strike"
+daily_hazard = {H}
+
+[metrics.blue_red_over]
+on = "war_ended"
+actor = ["blue"]
+
+[metrics.green_red_over]
+on = "war_ended"
+actor = ["green"]
+"#
+        ),
+    );
+    let (agg, rows) = with_rows(&sc, 14, 20_000);
+    let (a, b) = (event(&sc, "blue_red_over"), event(&sc, "green_red_over"));
+    for chunk in &rows {
+        for i in 0..chunk.len() {
+            let (run, first, _, _) = chunk.row(i);
+            assert_eq!(first[a], first[b], "run {run}: the two wars end apart");
+        }
+    }
+    let (mean, n) = hist_mean(&agg.hist[quantity(&sc, "war_duration_days")]);
+    // Termination is first asked on day 1: duration D ≥ 1 is geometric on {1, 2, ...}.
+    assert_mean("war duration", mean, n, 1.0 / H, (1.0 - H).sqrt() / H);
+}
+
+#[test]
+fn a_termination_hazard_can_grow_as_the_war_drags_on() {
+    // Mediation ends the war with daily hazard H1 for its first nine days of being asked
+    // (days at war 1..=9) and H2 from day 10 at war. P(D <= 9) = 1 − (1 − H1)^9, and beyond,
+    // D − 10 is geometric with mean (1 − H2)/H2.
+    const H1: f64 = 0.05;
+    const H2: f64 = 0.2;
+    let sc = bare(
+        300,
+        &format!(
+            r#"
+[rules.blue_strikes]
+kind = "decision"
+actor = "blue"
+target = "red"
+level = "strike"
+daily_probability = 1
+once = true
+
+[rules.mediation]
+kind = "termination"
+pairs = [["blue", "red"]]
+min_level = "strike"
+daily_hazard = {H1}
+modifiers = [{{ when = {{ days_at_war_at_least = 10 }}, value = {H2} }}]
+"#
+        ),
+    );
+    let runs = 40_000;
+    let agg = aggregate(&sc, 15, runs);
+    let h = &agg.hist[quantity(&sc, "war_duration_days")];
+    let early: u64 = h.iter().take(10).sum();
+    assert_proportion(
+        "war over within nine days",
+        early,
+        runs,
+        1.0 - (1.0 - H1).powi(9),
+    );
+    let late: Vec<(usize, u64)> = h.iter().copied().enumerate().skip(10).collect();
+    let n: u64 = late.iter().map(|x| x.1).sum();
+    let mean = late
+        .iter()
+        .map(|&(d, c)| (d - 10) as f64 * c as f64)
+        .sum::<f64>()
+        / n as f64;
+    assert_mean(
+        "days beyond the tenth",
+        mean,
+        n,
+        (1.0 - H2) / H2,
+        (1.0 - H2).sqrt() / H2,
+    );
+}
+
+#[test]
+fn at_least_k_of_several_events_within_a_window() {
+    // Three fronts open on days 0, 10 and 30 (one each). "Two fronts within 15 days" first
+    // holds on day 10; "three within 15 days" never; "three within 30" on day 30.
+    let front = |id: &str, who: &str, day: &str| {
+        format!(
+            r#"
+[rules.{id}]
+kind = "decision"
+actor = "{who}"
+target = "red"
+level = "strike"
+daily_probability = 1
+once = true
+modifiers = [{{ when = {{ until = {day} }}, value = 0 }}]
+
+[metrics.{id}]
+actor = ["{who}"]
+target = ["red"]
+"#
+        )
+    };
+    let sc = bare(
+        40,
+        &format!(
+            r#"
+[actors.yellow]
+{}{}{}
+[metrics.two_within_15]
+kind = "all_of"
+of = ["front_a", "front_b", "front_c"]
+at_least = 2
+within_days = 15
+
+[metrics.three_within_15]
+kind = "all_of"
+of = ["front_a", "front_b", "front_c"]
+within_days = 15
+
+[metrics.three_within_30]
+kind = "all_of"
+of = ["front_a", "front_b", "front_c"]
+within_days = 30
+"#,
+            front("front_a", "blue", "2025-12-31"),
+            front("front_b", "green", "2026-01-10"),
+            front("front_c", "yellow", "2026-01-30"),
+        ),
+    );
+    let agg = aggregate(&sc, 16, 100);
+    let day = |id: &str| {
+        let e = event(&sc, id);
+        agg.first_day[e].iter().position(|&c| c == 100)
+    };
+    assert_eq!(day("front_b"), Some(10));
+    assert_eq!(day("two_within_15"), Some(10));
+    assert_eq!(agg.event_count(event(&sc, "three_within_15")), 0);
+    assert_eq!(day("three_within_30"), Some(30));
+}

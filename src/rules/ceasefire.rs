@@ -548,8 +548,7 @@ impl Rule for Ceasefire {
         // before the next violation: a phase command or a change of scale wakes the rule.
         let watching = (0..self.conditions.len())
             .any(|i| !self.settled[i] && self.conditions[i].phase == self.phase);
-        if advancing || watching || self.stale || !self.phases[self.phase].advance.mods.is_empty()
-        {
+        if advancing || watching || self.stale || !self.phases[self.phase].advance.mods.is_empty() {
             Wake::Tomorrow
         } else {
             Wake::Day(

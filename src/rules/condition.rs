@@ -112,15 +112,33 @@ pub enum PairRef {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Cond {
     /// `status[rule]` in `lo..=hi`.
-    Status { rule: RuleIdx, lo: u32, hi: u32 },
+    Status {
+        rule: RuleIdx,
+        lo: u32,
+        hi: u32,
+    },
     /// The pair's level in `lo..=hi`.
-    Level { pair: PairRef, lo: Level, hi: Level },
+    Level {
+        pair: PairRef,
+        lo: Level,
+        hi: Level,
+    },
     /// The pair is at war and has been for `lo..=hi` days.
-    AtWar { pair: PairRef, lo: u32, hi: u32 },
+    AtWar {
+        pair: PairRef,
+        lo: u32,
+        hi: u32,
+    },
     /// The pair is not at war.
-    NotAtWar { pair: PairRef },
+    NotAtWar {
+        pair: PairRef,
+    },
     /// The track's value in `[lo, hi)`.
-    Track { track: TrackId, lo: f64, hi: f64 },
+    Track {
+        track: TrackId,
+        lo: f64,
+        hi: f64,
+    },
     /// `target` was hit by one of `by` at `level` or above within `within` days.
     Struck {
         target: ActorId,
@@ -136,11 +154,20 @@ pub enum Cond {
         within: u32,
     },
     /// `actor` is preparing to strike one of `against`.
-    Preparing { actor: ActorId, against: ActorSet },
+    Preparing {
+        actor: ActorId,
+        against: ActorSet,
+    },
     /// Today in `from..=until` (days since the start; may lie outside the horizon).
-    Date { from: i64, until: i64 },
+    Date {
+        from: i64,
+        until: i64,
+    },
     /// Event metric `event` happened (its last occurrence within `within` days, or ever).
-    Happened { event: usize, within: u32 },
+    Happened {
+        event: usize,
+        within: u32,
+    },
     All(Vec<Cond>),
     Any(Vec<Cond>),
     Not(Box<Cond>),
@@ -368,10 +395,7 @@ impl Cond {
                     None => {
                         let s = ["dormant", "open", "deal"];
                         if lo == hi {
-                            format!(
-                                "talks {id} {}",
-                                s.get(*lo as usize).copied().unwrap_or("?")
-                            )
+                            format!("talks {id} {}", s.get(*lo as usize).copied().unwrap_or("?"))
                         } else {
                             format!("talks {id} in status {lo}..{hi}")
                         }
@@ -809,7 +833,10 @@ pub fn compile(c: &CondConfig, path: &str, own: bool, b: &mut Builder) -> Cond {
             }
         }
         "preparing" => {
-            let actor = b.actor(&key("preparing"), c.preparing.as_deref().unwrap_or_default());
+            let actor = b.actor(
+                &key("preparing"),
+                c.preparing.as_deref().unwrap_or_default(),
+            );
             Cond::Preparing {
                 actor,
                 against: actor_set(b, "against", &c.against),
@@ -854,7 +881,10 @@ pub fn compile(c: &CondConfig, path: &str, own: bool, b: &mut Builder) -> Cond {
             let list = if subject == "all" { &c.all } else { &c.any };
             let list = list.as_deref().unwrap_or_default();
             if list.is_empty() {
-                b.error(key(subject), format!("`{subject}` needs at least one condition"));
+                b.error(
+                    key(subject),
+                    format!("`{subject}` needs at least one condition"),
+                );
                 return placeholder;
             }
             let cs = list

@@ -141,7 +141,10 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         (Some(target), Some(level)) => {
             let target = b.actor(&t.path("target"), target);
             if target == actor && b.diags.is_empty() {
-                b.error(t.path("target"), "a decision's actor and target must differ");
+                b.error(
+                    t.path("target"),
+                    "a decision's actor and target must differ",
+                );
             }
             let consent = c
                 .consent

@@ -196,11 +196,9 @@ impl ModifierSet {
             let path = t.path(&format!("modifiers[{i}]"));
             let cond = condition::compile(&c.when, &format!("{path}.when"), own, b);
             let op = match (&c.factor, &c.value) {
-                (Some(f), None) => Op::Factor(b.param(
-                    &format!("{path}.factor"),
-                    f,
-                    Bounds::NonNegative,
-                )),
+                (Some(f), None) => {
+                    Op::Factor(b.param(&format!("{path}.factor"), f, Bounds::NonNegative))
+                }
                 // A replacement value is checked against the key's own bounds when the key
                 // claims it (`take`).
                 (None, Some(v)) => Op::Value(b.param(&format!("{path}.value"), v, Bounds::Any)),

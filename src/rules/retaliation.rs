@@ -244,7 +244,13 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
             .fold(0, |s, &a| if a < 64 { s | (1 << a) } else { s }),
     };
     let main = Answer {
-        probability: mods.hazard(b, "probability", "probability", &c.probability, Bounds::Unit),
+        probability: mods.hazard(
+            b,
+            "probability",
+            "probability",
+            &c.probability,
+            Bounds::Unit,
+        ),
         escalation: c.escalation,
         escalation_probability: mods.hazard(
             b,
@@ -289,7 +295,9 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         if (r as Level) < min_level {
             b.error_help(
                 t.path(&path),
-                format!("blows at `{name}` are below `min_level`, so this pledge never answers them"),
+                format!(
+                    "blows at `{name}` are below `min_level`, so this pledge never answers them"
+                ),
                 "remove the entry, or lower min_level",
             );
         }
@@ -366,10 +374,7 @@ fn keep(
     key: (ActorId, ActorId, u32),
     draw: impl FnOnce() -> bool,
 ) -> bool {
-    if let Some(&(_, _, _, v)) = cache
-        .iter()
-        .find(|&&(a, s, e, _)| (a, s, e) == key)
-    {
+    if let Some(&(_, _, _, v)) = cache.iter().find(|&&(a, s, e, _)| (a, s, e) == key) {
         return v;
     }
     let v = draw();
@@ -421,11 +426,15 @@ impl Retaliation {
         let mut draw = None;
         let go = if self.per_war {
             let episode = w.episode(struck.target, attacker);
-            keep(&mut self.decided, (attacker, struck.target, episode), || {
-                let (go, d) = chance(rng, p);
-                draw = Some(d);
-                go
-            })
+            keep(
+                &mut self.decided,
+                (attacker, struck.target, episode),
+                || {
+                    let (go, d) = chance(rng, p);
+                    draw = Some(d);
+                    go
+                },
+            )
         } else {
             let (go, d) = chance(rng, p);
             draw = Some(d);
@@ -629,4 +638,3 @@ impl Rule for Retaliation {
         Box::new(self.clone())
     }
 }
-

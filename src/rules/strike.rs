@@ -175,10 +175,7 @@ pub fn emit_actions(actions: &[Action], w: &World, out: &mut Vec<Effect>) {
                 track,
                 drift: Some(w.p(d)),
             },
-            Action::Consume(track, a) => Effect::Shift {
-                track,
-                by: -w.p(a),
-            },
+            Action::Consume(track, a) => Effect::Shift { track, by: -w.p(a) },
         });
     }
 }

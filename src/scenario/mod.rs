@@ -27,8 +27,8 @@ use crate::metrics::{
     QuantityDef, QuantityMetric, compile_filter,
 };
 use crate::model::{
-    Act, Actor, Form, HistoryAct, Initial, InitialLevel, NEVER, NO_RULE, Rung, Scenario,
-    Theatre, Track, Why,
+    Act, Actor, Form, HistoryAct, Initial, InitialLevel, NEVER, NO_RULE, Rung, Scenario, Theatre,
+    Track, Why,
 };
 use crate::rules::{Rule, kind_names};
 use build::{Bounds, Builder, RuleTable};
@@ -679,8 +679,10 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
             .unwrap_or(NEVER);
         for (i, &x) in members.iter().enumerate() {
             for &y in &members[i + 1..] {
-                for k in [x as usize * n_actors + y as usize, y as usize * n_actors + x as usize]
-                {
+                for k in [
+                    x as usize * n_actors + y as usize,
+                    y as usize * n_actors + x as usize,
+                ] {
                     if let Some(other) = &theatre_of[k] {
                         if *other != id {
                             b.error_help(
@@ -834,8 +836,11 @@ fn compile_initial(c: &InitialConfig, b: &mut Builder, war_level: crate::model::
     };
     for (i, l) in c.levels.iter().enumerate() {
         let path = format!("initial.levels[{i}]");
-        let Some([x, y]) = b.pair(&format!("{path}.pair"), &l.pair, "an initial level's `pair`")
-        else {
+        let Some([x, y]) = b.pair(
+            &format!("{path}.pair"),
+            &l.pair,
+            "an initial level's `pair`",
+        ) else {
             continue;
         };
         let level = b.level(&format!("{path}.level"), &l.level);
@@ -848,7 +853,8 @@ fn compile_initial(c: &InitialConfig, b: &mut Builder, war_level: crate::model::
         }
         for (k, d) in [("since", &l.since), ("last_act", &l.last_act)] {
             if let Some(d) = d
-                && b.day_offset(&format!("{path}.{k}"), d).is_some_and(|x| x > 0)
+                && b.day_offset(&format!("{path}.{k}"), d)
+                    .is_some_and(|x| x > 0)
             {
                 b.error_help(
                     format!("{path}.{k}"),
@@ -914,7 +920,10 @@ fn compile_initial(c: &InitialConfig, b: &mut Builder, war_level: crate::model::
             }
         };
         if actor == target && b.diags.is_empty() {
-            b.error(format!("{path}.target"), "an act's actor and target must differ");
+            b.error(
+                format!("{path}.target"),
+                "an act's actor and target must differ",
+            );
         }
         init.acts.push(HistoryAct {
             act: Act {
@@ -972,7 +981,10 @@ fn compile_initial(c: &InitialConfig, b: &mut Builder, war_level: crate::model::
             );
         }
         if b.initial_rules.contains_key(id) {
-            b.error(path.clone(), format!("`{id}` is also listed under initial.ceasefires"));
+            b.error(
+                path.clone(),
+                format!("`{id}` is also listed under initial.ceasefires"),
+            );
         }
         b.initial_rules.insert(
             id.clone(),
@@ -1124,6 +1136,7 @@ fn compile_metrics(
                     def: EventDef::AllOf {
                         of: Vec::new(),
                         within: c.within_days.unwrap_or(horizon),
+                        at_least: 0,
                     },
                 });
             }
@@ -1162,8 +1175,23 @@ fn compile_metrics(
                 }
             }
             let within = c.within_days.unwrap_or(horizon);
+            let at_least = c.at_least.unwrap_or(list.len());
+            if at_least == 0 || at_least > list.len() {
+                b.error_help(
+                    format!("metrics.{id}.at_least"),
+                    format!(
+                        "`at_least` must be between 1 and the {} metrics in `of`, got {at_least}",
+                        list.len()
+                    ),
+                    "leave it out to require all of them",
+                );
+            }
             if let Some(e) = m.events.iter_mut().find(|e| &e.id == id) {
-                e.def = EventDef::AllOf { of, within };
+                e.def = EventDef::AllOf {
+                    of,
+                    within,
+                    at_least,
+                };
             }
         }
     }
