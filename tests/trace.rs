@@ -252,10 +252,17 @@ fn derive(sc: &Scenario, t: &Trace) -> HashMap<String, String> {
                 Event::Note(_) => {}
             }
             for (i, em) in m.events.iter().enumerate() {
-                if let EventDef::AllOf { of, within } = &em.def
+                if let EventDef::AllOf {
+                    of,
+                    within,
+                    at_least,
+                } = &em.def
                     && first[i] == NEVER
-                    && of.iter().all(|&j| last[j] != NEVER)
-                    && day - of.iter().map(|&j| last[j]).min().unwrap() <= *within
+                    && of
+                        .iter()
+                        .filter(|&&j| last[j] != NEVER && day - last[j] <= *within)
+                        .count()
+                        >= *at_least
                 {
                     first[i] = day;
                     last[i] = day;
