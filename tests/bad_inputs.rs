@@ -332,6 +332,174 @@ const CASES: &[Case] = &[
         "which spreadsheets run as a formula",
         (28, 8),
     ),
+    // The model language (docs/LANGUAGE.md): misuse of every new key.
+    case(
+        "modifier on a key the rule does not have",
+        Replace(
+            "level = \"strike\"\nsetback",
+            "level = \"strike\"\nmodifiers = [{ key = \"treshold\", when = { from = 2026-01-10 }, factor = 2 }]\nsetback",
+        ),
+        "`treshold` is not a key of this rule that takes modifiers",
+        (50, 22),
+    ),
+    case(
+        "modifier with both factor and value",
+        Replace(
+            "level = \"strike\"\nsetback",
+            "level = \"strike\"\nmodifiers = [{ when = { from = 2026-01-10 }, factor = 2, value = 0.1 }]\nsetback",
+        ),
+        "a modifier needs exactly one of `factor` or `value`",
+        (50, 14),
+    ),
+    case(
+        "condition with two subjects",
+        Replace(
+            "level = \"strike\"\nsetback",
+            "level = \"strike\"\nmodifiers = [{ when = { struck = \"blue\", track = \"red_arsenal\", below = 1 }, factor = 2 }]\nsetback",
+        ),
+        "a condition looks at exactly one thing; found track and struck",
+        (50, 23),
+    ),
+    case(
+        "condition key of another subject",
+        Replace(
+            "level = \"strike\"\nsetback",
+            "level = \"strike\"\nmodifiers = [{ when = { track = \"red_arsenal\", within_days = 3 }, factor = 2 }]\nsetback",
+        ),
+        "`within_days` does not go with `track`",
+        (50, 62),
+    ),
+    case(
+        "talks condition naming a rule of another kind",
+        Replace(
+            "level = \"strike\"\nsetback",
+            "level = \"strike\"\nmodifiers = [{ when = { talks = \"truce\" }, factor = 2 }]\nsetback",
+        ),
+        "rule `truce` is a termination rule, but a negotiation rule is needed here",
+        (50, 33),
+    ),
+    case(
+        "struck condition without a time window",
+        Replace(
+            "level = \"strike\"\nsetback",
+            "level = \"strike\"\nmodifiers = [{ when = { struck = \"blue\" }, factor = 2 }]\nsetback",
+        ),
+        "a `struck` condition needs `within_days`",
+        (50, 23),
+    ),
+    case(
+        "condition on an unknown metric (did you mean)",
+        Replace(
+            "level = \"strike\"\nsetback",
+            "level = \"strike\"\nmodifiers = [{ when = { happened = \"blue_strike\" }, factor = 2 }]\nsetback",
+        ),
+        "`blue_strike` is not an event metric of this scenario",
+        (50, 36),
+    ),
+    case(
+        "pledge capped below its own minimum",
+        Replace("cap = \"heavy_strike\"", "cap = \"calm\""),
+        "`cap` (calm) is below `min_level` (strike)",
+        (61, 7),
+    ),
+    case(
+        "pledge answering nobody",
+        Replace("escalation = 1\n", "escalation = 1\nagainst = []\n"),
+        "`against` names no actor, so the pledge never answers",
+        (61, 11),
+    ),
+    case(
+        "unknown way to decide",
+        Replace("escalation = 1\n", "escalation = 1\ndecide = \"per_salvo\"\n"),
+        "unknown `decide` = \"per_salvo\"",
+        (61, 10),
+    ),
+    case(
+        "per-rung answer below the pledge's minimum",
+        Replace(
+            "escalation = 1\n",
+            "escalation = 1\nby_level = { calm = { probability = 0.5 } }\n",
+        ),
+        "blows at `calm` are below `min_level`",
+        (61, 21),
+    ),
+    case(
+        "decision with a target but no rung",
+        Append(
+            "[rules.blue_decides]\nkind = \"decision\"\nactor = \"blue\"\ntarget = \"red\"\ndaily_probability = 0.01\n",
+        ),
+        "a decision with a `target` strikes it, so it needs a `level`",
+        (83, 10),
+    ),
+    case(
+        "decision that changes nothing",
+        Append("[rules.blue_decides]\nkind = \"decision\"\nactor = \"blue\"\ndaily_probability = 0.01\n"),
+        "a decision without a `target` must change something",
+        (80, 1),
+    ),
+    case(
+        "effect on an unknown event",
+        Append(
+            "[rules.wear]\nkind = \"effect\"\non = \"hit\"\nactor = \"red\"\nconsume = [{ track = \"red_arsenal\", amount = 0.1 }]\n",
+        ),
+        "unknown `on` = \"hit\"",
+        (82, 6),
+    ),
+    case(
+        "effect that changes nothing",
+        Append("[rules.wear]\nkind = \"effect\"\non = \"struck\"\nactor = \"red\"\n"),
+        "an effect that changes nothing",
+        (80, 1),
+    ),
+    case(
+        "history act after the start",
+        Append(
+            "[initial]\nacts = [{ actor = \"blue\", target = \"red\", level = \"strike\", date = 2026-02-01 }]\n",
+        ),
+        "a history act lies after the start date",
+        (81, 68),
+    ),
+    case(
+        "initial state of a rule that does not exist",
+        Append("[initial.ceasefires.gaza]\nphase = \"one\"\n"),
+        "there is no ceasefire rule `gaza`",
+        (80, 1),
+    ),
+    case(
+        "initial level at the bottom rung",
+        Append("[initial]\nlevels = [{ pair = [\"red\", \"blue\"], level = \"calm\" }]\n"),
+        "`calm` is the bottom rung, where every pair starts anyway",
+        (81, 45),
+    ),
+    case(
+        "a pair in two theatres",
+        Append(
+            "[theatres.north]\nactors = [\"red\", \"blue\"]\n\n[theatres.south]\nactors = [\"blue\", \"red\"]\n",
+        ),
+        "is already in theatre `north`",
+        (84, 10),
+    ),
+    case(
+        "termination in an unknown theatre",
+        Replace("pairs = [[\"red\", \"blue\"]]", "theatre = \"front\""),
+        "unknown theatre `front`",
+        (66, 11),
+    ),
+    case(
+        "theatre-wide termination without a theatre",
+        Replace("min_level = \"strike\"\ndaily_hazard", "scope = \"theatre\"\nmin_level = \"strike\"\ndaily_hazard"),
+        "scope = \"theatre\" needs a `theatre`",
+        (67, 9),
+    ),
+    case(
+        "all_of needing more events than it lists",
+        Append(
+            "[metrics.both]\nkind = \"all_of\"\nof = [\"blue_strikes\", \"red_answers\"]\nat_least = 3\n",
+        ),
+        "`at_least` must be between 1 and the 2 metrics in `of`, got 3",
+        (83, 12),
+    ),
+
 ];
 
 /// Command-line refusals: no scenario position, but the same exit code and a clear message.

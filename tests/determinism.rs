@@ -497,35 +497,79 @@ fn skipping_sleeping_rules_changes_nothing() {
     // The engine does not ask a rule to decide while it sleeps (`rules::Wake`). That is exact
     // only if every rule keeps the contract: asleep, it would have drawn nothing and done
     // nothing. Asking every rule every day must therefore give the very same runs, event for
-    // event, on the flagship (all seven kinds) and on the minimal scenario.
-    let flagship = parse(&std::fs::read_to_string(repo("scenarios/iran_2026.toml")).unwrap());
-    for (sc, runs) in [(&flagship, 600u64), (&minimal(), 2000)] {
-        let engine = Engine::new(sc, 11);
+    // event, on the flagship, the minimal scenario and every language example — between them
+    // every kind of rule, each in a scenario where it acts.
+    let mut files = vec![
+        repo("scenarios/iran_2026.toml"),
+        repo("scenarios/minimal.toml"),
+    ];
+    let mut examples: Vec<PathBuf> = std::fs::read_dir(repo("scenarios/examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    examples.sort();
+    files.extend(examples);
+    let mut kinds_seen = std::collections::BTreeSet::new();
+    for file in &files {
+        let Ok(sc) = brink::scenario::parse(&std::fs::read_to_string(file).unwrap(), "x.toml")
+        else {
+            // Files that build on another (`extends`) are loaded through the CLI; skip them.
+            continue;
+        };
+        let runs = 400u64;
+        let engine = Engine::new(&sc, 11);
         let mut skipping = engine.workspace();
         let mut asking = engine.workspace();
         asking.ignore_wake = true;
         let mut a = brink::trace::TraceRecorder::default();
         let mut b = brink::trace::TraceRecorder::default();
         let mut eventful = 0;
+        let mut acting = std::collections::BTreeSet::new();
         for run in 0..runs {
             engine.simulate(run, &mut skipping, &mut a);
             engine.simulate(run, &mut asking, &mut b);
-            assert_eq!(skipping.outcome.first, asking.outcome.first, "run {run}");
-            assert_eq!(skipping.outcome.values, asking.outcome.values, "run {run}");
-            assert_eq!(skipping.world.tracks, asking.world.tracks, "run {run}");
+            let f = file.display();
+            assert_eq!(skipping.outcome.first, asking.outcome.first, "{f} run {run}");
+            assert_eq!(skipping.outcome.values, asking.outcome.values, "{f} run {run}");
+            assert_eq!(skipping.world.tracks, asking.world.tracks, "{f} run {run}");
             eventful += usize::from(!a.events.is_empty());
+            for e in &a.events {
+                let rule = match e.event {
+                    brink::trace::Event::Act(x) => x.rule,
+                    brink::trace::Event::Note(x) => x.rule,
+                };
+                if let Some(r) = sc.rules.get(rule as usize) {
+                    acting.insert(r.kind());
+                }
+            }
             // Events hold floats and carry no equality of their own; their debug text is
             // exact (shortest round-trip formatting).
             assert_eq!(
                 format!("{:?}", a.events),
                 format!("{:?}", b.events),
-                "run {run}"
+                "{f} run {run}"
             );
         }
-        assert_eq!(skipping.daily, asking.daily);
+        assert_eq!(skipping.daily, asking.daily, "{}", file.display());
         assert!(
             eventful as u64 > runs / 10,
-            "too few eventful runs to prove much"
+            "{}: too few eventful runs to prove much",
+            file.display()
+        );
+        // An effect acts on tracks, not through events: it counts as exercised where the
+        // tracks it changes are compared above.
+        for r in &sc.rules {
+            if r.kind() == "effect" {
+                acting.insert("effect");
+            }
+        }
+        kinds_seen.extend(acting);
+    }
+    for k in brink::rules::kind_names() {
+        assert!(
+            kinds_seen.contains(k),
+            "no tested scenario exercises the `{k}` kind; add one to scenarios/examples/"
         );
     }
 }

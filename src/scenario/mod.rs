@@ -847,8 +847,11 @@ fn compile_initial(c: &InitialConfig, b: &mut Builder, war_level: crate::model::
         if level == 0 {
             b.error_help(
                 format!("{path}.level"),
-                "every pair starts at the bottom rung; an initial level above it is what to give",
-                "remove the entry, or give a rung above the bottom",
+                format!(
+                    "`{}` is the bottom rung, where every pair starts anyway",
+                    l.level
+                ),
+                "give a rung above the bottom, or remove the entry",
             );
         }
         for (k, d) in [("since", &l.since), ("last_act", &l.last_act)] {
