@@ -25,8 +25,9 @@ use crate::scenario::dist::Dist;
 
 pub const KIND: Kind = Kind {
     name: "decision",
-    summary: "a discretionary act with a daily chance that the state of the crisis changes: a \
-              strike when the moment seems right, or a policy move such as a breakout",
+    summary: "a discretionary act, taken with a daily chance that modifiers tie to the state of \
+              the crisis: a strike when the moment seems right, or a policy move such as a \
+              breakout",
     compile,
     schema: |g| g.subschema_for::<Config>(),
 };
