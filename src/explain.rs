@@ -14,7 +14,8 @@
 use std::fmt::Write as _;
 
 use crate::metrics::{EventDef, QuantityDef};
-use crate::model::Scenario;
+use crate::model::{ParamSpec, Scenario};
+use crate::scenario::days::Days;
 use crate::scenario::dist::Dist;
 
 /// One block of an explanation.
@@ -66,6 +67,13 @@ fn dist_cells(d: &Dist) -> (String, String, String) {
     }
 }
 
+/// `dist_cells` of a parameter, with its reading in place of the table when it was written as
+/// a range in words ("5 to 10 read as lognormal, ...").
+fn param_cells(p: &ParamSpec) -> (String, String, String) {
+    let (v, m, r) = dist_cells(&p.dist);
+    (p.reading.clone().unwrap_or(v), m, r)
+}
+
 fn inline(v: &toml::Value) -> String {
     match v {
         toml::Value::String(s) => format!("\"{s}\""),
@@ -74,9 +82,18 @@ fn inline(v: &toml::Value) -> String {
 }
 
 fn is_dist_table(t: &toml::Table) -> bool {
-    ["uniform", "triangular", "normal", "beta", "lognormal"]
-        .iter()
-        .any(|k| t.contains_key(*k))
+    [
+        "uniform",
+        "triangular",
+        "normal",
+        "beta",
+        "lognormal",
+        "logit_normal",
+        "poisson",
+        "negative_binomial",
+    ]
+    .iter()
+    .any(|k| t.contains_key(*k))
 }
 
 /// A rule's settings as leaves: (key path relative to the rule, value), with whether an
@@ -216,7 +233,7 @@ pub fn explain(sc: &Scenario, text: &str) -> Explanation {
             for key in ["initial", "drift", "noise"] {
                 let path = format!("tracks.{}.{key}", t.id);
                 if let Some(p) = param(&path) {
-                    let (v, mean, range) = dist_cells(&p.dist);
+                    let (v, mean, range) = param_cells(p);
                     rows.push(vec![t.id.clone(), key.into(), v, mean, range]);
                     if t.source.is_none() {
                         unsourced.push(path);
@@ -297,7 +314,7 @@ pub fn explain(sc: &Scenario, text: &str) -> Explanation {
                 if !sourced {
                     unsourced.push(path.clone());
                 }
-                let (v, m, r) = dist_cells(&p.dist);
+                let (v, m, r) = param_cells(p);
                 (v, m, r, "")
             } else if let Ok(d) = v.clone().try_into::<Dist>()
                 && (v.is_table() || v.is_float() || v.is_integer())
@@ -307,6 +324,25 @@ pub fn explain(sc: &Scenario, text: &str) -> Explanation {
                     unsourced.push(path.clone());
                 }
                 let (v, m, r) = dist_cells(&d);
+                (v, m, r, "per event")
+            } else if let Some(reading) = sc.reading(&path) {
+                if !sourced {
+                    unsourced.push(path.clone());
+                }
+                (
+                    reading.to_string(),
+                    String::new(),
+                    String::new(),
+                    "per event",
+                )
+            } else if let Ok(d) = v.clone().try_into::<Days>()
+                && v.is_table()
+                && !d.is_fixed()
+            {
+                if !sourced {
+                    unsourced.push(path.clone());
+                }
+                let (v, m, r) = dist_cells(d.dist());
                 (v, m, r, "per event")
             } else {
                 (inline(&v), String::new(), String::new(), "")
@@ -327,7 +363,7 @@ pub fn explain(sc: &Scenario, text: &str) -> Explanation {
                 if rule.source().is_none() {
                     unsourced.push(p.path.clone());
                 }
-                let (v, m, r) = dist_cells(&p.dist);
+                let (v, m, r) = param_cells(p);
                 rows.push(vec![key.to_string(), format!("{v} (default)"), m, r]);
             }
         }

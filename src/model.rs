@@ -55,6 +55,9 @@ pub struct ParamSpec {
     /// The parameter's key path in the scenario file, e.g. `rules.us_red_line.threshold`.
     pub path: String,
     pub dist: Dist,
+    /// How a range in words (`"5 to 10"`) was read, e.g. "5 to 10 read as lognormal, 90% in
+    /// [5, 10], median 7.07"; None for a parameter written otherwise.
+    pub reading: Option<String>,
 }
 
 /// A hostile act: somebody did something to somebody at some rung of the ladder.
@@ -280,6 +283,9 @@ pub struct Scenario {
     pub tracks: Vec<Track>,
     pub ladder: Vec<Rung>,
     pub params: Vec<ParamSpec>,
+    /// How each range in words (`"5 to 10"`) was read, by key path: per-run parameters (also
+    /// in `ParamSpec::reading`) and per-event distributions and day counts.
+    pub readings: Vec<(String, String)>,
     pub rule_ids: Vec<String>,
     pub rules: Vec<Box<dyn Rule>>,
     pub metrics: crate::metrics::Metrics,
@@ -295,6 +301,14 @@ impl Scenario {
         self.start_date
             .checked_add(jiff::Span::new().days(i64::from(day)))
             .unwrap_or(jiff::civil::Date::MAX)
+    }
+
+    /// How the range in words at `path` was read, if it was written as one.
+    pub fn reading(&self, path: &str) -> Option<&str> {
+        self.readings
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, r)| r.as_str())
     }
 
     /// Ids of the uncertain parameters, i.e. those not fixed to a single value.

@@ -21,13 +21,14 @@ use crate::engine::Engine;
 use crate::metrics::MISSING;
 use crate::model::NEVER;
 use crate::rng::{Rng, StreamKey};
-use crate::scenario::dist::Dist;
+use crate::scenario::days::MAX_DAYS;
+use crate::scenario::dist::{Dist, to_days};
 
 /// The value of `dist` at quantile `u` ∈ (0, 1): its inverse CDF, truncation included (a
 /// truncated family's quantile u is the untruncated quantile of F(min) + u·(F(max) − F(min))).
 /// None only if `u` is outside [0, 1].
 pub fn quantile(dist: &Dist, u: f64) -> Option<f64> {
-    use statrs::distribution::{Beta, ContinuousCDF, LogNormal, Normal};
+    use statrs::distribution::{Beta, ContinuousCDF, DiscreteCDF, LogNormal, Normal};
     if !(0.0..=1.0).contains(&u) {
         return None;
     }
@@ -68,6 +69,33 @@ pub fn quantile(dist: &Dist, u: f64) -> Option<f64> {
             let l = LogNormal::new(mu, sigma).ok()?;
             Some(truncated(0.0, max, &|x| l.cdf(x), &|p| l.inverse_cdf(p)))
         }
+        Dist::LogitNormal { mu, sigma } => {
+            let z = Normal::new(0.0, 1.0).ok()?.inverse_cdf(u);
+            Some(1.0 / (1.0 + (-(mu + sigma * z)).exp()))
+        }
+        // Never compiled into a scenario: the Builder reads it first.
+        Dist::Interval { .. } => None,
+        Dist::DiscreteUniform { lo, hi } => {
+            // The smallest k with P(X ≤ k) = (k − lo + 1)/n ≥ u.
+            let n = hi - lo + 1.0;
+            Some((lo + ((u * n).ceil() - 1.0).max(0.0)).min(hi))
+        }
+        Dist::Poisson { mean, .. } => {
+            let p = statrs::distribution::Poisson::new(mean).ok()?;
+            Some((p.inverse_cdf(u) as f64).min(f64::from(MAX_DAYS)))
+        }
+        Dist::NegativeBinomial {
+            mean, dispersion, ..
+        } => {
+            let nb = statrs::distribution::NegativeBinomial::new(
+                dispersion,
+                dispersion / (dispersion + mean),
+            )
+            .ok()?;
+            Some((nb.inverse_cdf(u) as f64).min(f64::from(MAX_DAYS)))
+        }
+        // Rounding is monotone, so the quantile of the rounded draw is the rounded quantile.
+        Dist::Rounded(ref inner) => Some(to_days(quantile(inner, u)?)),
     }
 }
 

@@ -11,6 +11,7 @@
 //! one from their span.
 
 pub mod build;
+pub mod days;
 pub mod diag;
 pub mod dist;
 pub mod overrides;
@@ -29,6 +30,7 @@ use crate::metrics::{
 use crate::model::{Actor, Rung, Scenario, Track};
 use crate::rules::{KINDS, Rule};
 use build::{Bounds, Builder, RuleTable};
+use days::Days;
 use diag::{Diagnostic, ScenarioError, suggest};
 use dist::Dist;
 
@@ -55,8 +57,9 @@ struct ScenarioSection {
     start_date: Datetime,
     horizon_days: u32,
     war_level: String,
+    /// A whole number of days; it cannot be uncertain yet (the engine reads one number).
     #[serde(default = "default_calm_after")]
-    calm_after_days: u32,
+    calm_after_days: Days,
     /// Only hostilities among these actors count towards war level, peak level and war days
     /// (default: all actors).
     war_actors: Option<Vec<String>>,
@@ -66,8 +69,8 @@ struct ScenarioSection {
     source: Option<String>,
 }
 
-fn default_calm_after() -> u32 {
-    30
+fn default_calm_after() -> Days {
+    Days::new(30)
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -311,6 +314,17 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
         return None;
     }
     let mut b = Builder::new(start, head.horizon_days);
+    let calm_after_days = head.calm_after_days.fixed().unwrap_or_else(|| {
+        b.error_help(
+            "scenario.calm_after_days",
+            format!(
+                "calm_after_days is one number of days for the whole scenario, got {}",
+                head.calm_after_days.to_toml_string()
+            ),
+            "write a whole number of days, such as 30",
+        );
+        30
+    });
     if let Some(runs) = head.runs
         && !(1..=MAX_RUNS).contains(&runs)
     {
@@ -549,6 +563,10 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
     if !diags.is_empty() || !rules_complete {
         return None;
     }
+    assert!(
+        b.params.iter().all(|p| !p.dist.is_unresolved()),
+        "every \"lo to hi\" range is read by the Builder when its parameter is registered"
+    );
     Some(Scenario {
         title: head.title.unwrap_or_else(|| head.name.clone()),
         name: head.name,
@@ -558,7 +576,7 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
         default_seed: head.seed.unwrap_or(DEFAULT_SEED),
         default_runs: head.runs.unwrap_or(DEFAULT_RUNS),
         war_level,
-        calm_after_days: head.calm_after_days,
+        calm_after_days,
         war_pairs: {
             let n = actors.len();
             let mut mask = vec![false; n * n];
@@ -573,6 +591,7 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
         tracks,
         ladder,
         params: b.params,
+        readings: b.readings,
         rule_ids: rule_tables.iter().map(|(id, _, _)| id.clone()).collect(),
         rules,
         metrics,
