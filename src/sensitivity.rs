@@ -498,4 +498,46 @@ mod tests {
         // Median: 4 − sqrt(0.5·4·3) = 1.5505.
         assert!((quantile(&d, 0.5).unwrap() - (4.0 - 6f64.sqrt())).abs() < 1e-12);
     }
+
+    fn days(text: &str) -> Dist {
+        toml::from_str::<std::collections::BTreeMap<String, crate::scenario::days::Days>>(
+            &format!("x = {text}"),
+        )
+        .unwrap()
+        .remove("x")
+        .unwrap()
+        .dist()
+        .clone()
+    }
+
+    #[test]
+    fn quantiles_of_the_new_families_match_closed_forms() {
+        // Logit-normal: logistic(mu + sigma Φ⁻¹(u)), Φ⁻¹(0.975) = 1.959964.
+        let l = dist("{ logit_normal = [0.5, 0.8] }");
+        let want = 1.0 / (1.0 + (-(0.5 + 0.8 * 1.959964f64)).exp());
+        assert!((quantile(&l, 0.975).unwrap() - want).abs() < 1e-6);
+        assert!((quantile(&l, 0.5).unwrap() - 1.0 / (1.0 + (-0.5f64).exp())).abs() < 1e-12);
+        // Discrete uniform on 3..=7: P(X ≤ k) = (k − 2)/5, and Q(u) is the smallest k with
+        // P(X ≤ k) ≥ u.
+        let u = days("{ uniform = [3, 7] }");
+        for (p, k) in [(0.01, 3.0), (0.2, 3.0), (0.2001, 4.0), (0.6, 5.0), (0.999, 7.0)] {
+            assert_eq!(quantile(&u, p), Some(k), "Q({p})");
+        }
+        // Poisson(2): F(0) = e⁻² = 0.1353, F(1) = 0.4060, F(2) = 0.6767, F(3) = 0.8571.
+        let p = days("{ poisson = 2 }");
+        for (q, k) in [(0.1, 0.0), (0.2, 1.0), (0.5, 2.0), (0.85, 3.0), (0.86, 4.0)] {
+            assert_eq!(quantile(&p, q), Some(k), "Poisson Q({q})");
+        }
+        // Negative binomial, mean 6 and dispersion 2: P(k) = (k + 1)(1/4)²(3/4)^k, so
+        // F(0) = 0.0625, F(1) = 0.15625, F(2) = 0.2617.
+        let nb = days("{ negative_binomial = [6, 2] }");
+        for (q, k) in [(0.05, 0.0), (0.1, 1.0), (0.2, 2.0), (0.27, 3.0)] {
+            assert_eq!(quantile(&nb, q), Some(k), "NB Q({q})");
+        }
+        // Rounded normal [1, 2]: round(1 + 2 Φ⁻¹(u)), floored at 0: Φ⁻¹(0.9) = 1.28155.
+        let r = days("{ normal = [1, 2] }");
+        assert_eq!(quantile(&r, 0.5), Some(1.0));
+        assert_eq!(quantile(&r, 0.1), Some(0.0));
+        assert_eq!(quantile(&r, 0.9), Some(4.0));
+    }
 }

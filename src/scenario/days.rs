@@ -258,4 +258,183 @@ mod tests {
             e.message()
         );
     }
+
+    use crate::rng::StreamKey;
+    use statrs::distribution::{
+        Beta, ContinuousCDF, Discrete, LogNormal, NegativeBinomial, Normal, Poisson, Triangular,
+    };
+
+    /// P(round(X) = k) for k = 0..: rounding half up, floored at 0 (see the module doc).
+    fn rounded_pmf(cdf: &dyn Fn(f64) -> f64) -> Vec<f64> {
+        let mut pmf = vec![cdf(0.5)];
+        let mut k = 1.0;
+        while 1.0 - cdf(k - 0.5) > 1e-13 && k < 1e5 {
+            pmf.push(cdf(k + 0.5) - cdf(k - 0.5));
+            k += 1.0;
+        }
+        pmf
+    }
+
+    /// Draws `n` counts and checks the sample mean and variance against the exact ones of
+    /// `pmf`, each within 4 standard errors (the variance's from the fourth central moment).
+    /// Returns the draws' frequencies.
+    fn check_moments(what: &str, d: &Days, pmf: &[f64], n: usize) -> Vec<u64> {
+        let total: f64 = pmf.iter().sum();
+        assert!((total - 1.0).abs() < 1e-9, "{what}: pmf sums to {total}");
+        let m: f64 = pmf.iter().enumerate().map(|(k, p)| k as f64 * p).sum();
+        let c = |r: i32| -> f64 {
+            pmf.iter()
+                .enumerate()
+                .map(|(k, p)| (k as f64 - m).powi(r) * p)
+                .sum()
+        };
+        let (v, m4) = (c(2), c(4));
+        let mut rng = StreamKey::new(7, what).for_run(0);
+        let mut freq = vec![0u64; pmf.len() + 64];
+        let (mut s1, mut s2) = (0.0, 0.0);
+        for _ in 0..n {
+            let x = d.sample(&mut rng);
+            let k = x as usize;
+            if k >= freq.len() {
+                freq.resize(k + 1, 0);
+            }
+            freq[k] += 1;
+            s1 += f64::from(x);
+            s2 += f64::from(x) * f64::from(x);
+        }
+        let nf = n as f64;
+        let mean = s1 / nf;
+        let var = (s2 - nf * mean * mean) / (nf - 1.0);
+        let (se_m, se_v) = ((v / nf).sqrt(), ((m4 - v * v) / nf).sqrt());
+        assert!(
+            (mean - m).abs() < 4.0 * se_m,
+            "{what}: mean {mean}, exact {m} ± {se_m}"
+        );
+        assert!(
+            (var - v).abs() < 4.0 * se_v,
+            "{what}: variance {var}, exact {v} ± {se_v}"
+        );
+        // The mean reported for display agrees with the exact one.
+        assert!(
+            (d.mean() - m).abs() < 0.01 * (1.0 + m),
+            "{what}: Days::mean {} vs exact {m}",
+            d.mean()
+        );
+        freq
+    }
+
+    fn proportion(what: &str, k: u64, n: usize, p: f64) {
+        let se = (p * (1.0 - p) / n as f64).sqrt();
+        let est = k as f64 / n as f64;
+        assert!((est - p).abs() < 4.0 * se, "{what}: {est} vs {p} ± {se}");
+    }
+
+    const N: usize = 200_000;
+
+    #[test]
+    fn discrete_uniform_gives_each_whole_day_equal_mass() {
+        let d = days("{ uniform = [3, 7] }").unwrap();
+        let pmf: Vec<f64> = (0..=7).map(|k| if k >= 3 { 0.2 } else { 0.0 }).collect();
+        let freq = check_moments("discrete uniform", &d, &pmf, N);
+        for (k, &f) in freq.iter().enumerate().take(8).skip(3) {
+            proportion(&format!("P(X = {k})"), f, N, 0.2);
+        }
+        assert_eq!(freq[..3].iter().sum::<u64>() + freq[8..].iter().sum::<u64>(), 0);
+    }
+
+    #[test]
+    fn poisson_and_negative_binomial_have_their_mean_and_variance() {
+        let p = days("{ poisson = 4.2 }").unwrap();
+        let exact = Poisson::new(4.2).unwrap();
+        let pmf: Vec<f64> = (0..60).map(|k| exact.pmf(k)).collect();
+        let freq = check_moments("poisson", &p, &pmf, N);
+        proportion("poisson P(0)", freq[0], N, pmf[0]);
+        // Mean 6, dispersion 2: variance 6 + 36/2 = 24.
+        let nb = days("{ negative_binomial = [6, 2] }").unwrap();
+        let exact = NegativeBinomial::new(2.0, 2.0 / 8.0).unwrap();
+        let pmf: Vec<f64> = (0..400).map(|k| exact.pmf(k)).collect();
+        let v: f64 = pmf
+            .iter()
+            .enumerate()
+            .map(|(k, p)| (k as f64 - 6.0).powi(2) * p)
+            .sum();
+        assert!((v - 24.0).abs() < 1e-6, "variance = mean + mean²/dispersion: {v}");
+        let freq = check_moments("negative binomial", &nb, &pmf, N);
+        proportion("negative binomial P(0)", freq[0], N, pmf[0]);
+    }
+
+    #[test]
+    fn continuous_families_are_rounded_half_up_and_floored_at_zero() {
+        use crate::scenario::dist::to_days;
+        assert_eq!(to_days(2.5), 3.0);
+        assert_eq!(to_days(2.499_999), 2.0);
+        assert_eq!(to_days(-0.5), 0.0);
+        assert_eq!(to_days(-7.0), 0.0);
+        assert_eq!(to_days(1e300), f64::from(MAX_DAYS));
+
+        let tri = Triangular::new(2.0, 12.0, 5.0).unwrap();
+        let d = days("{ triangular = [2, 5, 12] }").unwrap();
+        let pmf = rounded_pmf(&|x| tri.cdf(x));
+        let freq = check_moments("triangular", &d, &pmf, N);
+        // Day 2 collects only [2, 2.5); day 12 only [11.5, 12].
+        proportion("triangular P(2)", freq[2], N, pmf[2]);
+        proportion("triangular P(12)", freq[12], N, pmf[12]);
+
+        // An untruncated normal reaching below 0: P(0) = P(X < 0.5).
+        let nrm = Normal::new(1.0, 2.0).unwrap();
+        let d = days("{ normal = [1, 2] }").unwrap();
+        let pmf = rounded_pmf(&|x| nrm.cdf(x));
+        let freq = check_moments("normal", &d, &pmf, N);
+        proportion("normal P(0)", freq[0], N, nrm.cdf(0.5));
+
+        let beta = Beta::new(2.0, 3.0).unwrap();
+        let d = days("{ beta = [2, 3], min = 1, max = 21 }").unwrap();
+        let pmf = rounded_pmf(&|x| beta.cdf(((x - 1.0) / 20.0).clamp(0.0, 1.0)));
+        check_moments("beta", &d, &pmf, N);
+
+        let ln = LogNormal::new(1.5, 0.6).unwrap();
+        let d = days("{ lognormal = [1.5, 0.6] }").unwrap();
+        let pmf = rounded_pmf(&|x| ln.cdf(x));
+        check_moments("lognormal", &d, &pmf, N);
+    }
+
+    #[test]
+    fn a_range_of_days_is_a_rounded_lognormal_with_that_90_percent_interval() {
+        let mut b = super::super::build::Builder::new(jiff::civil::date(2026, 1, 1), 100);
+        let per_run = b.days("rules.x.preparation_days", &days("\"5 to 10\"").unwrap());
+        let per_event = b.event_days("rules.x.cooldown_days", &days("\"5 to 10\"").unwrap());
+        assert!(b.diags.is_empty(), "{:?}", b.diags);
+        assert!(!per_event.is_unresolved());
+        let reading = b.params[per_run as usize].reading.clone().unwrap();
+        assert_eq!(
+            reading,
+            "5 to 10 read as lognormal, 90% in [5, 10], median 7.07, rounded to whole days"
+        );
+        let (mu, sigma) = (
+            (5f64.ln() + 10f64.ln()) / 2.0,
+            (10f64.ln() - 5f64.ln()) / (2.0 * crate::scenario::dist::Z90),
+        );
+        let ln = LogNormal::new(mu, sigma).unwrap();
+        let pmf = rounded_pmf(&|x| ln.cdf(x));
+        let freq = check_moments("5 to 10 days", &per_event, &pmf, N);
+        // Below 5 days means below 4.5 before rounding: less than the 5% below 5.
+        proportion("P(days < 5)", freq[..5].iter().sum(), N, ln.cdf(4.5));
+        proportion(
+            "P(days > 10)",
+            freq[11..].iter().sum(),
+            N,
+            1.0 - ln.cdf(10.5),
+        );
+        // The per-run parameter draws the same family, as whole numbers.
+        let d = &b.params[per_run as usize].dist;
+        let mut rng = StreamKey::new(1, "x").for_run(0);
+        for _ in 0..1000 {
+            let x = d.sample(&mut rng);
+            assert_eq!(x.fract(), 0.0);
+        }
+        // A negative range is no range of days.
+        let mut b = super::super::build::Builder::new(jiff::civil::date(2026, 1, 1), 100);
+        b.days("x", &days("\"-2 to 5\"").unwrap());
+        assert!(b.diags[0].message.contains("is not a range of day counts"));
+    }
 }
