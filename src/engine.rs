@@ -18,6 +18,7 @@ use crate::metrics::{MISSING, Outcome, QuantityDef};
 use crate::model::{Act, Effect, NEVER, Note, NoteKind, Scenario, World};
 use crate::rng::{Rng, StreamKey};
 use crate::rules::Rule;
+use crate::scenario::correlation::{BlockCache, Correlator};
 use crate::stats::Aggregate;
 
 /// Runs per chunk: the unit of parallel work and of per-run output ordering.
@@ -39,9 +40,20 @@ impl Recorder for NoRecord {}
 pub struct Engine<'a> {
     pub scenario: &'a Scenario,
     pub seed: u64,
-    param_keys: Vec<Option<StreamKey>>,
+    param_draws: Vec<ParamDraw>,
+    correlator: Correlator,
     rule_keys: Vec<StreamKey>,
     track_keys: Vec<StreamKey>,
+}
+
+/// How `begin` draws a parameter for a run.
+enum ParamDraw {
+    /// A fixed value: its distribution returns it without drawing.
+    Fixed,
+    /// Its own stream, keyed by (seed, path, run).
+    Own(StreamKey),
+    /// Drawn with the other members of its correlation group (`Correlator`).
+    Correlated,
 }
 
 /// Per-worker scratch space, reused across the runs of a chunk so no run allocates.
@@ -54,6 +66,8 @@ pub struct Workspace {
     #[doc(hidden)]
     pub ignore_wake: bool,
     param_rng: Rng,
+    /// The current block of correlated parameter values (`[[correlations]]`).
+    correlated: BlockCache,
     effects: Vec<Effect>,
     acts: Vec<Act>,
     ends: Vec<(u8, u8, u16)>,
@@ -113,16 +127,26 @@ struct Marks {
 
 impl<'a> Engine<'a> {
     pub fn new(scenario: &'a Scenario, seed: u64) -> Engine<'a> {
+        let correlator = Correlator::new(&scenario.correlations, &scenario.params, seed);
+        let param_draws = scenario
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                if p.dist.is_fixed() {
+                    ParamDraw::Fixed
+                } else if correlator.draws(i) {
+                    ParamDraw::Correlated
+                } else {
+                    ParamDraw::Own(StreamKey::new(seed, &format!("param:{}", p.path)))
+                }
+            })
+            .collect();
         Engine {
             scenario,
             seed,
-            param_keys: scenario
-                .params
-                .iter()
-                .map(|p| {
-                    (!p.dist.is_fixed()).then(|| StreamKey::new(seed, &format!("param:{}", p.path)))
-                })
-                .collect(),
+            param_draws,
+            correlator,
             rule_keys: scenario
                 .rule_ids
                 .iter()
@@ -178,6 +202,7 @@ impl<'a> Engine<'a> {
                 .collect(),
             ignore_wake: false,
             param_rng: dummy.for_run(0),
+            correlated: self.correlator.cache(),
             effects: Vec::with_capacity(256),
             acts: Vec::with_capacity(64),
             ends: Vec::with_capacity(32),
@@ -364,13 +389,18 @@ impl<'a> Engine<'a> {
         let w = &mut ws.world;
         w.day = 0;
         for (i, p) in sc.params.iter().enumerate() {
-            w.params[i] = match &self.param_keys[i] {
-                None => p.dist.sample(&mut ws.param_rng),
-                Some(key) => {
+            match &self.param_draws[i] {
+                ParamDraw::Fixed => w.params[i] = p.dist.sample(&mut ws.param_rng),
+                ParamDraw::Own(key) => {
                     key.reset(&mut ws.param_rng, run);
-                    p.dist.sample(&mut ws.param_rng)
+                    w.params[i] = p.dist.sample(&mut ws.param_rng);
                 }
-            };
+                ParamDraw::Correlated => {}
+            }
+        }
+        if !self.correlator.is_empty() {
+            self.correlator
+                .draw(&sc.params, run, &mut ws.correlated, &mut w.params);
         }
         for &(i, v) in &ws.set_params {
             w.params[i] = v;

@@ -286,6 +286,8 @@ pub struct Scenario {
     /// How each range in words (`"5 to 10"`) was read, by key path: per-run parameters (also
     /// in `ParamSpec::reading`) and per-event distributions and day counts.
     pub readings: Vec<(String, String)>,
+    /// Groups of parameters drawn with rank correlation (`[[correlations]]`).
+    pub correlations: Vec<crate::scenario::correlation::CorrelationGroup>,
     pub rule_ids: Vec<String>,
     pub rules: Vec<Box<dyn Rule>>,
     pub metrics: crate::metrics::Metrics,

@@ -500,9 +500,9 @@ mod tests {
     }
 
     fn days(text: &str) -> Dist {
-        toml::from_str::<std::collections::BTreeMap<String, crate::scenario::days::Days>>(
-            &format!("x = {text}"),
-        )
+        toml::from_str::<std::collections::BTreeMap<String, crate::scenario::days::Days>>(&format!(
+            "x = {text}"
+        ))
         .unwrap()
         .remove("x")
         .unwrap()
@@ -520,7 +520,13 @@ mod tests {
         // Discrete uniform on 3..=7: P(X ≤ k) = (k − 2)/5, and Q(u) is the smallest k with
         // P(X ≤ k) ≥ u.
         let u = days("{ uniform = [3, 7] }");
-        for (p, k) in [(0.01, 3.0), (0.2, 3.0), (0.2001, 4.0), (0.6, 5.0), (0.999, 7.0)] {
+        for (p, k) in [
+            (0.01, 3.0),
+            (0.2, 3.0),
+            (0.2001, 4.0),
+            (0.6, 5.0),
+            (0.999, 7.0),
+        ] {
             assert_eq!(quantile(&u, p), Some(k), "Q({p})");
         }
         // Poisson(2): F(0) = e⁻² = 0.1353, F(1) = 0.4060, F(2) = 0.6767, F(3) = 0.8571.

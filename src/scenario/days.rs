@@ -339,7 +339,10 @@ mod tests {
         for (k, &f) in freq.iter().enumerate().take(8).skip(3) {
             proportion(&format!("P(X = {k})"), f, N, 0.2);
         }
-        assert_eq!(freq[..3].iter().sum::<u64>() + freq[8..].iter().sum::<u64>(), 0);
+        assert_eq!(
+            freq[..3].iter().sum::<u64>() + freq[8..].iter().sum::<u64>(),
+            0
+        );
     }
 
     #[test]
@@ -358,7 +361,10 @@ mod tests {
             .enumerate()
             .map(|(k, p)| (k as f64 - 6.0).powi(2) * p)
             .sum();
-        assert!((v - 24.0).abs() < 1e-6, "variance = mean + mean²/dispersion: {v}");
+        assert!(
+            (v - 24.0).abs() < 1e-6,
+            "variance = mean + mean²/dispersion: {v}"
+        );
         let freq = check_moments("negative binomial", &nb, &pmf, N);
         proportion("negative binomial P(0)", freq[0], N, pmf[0]);
     }

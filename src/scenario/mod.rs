@@ -11,6 +11,7 @@
 //! one from their span.
 
 pub mod build;
+pub mod correlation;
 pub mod days;
 pub mod diag;
 pub mod dist;
@@ -44,7 +45,15 @@ pub const MAX_RULES: usize = 1024;
 /// Documented bound on the number of runs, from the file or the command line.
 pub const MAX_RUNS: u64 = 1_000_000_000;
 
-const SECTIONS: &[&str] = &["scenario", "actors", "tracks", "ladder", "rules", "metrics"];
+const SECTIONS: &[&str] = &[
+    "scenario",
+    "actors",
+    "tracks",
+    "ladder",
+    "rules",
+    "metrics",
+    "correlations",
+];
 
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -548,6 +557,12 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
         link_commands(&mut rules, &mut b);
     }
 
+    // Correlations, once every parameter is registered.
+    let correlations = match root.get("correlations") {
+        Some(v) if rules_complete => correlation::compile(v, &mut b),
+        _ => Vec::new(),
+    };
+
     // Metrics.
     let metrics = compile_metrics(
         root,
@@ -592,6 +607,7 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
         ladder,
         params: b.params,
         readings: b.readings,
+        correlations,
         rule_ids: rule_tables.iter().map(|(id, _, _)| id.clone()).collect(),
         rules,
         metrics,
