@@ -49,6 +49,15 @@ pub struct Rung {
     pub mid: u8,
 }
 
+/// A file a scenario was read from, as manifests list it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SourceFile {
+    /// The path as shown to the user.
+    pub path: String,
+    /// SHA-256 of the file's text, in hex.
+    pub sha256: String,
+}
+
 /// One numeric parameter of the scenario, fixed or uncertain, drawn once per run.
 #[derive(Clone, Debug)]
 pub struct ParamSpec {
@@ -286,6 +295,9 @@ pub struct Scenario {
     /// How each range in words (`"5 to 10"`) was read, by key path: per-run parameters (also
     /// in `ParamSpec::reading`) and per-event distributions and day counts.
     pub readings: Vec<(String, String)>,
+    /// The files the scenario was read from: the scenario first, then any it extends
+    /// (`scenario::compose`); one entry with the parsed text's checksum when parsed directly.
+    pub sources: Vec<SourceFile>,
     /// Groups of parameters drawn with rank correlation (`[[correlations]]`).
     pub correlations: Vec<crate::scenario::correlation::CorrelationGroup>,
     pub rule_ids: Vec<String>,

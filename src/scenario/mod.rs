@@ -11,6 +11,7 @@
 //! one from their span.
 
 pub mod build;
+pub mod compose;
 pub mod correlation;
 pub mod days;
 pub mod diag;
@@ -20,6 +21,7 @@ pub mod schema;
 mod spans;
 
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 use toml::value::Datetime;
@@ -34,6 +36,8 @@ use build::{Bounds, Builder, RuleTable};
 use days::Days;
 use diag::{Diagnostic, ScenarioError, suggest};
 use dist::Dist;
+
+pub use compose::{Composite, compose};
 
 /// Documented bounds on a scenario's size.
 pub const MAX_HORIZON_DAYS: u32 = 3650;
@@ -141,25 +145,13 @@ pub fn parse(source: &str, file: &str) -> Result<Scenario, ScenarioError> {
         file: file.to_string(),
         source: source.to_string(),
         diagnostics,
+        others: Vec::new(),
     };
-    let (root, errors) = DeTable::parse_recoverable(source);
-    if !errors.is_empty() {
-        let diags = errors
-            .iter()
-            .map(|e| {
-                let message = e.message().trim().to_string();
-                // toml reads an unquoted word as a misspelt `true` or `false`.
-                let bare_word = message.starts_with("invalid boolean");
-                let d = Diagnostic::new("", message).with_span(e.span());
-                if bare_word {
-                    d.with_help("text must be quoted, as in key = \"text\"")
-                } else {
-                    d
-                }
-            })
-            .collect();
-        return Err(fail(diags));
+    let syntax = compose::syntax(source);
+    if !syntax.is_empty() {
+        return Err(fail(syntax));
     }
+    let (root, _) = DeTable::parse_recoverable(source);
     let root_value: Spanned<DeValue> = {
         let span = root.span();
         Spanned::new(span, DeValue::Table(root.into_inner()))
@@ -168,8 +160,15 @@ pub fn parse(source: &str, file: &str) -> Result<Scenario, ScenarioError> {
     screen(&root_value, &mut diags);
     let result = compile(&root_value, &mut diags);
     if diags.is_empty()
-        && let Some(sc) = result
+        && let Some(mut sc) = result
     {
+        sc.sources = vec![crate::model::SourceFile {
+            path: file.to_string(),
+            sha256: Sha256::digest(source.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        }];
         return Ok(sc);
     }
     for d in &mut diags {
@@ -262,7 +261,19 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
         unreachable!("root is a table")
     };
     for (k, _) in root.iter() {
-        if !SECTIONS.contains(&k.get_ref().as_ref()) {
+        if k.get_ref() == "extends" {
+            diags.push(
+                Diagnostic::new(
+                    "extends",
+                    "`extends` names another file, which this text was not composed with",
+                )
+                .with_span(Some(k.span()))
+                .with_help(
+                    "read the scenario with scenario::compose (as every brink command does) \
+                     before parsing it",
+                ),
+            );
+        } else if !SECTIONS.contains(&k.get_ref().as_ref()) {
             diags.push(
                 Diagnostic::new(
                     k.get_ref().to_string(),
@@ -608,6 +619,7 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
         params: b.params,
         readings: b.readings,
         correlations,
+        sources: Vec::new(),
         rule_ids: rule_tables.iter().map(|(id, _, _)| id.clone()).collect(),
         rules,
         metrics,
