@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
+use super::correlation::CorrelationConfig;
 use super::days::{Days, MAX_DAYS};
 use super::dist::Dist;
 use super::{ActorConfig, RungConfig, ScenarioSection, TrackConfig};
@@ -23,12 +24,17 @@ use crate::rules;
 #[schemars(title = "brink scenario", deny_unknown_fields)]
 #[allow(dead_code)]
 struct ScenarioFile {
+    /// A scenario file this one builds on, relative to this file: its tables merge into the
+    /// base's key by key; values (distributions and arrays included) replace.
+    extends: Option<String>,
     scenario: ScenarioSection,
     actors: BTreeMap<String, ActorConfig>,
     tracks: Option<BTreeMap<String, TrackConfig>>,
     ladder: Vec<RungConfig>,
     rules: Option<BTreeMap<String, AnyRule>>,
     metrics: Option<BTreeMap<String, MetricConfig>>,
+    /// Rank correlations between uncertain parameters.
+    correlations: Option<Vec<CorrelationConfig>>,
 }
 
 /// The schema of every rule kind, by the name scenarios use.
@@ -182,9 +188,28 @@ pub(crate) fn date_pair(_: &mut SchemaGenerator) -> Schema {
 }
 
 /// The JSON Schema (draft 7, the version editors support best) of scenario files.
+///
+/// A file that extends another (`extends = "base.toml"`) holds only what it changes, so no
+/// table of it need be complete: the schema accepts it as it is, and `brink validate` checks
+/// the merged scenario.
 pub fn schema() -> serde_json::Value {
     let g = SchemaSettings::draft07().into_generator();
-    g.into_root_schema_for::<ScenarioFile>().to_value()
+    let mut full = g.into_root_schema_for::<ScenarioFile>().to_value();
+    let mut root = serde_json::Map::new();
+    for key in ["$schema", "title", "definitions"] {
+        if let Some(v) = full.as_object_mut().and_then(|o| o.remove(key)) {
+            root.insert(key.to_string(), v);
+        }
+    }
+    let partial = serde_json::json!({
+        "type": "object",
+        "required": ["extends"],
+        "properties": { "extends": { "type": "string" } },
+        "description": "A scenario that extends another file: checked once merged (brink \
+                        validate)",
+    });
+    root.insert("anyOf".into(), serde_json::json!([full, partial]));
+    serde_json::Value::Object(root)
 }
 
 #[cfg(test)]
