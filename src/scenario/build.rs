@@ -329,10 +329,15 @@ impl Builder {
             } else {
                 String::new()
             };
+            // The reading with the range quoted as it was written.
+            let quoted = match reading.strip_prefix(&format!("{lo} to {hi}")) {
+                Some(rest) => format!("{written}{rest}"),
+                None => reading,
+            };
             self.error_help(
                 path,
                 format!(
-                    "{reading}, which can draw values outside what this parameter allows: it \
+                    "{quoted}, which can draw values outside what this parameter allows: it \
                      {within}"
                 ),
                 format!("write a truncated table such as {table}{positive}"),
