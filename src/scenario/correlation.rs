@@ -171,9 +171,8 @@ pub(crate) fn compile(value: &Spanned<DeValue>, b: &mut Builder) -> Vec<Correlat
                     continue;
                 }
                 let mut good = true;
-                for i in 0..n {
-                    for j in 0..n {
-                        let x = m[i][j];
+                for (i, row) in m.iter().enumerate() {
+                    for (j, &x) in row.iter().enumerate() {
                         let cell = format!("correlations[{k}].matrix[{i}][{j}]");
                         if i == j && x != 1.0 {
                             b.error(
