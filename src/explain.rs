@@ -82,18 +82,9 @@ fn inline(v: &toml::Value) -> String {
 }
 
 fn is_dist_table(t: &toml::Table) -> bool {
-    [
-        "uniform",
-        "triangular",
-        "normal",
-        "beta",
-        "lognormal",
-        "logit_normal",
-        "poisson",
-        "negative_binomial",
-    ]
-    .iter()
-    .any(|k| t.contains_key(*k))
+    crate::scenario::dist::FAMILY_KEYS
+        .iter()
+        .any(|k| t.contains_key(*k))
 }
 
 /// A rule's settings as leaves: (key path relative to the rule, value), with whether an

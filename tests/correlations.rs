@@ -353,36 +353,21 @@ fn trace_and_threads_reproduce_the_bulk_run() {
     let example =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/examples/correlations.toml");
     let ex = example.to_str().unwrap();
-    brink(
-        tmp.path(),
-        &[
+    for (threads, out) in [("1", "one"), ("2", "two")] {
+        let args = [
             "run",
             ex,
             "--runs",
             "2500",
             "--per-run",
             "--threads",
-            "1",
+            threads,
             "--out",
-            "one",
+            out,
             "-q",
-        ],
-    );
-    brink(
-        tmp.path(),
-        &[
-            "run",
-            ex,
-            "--runs",
-            "2500",
-            "--per-run",
-            "--threads",
-            "2",
-            "--out",
-            "two",
-            "-q",
-        ],
-    );
+        ];
+        brink(tmp.path(), &args);
+    }
     let read = |d: &str| std::fs::read_to_string(tmp.path().join(d).join("runs.csv")).unwrap();
     let (one, two) = (read("one"), read("two"));
     assert_eq!(one, two, "runs.csv differs between 1 and 2 threads");

@@ -22,6 +22,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::diag::{Diagnostic, ScenarioError, SourceText};
+use super::dist::FAMILY_KEYS as FAMILIES;
 use super::spans;
 use crate::model::{Scenario, SourceFile};
 
@@ -440,18 +441,6 @@ fn shift_positions(t: &mut toml_edit::Table, by: isize) {
         }
     }
 }
-
-/// Family keys: a table holding one is a distribution, a value that replaces whole.
-const FAMILIES: &[&str] = &[
-    "uniform",
-    "triangular",
-    "normal",
-    "beta",
-    "lognormal",
-    "logit_normal",
-    "poisson",
-    "negative_binomial",
-];
 
 /// toml_edit's counterpart of `merge`: tables (header or inline) merge, everything else
 /// replaces.

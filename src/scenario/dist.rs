@@ -99,6 +99,19 @@ pub enum Dist {
     Rounded(Box<Dist>),
 }
 
+/// The keys that name a family: a table holding one is a distribution (a value), not a
+/// section of the file.
+pub const FAMILY_KEYS: &[&str] = &[
+    "uniform",
+    "triangular",
+    "normal",
+    "beta",
+    "lognormal",
+    "logit_normal",
+    "poisson",
+    "negative_binomial",
+];
+
 /// How many rejections a truncated draw tolerates before it clamps. Validation refuses
 /// truncations that keep less than 1% of the mass, so this bound is never reached in practice;
 /// it exists so that no input can make a draw loop forever.
