@@ -142,3 +142,121 @@ fn explain_says_how_each_range_in_words_was_read() {
         "{noise}"
     );
 }
+
+mod never_panics {
+    //! The loader never panics on damaged examples: ranges in words, correlations, and a
+    //! scenario that extends another (whichever file is damaged), with every span inside the
+    //! file it names.
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, FileFailurePersistence};
+
+    const CASE: &str = include_str!("../scenarios/examples/extends_case.toml");
+    const BASE: &str = include_str!("../scenarios/examples/extends_base.toml");
+    const SHORTHAND: &str = include_str!("../scenarios/examples/shorthand.toml");
+    const CORRELATIONS: &str = include_str!("../scenarios/examples/correlations.toml");
+    const TOKENS: &[&str] = &[
+        "[",
+        "]",
+        "{",
+        "}",
+        "\"",
+        "=",
+        "\n",
+        ".",
+        "inf",
+        "-",
+        "0",
+        "1.5",
+        "\"0 to 2\"",
+        "[rules.x]\n",
+        "extends = \"extends_case.toml\"\n",
+        "extends = 3\n",
+        "kind = \"red_line\"\n",
+        "rank = 2\n",
+        "\"tracks.red_arsenal.drift\"",
+        "[[correlations]]\n",
+        "matrix = [[1]]\n",
+        " to ",
+        "\"5 to\"",
+        "{ poisson = 2 }",
+    ];
+
+    fn edit(text: &str, at: usize, cut: bool, token: &str) -> String {
+        let mut s = text.to_string();
+        let mut b = at % (s.len() + 1);
+        while !s.is_char_boundary(b) {
+            b -= 1;
+        }
+        if cut && b < s.len() {
+            s.remove(b);
+        } else {
+            s.insert_str(b, token);
+        }
+        s
+    }
+
+    fn check(case: &str, base: &str) {
+        let mut resolve = |r: &str, _: &str| match r {
+            "extends_base.toml" => Ok((r.to_string(), base.to_string())),
+            "extends_case.toml" => Ok((r.to_string(), case.to_string())),
+            _ => Err("no such file".to_string()),
+        };
+        let result = brink::scenario::compose(case, "extends_case.toml", &mut resolve)
+            .and_then(|c| c.parse(&c.text));
+        if let Err(e) = result {
+            assert!(!e.diagnostics.is_empty());
+            for d in &e.diagnostics {
+                let (_, text) = e.file_of(d);
+                if let Some(s) = &d.span {
+                    assert!(s.start <= s.end && s.end <= text.len(), "{d:?}");
+                }
+            }
+            assert!(e.render().contains("error"));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(Config {
+            cases: 300,
+            failure_persistence: Some(Box::new(FileFailurePersistence::Off)),
+            ..Config::default()
+        })]
+
+        #[test]
+        fn damaged_files_give_located_errors(
+            in_base in any::<bool>(),
+            at in any::<usize>(),
+            cut in any::<bool>(),
+            token in prop::sample::select(TOKENS),
+        ) {
+            if in_base {
+                check(CASE, &edit(BASE, at, cut, token));
+            } else {
+                check(&edit(CASE, at, cut, token), BASE);
+            }
+        }
+
+        #[test]
+        fn damaged_ranges_and_correlations_give_located_errors(
+            which in any::<bool>(),
+            edits in prop::collection::vec(
+                (any::<usize>(), any::<bool>(), prop::sample::select(TOKENS)),
+                1..4,
+            ),
+        ) {
+            let mut text = if which { SHORTHAND } else { CORRELATIONS }.to_string();
+            for (at, cut, token) in edits {
+                text = edit(&text, at, cut, token);
+            }
+            if let Err(e) = brink::scenario::parse(&text, "fuzz.toml") {
+                assert!(!e.diagnostics.is_empty());
+                for d in &e.diagnostics {
+                    if let Some(s) = &d.span {
+                        assert!(s.start <= s.end && s.end <= text.len(), "{d:?}");
+                    }
+                }
+                assert!(e.render().contains("error"));
+            }
+        }
+    }
+}

@@ -168,6 +168,11 @@ impl<'de> Deserialize<'de> for Days {
                          (each whole day from {lo} to {hi} equally likely) or \"{lo} to {hi}\""
                     )));
                 }
+                if v > f64::from(MAX_DAYS) {
+                    return Err(E::custom(format!(
+                        "a day count is at most {MAX_DAYS} days, got {v}"
+                    )));
+                }
                 whole(v as u64)
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Days, E> {

@@ -701,6 +701,17 @@ pub(crate) fn parse_interval(s: &str) -> Result<(f64, f64), String> {
             short(lo.max(hi))
         ));
     }
+    // Every reading needs a finite, positive spread (a log or logit of each end apart).
+    if !(hi - lo).is_finite() || hi - lo < 1e-9 * lo.abs().max(hi.abs()) {
+        return Err(format!(
+            "{s:?} is too {} to read as a distribution; write a number, or a wider range",
+            if (hi - lo).is_finite() {
+                "narrow"
+            } else {
+                "wide"
+            }
+        ));
+    }
     Ok((lo, hi))
 }
 
@@ -798,6 +809,8 @@ mod tests {
         assert!(parse_interval("five to ten").is_err());
         assert!(parse_interval("5 to inf").is_err());
         assert!(parse_interval("5 to 5").is_err());
+        assert!(parse_interval("1 to 1.0000000000000002").is_err());
+        assert!(parse_interval("-1e308 to 1e308").is_err());
     }
 
     #[test]
