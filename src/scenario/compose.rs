@@ -1,10 +1,10 @@
 //! `extends = "common.toml"`: a scenario built on another file.
 //!
 //! A scenario may name, at its top level, a file it builds on (relative to itself). The files
-//! are merged into one text before anything else reads them: the extending file's tables merge
-//! key by key into the base's, recursively; everything else it gives (a number, a string, an
-//! array, an array of tables such as `[[ladder]]`, an inline table such as a distribution
-//! `{ uniform = [..] }`) replaces the base's value whole. A base may itself extend another
+//! are merged into one text before anything else reads them: the extending file's tables
+//! (`[header]` or inline) merge key by key into the base's, recursively; everything else it
+//! gives (a number, a string, an array, an array of tables such as `[[ladder]]`, a
+//! distribution table such as `{ uniform = [..] }`) replaces the base's value whole. A base may itself extend another
 //! file, up to `MAX_DEPTH` files in a chain, never in a cycle. Nothing can be removed by
 //! extending, only added or replaced.
 //!
@@ -97,14 +97,10 @@ impl Composite {
             d.span = match span {
                 Some(s) => Some(s),
                 // Whole-file problems (a missing section) stay at the top of the scenario.
-                None if d.span == Some(0..0) => Some(0..0),
+                None if d.path.is_empty() && d.span == Some(0..0) => Some(0..0),
                 None => None,
             };
-            d.origin = if d.span.is_some() || file > 0 {
-                file
-            } else {
-                0
-            };
+            d.origin = file;
             diagnostics.push(d);
         }
         diagnostics.sort_by_key(|d| (d.origin, d.span.as_ref().map_or(usize::MAX, |s| s.start)));
@@ -508,7 +504,7 @@ mod tests {
         let fs = files(&[
             (
                 "case.toml",
-                "extends = \"base.toml\"\n\n[a]\ny = 20\nd = { normal = [1, 2] }\n\n[a.sub]\nq = 1\n\n[[list]]\nk = 9\n",
+                "extends = \"base.toml\"\n\n[a]\ny = 20\nd = { normal = [1, 2] }\nt = { r = 3 }\n\n[a.sub]\nq = 1\n\n[[list]]\nk = 9\n",
             ),
             (
                 "base.toml",
@@ -517,10 +513,11 @@ mod tests {
         ]);
         let c = composed("case.toml", &fs).unwrap();
         let t: toml::Table = c.text.parse().unwrap();
-        let want: toml::Table = "[a]\nx = 1\ny = 20\nd = { normal = [1, 2] }\nt = { p = 1, r = 2 }\n[a.sub]\nq = 1\n[[list]]\nk = 9\n[b]\nz = 3\n"
+        let want: toml::Table = "[a]\nx = 1\ny = 20\nd = { normal = [1, 2] }\nt = { p = 1, r = 3 }\n[a.sub]\nq = 1\n[[list]]\nk = 9\n[b]\nz = 3\n"
             .parse()
             .unwrap();
         assert_eq!(t, want, "{}", c.text);
+        // The base's own formatting is kept (the plain fallback would drop its comment).
         assert!(c.text.starts_with("# base\n"), "{}", c.text);
         assert_eq!(c.files.len(), 2);
         assert_eq!(c.provider("a.y"), 0);
@@ -528,6 +525,8 @@ mod tests {
         assert_eq!(c.provider("a.d.normal[0]"), 0);
         assert_eq!(c.provider("list[0].k"), 0);
         assert_eq!(c.provider("b.z"), 1);
+        assert_eq!(c.provider("a.t.p"), 1);
+        assert_eq!(c.provider("a.t.r"), 0);
         assert_eq!(c.provider("a"), 0);
     }
 
