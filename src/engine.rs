@@ -18,6 +18,7 @@ use crate::metrics::{MISSING, Outcome, QuantityDef};
 use crate::model::{Act, Effect, NEVER, NO_DAY, NO_RULE, Note, NoteKind, Scenario, World};
 use crate::rng::{Rng, StreamKey};
 use crate::rules::Rule;
+use crate::scenario::correlation::{BlockCache, Correlator};
 use crate::stats::Aggregate;
 
 /// Runs per chunk: the unit of parallel work and of per-run output ordering.
@@ -39,9 +40,20 @@ impl Recorder for NoRecord {}
 pub struct Engine<'a> {
     pub scenario: &'a Scenario,
     pub seed: u64,
-    param_keys: Vec<Option<StreamKey>>,
+    param_draws: Vec<ParamDraw>,
+    correlator: Correlator,
     rule_keys: Vec<StreamKey>,
     track_keys: Vec<StreamKey>,
+}
+
+/// How `begin` draws a parameter for a run.
+enum ParamDraw {
+    /// A fixed value: its distribution returns it without drawing.
+    Fixed,
+    /// Its own stream, keyed by (seed, path, run).
+    Own(StreamKey),
+    /// Drawn with the other members of its correlation group (`Correlator`).
+    Correlated,
 }
 
 /// Per-worker scratch space, reused across the runs of a chunk so no run allocates.
@@ -54,6 +66,8 @@ pub struct Workspace {
     #[doc(hidden)]
     pub ignore_wake: bool,
     param_rng: Rng,
+    /// The current block of correlated parameter values (`[[correlations]]`).
+    correlated: BlockCache,
     effects: Vec<Effect>,
     acts: Vec<Act>,
     ends: Vec<(u8, u8, u16)>,
@@ -73,6 +87,10 @@ pub struct Workspace {
     last_act: Vec<i32>,
     /// The scenario's history acts, answered on the first day.
     history: Vec<Act>,
+    /// This run's `calm_after_days`.
+    calm_after: u32,
+    /// This run's days of quiet that end a war, per pair, or NEVER.
+    quiet: Vec<u32>,
     state_buf: Vec<bool>,
     /// (rule index, number of daily states) of the few rules that report any, so the daily
     /// loop visits only those.
@@ -115,16 +133,26 @@ struct Marks {
 
 impl<'a> Engine<'a> {
     pub fn new(scenario: &'a Scenario, seed: u64) -> Engine<'a> {
+        let correlator = Correlator::new(&scenario.correlations, &scenario.params, seed);
+        let param_draws = scenario
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                if p.dist.is_fixed() {
+                    ParamDraw::Fixed
+                } else if correlator.draws(i) {
+                    ParamDraw::Correlated
+                } else {
+                    ParamDraw::Own(StreamKey::new(seed, &format!("param:{}", p.path)))
+                }
+            })
+            .collect();
         Engine {
             scenario,
             seed,
-            param_keys: scenario
-                .params
-                .iter()
-                .map(|p| {
-                    (!p.dist.is_fixed()).then(|| StreamKey::new(seed, &format!("param:{}", p.path)))
-                })
-                .collect(),
+            param_draws,
+            correlator,
             rule_keys: scenario
                 .rule_ids
                 .iter()
@@ -190,6 +218,7 @@ impl<'a> Engine<'a> {
                 .collect(),
             ignore_wake: false,
             param_rng: dummy.for_run(0),
+            correlated: self.correlator.cache(),
             effects: Vec::with_capacity(256),
             acts: Vec::with_capacity(64),
             ends: Vec::with_capacity(32),
@@ -213,6 +242,8 @@ impl<'a> Engine<'a> {
             marks: Marks::default(),
             last_act: vec![NO_DAY; n * n],
             history: sc.initial.acts.iter().map(|h| h.act).collect(),
+            calm_after: 0,
+            quiet: vec![NEVER; n * n],
             state_buf: vec![false; max_rule_states],
             rule_states,
             outcome: Outcome::new(&sc.metrics),
@@ -290,8 +321,8 @@ impl<'a> Engine<'a> {
                     if l == 0 {
                         continue;
                     }
-                    if l >= war_level && sc.quiet_days[i] != NEVER {
-                        let end = day_at(ws.last_act[i], sc.quiet_days[i]);
+                    if l >= war_level && ws.quiet[i] != NEVER {
+                        let end = day_at(ws.last_act[i], ws.quiet[i]);
                         if day >= end {
                             // Nobody acted for `quiet_days`: the war is over, though the pair
                             // stays hostile (below war level) until calm returns.
@@ -324,7 +355,7 @@ impl<'a> Engine<'a> {
                         }
                     }
                     if l < war_level {
-                        let calm = day_at(ws.last_act[i], sc.calm_after_days);
+                        let calm = day_at(ws.last_act[i], ws.calm_after);
                         if day >= calm {
                             fell = true;
                             ws.world.level[i] = 0;
@@ -431,13 +462,18 @@ impl<'a> Engine<'a> {
         let w = &mut ws.world;
         w.day = 0;
         for (i, p) in sc.params.iter().enumerate() {
-            w.params[i] = match &self.param_keys[i] {
-                None => p.dist.sample(&mut ws.param_rng),
-                Some(key) => {
+            match &self.param_draws[i] {
+                ParamDraw::Fixed => w.params[i] = p.dist.sample(&mut ws.param_rng),
+                ParamDraw::Own(key) => {
                     key.reset(&mut ws.param_rng, run);
-                    p.dist.sample(&mut ws.param_rng)
+                    w.params[i] = p.dist.sample(&mut ws.param_rng);
                 }
-            };
+                ParamDraw::Correlated => {}
+            }
+        }
+        if !self.correlator.is_empty() {
+            self.correlator
+                .draw(&sc.params, run, &mut ws.correlated, &mut w.params);
         }
         for &(i, v) in &ws.set_params {
             w.params[i] = v;
@@ -473,6 +509,11 @@ impl<'a> Engine<'a> {
         ws.marks = Marks::default();
         ws.last_act.fill(NO_DAY);
         ws.outcome.reset();
+        // Day counts are whole numbers, drawn per run when uncertain.
+        ws.calm_after = w.params[sc.calm_after_days as usize] as u32;
+        for (q, p) in ws.quiet.iter_mut().zip(&sc.quiet_days) {
+            *q = p.map_or(NEVER, |p| w.params[p as usize] as u32);
+        }
         // The state of the crisis at the start: pairs already hostile, and past acts, which
         // set levels and the record of who struck whom but are not events of the run.
         let n = w.n;

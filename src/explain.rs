@@ -14,9 +14,10 @@
 use std::fmt::Write as _;
 
 use crate::metrics::{EventDef, QuantityDef};
-use crate::model::{NEVER, Scenario};
+use crate::model::{ParamSpec, Scenario};
 use crate::rules::condition::Names;
 use crate::rules::hazard::Op;
+use crate::scenario::days::Days;
 use crate::scenario::dist::Dist;
 
 /// One block of an explanation.
@@ -68,6 +69,13 @@ fn dist_cells(d: &Dist) -> (String, String, String) {
     }
 }
 
+/// `dist_cells` of a parameter, with its reading in place of the table when it was written as
+/// a range in words ("5 to 10 read as lognormal, ...").
+fn param_cells(p: &ParamSpec) -> (String, String, String) {
+    let (v, m, r) = dist_cells(&p.dist);
+    (p.reading.clone().unwrap_or(v), m, r)
+}
+
 fn inline(v: &toml::Value) -> String {
     match v {
         toml::Value::String(s) => format!("\"{s}\""),
@@ -76,7 +84,7 @@ fn inline(v: &toml::Value) -> String {
 }
 
 fn is_dist_table(t: &toml::Table) -> bool {
-    ["uniform", "triangular", "normal", "beta", "lognormal"]
+    crate::scenario::dist::FAMILY_KEYS
         .iter()
         .any(|k| t.contains_key(*k))
 }
@@ -158,7 +166,7 @@ pub fn explain(sc: &Scenario, text: &str) -> Explanation {
              days.",
             sc.ladder[sc.war_level as usize].id,
             war_actors.join(", "),
-            sc.calm_after_days
+            sc.params[sc.calm_after_days as usize].dist.to_toml_string()
         ),
         format!(
             "Default seed {}, default runs {}.",
@@ -168,10 +176,14 @@ pub fn explain(sc: &Scenario, text: &str) -> Explanation {
     if let Some(d) = sc.as_of {
         facts.insert(0, format!("Written from what was known as of {d}."));
     }
-    let quiet = sc.quiet_days.iter().copied().filter(|&q| q != NEVER).min();
-    if let Some(q) = quiet {
+    if let Some(q) = sc
+        .params
+        .iter()
+        .find(|p| p.path == "scenario.quiet_days_to_end_war")
+    {
         facts.push(format!(
-            "A war with no act for {q} days or more (per theatre, see below) is over."
+            "A war with no act for {} days is over (theatres may say otherwise, see below).",
+            q.dist.to_toml_string()
         ));
     }
     match source_of(head) {
@@ -227,7 +239,7 @@ pub fn explain(sc: &Scenario, text: &str) -> Explanation {
             for key in ["initial", "drift", "noise"] {
                 let path = format!("tracks.{}.{key}", t.id);
                 if let Some(p) = param(&path) {
-                    let (v, mean, range) = dist_cells(&p.dist);
+                    let (v, mean, range) = param_cells(p);
                     rows.push(vec![t.id.clone(), key.into(), v, mean, range]);
                     if t.source.is_none() {
                         unsourced.push(path);
@@ -294,10 +306,9 @@ pub fn explain(sc: &Scenario, text: &str) -> Explanation {
                 t.id.clone(),
                 t.name.clone(),
                 actors.join(", "),
-                if t.quiet_days == NEVER {
-                    "never".into()
-                } else {
-                    format!("{} days", t.quiet_days)
+                match t.quiet_days {
+                    None => "never".into(),
+                    Some(p) => format!("{} days", sc.params[p as usize].dist.to_toml_string()),
                 },
                 t.source.clone().unwrap_or_else(|| "(none)".into()),
             ]);
@@ -397,7 +408,7 @@ pub fn explain(sc: &Scenario, text: &str) -> Explanation {
                 if !sourced {
                     unsourced.push(path.clone());
                 }
-                let (v, m, r) = dist_cells(&p.dist);
+                let (v, m, r) = param_cells(p);
                 (v, m, r, "")
             } else if let Ok(d) = v.clone().try_into::<Dist>()
                 && (v.is_table() || v.is_float() || v.is_integer())
@@ -407,6 +418,25 @@ pub fn explain(sc: &Scenario, text: &str) -> Explanation {
                     unsourced.push(path.clone());
                 }
                 let (v, m, r) = dist_cells(&d);
+                (v, m, r, "per event")
+            } else if let Some(reading) = sc.reading(&path) {
+                if !sourced {
+                    unsourced.push(path.clone());
+                }
+                (
+                    reading.to_string(),
+                    String::new(),
+                    String::new(),
+                    "per event",
+                )
+            } else if let Ok(d) = v.clone().try_into::<Days>()
+                && v.is_table()
+                && !d.is_fixed()
+            {
+                if !sourced {
+                    unsourced.push(path.clone());
+                }
+                let (v, m, r) = dist_cells(d.dist());
                 (v, m, r, "per event")
             } else {
                 (inline(&v), String::new(), String::new(), "")
@@ -428,7 +458,7 @@ pub fn explain(sc: &Scenario, text: &str) -> Explanation {
                 if rule.source().is_none() {
                     unsourced.push(p.path.clone());
                 }
-                let (v, m, r) = dist_cells(&p.dist);
+                let (v, m, r) = param_cells(p);
                 rows.push(vec![key.to_string(), format!("{v} (default)"), m, r]);
             }
         }
@@ -510,6 +540,21 @@ pub fn explain(sc: &Scenario, text: &str) -> Explanation {
         head: row(&["metric", "kind", "description", "definition"]),
         rows,
     });
+
+    // Parameters of the scenario's own tables (day counts) are covered by their table's source.
+    for p in &sc.params {
+        let sourced = if p.path.starts_with("scenario.") {
+            source_of(head).is_some()
+        } else if let Some(rest) = p.path.strip_prefix("theatres.") {
+            let id = rest.split('.').next().unwrap_or_default();
+            sc.theatres.iter().any(|t| t.id == id && t.source.is_some())
+        } else {
+            true
+        };
+        if !sourced && !unsourced.contains(&p.path) {
+            unsourced.push(p.path.clone());
+        }
+    }
 
     // What cites no source.
     b.push(Block::Heading(2, "Without a source".into()));

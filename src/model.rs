@@ -53,12 +53,24 @@ pub struct Rung {
     pub mid: u8,
 }
 
+/// A file a scenario was read from, as manifests list it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SourceFile {
+    /// The path as shown to the user.
+    pub path: String,
+    /// SHA-256 of the file's text, in hex.
+    pub sha256: String,
+}
+
 /// One numeric parameter of the scenario, fixed or uncertain, drawn once per run.
 #[derive(Clone, Debug)]
 pub struct ParamSpec {
     /// The parameter's key path in the scenario file, e.g. `rules.us_red_line.threshold`.
     pub path: String,
     pub dist: Dist,
+    /// How a range in words (`"5 to 10"`) was read, e.g. "5 to 10 read as lognormal, 90% in
+    /// [5, 10], median 7.07"; None for a parameter written otherwise.
+    pub reading: Option<String>,
 }
 
 /// A hostile act: somebody did something to somebody at some rung of the ladder.
@@ -334,8 +346,9 @@ pub struct Theatre {
     pub id: String,
     pub name: String,
     pub actors: Vec<ActorId>,
-    /// Days without an act after which a war between two of its actors ends (NEVER: never).
-    pub quiet_days: u32,
+    /// The per-run parameter: days without an act after which a war between two of its actors
+    /// ends (None: never).
+    pub quiet_days: Option<ParamId>,
     pub source: Option<String>,
 }
 
@@ -383,10 +396,11 @@ pub struct Scenario {
     /// `[a * n + b]`: whether hostilities between a and b count towards the war metrics.
     pub war_pairs: Vec<bool>,
     /// Dyads below war level fall back to calm after this many days without an act.
-    pub calm_after_days: u32,
-    /// `[a * n + b]`: days without an act after which a war between a and b ends (from their
-    /// theatre, or `quiet_days_to_end_war`), or NEVER.
-    pub quiet_days: Vec<u32>,
+    /// The per-run parameter holding `calm_after_days`.
+    pub calm_after_days: ParamId,
+    /// `[a * n + b]`: the per-run parameter holding the days without an act after which a war
+    /// between a and b ends (from their theatre, or `quiet_days_to_end_war`), or None.
+    pub quiet_days: Vec<Option<ParamId>>,
     pub theatres: Vec<Theatre>,
     pub initial: Initial,
     /// Whether some condition reads event metrics (the engine then keeps them in the world).
@@ -395,6 +409,14 @@ pub struct Scenario {
     pub tracks: Vec<Track>,
     pub ladder: Vec<Rung>,
     pub params: Vec<ParamSpec>,
+    /// How each range in words (`"5 to 10"`) was read, by key path: per-run parameters (also
+    /// in `ParamSpec::reading`) and per-event distributions and day counts.
+    pub readings: Vec<(String, String)>,
+    /// The files the scenario was read from: the scenario first, then any it extends
+    /// (`scenario::compose`); one entry with the parsed text's checksum when parsed directly.
+    pub sources: Vec<SourceFile>,
+    /// Groups of parameters drawn with rank correlation (`[[correlations]]`).
+    pub correlations: Vec<crate::scenario::correlation::CorrelationGroup>,
     pub rule_ids: Vec<String>,
     pub rules: Vec<Box<dyn Rule>>,
     /// Phase ids of each ceasefire rule, by rule index (empty for other rules).
@@ -412,6 +434,14 @@ impl Scenario {
         self.start_date
             .checked_add(jiff::Span::new().days(i64::from(day)))
             .unwrap_or(jiff::civil::Date::MAX)
+    }
+
+    /// How the range in words at `path` was read, if it was written as one.
+    pub fn reading(&self, path: &str) -> Option<&str> {
+        self.readings
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, r)| r.as_str())
     }
 
     /// Ids of the uncertain parameters, i.e. those not fixed to a single value.

@@ -21,13 +21,14 @@ use crate::engine::Engine;
 use crate::metrics::MISSING;
 use crate::model::NEVER;
 use crate::rng::{Rng, StreamKey};
-use crate::scenario::dist::Dist;
+use crate::scenario::days::MAX_DAYS;
+use crate::scenario::dist::{Dist, to_days};
 
 /// The value of `dist` at quantile `u` ∈ (0, 1): its inverse CDF, truncation included (a
 /// truncated family's quantile u is the untruncated quantile of F(min) + u·(F(max) − F(min))).
 /// None only if `u` is outside [0, 1].
 pub fn quantile(dist: &Dist, u: f64) -> Option<f64> {
-    use statrs::distribution::{Beta, ContinuousCDF, LogNormal, Normal};
+    use statrs::distribution::{Beta, ContinuousCDF, DiscreteCDF, LogNormal, Normal};
     if !(0.0..=1.0).contains(&u) {
         return None;
     }
@@ -68,6 +69,33 @@ pub fn quantile(dist: &Dist, u: f64) -> Option<f64> {
             let l = LogNormal::new(mu, sigma).ok()?;
             Some(truncated(0.0, max, &|x| l.cdf(x), &|p| l.inverse_cdf(p)))
         }
+        Dist::LogitNormal { mu, sigma } => {
+            let z = Normal::new(0.0, 1.0).ok()?.inverse_cdf(u);
+            Some(1.0 / (1.0 + (-(mu + sigma * z)).exp()))
+        }
+        // Never compiled into a scenario: the Builder reads it first.
+        Dist::Interval { .. } => None,
+        Dist::DiscreteUniform { lo, hi } => {
+            // The smallest k with P(X ≤ k) = (k − lo + 1)/n ≥ u.
+            let n = hi - lo + 1.0;
+            Some((lo + ((u * n).ceil() - 1.0).max(0.0)).min(hi))
+        }
+        Dist::Poisson { mean, .. } => {
+            let p = statrs::distribution::Poisson::new(mean).ok()?;
+            Some((p.inverse_cdf(u) as f64).min(f64::from(MAX_DAYS)))
+        }
+        Dist::NegativeBinomial {
+            mean, dispersion, ..
+        } => {
+            let nb = statrs::distribution::NegativeBinomial::new(
+                dispersion,
+                dispersion / (dispersion + mean),
+            )
+            .ok()?;
+            Some((nb.inverse_cdf(u) as f64).min(f64::from(MAX_DAYS)))
+        }
+        // Rounding is monotone, so the quantile of the rounded draw is the rounded quantile.
+        Dist::Rounded(ref inner) => Some(to_days(quantile(inner, u)?)),
     }
 }
 
@@ -469,5 +497,53 @@ mod tests {
         assert!((quantile(&d, 1.0).unwrap() - 4.0).abs() < 1e-12);
         // Median: 4 − sqrt(0.5·4·3) = 1.5505.
         assert!((quantile(&d, 0.5).unwrap() - (4.0 - 6f64.sqrt())).abs() < 1e-12);
+    }
+
+    fn days(text: &str) -> Dist {
+        toml::from_str::<std::collections::BTreeMap<String, crate::scenario::days::Days>>(&format!(
+            "x = {text}"
+        ))
+        .unwrap()
+        .remove("x")
+        .unwrap()
+        .dist()
+        .clone()
+    }
+
+    #[test]
+    fn quantiles_of_the_new_families_match_closed_forms() {
+        // Logit-normal: logistic(mu + sigma Φ⁻¹(u)), Φ⁻¹(0.975) = 1.959964.
+        let l = dist("{ logit_normal = [0.5, 0.8] }");
+        let want = 1.0 / (1.0 + (-(0.5 + 0.8 * 1.959964f64)).exp());
+        assert!((quantile(&l, 0.975).unwrap() - want).abs() < 1e-6);
+        assert!((quantile(&l, 0.5).unwrap() - 1.0 / (1.0 + (-0.5f64).exp())).abs() < 1e-12);
+        // Discrete uniform on 3..=7: P(X ≤ k) = (k − 2)/5, and Q(u) is the smallest k with
+        // P(X ≤ k) ≥ u.
+        let u = days("{ uniform = [3, 7] }");
+        for (p, k) in [
+            (0.01, 3.0),
+            (0.2, 3.0),
+            (0.2001, 4.0),
+            (0.6, 5.0),
+            (0.999, 7.0),
+        ] {
+            assert_eq!(quantile(&u, p), Some(k), "Q({p})");
+        }
+        // Poisson(2): F(0) = e⁻² = 0.1353, F(1) = 0.4060, F(2) = 0.6767, F(3) = 0.8571.
+        let p = days("{ poisson = 2 }");
+        for (q, k) in [(0.1, 0.0), (0.2, 1.0), (0.5, 2.0), (0.85, 3.0), (0.86, 4.0)] {
+            assert_eq!(quantile(&p, q), Some(k), "Poisson Q({q})");
+        }
+        // Negative binomial, mean 6 and dispersion 2: P(k) = (k + 1)(1/4)²(3/4)^k, so
+        // F(0) = 0.0625, F(1) = 0.15625, F(2) = 0.2617.
+        let nb = days("{ negative_binomial = [6, 2] }");
+        for (q, k) in [(0.05, 0.0), (0.1, 1.0), (0.2, 2.0), (0.27, 3.0)] {
+            assert_eq!(quantile(&nb, q), Some(k), "NB Q({q})");
+        }
+        // Rounded normal [1, 2]: round(1 + 2 Φ⁻¹(u)), floored at 0: Φ⁻¹(0.9) = 1.28155.
+        let r = days("{ normal = [1, 2] }");
+        assert_eq!(quantile(&r, 0.5), Some(1.0));
+        assert_eq!(quantile(&r, 0.1), Some(0.0));
+        assert_eq!(quantile(&r, 0.9), Some(4.0));
     }
 }

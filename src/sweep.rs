@@ -95,6 +95,7 @@ pub fn parse(text: &str, file: &str) -> Result<Experiment, ScenarioError> {
         file: file.to_string(),
         source: text.to_string(),
         diagnostics: vec![Diagnostic::new("", e.message().trim().to_string()).with_span(e.span())],
+        others: Vec::new(),
     })
 }
 

@@ -297,10 +297,9 @@ fn note_sentence(sc: &Scenario, n: &Note) -> String {
         }
         NoteKind::Scheduled => format!("scheduled event {id} takes place"),
         NoteKind::WarEnded if n.rule == NO_RULE => format!(
-            "the war between {a} and {b} is over after {} at war: nobody has struck for \
-             {} (quiet_days_to_end_war)",
-            days(n.value),
-            days(sc.quiet_days[n.a as usize * sc.n_actors() + n.b as usize])
+            "the war between {a} and {b} is over after {} at war: nobody has struck for the \
+             days of quiet_days_to_end_war",
+            days(n.value)
         ),
         NoteKind::WarEnded => format!(
             "hostilities between {a} and {b} end after {} at war",

@@ -1197,3 +1197,80 @@ within_days = 30
     assert_eq!(agg.event_count(event(&sc, "three_within_15")), 0);
     assert_eq!(day("three_within_30"), Some(30));
 }
+
+#[test]
+fn ranges_in_words_put_5_percent_below_and_5_percent_above() {
+    // "A to B" is read as the distribution with 90% of its draws in [A, B]: a lognormal for an
+    // unbounded key with 0 < A (a track's drift), a normal when A ≤ 0, a logit-normal for a
+    // probability. Each tail is a proportion of the runs with p = 0.05.
+    let runs = 40_000;
+    let text = r#"
+[scenario]
+name = "shorthand"
+start_date = 2026-01-01
+horizon_days = 1
+war_level = "strike"
+
+[[ladder]]
+id = "calm"
+mid = 1
+
+[[ladder]]
+id = "strike"
+mid = 4
+
+[actors.blue]
+[actors.red]
+
+[tracks.positive]
+initial = 0.5
+drift = "5 to 10"
+
+[tracks.signed]
+initial = 0.5
+drift = "-1 to 3"
+
+[rules.truce]
+kind = "termination"
+pairs = [["blue", "red"]]
+min_level = "strike"
+daily_hazard = "0.2 to 0.5"
+
+[metrics.blue_strikes]
+actor = ["blue"]
+"#;
+    let sc = brink::scenario::parse(text, "shorthand.toml").unwrap();
+    let cases = [
+        ("tracks.positive.drift", 5.0, 10.0, "lognormal"),
+        ("tracks.signed.drift", -1.0, 3.0, "normal"),
+        ("rules.truce.daily_hazard", 0.2, 0.5, "logit-normal"),
+    ];
+    let (_, rows) = with_rows(&sc, 5, runs);
+    for (path, lo, hi, family) in cases {
+        let i = param(&sc, path);
+        let reading = sc.params[i].reading.as_deref().unwrap();
+        assert!(
+            reading.contains(&format!("read as {family}, 90% in [{lo}, {hi}]")),
+            "{path}: {reading}"
+        );
+        assert_eq!(sc.reading(path), Some(reading));
+        let (mut below, mut above) = (0, 0);
+        for chunk in &rows {
+            for r in 0..chunk.len() {
+                let x = chunk.row(r).3[i];
+                below += u64::from(x < lo);
+                above += u64::from(x > hi);
+            }
+        }
+        assert_proportion(&format!("{path}: P(x < {lo})"), below, runs, 0.05);
+        assert_proportion(&format!("{path}: P(x > {hi})"), above, runs, 0.05);
+    }
+    // The lognormal's median is the geometric mean of the ends: sqrt(50) = 7.07.
+    assert!(
+        sc.params[param(&sc, "tracks.positive.drift")]
+            .reading
+            .as_deref()
+            .unwrap()
+            .ends_with("median 7.07")
+    );
+}

@@ -27,6 +27,46 @@ fn many_tracks(base: &str) -> String {
     s
 }
 
+/// The pledge's probability and the truce's hazard made uncertain, so that three parameters
+/// can be correlated.
+fn uncertain(base: &str) -> String {
+    base.replace(
+        "probability = 0.8",
+        "probability = { uniform = [0.7, 0.9] }",
+    )
+    .replace(
+        "daily_hazard = 0.1",
+        "daily_hazard = { uniform = [0.05, 0.15] }",
+    )
+}
+
+fn impossible_matrix(base: &str) -> String {
+    uncertain(base)
+        + "\n[[correlations]]\nparams = [\"rules.blue_red_line.threshold\", \
+           \"rules.red_pledge.probability\", \"rules.truce.daily_hazard\"]\n\
+           matrix = [[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]]\n"
+}
+
+fn pair_given_twice(base: &str) -> String {
+    uncertain(base)
+        + "\n[[correlations]]\nparams = [\"rules.blue_red_line.threshold\", \
+           \"rules.red_pledge.probability\"]\nrank = 0.5\n\n[[correlations]]\n\
+           params = [\"rules.red_pledge.probability\", \"rules.blue_red_line.threshold\"]\n\
+           rank = 0.3\n"
+}
+
+fn rank_above_one(base: &str) -> String {
+    uncertain(base)
+        + "\n[[correlations]]\nparams = [\"rules.blue_red_line.threshold\", \
+           \"rules.red_pledge.probability\"]\nrank = 1.5\n"
+}
+
+fn asymmetric_matrix(base: &str) -> String {
+    uncertain(base)
+        + "\n[[correlations]]\nparams = [\"rules.blue_red_line.threshold\", \
+           \"rules.red_pledge.probability\"]\nmatrix = [[1, 0.5], [0.4, 1]]\n"
+}
+
 struct Case {
     what: &'static str,
     edit: Edit,
@@ -332,6 +372,136 @@ const CASES: &[Case] = &[
         "which spreadsheets run as a formula",
         (28, 8),
     ),
+    case(
+        "range in words outside (0, 1) for a probability",
+        Replace("probability = 0.8", "probability = \"0 to 0.9\""),
+        "\"0 to 0.9\" on a probability would be read as a logit-normal",
+        (58, 15),
+    ),
+    case(
+        "range in words that is not a range",
+        Replace("daily_hazard = 0.1", "daily_hazard = \"0.1 - 0.2\""),
+        "\"0.1 - 0.2\" is not a number range",
+        (68, 16),
+    ),
+    case(
+        "range in words with its ends swapped",
+        Replace("{ uniform = [0.6, 0.8] }", "\"0.8 to 0.6\""),
+        "needs its lower end first",
+        (47, 13),
+    ),
+    case(
+        "range in words that can draw values the key refuses",
+        Replace("noise = 0.01", "noise = \"-0.01 to 0.02\""),
+        "read as normal, 90% in [-0.01, 0.02]",
+        (38, 9),
+    ),
+    case(
+        "whole-number family for a real parameter",
+        Replace("{ uniform = [0.6, 0.8] }", "{ poisson = 3 }"),
+        "poisson draws whole numbers and is for day counts only",
+        (47, 13),
+    ),
+    case(
+        "day count that is not a whole number",
+        Replace(
+            "horizon_days = 90",
+            "horizon_days = 90\ncalm_after_days = 4.5",
+        ),
+        "a day count must be a whole number of days",
+        (10, 19),
+    ),
+    case(
+        "negative day count",
+        Replace(
+            "horizon_days = 90",
+            "horizon_days = 90\ncalm_after_days = -3",
+        ),
+        "a day count must be a whole number of days, 0 or more, got -3",
+        (10, 19),
+    ),
+    case(
+        "day count beyond the longest",
+        Replace(
+            "horizon_days = 90",
+            "horizon_days = 90\ncalm_after_days = 2000000",
+        ),
+        "a day count is at most 1000000 days",
+        (10, 19),
+    ),
+    case(
+        "correlation of an unknown parameter (did you mean)",
+        Append(
+            "\n[[correlations]]\nparams = [\"rules.blue_red_line.treshold\", \"rules.truce.daily_hazard\"]\nrank = 0.5\n",
+        ),
+        "unknown parameter `rules.blue_red_line.treshold`",
+        (82, 11),
+    ),
+    case(
+        "correlation of a fixed parameter",
+        Append(
+            "\n[[correlations]]\nparams = [\"rules.blue_red_line.threshold\", \"rules.red_pledge.probability\"]\nrank = 0.5\n",
+        ),
+        "is fixed at 0.8: only uncertain parameters can be correlated",
+        (82, 44),
+    ),
+    case(
+        "correlation matrix that is not positive semi-definite",
+        With(
+            impossible_matrix,
+            "make two more parameters uncertain; append a 3×3 matrix with 0.9, -0.9, 0.9",
+        ),
+        "their matrix is not positive semi-definite (smallest eigenvalue -0.8000)",
+        (83, 10),
+    ),
+    case(
+        "correlation of one pair given twice",
+        With(
+            pair_given_twice,
+            "make the pledge's probability uncertain; correlate it with the threshold twice",
+        ),
+        "is given twice: 0.3 here and 0.5 in correlations[0]",
+        (87, 8),
+    ),
+    case(
+        "rank correlation above 1",
+        With(
+            rank_above_one,
+            "correlate two uncertain parameters with rank = 1.5",
+        ),
+        "a rank correlation lies in [-1, 1], got 1.5",
+        (83, 8),
+    ),
+    case(
+        "correlation matrix that is not symmetric",
+        With(
+            asymmetric_matrix,
+            "correlate two uncertain parameters with matrix = [[1, 0.5], [0.4, 1]]",
+        ),
+        "the matrix is not symmetric",
+        (83, 15),
+    ),
+    case(
+        "extends a file that does not exist",
+        Replace(
+            "\n[scenario]\n",
+            "\nextends = \"nowhere.toml\"\n\n[scenario]\n",
+        ),
+        "cannot read `nowhere.toml`, which this file extends",
+        (6, 11),
+    ),
+    case(
+        "extends that is not a file name",
+        Replace("\n[scenario]\n", "\nextends = 3\n\n[scenario]\n"),
+        "`extends` names the file this scenario builds on, found integer",
+        (6, 11),
+    ),
+    case(
+        "a scenario that extends itself",
+        Replace("\n[scenario]\n", "\nextends = \"bad.toml\"\n\n[scenario]\n"),
+        "`extends` goes round in a circle: bad.toml → bad.toml",
+        (6, 11),
+    ),
     // The model language (docs/LANGUAGE.md): misuse of every new key.
     case(
         "modifier on a key the rule does not have",
@@ -410,7 +580,10 @@ const CASES: &[Case] = &[
     ),
     case(
         "unknown way to decide",
-        Replace("escalation = 1\n", "escalation = 1\ndecide = \"per_salvo\"\n"),
+        Replace(
+            "escalation = 1\n",
+            "escalation = 1\ndecide = \"per_salvo\"\n",
+        ),
         "unknown `decide` = \"per_salvo\"",
         (61, 10),
     ),
@@ -433,7 +606,9 @@ const CASES: &[Case] = &[
     ),
     case(
         "decision that changes nothing",
-        Append("[rules.blue_decides]\nkind = \"decision\"\nactor = \"blue\"\ndaily_probability = 0.01\n"),
+        Append(
+            "[rules.blue_decides]\nkind = \"decision\"\nactor = \"blue\"\ndaily_probability = 0.01\n",
+        ),
         "a decision without a `target` must change something",
         (80, 1),
     ),
@@ -487,7 +662,10 @@ const CASES: &[Case] = &[
     ),
     case(
         "theatre-wide termination without a theatre",
-        Replace("min_level = \"strike\"\ndaily_hazard", "scope = \"theatre\"\nmin_level = \"strike\"\ndaily_hazard"),
+        Replace(
+            "min_level = \"strike\"\ndaily_hazard",
+            "scope = \"theatre\"\nmin_level = \"strike\"\ndaily_hazard",
+        ),
         "scope = \"theatre\" needs a `theatre`",
         (67, 9),
     ),
@@ -499,7 +677,6 @@ const CASES: &[Case] = &[
         "`at_least` must be between 1 and the 2 metrics in `of`, got 3",
         (83, 12),
     ),
-
 ];
 
 /// Command-line refusals: no scenario position, but the same exit code and a clear message.

@@ -530,8 +530,14 @@ fn skipping_sleeping_rules_changes_nothing() {
             engine.simulate(run, &mut skipping, &mut a);
             engine.simulate(run, &mut asking, &mut b);
             let f = file.display();
-            assert_eq!(skipping.outcome.first, asking.outcome.first, "{f} run {run}");
-            assert_eq!(skipping.outcome.values, asking.outcome.values, "{f} run {run}");
+            assert_eq!(
+                skipping.outcome.first, asking.outcome.first,
+                "{f} run {run}"
+            );
+            assert_eq!(
+                skipping.outcome.values, asking.outcome.values,
+                "{f} run {run}"
+            );
             assert_eq!(skipping.world.tracks, asking.world.tracks, "{f} run {run}");
             eventful += usize::from(!a.events.is_empty());
             for e in &a.events {

@@ -32,21 +32,19 @@ impl SetArgs {
     }
 }
 
-/// Reads the scenario at `path`, applies `set` and parses the result. `Loaded::text` stays the
-/// file's own text, so the manifest's checksum identifies the file; the overrides are recorded
-/// beside it.
+/// Reads the scenario at `path` (with any file it extends), applies `set` and parses the
+/// result. `Loaded::text` stays the text as read (merged when the scenario extends another
+/// file), so the manifest's checksum identifies it; the overrides are recorded beside it.
 pub fn load(path: &Path, set: &[Override]) -> Result<Loaded> {
     if set.is_empty() {
         return super::load::scenario(path);
     }
-    let display = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::Input(format!("error: cannot read scenario `{display}`: {e}\n")))?;
-    let edited = apply(&text, set)?;
-    match brink::scenario::parse(&edited, &display) {
+    let (composite, display) = super::load::read(path)?;
+    let edited = apply(&composite.text, set)?;
+    match composite.parse(&edited) {
         Ok(scenario) => Ok(Loaded {
             scenario,
-            text,
+            text: composite.text,
             path: display,
         }),
         Err(e) => Err(Failure::Input(e.render())),

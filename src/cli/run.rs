@@ -238,6 +238,7 @@ pub fn manifest(
             "name": sc.name,
             "path": loaded.path,
             "sha256": sha,
+            "files": sc.sources,
             "start_date": sc.start_date.to_string(),
             "horizon_days": sc.horizon,
             "ladder": sc.ladder.iter().map(|r| serde_json::json!({"id": r.id, "name": r.name})).collect::<Vec<_>>(),

@@ -27,6 +27,7 @@ use crate::model::{
 };
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, InitialRule, RuleTable};
+use crate::scenario::days::Days;
 use crate::scenario::dist::Dist;
 
 pub const KIND: Kind = Kind {
@@ -81,7 +82,8 @@ struct ConditionConfig {
     phase: String,
     track: String,
     at_least: f64,
-    deadline_days: u32,
+    /// Drawn once per run.
+    deadline_days: Days,
     enforcement_probability: Dist,
     #[allow(dead_code)]
     source: Option<String>,
@@ -106,7 +108,8 @@ struct Condition {
     phase: usize,
     track: TrackId,
     at_least: f64,
-    deadline: u32,
+    /// The per-run parameter holding the deadline in days.
+    deadline: ParamId,
     enforcement: Hazard,
 }
 
@@ -291,7 +294,10 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
             phase: find_phase(b, &t.path(&format!("conditions[{i}].phase")), &k.phase),
             track: b.track(&t.path(&format!("conditions[{i}].track")), &k.track),
             at_least: k.at_least,
-            deadline: k.deadline_days,
+            deadline: b.days(
+                &t.path(&format!("conditions[{i}].deadline_days")),
+                &k.deadline_days,
+            ),
             enforcement: mods.hazard(
                 b,
                 "enforcement_probability",
@@ -509,7 +515,7 @@ impl Rule for Ceasefire {
             }
             if w.tracks[c.track as usize] >= c.at_least {
                 self.settled[i] = true;
-            } else if i64::from(w.day) >= self.phase_start + i64::from(c.deadline) {
+            } else if i64::from(w.day) >= self.phase_start + w.p(c.deadline) as i64 {
                 self.settled[i] = true;
                 out.push(self.note(NoteKind::ConditionMissed, i as u32));
                 let enforcer = self.enforcer;

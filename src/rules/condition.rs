@@ -76,10 +76,12 @@ pub struct CondConfig {
     /// An actor visibly preparing a strike.
     pub preparing: Option<String>,
     /// First day of a date window.
-    #[schemars(schema_with = "crate::scenario::schema::date")]
+    #[serde(default)]
+    #[schemars(schema_with = "crate::scenario::schema::optional_date")]
     pub from: Option<Datetime>,
     /// Last day of a date window.
-    #[schemars(schema_with = "crate::scenario::schema::date")]
+    #[serde(default)]
+    #[schemars(schema_with = "crate::scenario::schema::optional_date")]
     pub until: Option<Datetime>,
     /// An event metric that has happened.
     pub happened: Option<String>,

@@ -21,6 +21,7 @@ use super::{Kind, Rule, Wake, next_event_day};
 use crate::model::{ActorId, Effect, NEVER, NO_ACTOR, Odds, RuleIdx, Why, World};
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
+use crate::scenario::days::Days;
 use crate::scenario::dist::Dist;
 
 pub const KIND: Kind = Kind {
@@ -45,12 +46,13 @@ pub(crate) struct Config {
     level: Option<String>,
     /// Chance per day of deciding to act.
     daily_probability: Dist,
-    /// Days between the decision and the strike, visible to the target's watchers.
+    /// Days between the decision and the strike, visible to the target's watchers (drawn for
+    /// each decision).
     #[serde(default)]
-    preparation_days: u32,
-    /// Days after acting before the actor decides again.
+    preparation_days: Days,
+    /// Days after acting before the actor decides again (drawn each time it acts).
     #[serde(default)]
-    cooldown_days: u32,
+    cooldown_days: Days,
     /// Decide at most once per run.
     #[serde(default)]
     once: bool,
@@ -92,8 +94,9 @@ enum Deed {
         idx: RuleIdx,
         actor: ActorId,
         actions: Vec<Action>,
-        cooldown: u32,
-        last: Option<u32>,
+        cooldown: Days,
+        /// First day after the last move's cooldown.
+        until: u32,
     },
 }
 
@@ -157,8 +160,8 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
                 target,
                 b.level(&t.path("level"), level),
                 consent,
-                c.preparation_days,
-                c.cooldown_days,
+                b.event_days(&t.path("preparation_days"), &c.preparation_days),
+                b.event_days(&t.path("cooldown_days"), &c.cooldown_days),
                 c.abort_on_peace,
                 compile_setbacks(t, b, &c.setback),
                 actions,
@@ -186,7 +189,7 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
             for (key, given) in [
                 ("consent", c.consent.is_some()),
                 ("setback", !c.setback.is_empty()),
-                ("preparation_days", c.preparation_days > 0),
+                ("preparation_days", c.preparation_days.fixed() != Some(0)),
             ] {
                 if given {
                     b.error_help(
@@ -209,8 +212,8 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
                     idx: t.idx,
                     actor,
                     actions,
-                    cooldown: c.cooldown_days,
-                    last: None,
+                    cooldown: b.event_days(&t.path("cooldown_days"), &c.cooldown_days),
+                    until: 0,
                 },
             )
         }
@@ -244,12 +247,12 @@ impl Decision {
                 idx,
                 actor,
                 actions,
-                last,
-                ..
+                cooldown,
+                until,
             } => {
                 out.push(decision_note(*idx, *actor));
                 emit_actions(actions, w, out);
-                *last = Some(w.day);
+                *until = w.day.saturating_add(cooldown.sample(rng));
             }
         }
     }
@@ -266,21 +269,19 @@ impl Rule for Decision {
         self.done = false;
         match &mut self.deed {
             Deed::Strike(s) => s.begin_run(),
-            Deed::Move { last, .. } => *last = None,
+            Deed::Move { until, .. } => *until = 0,
         }
     }
 
     fn decide(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) -> Wake {
         let cooling = match &mut self.deed {
             Deed::Strike(s) => {
-                if let Some(wake) = s.tick(w, out) {
+                if let Some(wake) = s.tick(w, rng, out) {
                     return wake;
                 }
                 s.cooling(w.day)
             }
-            Deed::Move { cooldown, last, .. } => last
-                .map(|l| l.saturating_add(*cooldown))
-                .filter(|&until| w.day < until),
+            Deed::Move { until, .. } => (w.day < *until).then_some(*until),
         };
         if self.done {
             return Wake::Woken;

@@ -20,9 +20,12 @@ use serde::Deserialize;
 
 use super::hazard::{Hazard, ModifierConfig, ModifierSet};
 use super::{CommandSpec, Kind, Rule, Wake, chance};
-use crate::model::{Act, ActorId, Command, Effect, Level, Note, NoteKind, RuleIdx, TrackId, World};
+use crate::model::{
+    Act, ActorId, Command, Effect, Level, Note, NoteKind, ParamId, RuleIdx, TrackId, World,
+};
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, InitialRule, RuleTable};
+use crate::scenario::days::Days;
 use crate::scenario::dist::Dist;
 
 pub const KIND: Kind = Kind {
@@ -49,8 +52,9 @@ pub(crate) struct Config {
     #[serde(default)]
     restrains: Vec<Vec<String>>,
     breaks_at: String,
+    /// Drawn once per run.
     #[serde(default = "default_reopen")]
-    reopen_after_days: u32,
+    reopen_after_days: Days,
     deal: Option<DealConfig>,
     #[serde(default)]
     modifiers: Vec<ModifierConfig>,
@@ -74,8 +78,8 @@ fn zero() -> Dist {
     Dist::fixed(0.0)
 }
 
-fn default_reopen() -> u32 {
-    30
+fn default_reopen() -> Days {
+    Days::new(30)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,7 +105,8 @@ pub struct Negotiation {
     /// Directed pairs whose hostile hazards the channel restrains.
     pairs: Vec<(ActorId, ActorId)>,
     breaks_at: Level,
-    reopen_after: u32,
+    /// The per-run parameter holding `reopen_after_days`.
+    reopen_after: ParamId,
     freezes: Vec<TrackId>,
     deal_restraint: Option<Hazard>,
     deal_break: Option<Hazard>,
@@ -246,7 +251,7 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         restraint: mods.hazard(b, "restraint", "restraint", &c.restraint, Bounds::Unit),
         pairs,
         breaks_at: b.level(&t.path("breaks_at"), &c.breaks_at),
-        reopen_after: c.reopen_after_days,
+        reopen_after: b.days(&t.path("reopen_after_days"), &c.reopen_after_days),
         freezes,
         deal_restraint,
         deal_break,
@@ -304,7 +309,7 @@ impl Negotiation {
 
     fn close(&mut self, w: &World, out: &mut Vec<Effect>) {
         self.set_status(Status::Dormant, out);
-        self.closed_until = w.day + self.reopen_after;
+        self.closed_until = w.day.saturating_add(w.p(self.reopen_after) as u32);
         out.push(self.note(NoteKind::TalksClosed));
     }
 }
@@ -314,12 +319,12 @@ impl Rule for Negotiation {
         "negotiation"
     }
 
-    fn begin_run(&mut self, _world: &World, _rng: &mut Rng) {
+    fn begin_run(&mut self, w: &World, _rng: &mut Rng) {
         self.status = self.initial;
         // Talks that closed before the start reopen no sooner than they could have then.
         self.closed_until = match (self.initial, self.initial_since) {
             (Status::Dormant, Some(since)) => {
-                u32::try_from((since + i64::from(self.reopen_after)).max(0)).unwrap_or(u32::MAX)
+                u32::try_from((since + w.p(self.reopen_after) as i64).max(0)).unwrap_or(u32::MAX)
             }
             _ => 0,
         };

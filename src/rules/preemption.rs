@@ -17,6 +17,7 @@ use crate::model::{
 };
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
+use crate::scenario::days::Days;
 use crate::scenario::dist::Dist;
 
 pub const KIND: Kind = Kind {
@@ -46,8 +47,9 @@ pub(crate) struct Config {
     threshold: Dist,
     probability: Dist,
     level: String,
+    /// Drawn for each strike.
     #[serde(default = "default_cooldown")]
-    cooldown_days: u32,
+    cooldown_days: Days,
     #[serde(default)]
     setback: Vec<SetbackConfig>,
     #[serde(default)]
@@ -60,8 +62,8 @@ pub(crate) struct Config {
 fn zero() -> Dist {
     Dist::fixed(0.0)
 }
-fn default_cooldown() -> u32 {
-    30
+fn default_cooldown() -> Days {
+    Days::new(30)
 }
 
 #[derive(Clone, Debug)]
@@ -77,7 +79,7 @@ pub struct Preemption {
     threshold: ParamId,
     probability: Hazard,
     level: Level,
-    cooldown: u32,
+    cooldown: Days,
     setbacks: Vec<Setback>,
     /// The actor and its allies: the target preparing against any of them counts.
     protected: Vec<ActorId>,
@@ -87,7 +89,8 @@ pub struct Preemption {
     /// a run), so the daily update touches only this struct.
     run: RunParams,
     signal: f64,
-    last_strike: Option<u32>,
+    /// First day after the last strike's cooldown (0 before any strike).
+    cool_until: u32,
     /// Day of the next ambiguous event, drawn with daily rate `rate_seen`.
     next_ambiguous: u32,
     rate_seen: f64,
@@ -153,13 +156,13 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
             Bounds::Unit,
         ),
         level: b.level(&t.path("level"), &c.level),
-        cooldown: c.cooldown_days,
+        cooldown: b.event_days(&t.path("cooldown_days"), &c.cooldown_days),
         setbacks: compile_setbacks(t, b, &c.setback),
         protected,
         source: c.source,
         run: RunParams::default(),
         signal: 0.0,
-        last_strike: None,
+        cool_until: 0,
         next_ambiguous: NEVER,
         rate_seen: f64::NAN,
     };
@@ -219,7 +222,7 @@ impl Preemption {
             },
         }));
         emit_setbacks(&self.setbacks, w, out);
-        self.last_strike = Some(w.day);
+        self.cool_until = w.day.saturating_add(self.cooldown.sample(rng));
         self.signal = 0.0;
     }
 }
@@ -238,7 +241,7 @@ impl Rule for Preemption {
             threshold: w.p(self.threshold),
         };
         self.signal = 0.0;
-        self.last_strike = None;
+        self.cool_until = 0;
         // Ambiguous events are daily chances: draw the geometric gaps between them instead.
         self.rate_seen = self.run.ambiguous_rate;
         self.next_ambiguous = next_event_day(rng, 0, self.rate_seen);
@@ -274,11 +277,7 @@ impl Rule for Preemption {
             s += self.ambiguous(w, rng, out);
         }
         self.signal = s.max(0.0);
-        if self.signal >= r.threshold
-            && self
-                .last_strike
-                .is_none_or(|last| w.day >= last + self.cooldown)
-        {
+        if self.signal >= r.threshold && w.day >= self.cool_until {
             self.alarm(preparing, w, rng, out);
         }
         Wake::Tomorrow

@@ -18,6 +18,7 @@ use super::{Kind, Rule, Wake, next_event_day};
 use crate::model::{Effect, Odds, ParamId, TrackId, Why, World};
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
+use crate::scenario::days::Days;
 use crate::scenario::dist::Dist;
 
 pub const KIND: Kind = Kind {
@@ -42,8 +43,9 @@ pub(crate) struct Config {
     /// Extra evidence needed before acting is justified (the "obliterated" claims).
     #[serde(default = "zero")]
     justification_penalty: Dist,
+    /// Age of the intelligence (drawn once per run).
     #[serde(default)]
-    intel_lag_days: u32,
+    intel_lag_days: Days,
     #[serde(default = "zero")]
     intel_noise: Dist,
     /// Chance per day of resolving to act (on such a day the intelligence is read).
@@ -51,10 +53,12 @@ pub(crate) struct Config {
     level: String,
     /// Days between the decision and the strike, during which preparations are visible to
     /// the target's pre-emption watchers.
+    /// Drawn for each decision.
     #[serde(default)]
-    preparation_days: u32,
+    preparation_days: Days,
+    /// Drawn for each strike.
     #[serde(default = "default_cooldown")]
-    cooldown_days: u32,
+    cooldown_days: Days,
     /// Call a prepared strike off if an agreement between the two sides takes effect.
     #[serde(default = "yes")]
     abort_on_peace: bool,
@@ -71,8 +75,8 @@ pub(crate) struct Config {
 fn zero() -> Dist {
     Dist::fixed(0.0)
 }
-fn default_cooldown() -> u32 {
-    90
+fn default_cooldown() -> Days {
+    Days::new(90)
 }
 fn yes() -> bool {
     true
@@ -127,13 +131,8 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         &c.justification_penalty,
         Bounds::NonNegative,
     );
-    let lag = mods.hazard(
-        b,
-        "intel_lag_days",
-        "intel_lag_days",
-        &Dist::fixed(f64::from(c.intel_lag_days)),
-        Bounds::NonNegative,
-    );
+    let lag_param = b.days(&t.path("intel_lag_days"), &c.intel_lag_days);
+    let lag = mods.attach(b, "intel_lag_days", lag_param, Bounds::NonNegative);
     let noise = mods.hazard(
         b,
         "intel_noise",
@@ -154,8 +153,8 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         target,
         b.level(&t.path("level"), &c.level),
         consent,
-        c.preparation_days,
-        c.cooldown_days,
+        b.event_days(&t.path("preparation_days"), &c.preparation_days),
+        b.event_days(&t.path("cooldown_days"), &c.cooldown_days),
         c.abort_on_peace,
         compile_setbacks(t, b, &c.setback),
         Vec::new(),
@@ -229,7 +228,7 @@ impl Rule for RedLine {
     }
 
     fn decide(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) -> Wake {
-        if let Some(wake) = self.strike.tick(w, out) {
+        if let Some(wake) = self.strike.tick(w, rng, out) {
             return wake;
         }
         if let Some(until) = self.strike.cooling(w.day) {

@@ -15,6 +15,7 @@ use crate::model::{
 };
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
+use crate::scenario::days::Days;
 use crate::scenario::dist::Dist;
 
 #[derive(Deserialize, schemars::JsonSchema, Clone, Debug)]
@@ -233,8 +234,10 @@ pub struct Striker {
     pub target: ActorId,
     pub level: Level,
     pub consent: Option<Consent>,
-    pub preparation: u32,
-    pub cooldown: u32,
+    /// Days from decision to strike, drawn for each decision.
+    pub preparation: Days,
+    /// Days after a strike before the next decision, drawn for each strike.
+    pub cooldown: Days,
     /// Call a prepared strike off when an agreement between the two sides takes effect.
     pub abort_on_peace: bool,
     pub setbacks: Vec<Setback>,
@@ -243,6 +246,8 @@ pub struct Striker {
     pub consent_hazard: u8,
     planned: Option<Plan>,
     last_strike: Option<u32>,
+    /// First day after the last strike's cooldown.
+    cool_until: u32,
 }
 
 impl Striker {
@@ -253,8 +258,8 @@ impl Striker {
         target: ActorId,
         level: Level,
         consent: Option<Consent>,
-        preparation: u32,
-        cooldown: u32,
+        preparation: Days,
+        cooldown: Days,
         abort_on_peace: bool,
         setbacks: Vec<Setback>,
         actions: Vec<Action>,
@@ -273,18 +278,20 @@ impl Striker {
             consent_hazard: 0,
             planned: None,
             last_strike: None,
+            cool_until: 0,
         }
     }
 
     pub fn begin_run(&mut self) {
         self.planned = None;
         self.last_strike = None;
+        self.cool_until = 0;
     }
 
     /// Carries a prepared strike forward: today's preparation (visible from tomorrow), the
     /// strike on its day, or calling it off. `Some(wake)` while a plan is pending or just
     /// ended, in which case the rule does nothing else today.
-    pub fn tick(&mut self, w: &World, out: &mut Vec<Effect>) -> Option<Wake> {
+    pub fn tick(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) -> Option<Wake> {
         let plan = self.planned?;
         if self.abort_on_peace {
             let accord = w.accord(self.actor, self.target);
@@ -302,7 +309,7 @@ impl Striker {
         }
         if w.day >= plan.due {
             self.planned = None;
-            self.strike(plan.act, plan.joins, w, out);
+            self.strike(plan.act, plan.joins, w, rng, out);
         } else {
             out.push(Effect::Intent {
                 actor: self.actor,
@@ -315,9 +322,8 @@ impl Striker {
     /// The first day after a strike on which the actor may decide again, if that is later
     /// than today.
     pub fn cooling(&self, day: u32) -> Option<u32> {
-        let last = self.last_strike?;
-        let until = last.saturating_add(self.cooldown);
-        (day < until).then_some(until)
+        self.last_strike?;
+        (day < self.cool_until).then_some(self.cool_until)
     }
 
     /// Whether the actor has struck in this run.
@@ -353,8 +359,9 @@ impl Striker {
             trigger_day: w.day,
             why,
         };
-        if self.preparation == 0 {
-            self.strike(act, joins, w, out);
+        let preparation = self.preparation.sample(rng);
+        if preparation == 0 {
+            self.strike(act, joins, w, rng, out);
         } else {
             // Preparations start today and are visible from tomorrow.
             out.push(Effect::Intent {
@@ -362,7 +369,7 @@ impl Striker {
                 target: self.target,
             });
             self.planned = Some(Plan {
-                due: w.day + self.preparation,
+                due: w.day.saturating_add(preparation),
                 made: w.day,
                 act,
                 joins,
@@ -370,7 +377,7 @@ impl Striker {
         }
     }
 
-    fn strike(&mut self, act: Act, joins: bool, w: &World, out: &mut Vec<Effect>) {
+    fn strike(&mut self, act: Act, joins: bool, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) {
         out.push(Effect::Act(act));
         if let (true, Some(c)) = (joins, &self.consent) {
             out.push(Effect::Act(Act {
@@ -382,6 +389,7 @@ impl Striker {
         emit_setbacks(&self.setbacks, w, out);
         emit_actions(&self.actions, w, out);
         self.last_strike = Some(w.day);
+        self.cool_until = w.day.saturating_add(self.cooldown.sample(rng));
     }
 }
 

@@ -5,8 +5,9 @@ use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeValue, ValueDeserializer};
 
+use super::days::{Days, MAX_DAYS};
 use super::diag::{Diagnostic, suggest};
-use super::dist::Dist;
+use super::dist::{Dist, sig3};
 use crate::model::{ActorId, Level, ParamId, ParamSpec, RuleIdx, TrackId};
 
 /// One `[rules.<id>]` table, still unparsed.
@@ -40,6 +41,15 @@ pub enum Bounds {
 }
 
 impl Bounds {
+    /// Whether the bounds are exactly [0, 1]: a probability, share or fraction.
+    fn is_unit(self) -> bool {
+        match self {
+            Bounds::Unit => true,
+            Bounds::Range(a, b) => a == 0.0 && b == 1.0,
+            Bounds::Any | Bounds::NonNegative => false,
+        }
+    }
+
     fn check(self, d: &Dist) -> Result<(), String> {
         let (lo, hi) = d.support();
         let (min, max, what) = match self {
@@ -81,6 +91,8 @@ pub struct Builder {
     /// (id, kind) of every rule, in index order.
     pub rules: Vec<(String, String)>,
     pub params: Vec<ParamSpec>,
+    /// How each `"lo to hi"` range was read, by key path (per-run and per-event alike).
+    pub readings: Vec<(String, String)>,
     pub diags: Vec<Diagnostic>,
     /// Phase ids of each ceasefire rule, by rule id, read before any rule compiles so that
     /// conditions can name phases of rules compiled later.
@@ -145,6 +157,7 @@ impl Builder {
             levels: Vec::new(),
             rules: Vec::new(),
             params: Vec::new(),
+            readings: Vec::new(),
             diags: Vec::new(),
             phases: Default::default(),
             event_metrics: Vec::new(),
@@ -331,15 +344,111 @@ impl Builder {
         i
     }
 
-    /// Registers a per-run parameter after checking its distribution stays within `bounds`.
-    pub fn param(&mut self, path: &str, dist: &Dist, bounds: Bounds) -> ParamId {
-        if let Err(msg) = bounds.check(dist) {
-            self.error(path, msg);
+    /// Reads a `"lo to hi"` range by the key's bounds (a distribution of any other form is
+    /// returned as it is), recording the reading. On failure the error is recorded and None
+    /// returned.
+    fn resolve(&mut self, path: &str, dist: &Dist, bounds: Bounds) -> Option<Dist> {
+        let Dist::Interval { lo, hi } = *dist else {
+            return Some(dist.clone());
+        };
+        let written = format!("\"{lo} to {hi}\"");
+        if bounds.is_unit() && !(0.0 < lo && hi < 1.0) {
+            let (a, b) = (lo.max(0.0), hi.min(1.0));
+            let inside = if lo <= 0.0 {
+                format!("\"{} to {hi}\"", sig3(hi / 10.0))
+            } else {
+                format!("\"{lo} to {}\"", sig3((1.0 + lo) / 2.0))
+            };
+            self.error_help(
+                path,
+                format!(
+                    "{written} on a probability would be read as a logit-normal, which needs \
+                     0 < A < B < 1"
+                ),
+                format!(
+                    "write a range strictly inside (0, 1) such as {inside}, or a table with \
+                     these bounds such as {{ uniform = [{a}, {b}] }}"
+                ),
+            );
+            return None;
         }
+        let (resolved, reading) = Dist::read_interval(lo, hi, bounds.is_unit());
+        if let Err(what) = bounds.check(&resolved) {
+            let within = match bounds {
+                Bounds::NonNegative => "must not be negative".to_string(),
+                Bounds::Range(a, b) => format!("must lie in [{a}, {b}]"),
+                Bounds::Unit => "is a probability and must lie in [0, 1]".to_string(),
+                Bounds::Any => what,
+            };
+            let (mean, sd) = ((lo + hi) / 2.0, (hi - lo) / (2.0 * super::dist::Z90));
+            let table = match bounds {
+                Bounds::Range(a, b) => format!(
+                    "{{ normal = [{}, {}], min = {a}, max = {b} }}",
+                    sig3(mean),
+                    sig3(sd)
+                ),
+                _ => format!("{{ normal = [{}, {}], min = 0 }}", sig3(mean), sig3(sd)),
+            };
+            let positive = if lo <= 0.0 && hi > 0.0 {
+                format!(
+                    ", or a range with a positive lower end such as \"{} to {hi}\" (read as \
+                     a lognormal)",
+                    sig3(hi / 10.0)
+                )
+            } else {
+                String::new()
+            };
+            // The reading with the range quoted as it was written.
+            let quoted = match reading.strip_prefix(&format!("{lo} to {hi}")) {
+                Some(rest) => format!("{written}{rest}"),
+                None => reading,
+            };
+            self.error_help(
+                path,
+                format!(
+                    "{quoted}, which can draw values outside what this parameter allows: it \
+                     {within}"
+                ),
+                format!("write a truncated table such as {table}{positive}"),
+            );
+            return None;
+        }
+        self.readings.push((path.to_string(), reading));
+        Some(resolved)
+    }
+
+    /// `resolve`, then the bounds check; a fixed stand-in after an error, so that compiling
+    /// goes on to find the file's other problems.
+    fn checked(&mut self, path: &str, dist: &Dist, bounds: Bounds) -> Dist {
+        match self.resolve(path, dist, bounds) {
+            Some(d) => {
+                if let Err(msg) = bounds.check(&d) {
+                    self.error(path, msg);
+                }
+                d
+            }
+            None => Dist::Fixed(0.0),
+        }
+    }
+
+    /// Registers a per-run parameter after checking its distribution stays within `bounds`.
+    /// A `"lo to hi"` range is read by the bounds (see `dist`).
+    pub fn param(&mut self, path: &str, dist: &Dist, bounds: Bounds) -> ParamId {
+        let dist = self.checked(path, dist, bounds);
+        self.register(path, dist)
+    }
+
+    fn register(&mut self, path: &str, dist: Dist) -> ParamId {
         let id = self.params.len() as ParamId;
+        let reading = self
+            .readings
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, r)| r.clone());
         self.params.push(ParamSpec {
             path: path.to_string(),
-            dist: dist.clone(),
+            dist,
+            reading,
         });
         id
     }
@@ -351,9 +460,45 @@ impl Builder {
 
     /// A per-event distribution (sampled many times per run), checked but not registered.
     pub fn event_dist(&mut self, path: &str, dist: &Dist, bounds: Bounds) -> Dist {
-        if let Err(msg) = bounds.check(dist) {
-            self.error(path, msg);
+        self.checked(path, dist, bounds)
+    }
+
+    /// Reads a day count's `"lo to hi"` range: a lognormal for 0 < lo, a normal for lo = 0,
+    /// drawn and rounded to whole days (see `days`).
+    fn resolve_days(&mut self, path: &str, days: &Days) -> Days {
+        let Dist::Interval { lo, hi } = *days.dist() else {
+            return days.clone();
+        };
+        if lo < 0.0 || hi > f64::from(MAX_DAYS) {
+            self.error_help(
+                path,
+                format!("\"{lo} to {hi}\" is not a range of day counts"),
+                format!(
+                    "a day count lies between 0 and {MAX_DAYS}: write a range such as \
+                     \"{} to {}\"",
+                    lo.max(0.0),
+                    hi.clamp(lo.max(0.0) + 1.0, f64::from(MAX_DAYS))
+                ),
+            );
+            return Days::new(0);
         }
-        dist.clone()
+        let (d, reading) = Dist::read_interval(lo, hi, false);
+        self.readings.push((
+            path.to_string(),
+            format!("{reading}, rounded to whole days"),
+        ));
+        Days::from_dist(Dist::Rounded(Box::new(d)))
+    }
+
+    /// Registers a day count drawn once per run: a parameter whose draws are whole numbers
+    /// (the rule reads it as `world.p(id) as u32`).
+    pub fn days(&mut self, path: &str, days: &Days) -> ParamId {
+        let days = self.resolve_days(path, days);
+        self.register(path, days.dist().clone())
+    }
+
+    /// A day count drawn anew for each event (`Days::sample`), checked but not registered.
+    pub fn event_days(&mut self, path: &str, days: &Days) -> Days {
+        self.resolve_days(path, days)
     }
 }

@@ -15,6 +15,9 @@ pub struct Diagnostic {
     pub message: String,
     /// What would be valid, or the nearest valid name.
     pub help: Option<String>,
+    /// The file the span points into: 0 for the error's own file, i for `others[i - 1]` (a
+    /// file the scenario extends).
+    pub origin: usize,
 }
 
 impl Diagnostic {
@@ -24,6 +27,7 @@ impl Diagnostic {
             span: None,
             message: message.into(),
             help: None,
+            origin: 0,
         }
     }
 
@@ -44,6 +48,15 @@ pub struct ScenarioError {
     pub file: String,
     pub source: String,
     pub diagnostics: Vec<Diagnostic>,
+    /// The files the scenario extends, where a diagnostic's `origin` may point.
+    pub others: Vec<SourceText>,
+}
+
+/// A file's display path and text, for locating diagnostics in it.
+#[derive(Clone, Debug)]
+pub struct SourceText {
+    pub file: String,
+    pub text: String,
 }
 
 impl std::fmt::Display for ScenarioError {
@@ -72,14 +85,24 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 }
 
 impl ScenarioError {
-    /// Location of diagnostic `d` as `(line, column)`, if it has a span.
+    /// The (display path, text) of the file diagnostic `d` points into.
+    pub fn file_of(&self, d: &Diagnostic) -> (&str, &str) {
+        match d.origin.checked_sub(1).and_then(|i| self.others.get(i)) {
+            Some(o) => (&o.file, &o.text),
+            None => (&self.file, &self.source),
+        }
+    }
+
+    /// Location of diagnostic `d` as `(line, column)` in its file, if it has a span.
     pub fn location(&self, d: &Diagnostic) -> Option<(usize, usize)> {
-        d.span.as_ref().map(|s| line_col(&self.source, s.start))
+        let (_, source) = self.file_of(d);
+        d.span.as_ref().map(|s| line_col(source, s.start))
     }
 
     pub fn render(&self) -> String {
         let mut out = String::new();
         for d in &self.diagnostics {
+            let (file, source) = self.file_of(d);
             let _ = write!(out, "error: {}", d.message);
             if !d.path.is_empty() {
                 let _ = write!(out, " (at `{}`)", d.path);
@@ -87,12 +110,12 @@ impl ScenarioError {
             out.push('\n');
             match &d.span {
                 Some(span) => {
-                    let (line, col) = line_col(&self.source, span.start);
-                    let _ = writeln!(out, "  --> {}:{}:{}", self.file, line, col);
-                    let text = self.source.lines().nth(line - 1).unwrap_or("");
+                    let (line, col) = line_col(source, span.start);
+                    let _ = writeln!(out, "  --> {}:{}:{}", file, line, col);
+                    let text = source.lines().nth(line - 1).unwrap_or("");
                     let width = {
-                        let end = span.end.min(self.source.len());
-                        let end_line_col = line_col(&self.source, end);
+                        let end = span.end.min(source.len());
+                        let end_line_col = line_col(source, end);
                         if end_line_col.0 == line && end_line_col.1 > col {
                             end_line_col.1 - col
                         } else {
@@ -111,7 +134,7 @@ impl ScenarioError {
                     );
                 }
                 None => {
-                    let _ = writeln!(out, "  --> {}", self.file);
+                    let _ = writeln!(out, "  --> {}", file);
                 }
             }
             if let Some(help) = &d.help {

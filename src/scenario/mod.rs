@@ -11,6 +11,9 @@
 //! one from their span.
 
 pub mod build;
+pub mod compose;
+pub mod correlation;
+pub mod days;
 pub mod diag;
 pub mod dist;
 pub mod overrides;
@@ -18,6 +21,7 @@ pub mod schema;
 mod spans;
 
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 use toml::value::Datetime;
@@ -27,13 +31,16 @@ use crate::metrics::{
     QuantityDef, QuantityMetric, compile_filter,
 };
 use crate::model::{
-    Act, Actor, Form, HistoryAct, Initial, InitialLevel, NEVER, NO_RULE, Rung, Scenario, Theatre,
-    Track, Why,
+    Act, Actor, Form, HistoryAct, Initial, InitialLevel, NO_RULE, Rung, Scenario, Theatre, Track,
+    Why,
 };
 use crate::rules::{Rule, kind_names};
 use build::{Bounds, Builder, RuleTable};
+use days::Days;
 use diag::{Diagnostic, ScenarioError, suggest};
 use dist::Dist;
+
+pub use compose::{Composite, compose};
 
 /// Documented bounds on a scenario's size.
 pub const MAX_HORIZON_DAYS: u32 = 3650;
@@ -46,7 +53,15 @@ pub const MAX_RULES: usize = 1024;
 pub const MAX_RUNS: u64 = 1_000_000_000;
 
 const SECTIONS: &[&str] = &[
-    "scenario", "actors", "tracks", "ladder", "theatres", "initial", "rules", "metrics",
+    "scenario",
+    "actors",
+    "tracks",
+    "ladder",
+    "theatres",
+    "initial",
+    "rules",
+    "metrics",
+    "correlations",
 ];
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -64,10 +79,13 @@ struct ScenarioSection {
     #[serde(default)]
     #[schemars(schema_with = "schema::optional_date")]
     as_of: Option<Datetime>,
+    /// Hostilities below war level fall back to calm after this many days without an act
+    /// (drawn once per run when uncertain).
     #[serde(default = "default_calm_after")]
-    calm_after_days: u32,
-    /// A war (hostilities at war level) with no act for this many days ends (default: never).
-    quiet_days_to_end_war: Option<u32>,
+    calm_after_days: Days,
+    /// A war (hostilities at war level) with no act for this many days ends (default: never;
+    /// drawn once per run when uncertain).
+    quiet_days_to_end_war: Option<Days>,
     /// Only hostilities among these actors count towards war level, peak level and war days
     /// (default: all actors).
     war_actors: Option<Vec<String>>,
@@ -77,8 +95,8 @@ struct ScenarioSection {
     source: Option<String>,
 }
 
-fn default_calm_after() -> u32 {
-    30
+fn default_calm_after() -> Days {
+    Days::new(30)
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -89,7 +107,7 @@ pub(crate) struct TheatreConfig {
     actors: Vec<String>,
     /// A war between two of its actors with no act for this many days ends (default: the
     /// scenario's `quiet_days_to_end_war`).
-    quiet_days_to_end_war: Option<u32>,
+    quiet_days_to_end_war: Option<Days>,
     source: Option<String>,
     #[allow(dead_code)]
     description: Option<String>,
@@ -235,25 +253,13 @@ pub fn parse(source: &str, file: &str) -> Result<Scenario, ScenarioError> {
         file: file.to_string(),
         source: source.to_string(),
         diagnostics,
+        others: Vec::new(),
     };
-    let (root, errors) = DeTable::parse_recoverable(source);
-    if !errors.is_empty() {
-        let diags = errors
-            .iter()
-            .map(|e| {
-                let message = e.message().trim().to_string();
-                // toml reads an unquoted word as a misspelt `true` or `false`.
-                let bare_word = message.starts_with("invalid boolean");
-                let d = Diagnostic::new("", message).with_span(e.span());
-                if bare_word {
-                    d.with_help("text must be quoted, as in key = \"text\"")
-                } else {
-                    d
-                }
-            })
-            .collect();
-        return Err(fail(diags));
+    let syntax = compose::syntax(source);
+    if !syntax.is_empty() {
+        return Err(fail(syntax));
     }
+    let (root, _) = DeTable::parse_recoverable(source);
     let root_value: Spanned<DeValue> = {
         let span = root.span();
         Spanned::new(span, DeValue::Table(root.into_inner()))
@@ -262,8 +268,15 @@ pub fn parse(source: &str, file: &str) -> Result<Scenario, ScenarioError> {
     screen(&root_value, &mut diags);
     let result = compile(&root_value, &mut diags);
     if diags.is_empty()
-        && let Some(sc) = result
+        && let Some(mut sc) = result
     {
+        sc.sources = vec![crate::model::SourceFile {
+            path: file.to_string(),
+            sha256: Sha256::digest(source.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        }];
         return Ok(sc);
     }
     for d in &mut diags {
@@ -356,7 +369,19 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
         unreachable!("root is a table")
     };
     for (k, _) in root.iter() {
-        if !SECTIONS.contains(&k.get_ref().as_ref()) {
+        if k.get_ref() == "extends" {
+            diags.push(
+                Diagnostic::new(
+                    "extends",
+                    "`extends` names another file, which this text was not composed with",
+                )
+                .with_span(Some(k.span()))
+                .with_help(
+                    "read the scenario with scenario::compose (as every brink command does) \
+                     before parsing it",
+                ),
+            );
+        } else if !SECTIONS.contains(&k.get_ref().as_ref()) {
             diags.push(
                 Diagnostic::new(
                     k.get_ref().to_string(),
@@ -421,6 +446,7 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
         let off = b.day_offset("scenario.as_of", d)?;
         start.checked_add(jiff::Span::new().days(off)).ok()
     });
+    let calm_after_days = b.days("scenario.calm_after_days", &head.calm_after_days);
     if let Some(runs) = head.runs
         && !(1..=MAX_RUNS).contains(&runs)
     {
@@ -652,7 +678,11 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
     // Theatres and the days of quiet that end a war.
     let n_actors = actors.len();
     let mut theatres = Vec::new();
-    let mut quiet_days = vec![head.quiet_days_to_end_war.unwrap_or(NEVER); n_actors * n_actors];
+    let scenario_quiet = head
+        .quiet_days_to_end_war
+        .as_ref()
+        .map(|d| b.days("scenario.quiet_days_to_end_war", d));
+    let mut quiet_days = vec![scenario_quiet; n_actors * n_actors];
     let mut theatre_of: Vec<Option<String>> = vec![None; n_actors * n_actors];
     for (id, v) in table_entries(root, "theatres", diags) {
         let path = format!("theatres.{id}");
@@ -673,10 +703,10 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
                 "a theatre needs at least two actors",
             );
         }
-        let quiet = c
-            .quiet_days_to_end_war
-            .or(head.quiet_days_to_end_war)
-            .unwrap_or(NEVER);
+        let quiet = match &c.quiet_days_to_end_war {
+            Some(d) => Some(b.days(&format!("{path}.quiet_days_to_end_war"), d)),
+            None => scenario_quiet,
+        };
         for (i, &x) in members.iter().enumerate() {
             for &y in &members[i + 1..] {
                 for k in [
@@ -771,6 +801,12 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
         .iter()
         .any(|r| r.hazards().iter().any(|h| h.reads_metrics()));
 
+    // Correlations, once every parameter is registered.
+    let correlations = match root.get("correlations") {
+        Some(v) if rules_complete => correlation::compile(v, &mut b),
+        _ => Vec::new(),
+    };
+
     // Metrics.
     let metrics = compile_metrics(
         root,
@@ -786,6 +822,10 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
     if !diags.is_empty() || !rules_complete {
         return None;
     }
+    assert!(
+        b.params.iter().all(|p| !p.dist.is_unresolved()),
+        "every \"lo to hi\" range is read by the Builder when its parameter is registered"
+    );
     Some(Scenario {
         title: head.title.unwrap_or_else(|| head.name.clone()),
         name: head.name,
@@ -795,7 +835,7 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
         default_seed: head.seed.unwrap_or(DEFAULT_SEED),
         default_runs: head.runs.unwrap_or(DEFAULT_RUNS),
         war_level,
-        calm_after_days: head.calm_after_days,
+        calm_after_days,
         quiet_days,
         theatres,
         initial,
@@ -815,6 +855,9 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
         tracks,
         ladder,
         params: b.params,
+        readings: b.readings,
+        correlations,
+        sources: Vec::new(),
         rule_ids: rule_tables.iter().map(|(id, _, _)| id.clone()).collect(),
         phases: rule_tables
             .iter()

@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
+use super::correlation::CorrelationConfig;
+use super::days::{Days, MAX_DAYS};
 use super::dist::Dist;
 use super::{ActorConfig, InitialConfig, RungConfig, ScenarioSection, TheatreConfig, TrackConfig};
 use crate::metrics::MetricConfig;
@@ -22,6 +24,9 @@ use crate::rules;
 #[schemars(title = "brink scenario", deny_unknown_fields)]
 #[allow(dead_code)]
 struct ScenarioFile {
+    /// A scenario file this one builds on, relative to this file: its tables merge into the
+    /// base's key by key; values (distributions and arrays included) replace.
+    extends: Option<String>,
     scenario: ScenarioSection,
     actors: BTreeMap<String, ActorConfig>,
     tracks: Option<BTreeMap<String, TrackConfig>>,
@@ -30,6 +35,8 @@ struct ScenarioFile {
     initial: Option<InitialConfig>,
     rules: Option<BTreeMap<String, AnyRule>>,
     metrics: Option<BTreeMap<String, MetricConfig>>,
+    /// Rank correlations between uncertain parameters.
+    correlations: Option<Vec<CorrelationConfig>>,
 }
 
 /// The schema of every rule kind, by the name scenarios use: from the registry of kinds.
@@ -68,43 +75,90 @@ impl JsonSchema for AnyRule {
     }
 }
 
+/// A range in words, `"A to B"`: 90% of draws between A and B.
+fn range_in_words() -> serde_json::Value {
+    serde_json::json!({
+        "type": "string",
+        "pattern": "^\\s*[-+]?[0-9][0-9_.eE+-]*\\s+to\\s+[-+]?[0-9][0-9_.eE+-]*\\s*$",
+        "description": "\"A to B\": a distribution with 90% of its draws between A and B \
+                        (logit-normal for a probability, lognormal for 0 < A, else normal)",
+    })
+}
+
+/// The families of a distribution table; `days` adds the whole-number ones.
+fn dist_table(days: bool) -> serde_json::Value {
+    let pair = |a: &str, b: &str| {
+        serde_json::json!({
+            "type": "array", "items": { "type": "number" }, "minItems": 2, "maxItems": 2,
+            "description": format!("[{a}, {b}]"),
+        })
+    };
+    let family = |name: &str| serde_json::json!({ "required": [name] });
+    let mut properties = serde_json::json!({
+        "uniform": pair("lo", "hi"),
+        "triangular": {
+            "type": "array", "items": { "type": "number" },
+            "minItems": 3, "maxItems": 3, "description": "[min, mode, max]",
+        },
+        "normal": pair("mean", "sd"),
+        "beta": pair("alpha", "beta"),
+        "lognormal": pair("mu", "sigma"),
+        "logit_normal": pair("mu", "sigma"),
+        "min": { "type": "number" },
+        "max": { "type": "number" },
+    });
+    let mut one_of = vec![
+        family("uniform"),
+        family("triangular"),
+        family("normal"),
+        family("beta"),
+        family("lognormal"),
+        family("logit_normal"),
+    ];
+    if days {
+        properties["poisson"] = serde_json::json!({ "type": "number", "exclusiveMinimum": 0 });
+        properties["negative_binomial"] = pair("mean", "dispersion");
+        one_of.push(family("poisson"));
+        one_of.push(family("negative_binomial"));
+    }
+    serde_json::json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": properties,
+        "oneOf": one_of,
+    })
+}
+
 impl JsonSchema for Dist {
     fn schema_name() -> Cow<'static, str> {
         "Dist".into()
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        let pair = |a: &str, b: &str| {
-            serde_json::json!({
-                "type": "array", "items": { "type": "number" }, "minItems": 2, "maxItems": 2,
-                "description": format!("[{a}, {b}]"),
-            })
-        };
-        let family = |name: &str| serde_json::json!({ "required": [name] });
         json_schema!({
-            "description": "A number, or a table naming one distribution family, drawn once per run",
+            "description": "A number, a table naming one distribution family, or a range in \
+                            words such as \"0.2 to 0.4\"; drawn once per run unless the key \
+                            says otherwise",
+            "anyOf": [{ "type": "number" }, dist_table(false), range_in_words()],
+        })
+    }
+}
+
+impl JsonSchema for Days {
+    fn schema_name() -> Cow<'static, str> {
+        "Days".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A whole number of days, or an uncertain count: { uniform = [a, b] } \
+                            (each whole day equally likely), { poisson = mean }, \
+                            { negative_binomial = [mean, dispersion] }, another family or a \
+                            range such as \"5 to 10\" rounded to whole days",
             "anyOf": [
-                { "type": "number" },
-                {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "properties": {
-                        "uniform": pair("lo", "hi"),
-                        "triangular": {
-                            "type": "array", "items": { "type": "number" },
-                            "minItems": 3, "maxItems": 3, "description": "[min, mode, max]",
-                        },
-                        "normal": pair("mean", "sd"),
-                        "beta": pair("alpha", "beta"),
-                        "lognormal": pair("mu", "sigma"),
-                        "min": { "type": "number" },
-                        "max": { "type": "number" },
-                    },
-                    "oneOf": [
-                        family("uniform"), family("triangular"), family("normal"),
-                        family("beta"), family("lognormal"),
-                    ],
-                },
+                { "type": "integer", "minimum": 0, "maximum": MAX_DAYS },
+                dist_table(true),
+                range_in_words(),
             ],
         })
     }
@@ -127,9 +181,28 @@ pub(crate) fn date_pair(_: &mut SchemaGenerator) -> Schema {
 }
 
 /// The JSON Schema (draft 7, the version editors support best) of scenario files.
+///
+/// A file that extends another (`extends = "base.toml"`) holds only what it changes, so no
+/// table of it need be complete: the schema accepts it as it is, and `brink validate` checks
+/// the merged scenario.
 pub fn schema() -> serde_json::Value {
     let g = SchemaSettings::draft07().into_generator();
-    g.into_root_schema_for::<ScenarioFile>().to_value()
+    let mut full = g.into_root_schema_for::<ScenarioFile>().to_value();
+    let mut root = serde_json::Map::new();
+    for key in ["$schema", "title", "definitions"] {
+        if let Some(v) = full.as_object_mut().and_then(|o| o.remove(key)) {
+            root.insert(key.to_string(), v);
+        }
+    }
+    let partial = serde_json::json!({
+        "type": "object",
+        "required": ["extends"],
+        "properties": { "extends": { "type": "string" } },
+        "description": "A scenario that extends another file: checked once merged (brink \
+                        validate)",
+    });
+    root.insert("anyOf".into(), serde_json::json!([full, partial]));
+    serde_json::Value::Object(root)
 }
 
 #[cfg(test)]

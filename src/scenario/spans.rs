@@ -51,6 +51,31 @@ pub fn span_of(root: &Spanned<DeValue>, path: &str) -> Option<Range<usize>> {
     best
 }
 
+/// Span of the key that ends `path` (the `x` of `a.x = 1`), if the path ends in a key that
+/// exists.
+pub fn key_span_of(root: &Spanned<DeValue>, path: &str) -> Option<Range<usize>> {
+    let segs = segments(path);
+    let (last, parents) = segs.split_last()?;
+    let Seg::Key(last) = last else {
+        return None;
+    };
+    let mut cur = root;
+    for seg in parents {
+        cur = match (seg, cur.get_ref()) {
+            (Seg::Key(k), DeValue::Table(t)) => t.get(*k)?,
+            (Seg::Index(i), DeValue::Array(a)) => a.get(*i)?,
+            _ => return None,
+        };
+    }
+    match cur.get_ref() {
+        DeValue::Table(t) => t
+            .iter()
+            .find(|(k, _)| k.get_ref().as_ref() == *last)
+            .map(|(k, _)| k.span()),
+        _ => None,
+    }
+}
+
 /// Key path of the innermost key or value whose span contains `offset`. Tables opened by a
 /// `[header]` span only their header, so the whole tree is searched rather than descended.
 pub fn path_at(root: &Spanned<DeValue>, offset: usize) -> String {
