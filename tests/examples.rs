@@ -1,4 +1,4 @@
-//! Every scenario in scenarios/examples/ (the snippets of docs/LANGUAGE_PARAMS.md as whole
+//! Every scenario in scenarios/examples/ (the snippets of docs/LANGUAGE.md as whole
 //! files) is valid against `brink schema`, passes `brink validate` and runs.
 
 use std::path::{Path, PathBuf};
