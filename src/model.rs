@@ -346,6 +346,8 @@ pub struct Theatre {
     pub id: String,
     pub name: String,
     pub actors: Vec<ActorId>,
+    /// Its pairs: every pair of `actors` it names, and the `pairs` it lists.
+    pub pairs: Vec<(ActorId, ActorId)>,
     /// The per-run parameter: days without an act after which a war between two of its actors
     /// ends (None: never).
     pub quiet_days: Option<ParamId>,

@@ -78,13 +78,7 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
             );
         }
         match b.theatres.iter().find(|(id, _)| id == th) {
-            Some((_, actors)) => {
-                for (i, &x) in actors.iter().enumerate() {
-                    for &y in &actors[i + 1..] {
-                        pairs.push((x, y));
-                    }
-                }
-            }
+            Some((_, theirs)) => pairs.extend(theirs.iter().copied()),
             None => {
                 let names: Vec<&str> = b.theatres.iter().map(|(id, _)| id.as_str()).collect();
                 b.error_help(

@@ -103,8 +103,8 @@ pub struct Builder {
     /// `[initial.ceasefires.<rule>]` and `[initial.talks.<rule>]` tables, taken by the rule
     /// they name when it compiles; what is left names no such rule.
     pub initial_rules: std::collections::BTreeMap<String, InitialRule>,
-    /// Theatres by id, with their actors.
-    pub theatres: Vec<(String, Vec<ActorId>)>,
+    /// Theatres by id, with their pairs.
+    pub theatres: Vec<(String, Vec<(ActorId, ActorId)>)>,
 }
 
 /// A rule's state at day 0, from `[initial]`.

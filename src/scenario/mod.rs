@@ -104,7 +104,11 @@ fn default_calm_after() -> Days {
 pub(crate) struct TheatreConfig {
     name: Option<String>,
     /// Every pair of these actors belongs to the theatre.
+    #[serde(default)]
     actors: Vec<String>,
+    /// Pairs that belong to the theatre (besides those of `actors`).
+    #[serde(default)]
+    pairs: Vec<Vec<String>>,
     /// A war between two of its actors with no act for this many days ends (default: the
     /// scenario's `quiet_days_to_end_war`).
     quiet_days_to_end_war: Option<Days>,
@@ -697,45 +701,64 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
             continue;
         };
         let members = b.actors(&format!("{path}.actors"), &c.actors);
-        if members.len() < 2 {
-            b.error(
-                format!("{path}.actors"),
-                "a theatre needs at least two actors",
+        let mut pairs: Vec<(u8, u8, String)> = Vec::new();
+        for (i, &x) in members.iter().enumerate() {
+            for &y in &members[i + 1..] {
+                pairs.push((x, y, format!("{path}.actors")));
+            }
+        }
+        for (i, pair) in c.pairs.iter().enumerate() {
+            let at = format!("{path}.pairs[{i}]");
+            if let Some([x, y]) = b.pair(&at, pair, "a theatre's pair") {
+                pairs.push((x, y, at));
+            }
+        }
+        if pairs.is_empty() {
+            b.error_help(
+                &path,
+                "a theatre needs at least one pair",
+                "give actors = [\"a\", \"b\", ...] (every pair of them) or pairs = [[\"a\", \"b\"]]",
             );
         }
         let quiet = match &c.quiet_days_to_end_war {
             Some(d) => Some(b.days(&format!("{path}.quiet_days_to_end_war"), d)),
             None => scenario_quiet,
         };
-        for (i, &x) in members.iter().enumerate() {
-            for &y in &members[i + 1..] {
-                for k in [
-                    x as usize * n_actors + y as usize,
-                    y as usize * n_actors + x as usize,
-                ] {
-                    if let Some(other) = &theatre_of[k] {
-                        if *other != id {
-                            b.error_help(
-                                format!("{path}.actors"),
-                                format!(
-                                    "the pair {}–{} is already in theatre `{other}`",
-                                    b.actors[x as usize], b.actors[y as usize]
-                                ),
-                                "a pair belongs to at most one theatre",
-                            );
-                        }
-                    } else {
+        let mut own = Vec::new();
+        for (x, y, at) in pairs {
+            for k in [
+                x as usize * n_actors + y as usize,
+                y as usize * n_actors + x as usize,
+            ] {
+                match &theatre_of[k] {
+                    Some(other) if *other != id => b.error_help(
+                        at.clone(),
+                        format!(
+                            "the pair {}–{} is already in theatre `{other}`",
+                            b.actors[x as usize], b.actors[y as usize]
+                        ),
+                        "a pair belongs to at most one theatre",
+                    ),
+                    Some(_) => {}
+                    None => {
                         theatre_of[k] = Some(id.clone());
                         quiet_days[k] = quiet;
                     }
                 }
             }
+            if !own.contains(&(x, y)) && !own.contains(&(y, x)) {
+                own.push((x, y));
+            }
         }
-        b.theatres.push((id.clone(), members.clone()));
+        let mut actors_of: Vec<u8> = own.iter().flat_map(|&(x, y)| [x, y]).collect();
+        actors_of.sort_unstable();
+        actors_of.dedup();
+        b.theatres.push((id.clone(), own.clone()));
         theatres.push(Theatre {
             id: id.clone(),
             name: c.name.unwrap_or_else(|| id.clone()),
-            actors: members,
+            actors: actors_of,
+            pairs: own,
             quiet_days: quiet,
             source: c.source,
         });
