@@ -4,8 +4,10 @@
 //! Usage: brink <command> SCENARIO.toml --set rules.us_nuclear_red_line.threshold=0.5
 //!        --set 'tracks.iran_nuclear.drift={uniform=[0.0005,0.002]}'
 //!
-//! Add `#[command(flatten)] pub set: overrides::SetArgs` to a command's Args and load its
-//! scenario with `overrides::load`. The overrides go into manifest.json via `manifest`.
+//! Commands get `--set` through `study::EngineArgs` and load their scenario with
+//! `overrides::load`; the manifest records the overrides. A problem with an overridden value is
+//! reported against the `--set` that gave it, not against a line of the file that does not
+//! hold it.
 
 use std::path::Path;
 
@@ -36,12 +38,16 @@ impl SetArgs {
 /// file's own text, so the manifest's checksum identifies the file; the overrides are recorded
 /// beside it.
 pub fn load(path: &Path, set: &[Override]) -> Result<Loaded> {
+    let text = super::load::text(path, "scenario", super::load::MAX_INPUT)?;
+    loaded(path, text, set)
+}
+
+/// `load` of a text already read from `path`.
+pub fn loaded(path: &Path, text: String, set: &[Override]) -> Result<Loaded> {
     if set.is_empty() {
-        return super::load::scenario(path);
+        return super::load::parsed(path, text);
     }
     let display = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::Input(format!("error: cannot read scenario `{display}`: {e}\n")))?;
     let edited = apply(&text, set)?;
     match brink::scenario::parse(&edited, &display) {
         Ok(scenario) => Ok(Loaded {
@@ -49,8 +55,43 @@ pub fn load(path: &Path, set: &[Override]) -> Result<Loaded> {
             text,
             path: display,
         }),
-        Err(e) => Err(Failure::Input(e.render())),
+        Err(e) => Err(Failure::Input(render(e, set))),
     }
+}
+
+/// Renders a scenario error of an overridden text: problems in an overridden value are shown
+/// under the `--set` that gave it, the others under the file's lines.
+pub fn render(mut e: brink::scenario::diag::ScenarioError, set: &[Override]) -> String {
+    let from = |path: &str| {
+        set.iter().rev().find(|o| {
+            path == o.key
+                || path
+                    .strip_prefix(o.key.as_str())
+                    .is_some_and(|rest| rest.starts_with(['.', '[']))
+        })
+    };
+    let (mut ours, theirs): (Vec<_>, Vec<_>) = e
+        .diagnostics
+        .drain(..)
+        .partition(|d| from(&d.path).is_some());
+    let mut out = String::new();
+    if !theirs.is_empty() {
+        e.diagnostics = theirs;
+        out.push_str(&e.render());
+    }
+    for d in &mut ours {
+        let o = from(&d.path).expect("partitioned by override");
+        let one = brink::scenario::diag::ScenarioError {
+            file: format!("--set {}={}", o.key, o.value),
+            source: String::new(),
+            diagnostics: vec![brink::scenario::diag::Diagnostic {
+                span: None,
+                ..d.clone()
+            }],
+        };
+        out.push_str(&one.render());
+    }
+    out
 }
 
 /// Applies the overrides to a text, as an exit-2 failure listing every bad one.
@@ -62,13 +103,4 @@ pub fn apply(text: &str, set: &[Override]) -> Result<String> {
         }
         Failure::Input(msg)
     })
-}
-
-/// The overrides as manifest.json records them.
-pub fn manifest(set: &[Override]) -> serde_json::Value {
-    serde_json::Value::Array(
-        set.iter()
-            .map(|o| serde_json::json!({ "key": o.key, "value": o.value }))
-            .collect(),
-    )
 }

@@ -39,12 +39,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let results = data::results_dir(&args.results);
+    let results = data::results_dir(&args.results)?;
     let manifest = data::manifest(&results)?;
     let charts = charts::charts(&results, &manifest)?;
     let out = args.out.unwrap_or_else(|| results.join("charts"));
-    std::fs::create_dir_all(&out)
-        .with_context(|| format!("cannot create output directory {}", out.display()))?;
+    super::outdir::ensure_dir(&out)?;
     let raster = match args.format {
         Format::Png => Some(Rasterizer::new()?),
         Format::Svg => None,
@@ -68,11 +67,11 @@ pub fn run(args: Args) -> Result<()> {
             }
         };
         if !args.quiet {
-            eprintln!("brink: wrote {}", out.join(name).display());
+            say!("brink: wrote {}", out.join(name).display());
         }
     }
     if !args.quiet {
-        eprintln!(
+        say!(
             "brink: {} charts of the {} result for {}",
             charts.len(),
             manifest.kind.name(),

@@ -12,8 +12,6 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::Context;
-
 use super::Result;
 use super::charts::{self, data};
 use super::output::atomic;
@@ -32,7 +30,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let results = data::results_dir(&args.results);
+    let results = data::results_dir(&args.results)?;
     let m = data::manifest(&results)?;
     let charts = charts::charts(&results, &m)?;
     let tables: Vec<data::Table> = table_files(m.kind)
@@ -42,13 +40,12 @@ pub fn run(args: Args) -> Result<()> {
         .collect::<Result<_>>()?;
     let html = page(&m, &charts, &tables);
     let out = args.out.unwrap_or(results);
-    std::fs::create_dir_all(&out)
-        .with_context(|| format!("cannot create output directory {}", out.display()))?;
+    super::outdir::ensure_dir(&out)?;
     atomic(&out, "report.html", |w| {
         Ok(std::io::Write::write_all(w, html.as_bytes())?)
     })?;
     if !args.quiet {
-        eprintln!("brink: wrote {}", out.join("report.html").display());
+        say!("brink: wrote {}", out.join("report.html").display());
     }
     Ok(())
 }

@@ -115,15 +115,11 @@ fn bad(path: &Path, line: usize, what: &str) -> Failure {
 
 /// The results directory a user means by `dir`: `dir` itself when it holds a manifest, or else
 /// the newest run in it when `dir` is a scenario's folder of runs (`results/iran_2026`, whose
-/// `latest` link points at the newest). Anything else is returned as given, for `manifest` to
-/// explain what is wrong with it.
-pub fn results_dir(dir: &Path) -> PathBuf {
-    let latest = dir.join(crate::cli::outdir::LATEST);
-    if !dir.join("manifest.json").is_file() && latest.join("manifest.json").is_file() {
-        latest
-    } else {
-        dir.to_path_buf()
-    }
+/// `latest` link points at the newest); a `latest` link that leaves its folder is refused
+/// (`outdir::resolve`). Anything else is returned as given, for `manifest` to explain what is
+/// wrong with it.
+pub fn results_dir(dir: &Path) -> Result<PathBuf> {
+    crate::cli::outdir::resolve(dir)
 }
 
 /// Reads manifest.json and decides what produced the directory: its "command" field, or, when
@@ -216,8 +212,7 @@ fn ladder_from_scenario(m: &Manifest, dir: &Path) -> Option<Vec<String>> {
         let Ok(text) = std::fs::read_to_string(&p) else {
             continue;
         };
-        use sha2::Digest;
-        let sha = crate::cli::run::hex(&sha2::Sha256::digest(text.as_bytes()));
+        let sha = crate::cli::study::sha256(text.as_bytes());
         if Some(&sha) != m.sha256.as_ref() {
             continue;
         }
