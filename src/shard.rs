@@ -276,13 +276,16 @@ pub fn check_parts(parts: &[(&str, &PartInfo)]) -> Result<Vec<usize>, String> {
         if p.total != first.total {
             return Err(differ("run totals", &first.total, name, &p.total));
         }
-        if p.shard.count != first.shard.count || p.unit != first.unit {
+        if p.shard.count != first.shard.count {
             return Err(differ(
                 "shard counts",
                 &first.shard.count,
                 name,
                 &p.shard.count,
             ));
+        }
+        if p.unit != first.unit {
+            return Err(differ("shard units", &first.unit, name, &p.unit));
         }
     }
     if first.brink_version != mine {

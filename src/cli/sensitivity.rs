@@ -37,16 +37,16 @@ pub struct Args {
     /// Parameters to vary, by key path, comma-separated [default: every uncertain parameter].
     #[arg(long, value_delimiter = ',')]
     pub params: Vec<String>,
-    /// Morris trajectories: R·(k + 1) runs for k parameters (2 to 1000000000).
-    #[arg(long, default_value_t = 200, value_parser = at_least_two, allow_negative_numbers = true)]
-    pub trajectories: u64,
+    /// Morris trajectories: R·(k + 1) runs for k parameters (2 to 1000000000) [default: 200].
+    #[arg(long, value_parser = at_least_two, allow_negative_numbers = true)]
+    pub trajectories: Option<u64>,
     /// Morris grid levels: an even number from 2 to 1000000, since each step moves a parameter
-    /// by half the levels.
-    #[arg(long, default_value_t = 4, value_parser = levels_value, allow_negative_numbers = true)]
-    pub levels: u64,
-    /// Sobol base samples N: N·(k + 2) runs for k parameters (2 to 1000000000).
-    #[arg(long, default_value_t = 2000, value_parser = at_least_two, allow_negative_numbers = true)]
-    pub samples: u64,
+    /// by half the levels [default: 4].
+    #[arg(long, value_parser = levels_value, allow_negative_numbers = true)]
+    pub levels: Option<u64>,
+    /// Sobol base samples N: N·(k + 2) runs for k parameters (2 to 1000000000) [default: 2000].
+    #[arg(long, value_parser = at_least_two, allow_negative_numbers = true)]
+    pub samples: Option<u64>,
     /// Bootstrap resamples for the intervals (0 to 100000).
     #[arg(long, default_value_t = 500, value_parser = bootstrap_value, allow_negative_numbers = true)]
     pub bootstrap: u64,
@@ -165,7 +165,22 @@ pub fn run(args: Args) -> Result<()> {
         "sobol" => (false, true),
         _ => (true, true),
     };
-    let (t, n, boot) = (args.trajectories, args.samples, args.bootstrap);
+    let unused = match (morris, sobol) {
+        (false, _) if args.trajectories.is_some() || args.levels.is_some() => {
+            Some("--trajectories and --levels set the Morris design")
+        }
+        (_, false) if args.samples.is_some() => Some("--samples sets the Sobol design"),
+        _ => None,
+    };
+    if let Some(what) = unused {
+        return Err(input(format!(
+            "{what}, which --method {} does not run\n  = help: drop it, or use --method both",
+            args.method
+        )));
+    }
+    let t = args.trajectories.unwrap_or(200);
+    let levels = args.levels.unwrap_or(4);
+    let (n, boot) = (args.samples.unwrap_or(2000), args.bootstrap);
     let morris_runs = if morris {
         t.checked_mul(k + 1)
     } else {
@@ -238,7 +253,7 @@ pub fn run(args: Args) -> Result<()> {
     let idx: Vec<usize> = factors.iter().map(|f| f.0).collect();
     let outs: Vec<Output> = outputs.iter().map(|o| o.0).collect();
     if morris {
-        let design = sa::morris_design(k, t as usize, args.levels as usize, seed);
+        let design = sa::morris_design(k, t as usize, levels as usize, seed);
         // Every point of trajectory t is simulated as run t: the effects are paired differences.
         let points: Vec<DesignPoint> = design
             .iter()
@@ -349,8 +364,8 @@ pub fn run(args: Args) -> Result<()> {
         parameters: factors.iter().map(|f| f.1.to_string()).collect(),
         metrics: outputs.iter().map(|o| o.1.clone()).collect(),
         trajectories: morris.then_some(t),
-        levels: morris.then_some(args.levels),
-        samples: sobol.then_some(args.samples),
+        levels: morris.then_some(levels),
+        samples: sobol.then_some(n as u64),
         bootstrap: boot,
     };
     Manifest::new(
