@@ -203,16 +203,10 @@ mod tests {
             .unwrap();
         let mut seen = Vec::new();
         let ended = pool.install(|| {
-            drive(
-                items,
-                pace,
-                &stop,
-                |r| Some(r),
-                |r| {
-                    seen.push(r);
-                    Ok::<_, ()>(Flow::Continue)
-                },
-            )
+            drive(items, pace, &stop, Some, |r| {
+                seen.push(r);
+                Ok::<_, ()>(Flow::Continue)
+            })
         });
         assert_eq!(ended, Ok(Ended::Complete));
         seen
@@ -247,17 +241,11 @@ mod tests {
     fn a_ramp_starts_small_and_enough_stops_the_study() {
         let stop = AtomicBool::new(false);
         let mut calls = 0;
-        let ended = drive(
-            0..1_000_000,
-            Pace::ramp(64),
-            &stop,
-            |r| Some(r),
-            |r| {
-                calls += 1;
-                assert_eq!(r, 0..64, "the first batch is the first 64 items");
-                Ok::<_, ()>(Flow::Enough)
-            },
-        );
+        let ended = drive(0..1_000_000, Pace::ramp(64), &stop, Some, |r| {
+            calls += 1;
+            assert_eq!(r, 0..64, "the first batch is the first 64 items");
+            Ok::<_, ()>(Flow::Enough)
+        });
         assert_eq!(ended, Ok(Ended::Enough));
         assert_eq!(calls, 1);
     }
@@ -265,13 +253,9 @@ mod tests {
     #[test]
     fn a_raised_flag_stops_before_the_sink_sees_anything_more() {
         let stop = AtomicBool::new(true);
-        let ended = drive(
-            0..5000,
-            Pace::RUNS,
-            &stop,
-            |r| Some(r),
-            |_| -> Result<Flow, ()> { panic!("the sink must not be called") },
-        );
+        let ended = drive(0..5000, Pace::RUNS, &stop, Some, |_| -> Result<Flow, ()> {
+            panic!("the sink must not be called")
+        });
         assert_eq!(ended, Ok(Ended::Stopped));
         // Work that sees the flag mid-piece discards the whole batch.
         let stop = AtomicBool::new(false);

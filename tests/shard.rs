@@ -342,6 +342,9 @@ fn cluster_variables_choose_the_shard_or_explain_what_is_missing() {
     refused(&o, "count from 0");
 }
 
+/// A change made to a part before it is sealed again.
+type Edit = Box<dyn Fn(&mut brink::shard::RunPart)>;
+
 /// Three parts of the minimal scenario (5000 runs, seed 11, with per-run rows) in `dir/parts`.
 fn three_parts(dir: &Path) -> [PathBuf; 3] {
     let parts = dir.join("parts");
@@ -477,7 +480,7 @@ fn merge_refuses_counts_that_do_not_fit_their_runs() {
     let text = std::fs::read_to_string(&p1).unwrap();
     std::fs::write(&forged, text.replacen("\"runs\":2048", "\"runs\":2049", 1)).unwrap();
     refused(&merge(), "its checksum does not match");
-    let cases: Vec<(&str, Box<dyn Fn(&mut brink::shard::RunPart)>)> = vec![
+    let cases: Vec<(&str, Edit)> = vec![
         (
             "happens in more runs than",
             Box::new(|p| p.aggregate.first_day[0][5] += 100_000),
@@ -542,7 +545,7 @@ fn merge_never_panics_on_a_hand_made_part() {
     let dir = tempfile::tempdir().unwrap();
     let [p0, p1, p2] = three_parts(dir.path());
     let forged = dir.path().join("parts/forged.json");
-    let cases: Vec<(&str, Box<dyn Fn(&mut brink::shard::RunPart)>)> = vec![
+    let cases: Vec<(&str, Edit)> = vec![
         (
             "shard 3 does not exist",
             Box::new(|p| p.info.shard.index = 3),

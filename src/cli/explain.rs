@@ -40,7 +40,7 @@ pub fn run(args: Args) -> Result<()> {
     let e = explain(&loaded.scenario, &loaded.text);
     if let Some((dir, name)) = &target {
         let md = render_markdown(&e);
-        atomic(&dir, &name, |w| Ok(w.write_all(md.as_bytes())?))?;
+        atomic(dir, name, |w| Ok(w.write_all(md.as_bytes())?))?;
     }
     let mut out = std::io::stdout().lock();
     match out

@@ -264,7 +264,7 @@ fn concat_runs(
             }
             w.write_all(&line).context("cannot write runs.csv")?;
             rows += 1;
-            if rows % 65_536 == 0 && stop.load(Ordering::Relaxed) {
+            if rows.is_multiple_of(65_536) && stop.load(Ordering::Relaxed) {
                 return Ok(false);
             }
         }

@@ -193,8 +193,9 @@ pub fn run(args: Args) -> Result<()> {
         .filter(|&r| r <= brink::scenario::MAX_RUNS)
         .ok_or_else(|| {
             input(format!(
-                "this design asks for more than {} runs ({k} parameters: {} trajectories × \
-                 {} and {} samples × {}); lower --trajectories or --samples",
+                "this design asks for more than {} runs (trajectories × (parameters + 1) + \
+                 samples × (parameters + 2) = {} × {} + {} × {}); lower --trajectories or \
+                 --samples",
                 brink::scenario::MAX_RUNS,
                 if morris { t } else { 0 },
                 k + 1,
@@ -214,8 +215,8 @@ pub fn run(args: Args) -> Result<()> {
         + (boot as u128) * 8;
     if bytes > MAX_DESIGN_BYTES as u128 {
         return Err(input(format!(
-            "this design needs about {:.1} GiB of memory ({total} runs of {k} parameters and \
-             {outs} metrics, {boot} bootstrap resamples), more than the {} GiB brink allows; \
+            "this design needs about {:.1} GiB of memory ({total} runs; parameters: {k}, \
+             metrics: {outs}, bootstrap resamples: {boot}), more than the {} GiB brink allows; \
              lower --trajectories, --samples or --bootstrap",
             bytes as f64 / (1u64 << 30) as f64,
             MAX_DESIGN_BYTES >> 30
@@ -365,7 +366,7 @@ pub fn run(args: Args) -> Result<()> {
         metrics: outputs.iter().map(|o| o.1.clone()).collect(),
         trajectories: morris.then_some(t),
         levels: morris.then_some(levels),
-        samples: sobol.then_some(n as u64),
+        samples: sobol.then_some(n),
         bootstrap: boot,
     };
     Manifest::new(

@@ -70,17 +70,15 @@ pub fn max_threads() -> usize {
 }
 
 fn threads_value(s: &str) -> std::result::Result<usize, String> {
-    let max = max_threads();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     match s.trim().parse::<usize>() {
-        Ok(n) if n <= max => Ok(n),
-        Ok(_) => Err(format!(
-            "at most {max} threads: this machine has {cores} cores, and threads beyond four \
-             per core give no speed, only memory and start-up time"
-        )),
-        Err(_) => Err(format!(
-            "expected a whole number of threads from 1 to {max} (0 or none: all cores)"
-        )),
+        Ok(n) if n <= max_threads() => Ok(n),
+        // The same words on every machine (the record of refusals is shared), with the rule.
+        Ok(_) => Err(
+            "too many: brink allows four threads per core, and 64 on any machine; \
+                      more give no speed, only memory and start-up time"
+                .into(),
+        ),
+        Err(_) => Err("expected a whole number of threads (0 or none: all cores)".into()),
     }
 }
 

@@ -23,12 +23,12 @@ use brink::model::Scenario;
 use brink::scenario::overrides::Override;
 use brink::stats::Aggregate;
 use brink::summary::{SummaryRow, summary};
-use brink::sweep::{self, Design, Experiment, MAX_POINTS, Points};
+use brink::sweep::{self, Design, Experiment, Points};
 use serde::Serialize;
 
 use super::outdir::{Dest, OutDir, Plan, SWEEP_FILES};
 use super::output::{atomic, csv_file_writer, num};
-use super::study::{EngineArgs, Manifest, OutArgs, RunsArg, ScenarioRef, Session, sha256, whole};
+use super::study::{EngineArgs, Manifest, OutArgs, RunsArg, ScenarioRef, Session, sha256};
 use super::{Failure, Result, load, overrides, quote};
 
 #[derive(clap::Args, Debug)]
@@ -66,8 +66,12 @@ pub struct Args {
     pub stop_after: Option<u64>,
 }
 
+/// Any count: the design itself refuses none (an empty design) and one too large for memory,
+/// with the figure.
 fn points_value(s: &str) -> std::result::Result<u64, String> {
-    whole(s, 1, MAX_POINTS)
+    s.trim()
+        .parse()
+        .map_err(|_| "expected a whole number of points".into())
 }
 
 /// The hidden folder of finished points, kept for --resume.

@@ -329,7 +329,7 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
             Diagnostic::new(
                 "scenario.start_date",
                 format!(
-                    "{start} with horizon_days = {} runs past {}, the last date of the calendar",
+                    "{} days from {start} run past {}, the calendar's last date",
                     head.horizon_days,
                     jiff::civil::Date::MAX
                 ),

@@ -238,7 +238,7 @@ pub fn apply(text: &str, overrides: &[Override]) -> Result<String, Vec<OverrideE
             errors.push(err(
                 format!(
                     "`{}` is not one TOML value",
-                    super::diag::clip(&o.value, super::diag::QUOTE_MAX)
+                    super::diag::clip(&o.value.replace('\n', "\\n"), super::diag::QUOTE_MAX)
                 ),
                 Some(
                     "give exactly one value: numbers as is, distributions as tables \
