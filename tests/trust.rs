@@ -20,6 +20,25 @@ fn brink_in(dir: &Path, args: &[&str]) -> Output {
         .expect("cannot start brink")
 }
 
+/// `brink_in` with the arguments written as one string, split at spaces (none of them holds
+/// one).
+fn sh(dir: &Path, args: &str) -> Output {
+    brink_in(dir, &args.split_whitespace().collect::<Vec<_>>())
+}
+
+/// `sh` that must succeed.
+fn ok_in(dir: &Path, args: &str) {
+    let o = sh(dir, args);
+    assert!(o.status.success(), "{args}: {}", stderr(&o));
+}
+
+/// `sh` that must be refused as bad input (exit 2) with a message holding `needle`.
+fn refused_in(dir: &Path, args: &str, needle: &str) {
+    let o = sh(dir, args);
+    assert_eq!(o.status.code(), Some(2), "{args}: {}", stderr(&o));
+    assert!(stderr(&o).contains(needle), "{args}: {}", stderr(&o));
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -328,16 +347,16 @@ fn cpu_time(pid: u32) -> Option<Duration> {
 /// until it has done real work, sends `signal`, and checks that it stops within a second with
 /// exit code 130 and says so, leaves no staging folder, and leaves every earlier file as it
 /// was. A sweep keeps its finished points for --resume in `.sweep.partial`, by design.
-fn interrupt(earlier: &[&str], long: &[&str], signal: i32) {
-    let name = format!("{} with signal {signal}", long.join(" "));
+fn interrupt(earlier: &str, long: &str, signal: i32) {
+    let name = format!("{long} with signal {signal}");
     let dir = tempfile::tempdir().unwrap();
     copy_slow(dir.path());
-    let o = brink_in(dir.path(), earlier);
+    let o = sh(dir.path(), earlier);
     assert!(o.status.success(), "{name}: {}", stderr(&o));
     let before = listing(dir.path());
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_brink"))
-        .args(long)
+        .args(long.split_whitespace())
         .current_dir(dir.path())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -378,178 +397,73 @@ fn interrupt(earlier: &[&str], long: &[&str], signal: i32) {
     assert_eq!(after, before, "{name}: files changed");
 }
 
-const RUN_EARLIER: &[&str] = &["run", "slow.toml", "--runs", "50", "-q"];
-const RUN_LONG: &[&str] = &[
-    "run",
-    "slow.toml",
-    "--runs",
-    "1000000000",
-    "--per-run",
-    "-q",
+/// Each simulating command: how to make an earlier result, and a study that would run for
+/// minutes. War days never reach 100 000 in a ten-year horizon, so the trace search would go
+/// on to the last of a billion runs.
+const STUDIES: [(&str, &str); 6] = [
+    (
+        "run slow.toml --runs 50 -q",
+        "run slow.toml --runs 1000000000 --per-run -q",
+    ),
+    (
+        "run slow.toml --runs 2000 --shard 1/2 --per-run --out parts -q",
+        "run slow.toml --runs 1000000000 --shard 0/2 --per-run --out parts -q",
+    ),
+    (
+        "compare slow.toml --set rules.red_pledge.probability=0.5 --runs 50 -q",
+        "compare slow.toml --set rules.red_pledge.probability=0.5 --runs 1000000000 -q",
+    ),
+    (
+        "sensitivity slow.toml --method morris --trajectories 5 -q",
+        "sensitivity slow.toml --trajectories 100000 --samples 100000 -q",
+    ),
+    (
+        "sweep slow.toml --vary rules.red_pledge.probability=0.1..0.9 --points 2 --runs 20 -q",
+        "sweep slow.toml --vary rules.red_pledge.probability=0.1..0.9 --points 10 --runs 1000000000 -q",
+    ),
+    (
+        "trace slow.toml --run 0 --out found.txt",
+        "trace slow.toml --find war_days>=100000 --max-runs 1000000000 --out found.txt",
+    ),
 ];
 
-#[test]
-fn sigint_stops_run() {
-    interrupt(RUN_EARLIER, RUN_LONG, libc::SIGINT);
+/// A SIGINT, then a SIGTERM, to study `i` of `STUDIES`.
+fn both_signals(i: usize) {
+    let (earlier, long) = STUDIES[i];
+    interrupt(earlier, long, libc::SIGINT);
+    interrupt(earlier, long, libc::SIGTERM);
 }
 
 #[test]
-fn sigterm_stops_run() {
-    interrupt(RUN_EARLIER, RUN_LONG, libc::SIGTERM);
-}
-
-const SHARD_EARLIER: &[&str] = &[
-    "run",
-    "slow.toml",
-    "--runs",
-    "2000",
-    "--shard",
-    "1/2",
-    "--per-run",
-    "--out",
-    "parts",
-    "-q",
-];
-const SHARD_LONG: &[&str] = &[
-    "run",
-    "slow.toml",
-    "--runs",
-    "1000000000",
-    "--shard",
-    "0/2",
-    "--per-run",
-    "--out",
-    "parts",
-    "-q",
-];
-
-#[test]
-fn sigint_stops_a_shard() {
-    interrupt(SHARD_EARLIER, SHARD_LONG, libc::SIGINT);
+fn signals_stop_run() {
+    both_signals(0);
 }
 
 #[test]
-fn sigterm_stops_a_shard() {
-    interrupt(SHARD_EARLIER, SHARD_LONG, libc::SIGTERM);
+fn signals_stop_a_shard() {
+    both_signals(1);
 }
 
-const COMPARE_EARLIER: &[&str] = &[
-    "compare",
-    "slow.toml",
-    "--set",
-    "rules.red_pledge.probability=0.5",
-    "--runs",
-    "50",
-    "-q",
-];
-const COMPARE_LONG: &[&str] = &[
-    "compare",
-    "slow.toml",
-    "--set",
-    "rules.red_pledge.probability=0.5",
-    "--runs",
-    "1000000000",
-    "-q",
-];
-
-// Issue 14, defect 9: compare had no signal handling; SIGTERM exited 143 and left a staging
-// folder.
+// Issue 14, defect 9: compare and sensitivity had no signal handling; SIGTERM exited 143 and
+// left a staging folder. So did trace --find.
 #[test]
-fn sigint_stops_compare() {
-    interrupt(COMPARE_EARLIER, COMPARE_LONG, libc::SIGINT);
+fn signals_stop_compare() {
+    both_signals(2);
 }
 
 #[test]
-fn sigterm_stops_compare() {
-    interrupt(COMPARE_EARLIER, COMPARE_LONG, libc::SIGTERM);
-}
-
-const SENSITIVITY_EARLIER: &[&str] = &[
-    "sensitivity",
-    "slow.toml",
-    "--method",
-    "morris",
-    "--trajectories",
-    "5",
-    "-q",
-];
-const SENSITIVITY_LONG: &[&str] = &[
-    "sensitivity",
-    "slow.toml",
-    "--trajectories",
-    "100000",
-    "--samples",
-    "100000",
-    "-q",
-];
-
-// Issue 14, defect 9: sensitivity had no signal handling either.
-#[test]
-fn sigint_stops_sensitivity() {
-    interrupt(SENSITIVITY_EARLIER, SENSITIVITY_LONG, libc::SIGINT);
+fn signals_stop_sensitivity() {
+    both_signals(3);
 }
 
 #[test]
-fn sigterm_stops_sensitivity() {
-    interrupt(SENSITIVITY_EARLIER, SENSITIVITY_LONG, libc::SIGTERM);
-}
-
-const SWEEP_EARLIER: &[&str] = &[
-    "sweep",
-    "slow.toml",
-    "--vary",
-    "rules.red_pledge.probability=0.1..0.9",
-    "--points",
-    "2",
-    "--runs",
-    "20",
-    "-q",
-];
-const SWEEP_LONG: &[&str] = &[
-    "sweep",
-    "slow.toml",
-    "--vary",
-    "rules.red_pledge.probability=0.1..0.9",
-    "--points",
-    "10",
-    "--runs",
-    "1000000000",
-    "-q",
-];
-
-#[test]
-fn sigint_stops_sweep() {
-    interrupt(SWEEP_EARLIER, SWEEP_LONG, libc::SIGINT);
+fn signals_stop_sweep() {
+    both_signals(4);
 }
 
 #[test]
-fn sigterm_stops_sweep() {
-    interrupt(SWEEP_EARLIER, SWEEP_LONG, libc::SIGTERM);
-}
-
-const TRACE_EARLIER: &[&str] = &["trace", "slow.toml", "--run", "0", "--out", "found.txt"];
-// War days never reach 100 000 in a ten-year horizon: the search would go on to the last of a
-// billion runs.
-const TRACE_LONG: &[&str] = &[
-    "trace",
-    "slow.toml",
-    "--find",
-    "war_days>=100000",
-    "--max-runs",
-    "1000000000",
-    "--out",
-    "found.txt",
-];
-
-// Issue 14: trace --find had no signal handling (SIGTERM killed it with 143).
-#[test]
-fn sigint_stops_trace_find() {
-    interrupt(TRACE_EARLIER, TRACE_LONG, libc::SIGINT);
-}
-
-#[test]
-fn sigterm_stops_trace_find() {
-    interrupt(TRACE_EARLIER, TRACE_LONG, libc::SIGTERM);
+fn signals_stop_trace_find() {
+    both_signals(5);
 }
 
 #[test]
@@ -558,38 +472,17 @@ fn force_replaces_only_the_commands_own_files() {
     // sobol.csv, morris.csv and events.csv that the user had there.
     let dir = tempfile::tempdir().unwrap();
     copy_minimal(dir.path());
-    let o = brink_in(
+    ok_in(
         dir.path(),
-        &[
-            "run",
-            "minimal.toml",
-            "--runs",
-            "1100",
-            "-q",
-            "--out",
-            "res",
-            "--events",
-            "3",
-        ],
+        "run minimal.toml --runs 1100 -q --out res --events 3",
     );
-    assert!(o.status.success(), "{}", stderr(&o));
     for f in ["compare.csv", "sobol.csv", "morris.csv", "points.csv"] {
         std::fs::write(dir.path().join("res").join(f), "mine").unwrap();
     }
-    let o = brink_in(
+    ok_in(
         dir.path(),
-        &[
-            "run",
-            "minimal.toml",
-            "--runs",
-            "1200",
-            "-q",
-            "--out",
-            "res",
-            "--force",
-        ],
+        "run minimal.toml --runs 1200 -q --out res --force",
     );
-    assert!(o.status.success(), "{}", stderr(&o));
     let names: Vec<String> = listing(&dir.path().join("res"))
         .iter()
         .map(|l| l.split(' ').next().unwrap().to_string())
@@ -615,22 +508,10 @@ fn force_replaces_only_the_commands_own_files() {
         );
     }
     // And a compare with --force replaces compare.csv and the manifest, nothing else.
-    let o = brink_in(
+    ok_in(
         dir.path(),
-        &[
-            "compare",
-            "minimal.toml",
-            "--set",
-            "rules.red_pledge.probability=0.5",
-            "--runs",
-            "1100",
-            "-q",
-            "--out",
-            "res",
-            "--force",
-        ],
+        "compare minimal.toml --set rules.red_pledge.probability=0.5 --runs 1100 -q --out res --force",
     );
-    assert!(o.status.success(), "{}", stderr(&o));
     assert!(dir.path().join("res/summary.csv").is_file());
     assert_ne!(
         std::fs::read_to_string(dir.path().join("res/compare.csv")).unwrap(),
@@ -645,45 +526,18 @@ fn a_failed_force_leaves_the_previous_result_whole() {
     // plus a staging folder. Now it is refused before anything runs.
     let dir = tempfile::tempdir().unwrap();
     copy_minimal(dir.path());
-    let o = brink_in(
+    ok_in(
         dir.path(),
-        &[
-            "run",
-            "minimal.toml",
-            "--runs",
-            "1100",
-            "--seed",
-            "1",
-            "-q",
-            "--out",
-            "res",
-        ],
+        "run minimal.toml --runs 1100 --seed 1 -q --out res",
     );
-    assert!(o.status.success(), "{}", stderr(&o));
     std::fs::remove_file(dir.path().join("res/distributions.csv")).unwrap();
     std::fs::create_dir(dir.path().join("res/distributions.csv")).unwrap();
     std::fs::write(dir.path().join("res/distributions.csv/x"), "x").unwrap();
     let before = listing(dir.path());
-    let o = brink_in(
+    refused_in(
         dir.path(),
-        &[
-            "run",
-            "minimal.toml",
-            "--runs",
-            "1100",
-            "--seed",
-            "2",
-            "-q",
-            "--out",
-            "res",
-            "--force",
-        ],
-    );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("is a directory; brink writes a file of that name there"),
-        "{}",
-        stderr(&o)
+        "run minimal.toml --runs 1100 --seed 2 -q --out res --force",
+        "is a directory; brink writes a file of that name there",
     );
     assert_eq!(listing(dir.path()), before);
 }
@@ -719,18 +573,9 @@ fn an_empty_mount_point_takes_the_result() {
     if !mount_tmpfs(&mnt, "64m") {
         return;
     }
-    let o = brink_in(
+    let o = sh(
         dir.path(),
-        &[
-            "run",
-            "minimal.toml",
-            "--runs",
-            "1100",
-            "--per-run",
-            "-q",
-            "--out",
-            "volume",
-        ],
+        "run minimal.toml --runs 1100 --per-run -q --out volume",
     );
     let seen = listing(dir.path());
     unmount(&mnt);
@@ -751,32 +596,11 @@ fn a_full_disk_during_a_forced_run_leaves_the_previous_result_whole() {
     if !mount_tmpfs(&mnt, "1m") {
         return;
     }
-    let o = brink_in(
-        dir.path(),
-        &[
-            "run",
-            "minimal.toml",
-            "--runs",
-            "1100",
-            "-q",
-            "--out",
-            "small",
-        ],
-    );
+    let o = sh(dir.path(), "run minimal.toml --runs 1100 -q --out small");
     let before = listing(&mnt);
-    let full = brink_in(
+    let full = sh(
         dir.path(),
-        &[
-            "run",
-            "minimal.toml",
-            "--runs",
-            "100000",
-            "--per-run",
-            "-q",
-            "--out",
-            "small",
-            "--force",
-        ],
+        "run minimal.toml --runs 100000 --per-run -q --out small --force",
     );
     let after = listing(&mnt);
     unmount(&mnt);
@@ -842,28 +666,13 @@ fn sweeps_get_folders_of_their_own_and_obey_the_folder_rule() {
     // scenario wrote into that scenario's results/<name>/, after which plot drew the sweep.
     let dir = tempfile::tempdir().unwrap();
     copy_minimal(dir.path());
-    let o = brink_in(
-        dir.path(),
-        &["run", "minimal.toml", "--runs", "1100", "-q", "--out", "r"],
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
+    ok_in(dir.path(), "run minimal.toml --runs 1100 -q --out r");
     let before = listing(&dir.path().join("r"));
-    let o = brink_in(
+    refused_in(
         dir.path(),
-        &[
-            "sweep",
-            "minimal.toml",
-            "--vary",
-            "rules.red_pledge.probability=0.2,0.8",
-            "--runs",
-            "1100",
-            "-q",
-            "--out",
-            "r",
-        ],
+        "sweep minimal.toml --vary rules.red_pledge.probability=0.2,0.8 --runs 1100 -q --out r",
+        "already holds files",
     );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("already holds files"), "{}", stderr(&o));
     assert_eq!(listing(&dir.path().join("r")), before);
 
     // An experiment in a folder of its own, named like the scenario.
@@ -874,10 +683,8 @@ fn sweeps_get_folders_of_their_own_and_obey_the_folder_rule() {
          \"rules.red_pledge.probability\"\nvalues = [0.2, 0.8]\n",
     )
     .unwrap();
-    let o = brink_in(dir.path(), &["run", "minimal.toml", "--runs", "1100", "-q"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let o = brink_in(dir.path(), &["sweep", "studies/minimal.toml", "-q"]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    ok_in(dir.path(), "run minimal.toml --runs 1100 -q");
+    ok_in(dir.path(), "sweep studies/minimal.toml -q");
     let command = |p: &str| -> String {
         let m: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(dir.path().join(p)).unwrap()).unwrap();
@@ -931,24 +738,10 @@ fn no_command_writes_over_its_input() {
     // A result folder whose manifest.json is the scenario being run.
     std::fs::create_dir(dir.path().join("res")).unwrap();
     std::fs::write(dir.path().join("res/manifest.json"), &original).unwrap();
-    let o = brink_in(
+    refused_in(
         dir.path(),
-        &[
-            "run",
-            "res/manifest.json",
-            "--runs",
-            "1100",
-            "-q",
-            "--out",
-            "res",
-            "--force",
-        ],
-    );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("a file this command reads"),
-        "{}",
-        stderr(&o)
+        "run res/manifest.json --runs 1100 -q --out res --force",
+        "a file this command reads",
     );
     assert_eq!(
         std::fs::read(dir.path().join("res/manifest.json")).unwrap(),
@@ -962,19 +755,10 @@ fn plot_and_report_refuse_a_latest_link_that_leaves_the_results() {
     // outside, plot and report wrote into its target while saying results/…/latest.
     let dir = tempfile::tempdir().unwrap();
     copy_minimal(dir.path());
-    let o = brink_in(
+    ok_in(
         dir.path(),
-        &[
-            "run",
-            "minimal.toml",
-            "--runs",
-            "1100",
-            "-q",
-            "--out",
-            "elsewhere",
-        ],
+        "run minimal.toml --runs 1100 -q --out elsewhere",
     );
-    assert!(o.status.success(), "{}", stderr(&o));
     std::fs::create_dir_all(dir.path().join("results/minimal")).unwrap();
     let target = dir.path().join("elsewhere");
     std::os::unix::fs::symlink(&target, dir.path().join("results/minimal/latest")).unwrap();
@@ -994,10 +778,8 @@ fn plot_and_report_refuse_a_latest_link_that_leaves_the_results() {
     }
     assert_eq!(listing(&target), before);
     // brink's own links still resolve.
-    let o = brink_in(dir.path(), &["run", "minimal.toml", "--runs", "1100", "-q"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let o = brink_in(dir.path(), &["report", "results/minimal", "-q"]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    ok_in(dir.path(), "run minimal.toml --runs 1100 -q");
+    ok_in(dir.path(), "report results/minimal -q");
     assert!(
         dir.path()
             .join("results/minimal/latest/report.html")
@@ -1005,12 +787,10 @@ fn plot_and_report_refuse_a_latest_link_that_leaves_the_results() {
     );
     // `plot --out FILE` exited 1 with "File exists" on the old main.
     std::fs::write(dir.path().join("f"), "mine").unwrap();
-    let o = brink_in(dir.path(), &["plot", "results/minimal", "--out", "f"]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("exists and is not a directory"),
-        "{}",
-        stderr(&o)
+    refused_in(
+        dir.path(),
+        "plot results/minimal --out f",
+        "exists and is not a directory",
     );
 }
 
@@ -1068,11 +848,11 @@ fn validate_reads_each_file_once_with_a_size_cap() {
         let (fifo, text) = (fifo.clone(), text.clone());
         std::thread::spawn(move || std::fs::write(fifo, text).unwrap())
     };
-    let o = brink_in(dir.path(), &["validate", "pipe.toml"]);
+    let o = sh(dir.path(), "validate pipe.toml");
     writer.join().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let started = Instant::now();
-    let o = brink_in(dir.path(), &["validate", "/dev/zero"]);
+    let o = sh(dir.path(), "validate /dev/zero");
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("it is larger than 16 MiB"),
@@ -1093,7 +873,7 @@ fn messages_quote_at_most_a_line_of_what_they_were_given() {
             &format!("name = \"{}\"", "A".repeat(2_000_000)),
         );
     std::fs::write(dir.path().join("huge.toml"), text).unwrap();
-    let o = brink_in(dir.path(), &["validate", "huge.toml"]);
+    let o = sh(dir.path(), "validate huge.toml");
     assert_eq!(o.status.code(), Some(2));
     assert!(o.stderr.len() < 2000, "{} bytes of message", o.stderr.len());
     assert!(
@@ -1124,15 +904,9 @@ fn a_bad_set_value_is_shown_under_its_set() {
     // contain it.
     let dir = tempfile::tempdir().unwrap();
     copy_minimal(dir.path());
-    let o = brink_in(
+    let o = sh(
         dir.path(),
-        &[
-            "run",
-            "minimal.toml",
-            "--set",
-            "scenario.horizon_days=-5",
-            "-q",
-        ],
+        "run minimal.toml --set scenario.horizon_days=-5 -q",
     );
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
@@ -1152,41 +926,19 @@ fn integer_keys_take_whole_numbers_from_set_and_vary() {
     // point 30.0, expected u32", pointing at a file line that does not exist.
     let dir = tempfile::tempdir().unwrap();
     copy_minimal(dir.path());
-    let o = brink_in(
+    ok_in(
         dir.path(),
-        &[
-            "sweep",
-            "minimal.toml",
-            "--vary",
-            "scenario.horizon_days=30,60,90",
-            "--runs",
-            "1100",
-            "-q",
-            "--out",
-            "s",
-        ],
+        "sweep minimal.toml --vary scenario.horizon_days=30,60,90 --runs 1100 -q --out s",
     );
-    assert!(o.status.success(), "{}", stderr(&o));
     let points = std::fs::read_to_string(dir.path().join("s/points.csv")).unwrap();
     assert!(
         points.contains("2,scenario.horizon_days,90.000000"),
         "{points}"
     );
-    let o = brink_in(
+    ok_in(
         dir.path(),
-        &[
-            "run",
-            "minimal.toml",
-            "--set",
-            "scenario.horizon_days=30.0",
-            "--runs",
-            "1100",
-            "-q",
-            "--out",
-            "r",
-        ],
+        "run minimal.toml --set scenario.horizon_days=30.0 --runs 1100 -q --out r",
     );
-    assert!(o.status.success(), "{}", stderr(&o));
     let tl = std::fs::read_to_string(dir.path().join("r/timeline.csv")).unwrap();
     assert!(
         tl.contains("\n29,2026-01-30,") && !tl.contains("\n30,"),
@@ -1194,17 +946,9 @@ fn integer_keys_take_whole_numbers_from_set_and_vary() {
     );
     // A fraction for an integer key is refused before anything runs, and says where it came
     // from.
-    let o = brink_in(
+    let o = sh(
         dir.path(),
-        &[
-            "sweep",
-            "minimal.toml",
-            "--vary",
-            "scenario.horizon_days=30,45.5",
-            "--runs",
-            "1100",
-            "-q",
-        ],
+        "sweep minimal.toml --vary scenario.horizon_days=30,45.5 --runs 1100 -q",
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(

@@ -11,15 +11,15 @@
 //! results/<base name>_compare/<UTC time>/ linked as latest, under the output folder rule of
 //! outdir.rs.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use brink::compare::{Pairing, rows, run_paired};
 use brink::engine::Engine;
 use serde::Serialize;
 
-use super::outdir::{COMPARE_FILES, Dest, OutDir, Plan};
+use super::outdir::COMPARE_FILES;
 use super::output::{atomic, csv_file_writer, num};
-use super::study::{EngineArgs, Manifest, OutArgs, RunsArg, ScenarioRef, Session};
+use super::study::{Manifest, ScenarioRef, StudyArgs};
 use super::{Failure, Result, overrides};
 
 #[derive(clap::Args, Debug)]
@@ -29,11 +29,7 @@ pub struct Args {
     /// Variant scenario file [default: the base, with the --set overrides].
     pub variant: Option<PathBuf>,
     #[command(flatten)]
-    pub runs: RunsArg,
-    #[command(flatten)]
-    pub engine: EngineArgs,
-    #[command(flatten)]
-    pub output: OutArgs,
+    pub study: StudyArgs,
 }
 
 /// What a comparison's manifest records beyond the common fields: the variant.
@@ -51,8 +47,7 @@ struct Variant {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let session = Session::start(args.engine.threads)?;
-    let set = args.engine.set.parsed()?;
+    let (session, set) = args.study.engine.start()?;
     if args.variant.is_none() && set.is_empty() {
         return Err(Failure::Input(
             "error: nothing to compare: give a VARIANT scenario file or --set overrides\n".into(),
@@ -62,9 +57,9 @@ pub fn run(args: Args) -> Result<()> {
     let variant_path = args.variant.clone().unwrap_or_else(|| args.base.clone());
     let variant = overrides::load(&variant_path, &set)?;
     let (sb, sv) = (&base.scenario, &variant.scenario);
-    let runs = args.runs.runs.unwrap_or(sb.default_runs);
-    let seed = args.engine.seed.unwrap_or(sb.default_seed);
-    let quiet = args.output.quiet;
+    let runs = args.study.runs.runs.unwrap_or(sb.default_runs);
+    let seed = args.study.engine.seed.unwrap_or(sb.default_seed);
+    let quiet = args.study.output.quiet;
     let pairing = Pairing::new(sb, sv);
     if pairing.metrics.is_empty() {
         return Err(Failure::Input(
@@ -80,16 +75,10 @@ pub fn run(args: Args) -> Result<()> {
     // Like `brink run`: a new folder per study under results/<name>_compare/ with a `latest`
     // link, or an --out directory that must be empty unless --force.
     let inputs = [args.base.clone(), variant_path.clone()];
-    let mut plan = Plan::new(
-        match &args.output.out {
-            Some(dir) => Dest::Explicit(dir.clone()),
-            None => Dest::Fresh(Path::new("results").join(format!("{}_compare", sb.name))),
-        },
-        args.output.force,
-        COMPARE_FILES,
-    );
-    plan.inputs = &inputs;
-    let out = OutDir::prepare(plan)?;
+    let out = args
+        .study
+        .output
+        .prepare(&format!("{}_compare", sb.name), COMPARE_FILES, &inputs)?;
     let staging = out.staging().to_path_buf();
     let (eb, ev) = (Engine::new(sb, seed), Engine::new(sv, seed));
     let progress = super::progress::bar(runs, quiet);

@@ -25,7 +25,7 @@ use brink::shard::RunPart;
 use brink::stats::Aggregate;
 use sha2::Digest;
 
-use super::outdir::{Dest, OutDir, Plan, RUN_FILES};
+use super::outdir::RUN_FILES;
 use super::output::{self, Pending};
 use super::paths::is_plain_name;
 use super::study::{Invocation, OutArgs, hex, interrupt_flag, run_manifest, sha256};
@@ -137,16 +137,7 @@ pub fn run(args: Args) -> Result<()> {
             inputs.push(folders[i].join(f));
         }
     }
-    let mut plan = Plan::new(
-        match &args.output.out {
-            Some(dir) => Dest::Explicit(dir.clone()),
-            None => Dest::Fresh(Path::new("results").join(&sc.name)),
-        },
-        args.output.force,
-        RUN_FILES,
-    );
-    plan.inputs = &inputs;
-    let out = OutDir::prepare(plan)?;
+    let out = args.output.prepare(&sc.name, RUN_FILES, &inputs)?;
     let staging = out.staging().to_path_buf();
     output::write_summary(&staging, &sc, &total)?;
     output::write_timeline(&staging, &sc, &total)?;

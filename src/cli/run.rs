@@ -14,7 +14,7 @@
 //! (default results/<scenario name>/parts/), a folder the shards of one study share; `brink
 //! merge` combines the parts.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use brink::engine::Engine;
@@ -22,7 +22,7 @@ use brink::stats::Aggregate;
 
 use super::outdir::{Dest, OutDir, Plan, RUN_FILES};
 use super::output::{self, Hashing, Pending};
-use super::study::{EngineArgs, OutArgs, RunsArg, Session, run_manifest, whole};
+use super::study::{StudyArgs, run_manifest, whole};
 use super::{Failure, Result, overrides, part};
 
 #[derive(clap::Args, Debug)]
@@ -30,11 +30,7 @@ pub struct Args {
     /// Scenario file (TOML).
     pub scenario: PathBuf,
     #[command(flatten)]
-    pub runs: RunsArg,
-    #[command(flatten)]
-    pub engine: EngineArgs,
-    #[command(flatten)]
-    pub output: OutArgs,
+    pub study: StudyArgs,
     /// Also write runs.csv: one row per run with every outcome and parameter draw.
     #[arg(long)]
     pub per_run: bool,
@@ -57,13 +53,17 @@ fn events_value(s: &str) -> std::result::Result<u64, String> {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let session = Session::start(args.engine.threads)?;
-    let set = args.engine.set.parsed()?;
+    let StudyArgs {
+        runs,
+        engine,
+        output,
+    } = &args.study;
+    let (session, set) = engine.start()?;
     let loaded = overrides::load(&args.scenario, &set)?;
     let sc = &loaded.scenario;
-    let runs = args.runs.runs.unwrap_or(sc.default_runs);
-    let seed = args.engine.seed.unwrap_or(sc.default_seed);
-    let quiet = args.output.quiet;
+    let runs = runs.runs.unwrap_or(sc.default_runs);
+    let seed = engine.seed.unwrap_or(sc.default_seed);
+    let quiet = output.quiet;
     if let Some(n) = args.events
         && n > runs
     {
@@ -81,26 +81,18 @@ pub fn run(args: Args) -> Result<()> {
     }
     let range = shard.map_or(0..runs, |s| s.range(runs, brink::engine::CHUNK));
     let inputs = [args.scenario.clone()];
-    let mut plan = match shard {
-        Some(s) => Plan {
+    let out = match shard {
+        Some(s) => OutDir::prepare(Plan {
             files: part::files(s),
+            inputs: &inputs,
             ..Plan::new(
-                Dest::Shared(part::parts_dir(args.output.out.as_deref(), &sc.name)),
-                args.output.force,
+                Dest::Shared(part::parts_dir(output.out.as_deref(), &sc.name)),
+                output.force,
                 &[],
             )
-        },
-        None => Plan::new(
-            match &args.output.out {
-                Some(dir) => Dest::Explicit(dir.clone()),
-                None => Dest::Fresh(Path::new("results").join(&sc.name)),
-            },
-            args.output.force,
-            RUN_FILES,
-        ),
+        })?,
+        None => output.prepare(&sc.name, RUN_FILES, &inputs)?,
     };
-    plan.inputs = &inputs;
-    let out = OutDir::prepare(plan)?;
     let staging = out.staging().to_path_buf();
     if !quiet {
         say!(

@@ -12,15 +12,15 @@
 //! time>/ linked as latest, under the output folder rule of outdir.rs. Design sizes are
 //! checked before anything runs: at most 10^9 runs and 4 GiB of design in memory.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use brink::engine::Engine;
 use brink::sensitivity::{self as sa, DesignPoint, Output};
 use serde::Serialize;
 
-use super::outdir::{Dest, OutDir, Plan, SENSITIVITY_FILES};
+use super::outdir::SENSITIVITY_FILES;
 use super::output::{atomic, csv_file_writer, num};
-use super::study::{EngineArgs, Manifest, OutArgs, ScenarioRef, Session, whole};
+use super::study::{EngineArgs, Manifest, OutArgs, ScenarioRef, whole};
 use super::{Failure, Result, overrides, quote};
 
 #[derive(clap::Args, Debug)]
@@ -96,8 +96,7 @@ fn input(e: String) -> Failure {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let session = Session::start(args.engine.threads)?;
-    let set = args.engine.set.parsed()?;
+    let (session, set) = args.engine.start()?;
     let loaded = overrides::load(&args.scenario, &set)?;
     let sc = &loaded.scenario;
     let seed = args.engine.seed.unwrap_or(sc.default_seed);
@@ -225,16 +224,11 @@ pub fn run(args: Args) -> Result<()> {
     // Like `brink run`: a new folder per study under results/<name>_sensitivity/ with a `latest`
     // link, or an --out directory that must be empty unless --force.
     let inputs = [args.scenario.clone()];
-    let mut plan = Plan::new(
-        match &args.output.out {
-            Some(dir) => Dest::Explicit(dir.clone()),
-            None => Dest::Fresh(Path::new("results").join(format!("{}_sensitivity", sc.name))),
-        },
-        args.output.force,
+    let out = args.output.prepare(
+        &format!("{}_sensitivity", sc.name),
         SENSITIVITY_FILES,
-    );
-    plan.inputs = &inputs;
-    let out = OutDir::prepare(plan)?;
+        &inputs,
+    )?;
     let staging = out.staging().to_path_buf();
     let k = k as usize;
     if !quiet {

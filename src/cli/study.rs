@@ -18,7 +18,7 @@ use brink::scenario::overrides::Override;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::outdir::OutDir;
+use super::outdir::{Dest, OutDir, Plan};
 use super::{Failure, Result, load};
 
 /// The flags that decide what is simulated and on how many threads.
@@ -36,6 +36,14 @@ pub struct EngineArgs {
     pub set: super::overrides::SetArgs,
 }
 
+impl EngineArgs {
+    /// Starts the session (the interrupt flag first, then the workers) and parses `--set`.
+    pub fn start(&self) -> Result<(Session, Vec<Override>)> {
+        let session = Session::start(self.threads)?;
+        Ok((session, self.set.parsed()?))
+    }
+}
+
 /// The flags that decide where a result goes.
 #[derive(clap::Args, Debug, Clone)]
 pub struct OutArgs {
@@ -49,6 +57,37 @@ pub struct OutArgs {
     /// No progress or summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// The flags of a study of runs (`run`, `compare`, `sweep`): `--runs`, the engine's and the
+/// output's.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StudyArgs {
+    #[command(flatten)]
+    pub runs: RunsArg,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    #[command(flatten)]
+    pub output: OutArgs,
+}
+
+impl OutArgs {
+    /// Where a result goes: `--out`, or a new folder under results/`folder`/.
+    pub fn dest(&self, folder: &str) -> Dest {
+        match &self.out {
+            Some(dir) => Dest::Explicit(dir.clone()),
+            None => Dest::Fresh(Path::new("results").join(folder)),
+        }
+    }
+
+    /// Checks where the result goes and stages it (the output folder rule): `files` are the
+    /// command's own, `inputs` the files it reads and must never replace.
+    pub fn prepare(&self, folder: &str, files: &[&str], inputs: &[PathBuf]) -> Result<OutDir> {
+        OutDir::prepare(Plan {
+            inputs,
+            ..Plan::new(self.dest(folder), self.force, files)
+        })
+    }
 }
 
 /// `--runs`.

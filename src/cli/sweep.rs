@@ -26,9 +26,9 @@ use brink::summary::{SummaryRow, summary};
 use brink::sweep::{self, Design, Experiment, Points};
 use serde::Serialize;
 
-use super::outdir::{Dest, OutDir, Plan, SWEEP_FILES};
+use super::outdir::{OutDir, Plan, SWEEP_FILES};
 use super::output::{atomic, csv_file_writer, num};
-use super::study::{EngineArgs, Manifest, OutArgs, RunsArg, ScenarioRef, Session, sha256};
+use super::study::{Manifest, ScenarioRef, Session, StudyArgs, sha256};
 use super::{Failure, Result, load, overrides, quote};
 
 #[derive(clap::Args, Debug)]
@@ -50,11 +50,7 @@ pub struct Args {
     #[arg(long, value_delimiter = ',')]
     pub metrics: Vec<String>,
     #[command(flatten)]
-    pub runs: RunsArg,
-    #[command(flatten)]
-    pub engine: EngineArgs,
-    #[command(flatten)]
-    pub output: OutArgs,
+    pub study: StudyArgs,
     /// Print points × runs and a time estimate from a short pilot, and write nothing.
     #[arg(long, conflicts_with_all = ["resume", "force", "out"])]
     pub dry_run: bool,
@@ -88,8 +84,8 @@ struct Study {
     seed: u64,
     points: Points,
     metrics: Vec<String>,
-    /// The folder of this study's results: results/<name>_sweep.
-    folder: PathBuf,
+    /// The folder of this study's results under results/: <name>_sweep.
+    folder: String,
     name: String,
 }
 
@@ -156,12 +152,13 @@ fn study(args: &Args) -> Result<Study> {
             vary: &args.vary,
         }
     };
+    let study = &args.study;
     resolve(
         source,
-        &args.engine.set.parsed()?,
+        &study.engine.set.parsed()?,
         &args.metrics,
-        args.runs.runs,
-        args.engine.seed,
+        study.runs.runs,
+        study.engine.seed,
     )
 }
 
@@ -290,7 +287,7 @@ fn resolve(
         seed,
         points,
         metrics: wanted,
-        folder: PathBuf::from("results").join(folder),
+        folder,
         name: sc.name.clone(),
     })
 }
@@ -383,9 +380,10 @@ fn part_name(i: u64) -> String {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let session = Session::start(args.engine.threads)?;
+    let output = &args.study.output;
+    let session = Session::start(args.study.engine.threads)?;
     let s = study(&args)?;
-    let quiet = args.output.quiet;
+    let quiet = output.quiet;
     let n_points = s.points.len();
     let total_runs = n_points.checked_mul(s.runs).ok_or_else(|| {
         input(format!(
@@ -418,19 +416,15 @@ pub fn run(args: Args) -> Result<()> {
         .into_iter()
         .flatten()
         .collect();
-    let partial = args.output.out.as_ref().unwrap_or(&s.folder).join(PARTIAL);
+    let partial = match &output.out {
+        Some(dir) => dir.join(PARTIAL),
+        None => Path::new("results").join(&s.folder).join(PARTIAL),
+    };
     let own = [PARTIAL];
     let plan = || Plan {
         inputs: &inputs,
         own: &own,
-        ..Plan::new(
-            match &args.output.out {
-                Some(dir) => Dest::Explicit(dir.clone()),
-                None => Dest::Fresh(s.folder.clone()),
-            },
-            args.output.force,
-            SWEEP_FILES,
-        )
+        ..Plan::new(output.dest(&s.folder), output.force, SWEEP_FILES)
     };
     // The folder rule first: a folder that holds files is refused before any point runs.
     OutDir::check(&plan())?;
