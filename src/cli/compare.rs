@@ -23,6 +23,10 @@ use super::study::{Manifest, ScenarioRef, StudyArgs};
 use super::{Failure, Result, overrides};
 
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("out", |a| a.help(
+    "Output directory [default: a new folder results/<base name>_compare/<UTC time>/, linked \
+     as latest]"
+)))]
 pub struct Args {
     /// Base scenario file (TOML).
     pub base: PathBuf,

@@ -32,6 +32,10 @@ use super::study::{Invocation, OutArgs, hex, interrupt_flag, run_manifest, sha25
 use super::{Failure, Result, load, part, quote};
 
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("out", |a| a.help(
+    "Output directory [default: a new folder results/<scenario name>/<UTC time>/, linked as \
+     latest, as `brink run` would write]"
+)))]
 pub struct Args {
     /// Part files (part-K-of-N.json), one per shard, in any order.
     #[arg(required = true, value_name = "PART")]

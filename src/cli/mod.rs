@@ -66,11 +66,12 @@ enum Command {
     Explain(explain::Args),
     /// Compare a variant with a base scenario on paired runs (common random numbers).
     Compare(compare::Args),
-    /// Run a scenario at every point of a design (grid, Latin hypercube, list).
+    /// Run a scenario at every point of a design (grid, Latin hypercube, list) from an
+    /// experiment file or --vary.
     Sweep(sweep::Args),
     /// Rank the uncertain parameters by their effect on outcomes (Morris, Sobol).
     Sensitivity(sensitivity::Args),
-    /// Check scenario files without simulating; exit 2 if any is invalid.
+    /// Check scenario and experiment files without simulating; exit 2 if any is invalid.
     Validate(validate::Args),
     /// Print the JSON Schema of scenario files, for editors and other tools.
     Schema(schema::Args),

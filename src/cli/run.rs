@@ -26,6 +26,10 @@ use super::study::{StudyArgs, run_manifest, whole};
 use super::{Failure, Result, overrides, part};
 
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("out", |a| a.help(
+    "Output directory [default: a new folder results/<scenario name>/<UTC time>/, linked as \
+     latest; with --shard, the folder of parts results/<scenario name>/parts/]"
+)))]
 pub struct Args {
     /// Scenario file (TOML).
     pub scenario: PathBuf,

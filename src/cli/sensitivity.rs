@@ -24,6 +24,10 @@ use super::study::{EngineArgs, Manifest, OutArgs, ScenarioRef, whole};
 use super::{Failure, Result, overrides, quote};
 
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("out", |a| a.help(
+    "Output directory [default: a new folder results/<scenario name>_sensitivity/<UTC \
+     time>/, linked as latest]"
+)))]
 pub struct Args {
     /// Scenario file (TOML).
     pub scenario: PathBuf,

@@ -28,8 +28,8 @@ pub struct EngineArgs {
     /// `seed`, else 20251229].
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Worker threads [default: all cores]. Results do not depend on it. At most four per core
-    /// (and never fewer than 64): more give no speed, only memory and start-up time.
+    /// Worker threads [default: all cores]; up to four per core, and 64 on any machine (more
+    /// give no speed). Results do not depend on it.
     #[arg(long, value_parser = threads_value, allow_negative_numbers = true)]
     pub threads: Option<usize>,
     #[command(flatten)]
@@ -93,8 +93,7 @@ impl OutArgs {
 /// `--runs`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct RunsArg {
-    /// Number of runs (per point, for a sweep) [default: the scenario's `runs` (an
-    /// experiment's, for a sweep), else 10000].
+    /// Number of runs [default: the scenario's `runs`, else 10000].
     #[arg(long, value_parser = runs_value, allow_negative_numbers = true)]
     pub runs: Option<u64>,
 }

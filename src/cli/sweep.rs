@@ -32,6 +32,13 @@ use super::study::{Manifest, ScenarioRef, Session, StudyArgs, sha256};
 use super::{Failure, Result, load, overrides, quote};
 
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("out", |a| a.help(
+    "Output directory [default: a new folder results/<experiment file name>_sweep/<UTC \
+     time>/, or results/<scenario name>_sweep/<UTC time>/ with --vary, linked as latest]"
+)))]
+#[command(mut_arg("runs", |a| a.help(
+    "Runs per point [default: the experiment's `runs`, else the scenario's, else 10000]"
+)))]
 pub struct Args {
     /// Experiment file (TOML; see scenarios/study_us_threshold.toml), or with --vary a scenario
     /// file.
