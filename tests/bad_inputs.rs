@@ -477,7 +477,7 @@ const ARG_CASES: &[ArgCase] = &[
         setup: &[("full/notes.txt", b"mine")],
         links: &[],
         code: 2,
-        expect: "error: output directory `full` already holds files (notes.txt); nothing was run",
+        expect: "error: output directory `full` already holds files (notes.txt); nothing was done",
     },
     ArgCase {
         what: "--out that is a file",

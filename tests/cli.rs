@@ -385,17 +385,29 @@ fn help_says_where_results_go_and_what_flags_accept() {
     };
     let expect = [
         ("sweep", "results/<experiment file name>_sweep/<UTC time>/"),
-        ("sweep", "results/<scenario name>_sweep/<UTC time>/ with --vary"),
+        (
+            "sweep",
+            "results/<scenario name>_sweep/<UTC time>/ with --vary",
+        ),
         ("sweep", "Runs per point"),
-        ("run", "results/<scenario name>/<UTC time>/, linked as latest"),
+        (
+            "run",
+            "results/<scenario name>/<UTC time>/, linked as latest",
+        ),
         ("run", "results/<scenario name>/parts/"),
         ("compare", "results/<base name>_compare/<UTC time>/"),
-        ("sensitivity", "results/<scenario name>_sensitivity/<UTC time>/"),
+        (
+            "sensitivity",
+            "results/<scenario name>_sensitivity/<UTC time>/",
+        ),
         ("sensitivity", "an even number from 2 to 1000000"),
         ("merge", "results/<scenario name>/<UTC time>/"),
         ("validate", "experiment files"),
         ("trace", "replacing it; the scenario file itself is refused"),
-        ("explain", "replacing it; the scenario file itself is refused"),
+        (
+            "explain",
+            "replacing it; the scenario file itself is refused",
+        ),
     ];
     for (cmd, text) in expect {
         assert!(help(cmd).contains(text), "`{cmd} --help` lacks `{text}`");

@@ -576,3 +576,42 @@ fn merge_never_panics_on_a_hand_made_part() {
         refused(&o, needle);
     }
 }
+
+#[test]
+fn merge_writes_beside_its_parts_but_not_over_a_result() {
+    // The layout of the README and the Slurm example: the result in study/, its parts in
+    // study/parts/. The folder of the parts being merged does not count as a file in --out;
+    // anything else does.
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study");
+    let sc = repo("scenarios/minimal.toml");
+    for k in 0..2 {
+        let shard = format!("{k}/2");
+        ok(&brink(
+            &run_args(s(&sc), s(&study.join("parts")), &["--shard", &shard]),
+            &[],
+        ));
+    }
+    let parts: Vec<PathBuf> = (0..2)
+        .map(|k| study.join(format!("parts/part-{k}-of-2.json")))
+        .collect();
+    let merge = || {
+        brink(
+            &[
+                "merge",
+                s(&parts[0]),
+                s(&parts[1]),
+                "--out",
+                s(&study),
+                "-q",
+            ],
+            &[],
+        )
+    };
+    ok(&merge());
+    assert!(study.join("summary.csv").is_file());
+    refused(
+        &merge(),
+        "already holds files (distributions.csv, manifest.json, runs.csv",
+    );
+}

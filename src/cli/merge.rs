@@ -25,7 +25,7 @@ use brink::shard::RunPart;
 use brink::stats::Aggregate;
 use sha2::Digest;
 
-use super::outdir::RUN_FILES;
+use super::outdir::{OutDir, Plan, RUN_FILES};
 use super::output::{self, Pending};
 use super::paths::is_plain_name;
 use super::study::{Invocation, OutArgs, hex, interrupt_flag, run_manifest, sha256};
@@ -141,7 +141,18 @@ pub fn run(args: Args) -> Result<()> {
             inputs.push(folders[i].join(f));
         }
     }
-    let out = args.output.prepare(&sc.name, RUN_FILES, &inputs)?;
+    // A study's result usually sits beside its parts (study/ and study/parts/): the folder of
+    // the parts being merged does not count as a file already in --out.
+    let own: Vec<String> = match &args.output.out {
+        Some(dir) => parts_folders_in(dir, &folders),
+        None => Vec::new(),
+    };
+    let own: Vec<&str> = own.iter().map(String::as_str).collect();
+    let out = OutDir::prepare(Plan {
+        inputs: &inputs,
+        own: &own,
+        ..Plan::new(args.output.dest(&sc.name), args.output.force, RUN_FILES)
+    })?;
     let staging = out.staging().to_path_buf();
     output::write_summary(&staging, &sc, &total)?;
     output::write_timeline(&staging, &sc, &total)?;
@@ -192,6 +203,21 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The names of the entries of `dir` that are folders of the parts being merged.
+fn parts_folders_in(dir: &Path, folders: &[PathBuf]) -> Vec<String> {
+    let Ok(dir) = std::fs::canonicalize(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = folders
+        .iter()
+        .filter_map(|f| std::fs::canonicalize(f).ok())
+        .filter(|f| f.parent() == Some(dir.as_path()))
+        .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    names.dedup();
+    names
 }
 
 /// The folder a part's per-run rows are beside.

@@ -253,7 +253,7 @@ fn admit(plan: &Plan) -> Result<(Target, PathBuf)> {
             let held = held_files(dir, plan.own)?;
             if !held.is_empty() && !plan.force {
                 return Err(Failure::Input(format!(
-                    "error: output directory `{}` already holds files ({}); nothing was run\n  \
+                    "error: output directory `{}` already holds files ({}); nothing was done\n  \
                      = help: pass --force to replace brink's files in it, or choose another \
                      --out; without --out every result gets a new folder\n",
                     quote(&dir.display().to_string()),
