@@ -243,6 +243,17 @@ fn admit(plan: &Plan) -> Result<(Target, PathBuf)> {
             };
             Ok((target, parent.clone()))
         }
+        Dest::Explicit(dir) | Dest::Shared(dir) if dangling(dir) => Err(Failure::Input(format!(
+            "error: --out `{}` is a symbolic link to `{}`, which does not exist\n  = help: \
+             create the link's target, or remove the link\n",
+            quote(&dir.display().to_string()),
+            quote(
+                &std::fs::read_link(dir)
+                    .unwrap_or_default()
+                    .display()
+                    .to_string()
+            )
+        ))),
         Dest::Explicit(dir) if !is_dir(dir)? => {
             let parent = parent_of(dir);
             refuse_file_ancestors(dir, &parent)?;
@@ -360,6 +371,12 @@ fn is_dir(path: &Path) -> Result<bool> {
         ))),
         Err(_) => Ok(false),
     }
+}
+
+/// True if `path` is a symbolic link to nothing.
+fn dangling(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+        && std::fs::metadata(path).is_err()
 }
 
 /// The folder `dir` would be created in.

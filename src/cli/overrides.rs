@@ -29,7 +29,14 @@ impl SetArgs {
     pub fn parsed(&self) -> Result<Vec<Override>> {
         self.set
             .iter()
-            .map(|s| Override::parse(s).map_err(|e| Failure::Input(format!("error: --set {e}\n"))))
+            .map(|s| {
+                Override::parse(s).map_err(|e| {
+                    Failure::Input(format!(
+                        "error: --set {}\n",
+                        brink::scenario::diag::clip_quotes(&e)
+                    ))
+                })
+            })
             .collect()
     }
 }

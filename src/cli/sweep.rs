@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use brink::engine::Engine;
 use brink::model::Scenario;
+use brink::scenario::diag::clip_quotes;
 use brink::scenario::overrides::Override;
 use brink::stats::Aggregate;
 use brink::summary::{SummaryRow, summary};
@@ -216,7 +217,9 @@ fn resolve(
         } => {
             let vary = vary
                 .iter()
-                .map(|v| sweep::parse_vary(v).map_err(|e| input(format!("--vary {}", quote(&e)))))
+                .map(|v| {
+                    sweep::parse_vary(v).map_err(|e| input(format!("--vary {}", clip_quotes(&e))))
+                })
                 .collect::<Result<Vec<_>>>()?;
             let e = Experiment::new(scenario.display().to_string(), design, Some(points), vary);
             let text = load::text(scenario, "scenario", load::MAX_INPUT)?;
@@ -226,7 +229,7 @@ fn resolve(
     let mut base = experiment
         .set
         .iter()
-        .map(|s| Override::parse(s).map_err(|e| input(format!("set: {}", quote(&e)))))
+        .map(|s| Override::parse(s).map_err(|e| input(format!("set: {}", clip_quotes(&e)))))
         .collect::<Result<Vec<_>>>()?;
     base.extend(set.iter().cloned());
     let loaded = overrides::loaded(&scenario_path, text, &base)?;
@@ -239,7 +242,7 @@ fn resolve(
         )));
     }
     let seed = seed.or(experiment.seed).unwrap_or(sc.default_seed);
-    let points = Points::new(&experiment, seed).map_err(input)?;
+    let points = Points::new(&experiment, seed).map_err(|e| input(clip_quotes(&e).into_owned()))?;
     // A key that holds a whole number (a horizon, a count) takes whole numbers only: say so now
     // rather than at the point that first gives it a fraction.
     for (j, key) in points.keys.iter().enumerate() {

@@ -180,7 +180,9 @@ fn search(
 
 fn find(engine: &Engine, metric: &str, args: &Args) -> Result<(Vec<Trace>, String)> {
     let sc = engine.scenario;
-    let finding = Finding::parse(sc, metric).map_err(|e| Failure::Input(format!("error: {e}")))?;
+    let finding = Finding::parse(sc, metric).map_err(|e| {
+        Failure::Input(format!("error: {}", brink::scenario::diag::clip_quotes(&e)))
+    })?;
     let max = args.max_runs;
     let session = Session::start(args.engine.threads)?;
     let Some(found) = search(&session, engine, &finding, args.count, max) else {
