@@ -190,34 +190,30 @@ pub fn write_summary(dir: &Path, sc: &Scenario, agg: &Aggregate) -> anyhow::Resu
             "p95",
         ])?;
         for r in summary::summary(sc, agg) {
-            let q = r.quantiles.map_or(
-                [
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                ],
-                |q| q.map(num),
-            );
-            c.write_record([
-                cell(&r.metric).into_owned(),
-                r.kind.to_string(),
-                r.n.to_string(),
-                num(r.mean),
-                num(r.ci_low),
-                num(r.ci_high),
-                num(r.sd),
-                q[0].clone(),
-                q[1].clone(),
-                q[2].clone(),
-                q[3].clone(),
-                q[4].clone(),
-            ])?;
+            c.write_record(summary_cells(&r))?;
         }
         c.flush()?;
         Ok(())
     })
+}
+
+/// The cells of one summary row, as summary.csv and sweep.csv write them: metric, kind, n,
+/// mean, ci_low, ci_high, sd and the five quantiles (empty for a probability).
+pub fn summary_cells(r: &summary::SummaryRow) -> Vec<String> {
+    let mut rec = vec![
+        cell(&r.metric).into_owned(),
+        r.kind.to_string(),
+        r.n.to_string(),
+        num(r.mean),
+        num(r.ci_low),
+        num(r.ci_high),
+        num(r.sd),
+    ];
+    match r.quantiles {
+        Some(q) => rec.extend(q.map(num)),
+        None => rec.extend(std::iter::repeat_n(String::new(), 5)),
+    }
+    rec
 }
 
 pub fn write_timeline(dir: &Path, sc: &Scenario, agg: &Aggregate) -> anyhow::Result<()> {

@@ -243,14 +243,18 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     let engine = Engine::new(sc, seed);
-    let progress = super::progress::bar(total, quiet);
-    let mut done = 0u64;
-    let mut tick = |n: u64| {
-        progress.inc(n);
-        done += n;
-    };
     let idx: Vec<usize> = factors.iter().map(|f| f.0).collect();
     let outs: Vec<Output> = outputs.iter().map(|o| o.0).collect();
+    let progress = super::progress::bar(total, quiet);
+    // Simulates the points of a design, or says how far it got when interrupted.
+    let evaluate = |points: &[DesignPoint]| -> Result<Vec<Vec<f64>>> {
+        let y = session.install(|| {
+            sa::evaluate(&engine, &idx, &outs, points, &session.stop, |n| {
+                progress.inc(n)
+            })
+        });
+        y.ok_or_else(|| session.interrupted(progress.position(), total, "runs", &out))
+    };
     if morris {
         let design = sa::morris_design(k, t as usize, levels as usize, seed);
         // Every point of trajectory t is simulated as run t: the effects are paired differences.
@@ -264,11 +268,7 @@ pub fn run(args: Args) -> Result<()> {
                 })
             })
             .collect();
-        let y = session
-            .install(|| sa::evaluate(&engine, &idx, &outs, &points, &session.stop, &mut tick));
-        let Some(y) = y else {
-            return Err(session.interrupted(done, total, "runs", &out));
-        };
+        let y = evaluate(&points)?;
         atomic(&staging, "morris.csv", |w| {
             let mut c = csv_file_writer(w);
             c.write_record([
@@ -323,11 +323,7 @@ pub fn run(args: Args) -> Result<()> {
                 });
             }
         }
-        let y = session
-            .install(|| sa::evaluate(&engine, &idx, &outs, &points, &session.stop, &mut tick));
-        let Some(y) = y else {
-            return Err(session.interrupted(done, total, "runs", &out));
-        };
+        let y = evaluate(&points)?;
         atomic(&staging, "sobol.csv", |w| {
             let mut c = csv_file_writer(w);
             c.write_record(["metric", "parameter", "index", "value", "ci_low", "ci_high"])?;

@@ -28,7 +28,7 @@ use brink::sweep::{self, Design, Experiment, Points};
 use serde::Serialize;
 
 use super::outdir::{OutDir, Plan, SWEEP_FILES};
-use super::output::{atomic, csv_file_writer, num};
+use super::output::{atomic, csv_file_writer, num, summary_cells};
 use super::study::{Manifest, ScenarioRef, Session, StudyArgs, sha256};
 use super::{Failure, Result, load, overrides, quote};
 
@@ -368,20 +368,8 @@ fn simulate(
 }
 
 fn record(point: u64, r: &SummaryRow) -> Vec<String> {
-    let q = r
-        .quantiles
-        .map_or_else(|| vec![String::new(); 5], |q| q.map(num).to_vec());
-    let mut rec = vec![
-        point.to_string(),
-        r.metric.clone(),
-        r.kind.to_string(),
-        r.n.to_string(),
-        num(r.mean),
-        num(r.ci_low),
-        num(r.ci_high),
-        num(r.sd),
-    ];
-    rec.extend(q);
+    let mut rec = vec![point.to_string()];
+    rec.extend(summary_cells(r));
     rec
 }
 
