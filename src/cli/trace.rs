@@ -70,6 +70,11 @@ pub fn run(args: Args) -> Result<()> {
             "error: --threads goes with --find: one traced run takes one thread\n".into(),
         ));
     }
+    // A search is a study: its interrupt flag goes in before anything else.
+    let session = match &args.find {
+        Some(_) => Some(Session::start(args.engine.threads)?),
+        None => None,
+    };
     let target = match &args.out {
         Some(path) => Some(file_target(path, &args.scenario, "--out", "trace.txt")?),
         None => None,
@@ -78,10 +83,12 @@ pub fn run(args: Args) -> Result<()> {
     let sc = &loaded.scenario;
     let seed = args.engine.seed.unwrap_or(sc.default_seed);
     let engine = Engine::new(sc, seed);
-    let (traces, header) = match (&args.find, args.run) {
-        (Some(metric), _) => find(&engine, metric, &args)?,
-        (None, Some(run)) => (vec![trace(&engine, run)], String::new()),
-        (None, None) => unreachable!("clap requires --run or --find"),
+    let (traces, header) = match (&args.find, &session) {
+        (Some(metric), Some(session)) => find(session, &engine, metric, &args)?,
+        _ => match args.run {
+            Some(run) => (vec![trace(&engine, run)], String::new()),
+            None => unreachable!("clap requires --run or --find"),
+        },
     };
     let fill = |w: &mut dyn Write| -> anyhow::Result<()> {
         if args.csv {
@@ -178,14 +185,18 @@ fn search(
     }
 }
 
-fn find(engine: &Engine, metric: &str, args: &Args) -> Result<(Vec<Trace>, String)> {
+fn find(
+    session: &Session,
+    engine: &Engine,
+    metric: &str,
+    args: &Args,
+) -> Result<(Vec<Trace>, String)> {
     let sc = engine.scenario;
     let finding = Finding::parse(sc, metric).map_err(|e| {
         Failure::Input(format!("error: {}", brink::scenario::diag::clip_quotes(&e)))
     })?;
     let max = args.max_runs;
-    let session = Session::start(args.engine.threads)?;
-    let Some(found) = search(&session, engine, &finding, args.count, max) else {
+    let Some(found) = search(session, engine, &finding, args.count, max) else {
         return Err(Failure::Interrupted(
             "brink: interrupted during the search; nothing was written".into(),
         ));
