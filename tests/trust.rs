@@ -615,48 +615,46 @@ fn a_full_disk_during_a_forced_run_leaves_the_previous_result_whole() {
 }
 
 #[test]
-fn two_runs_racing_for_one_new_out_leave_one_whole_result() {
+fn two_runs_racing_for_one_out_leave_one_whole_result() {
     // Issue 14, defect 7: on the old main the loser failed only after simulating, with
-    // "Invalid cross-device link" or "Directory not empty", and left its staging copy.
+    // "Invalid cross-device link" or "Directory not empty", and left its staging copy. Both a
+    // new --out and an existing empty one (a volume) are raced for.
     let dir = tempfile::tempdir().unwrap();
     copy_minimal(dir.path());
-    let start = || {
-        Command::new(env!("CARGO_BIN_EXE_brink"))
-            .args([
-                "run",
-                "minimal.toml",
-                "--runs",
-                "30000",
-                "--per-run",
-                "-q",
-                "--out",
-                "race",
-            ])
-            .current_dir(dir.path())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    let (a, b) = (start(), start());
-    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
-    let codes = [a.status.code(), b.status.code()];
-    assert_eq!(
-        codes.iter().filter(|c| **c == Some(0)).count(),
-        1,
-        "{}\n{}",
-        stderr(&a),
-        stderr(&b)
-    );
-    let loser = if a.status.success() { &b } else { &a };
-    let err = stderr(loser);
-    assert!(
-        err.contains("was created by another process") || err.contains("already holds files"),
-        "{err}"
-    );
-    let seen = listing(dir.path());
-    assert!(!seen.iter().any(|l| l.contains(".brink-")), "{seen:#?}");
-    let rows = std::fs::read_to_string(dir.path().join("race/runs.csv")).unwrap();
-    assert_eq!(rows.lines().count(), 30001);
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    for out in ["race", "empty"] {
+        let start = || {
+            Command::new(env!("CARGO_BIN_EXE_brink"))
+                .args([
+                    "run",
+                    "minimal.toml",
+                    "--runs",
+                    "30000",
+                    "--per-run",
+                    "-q",
+                    "--out",
+                ])
+                .arg(out)
+                .current_dir(dir.path())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (start(), start());
+        let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+        let won = [&a, &b].iter().filter(|o| o.status.success()).count();
+        assert_eq!(won, 1, "{out}: {}\n{}", stderr(&a), stderr(&b));
+        let loser = if a.status.success() { &b } else { &a };
+        let err = stderr(loser);
+        assert!(
+            err.contains("by another process") || err.contains("already holds files"),
+            "{out}: {err}"
+        );
+        let seen = listing(dir.path());
+        assert!(!seen.iter().any(|l| l.contains(".brink-")), "{seen:#?}");
+        let rows = std::fs::read_to_string(dir.path().join(out).join("runs.csv")).unwrap();
+        assert_eq!(rows.lines().count(), 30001);
+    }
 }
 
 #[test]

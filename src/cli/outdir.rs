@@ -88,10 +88,13 @@ enum Target {
     },
     /// A folder that did not exist: the staging folder is renamed to it.
     New(PathBuf),
-    /// A folder that exists: files are swapped into it.
+    /// A folder that exists: files are swapped into it. Without `force`, none of the
+    /// command's files may be there when they are moved in (another process may have written
+    /// them meanwhile).
     Into {
         dir: PathBuf,
         explicit: bool,
+        force: bool,
     },
 }
 
@@ -132,6 +135,7 @@ impl OutDir {
             Target::Into {
                 dir,
                 explicit: true,
+                ..
             } => format!("the files already in {} are untouched", dir.display()),
             Target::Into { dir, .. } => {
                 format!("other files in {} are untouched", dir.display())
@@ -173,7 +177,19 @@ impl OutDir {
                 let _ = staging.keep();
                 Ok(dir)
             }
-            Target::Into { dir, .. } => {
+            Target::Into { dir, force, .. } => {
+                if !force
+                    && let Some(f) = files
+                        .iter()
+                        .find(|f| std::fs::symlink_metadata(dir.join(f)).is_ok())
+                {
+                    return Err(anyhow::anyhow!(
+                        "{} was written by another process while brink ran, so this result \
+                         was not written (pass --force to replace it)",
+                        dir.join(f).display()
+                    )
+                    .into());
+                }
                 swap(&dir, staging.path(), &files, &produced, &mut |a, b| {
                     std::fs::rename(a, b)
                 })?;
@@ -263,18 +279,26 @@ fn admit(plan: &Plan) -> Result<(Target, PathBuf)> {
         Dest::Explicit(dir) => {
             let held = held_files(dir, plan.own)?;
             if !held.is_empty() && !plan.force {
+                let staging = held.iter().any(|h| h.starts_with(".brink-staging-"));
                 return Err(Failure::Input(format!(
                     "error: output directory `{}` already holds files ({}); nothing was done\n  \
-                     = help: pass --force to replace brink's files in it, or choose another \
-                     --out; without --out every result gets a new folder\n",
+                     = help: {}\n",
                     quote(&dir.display().to_string()),
-                    list(&held)
+                    list(&held),
+                    if staging {
+                        "another brink is writing a result there; a .brink-staging-* folder \
+                         left by one that was killed (kill -9) is safe to delete"
+                    } else {
+                        "pass --force to replace brink's files in it, or choose another --out; \
+                         without --out every result gets a new folder"
+                    }
                 )));
             }
             check_replaceable(dir, &plan.files, plan.inputs)?;
             let target = Target::Into {
                 dir: dir.clone(),
                 explicit: true,
+                force: plan.force,
             };
             Ok((target, dir.clone()))
         }
@@ -297,6 +321,7 @@ fn admit(plan: &Plan) -> Result<(Target, PathBuf)> {
             let target = Target::Into {
                 dir: dir.clone(),
                 explicit: false,
+                force: plan.force,
             };
             Ok((target, dir.clone()))
         }
