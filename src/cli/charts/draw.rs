@@ -315,14 +315,12 @@ fn header(svg: &mut Svg, f: &Frame) -> f64 {
 #[derive(Clone, Copy)]
 pub enum Swatch {
     Bar(&'static str),
-    Line(&'static str),
     Whisker(&'static str),
 }
 
 fn swatch(svg: &mut Svg, x: f64, y: f64, s: Swatch) {
     match s {
         Swatch::Bar(c) => svg.rect(x, y - 6.0, 16.0, 12.0, c, "opacity=\"0.85\""),
-        Swatch::Line(c) => svg.line(x, y, x + 16.0, y, c, 2.5),
         Swatch::Whisker(c) => {
             svg.line(x, y, x + 16.0, y, c, 2.0);
             svg.line(x, y - 4.0, x, y + 4.0, c, 2.0);
@@ -692,20 +690,26 @@ pub fn bands(
                 Some(&l.names.join(" = ")),
             );
             for seg in segments(&l.points) {
-                let mut poly: Vec<(f64, f64)> =
+                let lower: Vec<(f64, f64)> =
                     seg.iter().map(|p| (xs.px(p.0), ys.px(p.2))).collect();
-                poly.extend(seg.iter().rev().map(|p| (xs.px(p.0), ys.px(p.3))));
+                let upper: Vec<(f64, f64)> =
+                    seg.iter().rev().map(|p| (xs.px(p.0), ys.px(p.3))).collect();
+                let mut poly = simplify(&lower);
+                poly.extend(simplify(&upper));
                 svg.polygon(&poly, l.colour, 0.18);
             }
             for seg in segments(&l.points) {
-                let pts: Vec<(f64, f64)> = seg.iter().map(|p| (xs.px(p.0), ys.px(p.1))).collect();
-                if pts.len() > 1 {
-                    svg.polyline(&pts, l.colour, 2.0);
-                }
-                if pts.len() == 1 || markers {
-                    for p in &pts {
+                let all: Vec<(f64, f64)> = seg.iter().map(|p| (xs.px(p.0), ys.px(p.1))).collect();
+                if markers {
+                    for p in &all {
                         svg.circle(p.0, p.1, 3.5, l.colour, None);
                     }
+                }
+                let pts = simplify(&all);
+                if pts.len() > 1 {
+                    svg.polyline(&pts, l.colour, 2.0);
+                } else if !markers {
+                    svg.circle(pts[0].0, pts[0].1, 3.5, l.colour, None);
                 }
             }
             svg.close();
@@ -713,7 +717,11 @@ pub fn bands(
         svg.line(left, y, left, y + h, AXIS, 1.0);
         svg.line(left, y + h, right, y + h, AXIS, 1.0);
         // The report's pointer guide and hit area; invisible on their own.
-        svg.line(left, y, left, y + h, "#888888", 1.0);
+        svg.raw(&format!(
+            "<line class=\"guide\" x1=\"{left}\" y1=\"{y}\" x2=\"{left}\" y2=\"{}\" \
+             stroke=\"#888888\" stroke-width=\"1\" visibility=\"hidden\"/>",
+            y + h
+        ));
         svg.rect(
             left,
             y,
@@ -846,6 +854,46 @@ pub fn bands(
         svg: svg.finish(height),
         hover: Some(hover),
     })
+}
+
+/// A line through `pts` with the points that lie within a quarter pixel of it dropped
+/// (Ramer–Douglas–Peucker): the same drawing in a fraction of the text, since a year of days
+/// is mostly straight stretches.
+fn simplify(pts: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    const TOLERANCE: f64 = 0.25;
+    if pts.len() < 3 {
+        return pts.to_vec();
+    }
+    let mut keep = vec![false; pts.len()];
+    keep[0] = true;
+    keep[pts.len() - 1] = true;
+    let mut stack = vec![(0, pts.len() - 1)];
+    while let Some((a, b)) = stack.pop() {
+        let (p, q) = (pts[a], pts[b]);
+        let (dx, dy) = (q.0 - p.0, q.1 - p.1);
+        let len = (dx * dx + dy * dy).sqrt();
+        let mut far = (0.0, a);
+        for (i, r) in pts.iter().enumerate().take(b).skip(a + 1) {
+            let d = if len == 0.0 {
+                ((r.0 - p.0).powi(2) + (r.1 - p.1).powi(2)).sqrt()
+            } else {
+                ((r.0 - p.0) * dy - (r.1 - p.1) * dx).abs() / len
+            };
+            if d > far.0 {
+                far = (d, i);
+            }
+        }
+        if far.0 > TOLERANCE {
+            keep[far.1] = true;
+            stack.push((a, far.1));
+            stack.push((far.1, b));
+        }
+    }
+    pts.iter()
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .map(|(p, _)| *p)
+        .collect()
 }
 
 /// Runs of consecutive points whose value is defined.
@@ -1641,9 +1689,16 @@ mod tests {
         let t = numeric_ticks(0.0, 0.15, 3, true);
         let labels: Vec<&str> = t.at.iter().map(|a| a.1.as_str()).collect();
         assert_eq!(labels, ["0%", "5%", "10%", "15%"]);
-        let t = numeric_ticks(-0.05, 0.4, 8, false);
-        assert!(t.at.iter().all(|a| a.1.len() >= 4), "{:?}", t.at);
+        let t = numeric_ticks(-0.05, 0.4, 10, false);
+        assert!(
+            t.at.iter().all(|a| a.1.split_once('.').unwrap().1.len() == 2),
+            "{:?}",
+            t.at
+        );
         assert_eq!(t.at[0].1, "−0.05");
+        assert_eq!(t.at[1].1, "0.00");
+        let t = covering_ticks(0.0, 0.57, 5, false);
+        assert_eq!(t.at.last().unwrap().1, "0.6");
     }
 
     #[test]
@@ -1668,6 +1723,14 @@ mod tests {
         };
         let lines = [mk(0.11), mk(1.0), mk(0.13), mk(0.006), mk(0.0)];
         assert_eq!(panels_by_scale(&lines), [vec![1], vec![0, 2], vec![3, 4]]);
+    }
+
+    #[test]
+    fn simplify_drops_only_points_on_the_line() {
+        let pts: Vec<(f64, f64)> = (0..100).map(|i| (i as f64, 2.0 * i as f64)).collect();
+        assert_eq!(simplify(&pts), [(0.0, 0.0), (99.0, 198.0)]);
+        let bent = [(0.0, 0.0), (1.0, 0.1), (2.0, 5.0), (3.0, 5.0)];
+        assert_eq!(simplify(&bent), [(0.0, 0.0), (1.0, 0.1), (2.0, 5.0), (3.0, 5.0)]);
     }
 
     #[test]

@@ -15,9 +15,12 @@ pub fn for_step(step: f64) -> usize {
         .unwrap_or(6)
 }
 
-/// Decimals that give the smallest of these 95% half-widths one significant digit, between 0
-/// and `max`: values whose intervals are ±1.4 print as whole numbers, ±0.3 with one decimal.
-/// Zero and undefined widths (an event that never happened) say nothing and are skipped.
+/// Decimals for values whose 95% half-widths are `hw`, by the Particle Data Group's rule for
+/// the smallest of them: the interval keeps two significant digits when its leading digits are
+/// 100 to 354, else one; values are rounded to the same place. ±1.4 shows one decimal, ±0.6
+/// one, ±4 none, ±0.3 two; between 0 and `max`. Zero and undefined widths (an event that never
+/// happened) say nothing and are skipped. The smallest interval sets the precision so that no
+/// interval is rounded into saying less than it does (e.g. whether it excludes zero).
 pub fn for_halfwidths(hw: impl IntoIterator<Item = f64>, max: usize) -> usize {
     let min = hw
         .into_iter()
@@ -26,7 +29,10 @@ pub fn for_halfwidths(hw: impl IntoIterator<Item = f64>, max: usize) -> usize {
     if !min.is_finite() {
         return max.min(1);
     }
-    ((-min.log10().floor()).max(0.0) as usize).min(max)
+    let e = min.log10().floor();
+    let lead = min / 10f64.powf(e);
+    let d = if lead < 3.55 { 1.0 - e } else { -e };
+    (d.max(0.0) as usize).min(max)
 }
 
 /// Decimals that give the largest magnitude `sig` significant digits (between 0 and 4).
@@ -112,10 +118,14 @@ mod tests {
         assert_eq!(for_step(10.0), 0);
         assert_eq!(for_step(0.075), 3);
         assert_eq!(for_step(2.5), 1);
-        assert_eq!(for_halfwidths([1.4, 2.2], 3), 0);
+        assert_eq!(for_halfwidths([1.4, 2.2], 3), 1);
+        assert_eq!(for_halfwidths([4.0, 7.0], 3), 0);
         assert_eq!(for_halfwidths([0.97, 2.0], 3), 1);
+        assert_eq!(for_halfwidths([0.6], 3), 1);
+        assert_eq!(for_halfwidths([0.3], 3), 2);
         assert_eq!(for_halfwidths([0.0, 0.06, f64::NAN], 3), 2);
         assert_eq!(for_halfwidths([0.0004], 2), 2);
+        assert_eq!(for_halfwidths([0.0, f64::NAN], 2), 1);
         assert_eq!(for_magnitude(0.89, 2), 2);
         assert_eq!(for_magnitude(15.0, 2), 0);
         assert_eq!(for_magnitude(0.012, 2), 3);

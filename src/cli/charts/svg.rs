@@ -257,6 +257,12 @@ impl Svg {
         }
     }
 
+    /// An element written as given (already escaped), for the few with attributes of their own.
+    pub fn raw(&mut self, element: &str) {
+        self.body.push_str(element);
+        self.body.push('\n');
+    }
+
     /// Opens a group with the given attributes (already escaped), and an optional tooltip.
     pub fn open(&mut self, attrs: &str, title: Option<&str>) {
         let _ = write!(self.body, "<g {attrs}>");
