@@ -161,7 +161,11 @@ fn run_tables(t: &data::Table, out: &mut Vec<Table>) -> Result<()> {
         note: "Share of runs in which each event happened, with its Wilson 95% interval \
                (summary.csv)."
             .into(),
-        head: vec!["metric".into(), "probability [95% interval]".into(), "runs".into()],
+        head: vec![
+            "metric".into(),
+            "probability [95% interval]".into(),
+            "runs".into(),
+        ],
         numeric: vec![false, true, true],
         stack: false,
         rows: probs
@@ -169,8 +173,11 @@ fn run_tables(t: &data::Table, out: &mut Vec<Table>) -> Result<()> {
             .map(|&r| {
                 vec![
                     Cell::text(t.text(r, cm)),
-                    Cell::num(num::pct(v[r][1], d), v[r][1])
-                        .with(interval(v[r][2], v[r][3], |x| num::fixed(100.0 * x, d))),
+                    Cell::num(num::pct(v[r][1], d), v[r][1]).with(interval(
+                        v[r][2],
+                        v[r][3],
+                        |x| num::fixed(100.0 * x, d),
+                    )),
                     Cell::num(num::thousands(v[r][0] as u64), v[r][0]),
                 ]
             })
@@ -187,9 +194,19 @@ fn run_tables(t: &data::Table, out: &mut Vec<Table>) -> Result<()> {
                    deviation and exact quantiles (summary.csv); each row to the precision of \
                    its interval."
                 .into(),
-            head: ["metric", "runs", "mean [95% interval]", "sd", "p05", "p25", "median", "p75", "p95"]
-                .map(String::from)
-                .to_vec(),
+            head: [
+                "metric",
+                "runs",
+                "mean [95% interval]",
+                "sd",
+                "p05",
+                "p25",
+                "median",
+                "p75",
+                "p95",
+            ]
+            .map(String::from)
+            .to_vec(),
             numeric: vec![false, true, true, true, true, true, true, true, true],
             stack: false,
             rows: qs
@@ -232,8 +249,18 @@ fn compare_tables(t: &data::Table, out: &mut Vec<Table>) -> Result<()> {
         ],
     )?;
     for (kind, title, scale, unit) in [
-        ("probability", "Change in probability", 100.0, "percentage points"),
-        ("quantity", "Change in quantities", 1.0, "the metric's units"),
+        (
+            "probability",
+            "Change in probability",
+            100.0,
+            "percentage points",
+        ),
+        (
+            "quantity",
+            "Change in quantities",
+            1.0,
+            "the metric's units",
+        ),
     ] {
         let rows: Vec<usize> = (0..t.rows.len())
             .filter(|&r| t.text(r, ck) == kind)
@@ -276,7 +303,11 @@ fn compare_tables(t: &data::Table, out: &mut Vec<Table>) -> Result<()> {
                     let x = &v[r];
                     let s = |y: f64| num::signed(scale * y, d);
                     let (paired, unpaired) = (x[5] - x[4], x[7] - x[6]);
-                    let ratio = if paired > 0.0 { unpaired / paired } else { f64::NAN };
+                    let ratio = if paired > 0.0 {
+                        unpaired / paired
+                    } else {
+                        f64::NAN
+                    };
                     vec![
                         Cell::text(t.text(r, cm)),
                         Cell::num(level(x[1]), x[1]),
@@ -319,7 +350,11 @@ fn sweep_table(points: &data::Table, sweep: &data::Table) -> Result<Table> {
         }
         at.insert((p.to_string(), n.to_string()), points.num(r, pv)?);
     }
-    let (sp, sm, sk) = (sweep.col("point")?, sweep.col("metric")?, sweep.col("kind")?);
+    let (sp, sm, sk) = (
+        sweep.col("point")?,
+        sweep.col("metric")?,
+        sweep.col("kind")?,
+    );
     let v = cols(sweep, &["mean", "ci_low", "ci_high"])?;
     let mut metrics: Vec<(String, bool)> = Vec::new();
     let mut cell: std::collections::BTreeMap<(String, String), [f64; 3]> = Default::default();
@@ -349,13 +384,7 @@ fn sweep_table(points: &data::Table, sweep: &data::Table) -> Result<Table> {
         .collect();
     let pdec: Vec<usize> = params
         .iter()
-        .map(|p| {
-            num::for_values(
-                at.iter()
-                    .filter(|((_, n), _)| n == p)
-                    .map(|(_, v)| *v),
-            )
-        })
+        .map(|p| num::for_values(at.iter().filter(|((_, n), _)| n == p).map(|(_, v)| *v)))
         .collect();
     let mut head = vec!["point".to_string()];
     head.extend(params.iter().cloned());
@@ -451,7 +480,13 @@ fn morris_table(t: &data::Table) -> Result<Table> {
     let (cm, cp) = (t.col("metric")?, t.col("parameter")?);
     let v = cols(
         t,
-        &["mu", "mu_star", "sigma", "mu_star_ci_low", "mu_star_ci_high"],
+        &[
+            "mu",
+            "mu_star",
+            "sigma",
+            "mu_star_ci_low",
+            "mu_star_ci_high",
+        ],
     )?;
     let max = v
         .iter()
@@ -569,7 +604,10 @@ fn markdown(md: &str) -> String {
             let mut rows: Vec<Vec<String>> = Vec::new();
             while i < lines.len() && lines[i].starts_with('|') {
                 let cells = split_row(lines[i]);
-                if !cells.iter().all(|c| c.chars().all(|ch| ch == '-' || ch == ':')) {
+                if !cells
+                    .iter()
+                    .all(|c| c.chars().all(|ch| ch == '-' || ch == ':'))
+                {
                     rows.push(cells);
                 }
                 i += 1;
@@ -775,12 +813,7 @@ const SCRIPT: &str = r#"
 })();
 "#;
 
-fn page(
-    m: &data::Manifest,
-    charts: &[charts::Chart],
-    tables: &[Table],
-    explained: &str,
-) -> String {
+fn page(m: &data::Manifest, charts: &[charts::Chart], tables: &[Table], explained: &str) -> String {
     let mut h = String::new();
     let kind = m.kind.name();
     let _ = write!(
@@ -798,9 +831,11 @@ fn page(
     for (k, v) in facts(m) {
         let _ = writeln!(h, "<dt>{}</dt><dd>{}</dd>", esc(&k), esc(&v));
     }
-    h.push_str("</dl>\n<h2 id=\"charts\">Charts</h2>\n<p class=\"note\">Hover a line, bar, \
+    h.push_str(
+        "</dl>\n<h2 id=\"charts\">Charts</h2>\n<p class=\"note\">Hover a line, bar, \
                 cell or point for its values; click a legend entry to hide or show its \
-                series.</p>\n");
+                series.</p>\n",
+    );
     for c in charts {
         let hover = c
             .hover
@@ -815,9 +850,11 @@ fn page(
             cap = esc(&c.caption)
         );
     }
-    h.push_str("<h2 id=\"tables\">Tables</h2>\n<p class=\"note\">Click a column heading to \
+    h.push_str(
+        "<h2 id=\"tables\">Tables</h2>\n<p class=\"note\">Click a column heading to \
                 sort. Every number is in the CSV files beside this report, to six decimals; \
-                results/README.md in the brink repository explains each column.</p>\n");
+                results/README.md in the brink repository explains each column.</p>\n",
+    );
     for t in tables {
         let _ = write!(
             h,
@@ -942,10 +979,7 @@ fn facts(m: &data::Manifest) -> Vec<(String, String)> {
             "seed".into(),
             m.seed.map_or_else(unknown, |s| s.to_string()),
         ),
-        (
-            "runs".into(),
-            m.runs.map_or_else(unknown, num::thousands),
-        ),
+        ("runs".into(), m.runs.map_or_else(unknown, num::thousands)),
         (
             "brink version".into(),
             m.version.clone().unwrap_or_else(unknown),
@@ -958,7 +992,10 @@ fn facts(m: &data::Manifest) -> Vec<(String, String)> {
     if m.kind == data::Kind::Compare {
         let v = &m.raw["variant"];
         let vset = overrides(&v["overrides"]);
-        let mut what = v["path"].as_str().unwrap_or("the base scenario").to_string();
+        let mut what = v["path"]
+            .as_str()
+            .unwrap_or("the base scenario")
+            .to_string();
         if !vset.is_empty() {
             what = format!("{what} with {}", set_text(&vset));
         }
@@ -976,7 +1013,10 @@ fn facts(m: &data::Manifest) -> Vec<(String, String)> {
         for k in ["method", "trajectories", "levels", "samples", "bootstrap"] {
             let v = &m.raw[k];
             if !v.is_null() {
-                f.push((k.into(), v.as_str().map_or_else(|| v.to_string(), String::from)));
+                f.push((
+                    k.into(),
+                    v.as_str().map_or_else(|| v.to_string(), String::from),
+                ));
             }
         }
     }
@@ -1045,10 +1085,19 @@ mod tests {
                   | a | b |\n| --- | --- |\n| 1 \\| 2 | <x> |\n";
         let h = markdown(md);
         assert!(h.contains("<h3>Title: x</h3>"), "{h}");
-        assert!(h.contains("<p>A para with <code>code</code> &amp; more.</p>"), "{h}");
-        assert!(h.contains("<li>one</li>\n<li>two <code>b</code></li>"), "{h}");
+        assert!(
+            h.contains("<p>A para with <code>code</code> &amp; more.</p>"),
+            "{h}"
+        );
+        assert!(
+            h.contains("<li>one</li>\n<li>two <code>b</code></li>"),
+            "{h}"
+        );
         assert!(h.contains("<tr><th>a</th><th>b</th></tr>"), "{h}");
-        assert!(h.contains("<tr><td>1 | 2</td><td>&lt;x&gt;</td></tr>"), "{h}");
+        assert!(
+            h.contains("<tr><td>1 | 2</td><td>&lt;x&gt;</td></tr>"),
+            "{h}"
+        );
     }
 
     #[test]

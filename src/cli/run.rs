@@ -196,8 +196,9 @@ pub fn run(args: Args) -> Result<()> {
     let out = outdir.commit()?;
     if !args.quiet {
         eprintln!(
-            "brink: {runs} runs in {elapsed:.2}s ({:.0} runs/s); wrote {}",
-            runs as f64 / elapsed.max(1e-9),
+            "brink: {} runs in {elapsed:.2}s ({}); wrote {}",
+            super::charts::num::thousands(runs),
+            super::progress::rate_text(runs, elapsed, "runs"),
             out.display()
         );
         for e in sc.metrics.events.iter().enumerate().take(6) {

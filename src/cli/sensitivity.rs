@@ -186,7 +186,13 @@ pub fn run(args: Args) -> Result<()> {
                 })
             })
             .collect();
+        progress.phase("Morris runs", points.len() as u64, "runs");
         let y = pool.install(|| sa::evaluate(&engine, &idx, &outs, &points, |n| progress.inc(n)));
+        progress.phase(
+            "Morris bootstrap intervals",
+            outputs.len() as u64,
+            "metrics",
+        );
         atomic(&out, "morris.csv", |w| {
             let mut c = csv_file_writer(w);
             c.write_record([
@@ -203,6 +209,7 @@ pub fn run(args: Args) -> Result<()> {
                     .map(|t| (0..=k).map(|s| y[t * (k + 1) + s][o]).collect())
                     .collect();
                 let stats = sa::morris_indices(&design, &per, k, args.bootstrap, seed);
+                progress.inc(1);
                 for (f, s) in factors.iter().zip(stats) {
                     c.write_record([
                         name.clone(),
@@ -241,7 +248,9 @@ pub fn run(args: Args) -> Result<()> {
                 });
             }
         }
+        progress.phase("Sobol runs", points.len() as u64, "runs");
         let y = pool.install(|| sa::evaluate(&engine, &idx, &outs, &points, |n| progress.inc(n)));
+        progress.phase("Sobol bootstrap intervals", outputs.len() as u64, "metrics");
         atomic(&out, "sobol.csv", |w| {
             let mut c = csv_file_writer(w);
             c.write_record(["metric", "parameter", "index", "value", "ci_low", "ci_high"])?;
@@ -254,6 +263,7 @@ pub fn run(args: Args) -> Result<()> {
                     .collect();
                 let stats =
                     pool.install(|| sa::sobol_indices(&fa, &fb, &fab, args.bootstrap, seed));
+                progress.inc(1);
                 for (f, (s1, st)) in factors.iter().zip(stats) {
                     for (index, s) in [("first", s1), ("total", st)] {
                         c.write_record([

@@ -666,8 +666,7 @@ pub fn bands(
 
     let x_kept = thin_x(&x_ticks, &xs, 0.0, WIDTH);
     // Markers at each point when there are few (a sweep's design points), not on a calendar.
-    let markers = !matches!(x, LineX::Dates(_))
-        && lines.iter().all(|l| l.points.len() <= 40);
+    let markers = !matches!(x, LineX::Dates(_)) && lines.iter().all(|l| l.points.len() <= 40);
     let mut y = top;
     for (pi, members) in panels.iter().enumerate() {
         let h = heights[pi];
@@ -678,7 +677,14 @@ pub fn bands(
             b: y,
         };
         svg.open(&format!("class=\"panel\" data-p=\"{pi}\""), None);
-        y_axis(&mut svg, &ys, &y_ticks[pi], left, right, Y_GROUPS[pi.min(2)]);
+        y_axis(
+            &mut svg,
+            &ys,
+            &y_ticks[pi],
+            left,
+            right,
+            Y_GROUPS[pi.min(2)],
+        );
         for (v, _) in &x_kept {
             svg.line(xs.px(*v), y, xs.px(*v), y + h, GRID, 1.0);
         }
@@ -690,8 +696,7 @@ pub fn bands(
                 Some(&l.names.join(" = ")),
             );
             for seg in segments(&l.points) {
-                let lower: Vec<(f64, f64)> =
-                    seg.iter().map(|p| (xs.px(p.0), ys.px(p.2))).collect();
+                let lower: Vec<(f64, f64)> = seg.iter().map(|p| (xs.px(p.0), ys.px(p.2))).collect();
                 let upper: Vec<(f64, f64)> =
                     seg.iter().rev().map(|p| (xs.px(p.0), ys.px(p.3))).collect();
                 let mut poly = simplify(&lower);
@@ -1691,7 +1696,8 @@ mod tests {
         assert_eq!(labels, ["0%", "5%", "10%", "15%"]);
         let t = numeric_ticks(-0.05, 0.4, 10, false);
         assert!(
-            t.at.iter().all(|a| a.1.split_once('.').unwrap().1.len() == 2),
+            t.at.iter()
+                .all(|a| a.1.split_once('.').unwrap().1.len() == 2),
             "{:?}",
             t.at
         );
@@ -1730,7 +1736,10 @@ mod tests {
         let pts: Vec<(f64, f64)> = (0..100).map(|i| (i as f64, 2.0 * i as f64)).collect();
         assert_eq!(simplify(&pts), [(0.0, 0.0), (99.0, 198.0)]);
         let bent = [(0.0, 0.0), (1.0, 0.1), (2.0, 5.0), (3.0, 5.0)];
-        assert_eq!(simplify(&bent), [(0.0, 0.0), (1.0, 0.1), (2.0, 5.0), (3.0, 5.0)]);
+        assert_eq!(
+            simplify(&bent),
+            [(0.0, 0.0), (1.0, 0.1), (2.0, 5.0), (3.0, 5.0)]
+        );
     }
 
     #[test]
