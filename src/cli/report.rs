@@ -382,9 +382,24 @@ fn sweep_table(points: &data::Table, sweep: &data::Table) -> Result<Table> {
             )
         })
         .collect();
+    // A grid's values as written (0.35, 0.425); a Latin hypercube's, to four significant
+    // digits of the largest.
     let pdec: Vec<usize> = params
         .iter()
-        .map(|p| num::for_values(at.iter().filter(|((_, n), _)| n == p).map(|(_, v)| *v)))
+        .map(|p| {
+            let vals: Vec<f64> = at
+                .iter()
+                .filter(|((_, n), _)| n == p)
+                .map(|(_, v)| *v)
+                .collect();
+            let max = vals.iter().map(|v| v.abs()).fold(0.0, f64::max);
+            let four = if max > 0.0 {
+                (3 - max.log10().floor() as i32).max(0) as usize
+            } else {
+                0
+            };
+            num::for_values(vals).min(four)
+        })
         .collect();
     let mut head = vec!["point".to_string()];
     head.extend(params.iter().cloned());

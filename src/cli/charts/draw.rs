@@ -660,7 +660,8 @@ pub fn bands(
                 .enumerate()
                 .map(|(i, n)| (i as f64, n.clone()))
                 .collect(),
-            num: false,
+            // Point numbers.
+            num: true,
         },
     };
 
@@ -1090,7 +1091,8 @@ pub fn histogram(
         let cx = left + zero_slot / 2.0;
         let w = (zero_slot - 24.0).min(40.0);
         let label = num::pct(z.share, decimals);
-        svg.open("class=\"s\" data-k=\"s1\"", None);
+        // Part of the one series: not a legend entry of its own.
+        svg.open("class=\"s\" data-k=\"s0\"", None);
         svg.rect_titled(
             cx - w / 2.0,
             ys.px(z.share),
@@ -1341,7 +1343,12 @@ pub fn heatmap(
     let top = header(&mut svg, frame);
     let right = width - PAD - scale_w;
     let cw = (right - left) / xs.len().max(1) as f64;
-    let ch = (380.0 / ys.len().max(1) as f64).clamp(LABEL * 2.0, 80.0);
+    // Rows tall enough for the cells' labels, and the grid at least as tall as the y axis's
+    // title, which reads upwards beside it.
+    let ny = ys.len().max(1) as f64;
+    let ch = (380.0 / ny)
+        .clamp(LABEL * 2.0, 80.0)
+        .max((text::width(frame.y_desc, DESC, false) + 16.0) / ny);
     let bottom = top + ch * ys.len() as f64;
     for (yi, row) in z.iter().enumerate() {
         for (xi, &v) in row.iter().enumerate() {
@@ -1536,7 +1543,7 @@ pub fn scatter(
             y1: p.1 + r + 1.0,
         })
         .collect();
-    let st = Style::new(LABEL).fill(INK);
+    let st = Style::new(LABEL).num("rank");
     for (ci, cl) in clusters.iter().enumerate() {
         let (cx, cy) = px[cl[0]];
         let names: Vec<&str> = cl.iter().map(|&i| points[i].name.as_str()).collect();
@@ -1644,7 +1651,7 @@ pub fn scatter(
             x + num_w - 8.0,
             base,
             &(i + 1).to_string(),
-            Style::new(LABEL).bold().anchor(Anchor::End),
+            Style::new(LABEL).bold().anchor(Anchor::End).num("rank"),
         );
         svg.text(x + num_w, base, &p.name, Style::new(LABEL));
         svg.text(

@@ -58,8 +58,9 @@ fn title(m: &Manifest, what: &str) -> String {
 
 fn provenance(m: &Manifest) -> String {
     match (m.runs, m.seed) {
-        (Some(r), Some(s)) => format!("{} runs, seed {s}", num::thousands(r)),
-        (Some(r), None) => format!("{} runs", num::thousands(r)),
+        // No-break spaces keep a number with its word when a subtitle wraps.
+        (Some(r), Some(s)) => format!("{}\u{a0}runs, seed\u{a0}{s}", num::thousands(r)),
+        (Some(r), None) => format!("{}\u{a0}runs", num::thousands(r)),
         _ => String::new(),
     }
 }

@@ -39,7 +39,8 @@ const BOLD: [u16; 95] = [
 ];
 
 /// The non-ASCII characters charts write: (char, regular, bold).
-const OTHER: [(char, u16, u16); 8] = [
+const OTHER: [(char, u16, u16); 9] = [
+    ('\u{a0}', 651, 713),
     ('−', 1716, 1716),
     ('×', 1716, 1716),
     ('μ', 1303, 1507),
