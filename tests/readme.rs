@@ -229,7 +229,10 @@ fn readme_commands_produce_the_paths_they_name() {
         "results/iran_2026/latest/charts/",
         "results/iran_2026/latest/report.html",
     ] {
-        assert!(checked.iter().any(|c| c == want), "{want} not named: {checked:?}");
+        assert!(
+            checked.iter().any(|c| c == want),
+            "{want} not named: {checked:?}"
+        );
     }
 }
 

@@ -175,11 +175,9 @@ fn log_lines(s: &Shared, every: Duration) {
 /// "brink: 123,456 of 1,000,000 runs (12%), 12,300 runs/s, eta 1m 10s"; phases counted in
 /// other units give their time so far instead of a rate.
 fn log_line(p: &Phase, done: u64, secs: f64) -> String {
-    let share = if p.total > 0 {
-        format!(" ({}%)", (100 * done.min(p.total)) / p.total)
-    } else {
-        String::new()
-    };
+    let share = (100 * done.min(p.total))
+        .checked_div(p.total)
+        .map_or_else(String::new, |pct| format!(" ({pct}%)"));
     let count = format!(
         "{} of {} {}{share}",
         thousands(done),

@@ -31,7 +31,8 @@ pub struct Args {
     /// Results directory written by brink run, sweep, compare or sensitivity, or a scenario's
     /// folder of runs (its `latest` run is used).
     pub results: PathBuf,
-    /// Output directory [default: RESULTS_DIR].
+    /// Output directory [default: the results directory; for a scenario's folder of runs,
+    /// its newest run].
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Do not report the file written on stderr.
@@ -358,14 +359,14 @@ fn sweep_table(points: &data::Table, sweep: &data::Table) -> Result<Table> {
     let v = cols(sweep, &["mean", "ci_low", "ci_high"])?;
     let mut metrics: Vec<(String, bool)> = Vec::new();
     let mut cell: std::collections::BTreeMap<(String, String), [f64; 3]> = Default::default();
-    for r in 0..sweep.rows.len() {
+    for (r, x) in v.iter().enumerate() {
         let m = sweep.text(r, sm);
         if !metrics.iter().any(|x| x.0 == m) {
             metrics.push((m.to_string(), sweep.text(r, sk) == "probability"));
         }
         cell.insert(
             (sweep.text(r, sp).to_string(), m.to_string()),
-            [v[r][0], v[r][1], v[r][2]],
+            [x[0], x[1], x[2]],
         );
     }
     // Each metric's column to the precision of its narrowest interval; each parameter's to
