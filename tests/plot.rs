@@ -1266,16 +1266,21 @@ fn report(results: &Path, out: &Path) -> String {
     check_report(&out.join("report.html"))
 }
 
-/// For each figure of a report: the keys of its drawn series and of its legend entries.
-fn figures(html: &str) -> Vec<(BTreeSet<String>, BTreeSet<String>)> {
-    let doc = roxmltree::Document::parse_with_options(
+/// A report parsed as XML (its doctype allowed).
+fn xhtml(html: &str) -> roxmltree::Document<'_> {
+    roxmltree::Document::parse_with_options(
         html,
         roxmltree::ParsingOptions {
             allow_dtd: true,
             ..Default::default()
         },
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// For each figure of a report: the keys of its drawn series and of its legend entries.
+fn figures(html: &str) -> Vec<(BTreeSet<String>, BTreeSet<String>)> {
+    let doc = xhtml(html);
     doc.descendants()
         .filter(|n| n.tag_name().name() == "figure")
         .map(|f| {
@@ -1293,14 +1298,7 @@ fn figures(html: &str) -> Vec<(BTreeSet<String>, BTreeSet<String>)> {
 
 /// Table cells of the report: (class, data-v, text).
 fn cells(html: &str) -> Vec<(String, Option<String>, String)> {
-    let doc = roxmltree::Document::parse_with_options(
-        html,
-        roxmltree::ParsingOptions {
-            allow_dtd: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let doc = xhtml(html);
     doc.descendants()
         .filter(|n| n.tag_name().name() == "td")
         .filter(|n| {

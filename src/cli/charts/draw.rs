@@ -87,6 +87,9 @@ pub struct Rect {
 }
 
 impl Rect {
+    fn new(x0: f64, y0: f64, x1: f64, y1: f64) -> Rect {
+        Rect { x0, y0, x1, y1 }
+    }
     fn overlaps(&self, o: &Rect) -> bool {
         self.x0 < o.x1 && o.x0 < self.x1 && self.y0 < o.y1 && o.y0 < self.y1
     }
@@ -384,12 +387,22 @@ fn x_axis(svg: &mut Svg, x: &Scale, ticks: &Ticks, y0: f64, group: &'static str)
 /// Number groups of the y axes of stacked panels: each panel's axis has its own precision.
 const Y_GROUPS: [&str; 3] = ["y0", "y1", "y2"];
 
-/// The axis titles: x centred under the tick labels, y reading upwards at the left edge.
-fn axis_titles(svg: &mut Svg, f: &Frame, plot: &Rect, bottom: f64) {
+/// The axes of `plot` (its left and bottom edges) and their titles: x centred under tick
+/// labels `tick_lines` lines tall, y reading upwards at the left edge. Returns the bottom of
+/// the x title.
+fn axes(svg: &mut Svg, f: &Frame, plot: &Rect, tick_lines: usize) -> f64 {
+    svg.line(plot.x0, plot.y0, plot.x0, plot.y1, AXIS, 1.0);
+    svg.line(plot.x0, plot.y1, plot.x1, plot.y1, AXIS, 1.0);
+    titles(svg, f, plot, tick_lines)
+}
+
+/// The axis titles alone (see `axes`).
+fn titles(svg: &mut Svg, f: &Frame, plot: &Rect, tick_lines: usize) -> f64 {
+    let below = plot.y1 + X_GAP + text::height(tick_lines, TICK) + 14.0;
     if !f.x_desc.is_empty() {
         svg.text(
             (plot.x0 + plot.x1) / 2.0,
-            bottom + ASCENT * DESC,
+            below + ASCENT * DESC,
             f.x_desc,
             Style::new(DESC).anchor(Anchor::Middle),
         );
@@ -402,6 +415,15 @@ fn axis_titles(svg: &mut Svg, f: &Frame, plot: &Rect, bottom: f64) {
             Style::new(DESC).anchor(Anchor::Middle).up(),
         );
     }
+    below + DESC * (ASCENT + DESCENT)
+}
+
+/// The finished chart, with a margin under `bottom`.
+fn done(svg: Svg, bottom: f64, hover: Option<Hover>) -> anyhow::Result<Drawn> {
+    Ok(Drawn {
+        svg: svg.finish(bottom + PAD),
+        hover,
+    })
 }
 
 /// Left edge of a plot whose y tick labels are `labels`.
@@ -412,17 +434,6 @@ fn plot_left(labels: &[(f64, String)], y_desc: &str) -> f64 {
         DESC * (ASCENT + DESCENT) + 10.0
     };
     PAD + desc + max_width(labels.iter().map(|l| &l.1), TICK) + 8.0
-}
-
-/// Space under a plot for x tick labels and the x title.
-fn below_plot(x_desc: &str) -> f64 {
-    let ticks = X_GAP + TICK * (ASCENT + DESCENT) + 10.0;
-    let desc = if x_desc.is_empty() {
-        0.0
-    } else {
-        DESC * (ASCENT + DESCENT) + 8.0
-    };
-    ticks + desc + PAD
 }
 
 fn err<E: std::fmt::Display>(e: E) -> anyhow::Error {
@@ -793,15 +804,9 @@ pub fn bands(
     }
     let bottom = y - gap_panels;
     x_axis(&mut svg, &xs, &x_ticks, bottom, "x");
-    let plot = Rect {
-        x0: left,
-        y0: top,
-        x1: right,
-        y1: bottom,
-    };
-    let below = bottom + X_GAP + TICK * (ASCENT + DESCENT) + 14.0;
-    axis_titles(&mut svg, frame, &plot, below);
-    let height = bottom + below_plot(frame.x_desc);
+    // The titles span all panels.
+    let plot = Rect::new(left, top, right, bottom);
+    let height = titles(&mut svg, frame, &plot, 1);
 
     // What the report shows under the pointer.
     let all_x: Vec<f64> = {
@@ -856,10 +861,7 @@ pub fn bands(
             })
             .collect(),
     };
-    Ok(Drawn {
-        svg: svg.finish(height),
-        hover: Some(hover),
-    })
+    done(svg, height, Some(hover))
 }
 
 /// A line through `pts` with the points that lie within a quarter pixel of it dropped
@@ -927,8 +929,7 @@ pub fn bars(
         .copied()
         .filter(|v| v.is_finite())
         .fold(0.0, f64::max);
-    let yt = covering_ticks(0.0, prob_top(max * 1.1), 8, true);
-    let left = plot_left(&yt.at, frame.y_desc);
+    let (yt, left, ys) = share_axis(frame, top, max);
     let right = WIDTH - PAD;
     let slot = (right - left) / cats.len().max(1) as f64;
     let names: Vec<Vec<String>> = cats
@@ -936,14 +937,6 @@ pub fn bars(
         .map(|c| text::wrap(c, slot - 6.0, TICK, false))
         .collect();
     let name_lines = names.iter().map(Vec::len).max().unwrap_or(1);
-    let h = 360.0;
-    let value_room = LABEL * (ASCENT + DESCENT) + 6.0;
-    let ys = Scale {
-        lo: 0.0,
-        hi: yt.at.last().map_or(1.0, |t| t.0),
-        a: top + value_room + h,
-        b: top + value_room,
-    };
     let bottom = ys.a;
     y_axis(&mut svg, &ys, &yt, left, right, "y");
     svg.open("class=\"s\" data-k=\"s0\"", None);
@@ -977,21 +970,24 @@ pub fn bars(
             Style::new(TICK).anchor(Anchor::Middle),
         );
     }
-    svg.line(left, ys.b, left, bottom, AXIS, 1.0);
-    svg.line(left, bottom, right, bottom, AXIS, 1.0);
-    let below = bottom + X_GAP + text::height(name_lines, TICK) + 14.0;
-    let plot = Rect {
-        x0: left,
-        y0: ys.b,
-        x1: right,
-        y1: bottom,
+    let plot = Rect::new(left, ys.b, right, bottom);
+    let height = axes(&mut svg, frame, &plot, name_lines);
+    done(svg, height, None)
+}
+
+/// The share axis of vertical bars, from 0 to just above `max`, with room above the plot for
+/// the value written on the highest bar: its ticks, the plot's left edge and the y scale.
+fn share_axis(frame: &Frame, top: f64, max: f64) -> (Ticks, f64, Scale) {
+    let yt = covering_ticks(0.0, prob_top(max * 1.1), 8, true);
+    let left = plot_left(&yt.at, frame.y_desc);
+    let value_room = LABEL * (ASCENT + DESCENT) + 6.0;
+    let ys = Scale {
+        lo: 0.0,
+        hi: yt.at.last().map_or(1.0, |t| t.0),
+        a: top + value_room + 360.0,
+        b: top + value_room,
     };
-    axis_titles(&mut svg, frame, &plot, below);
-    let height = below + DESC * (ASCENT + DESCENT) + PAD;
-    Ok(Drawn {
-        svg: svg.finish(height),
-        hover: None,
-    })
+    (yt, left, ys)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1028,17 +1024,8 @@ pub fn histogram(
         .map(|b| b.share)
         .filter(|v| v.is_finite())
         .fold(0.0, f64::max);
-    let yt = covering_ticks(0.0, prob_top(max * 1.08), 8, true);
-    let left = plot_left(&yt.at, frame.y_desc);
+    let (yt, left, ys) = share_axis(frame, top, max);
     let right = WIDTH - PAD;
-    let value_room = LABEL * (ASCENT + DESCENT) + 6.0;
-    let h = 360.0;
-    let ys = Scale {
-        lo: 0.0,
-        hi: yt.at.last().map_or(1.0, |t| t.0),
-        a: top + value_room + h,
-        b: top + value_room,
-    };
     let bottom = ys.a;
     // The zero bar gets a slot of its own, wide enough for its labels.
     let zero_slot = match zero {
@@ -1119,20 +1106,9 @@ pub fn histogram(
         svg.line(x0 - 2.0, bottom + 5.0, x0 + 4.0, bottom - 5.0, AXIS, 1.0);
         svg.line(x0 + 2.0, bottom + 5.0, x0 + 8.0, bottom - 5.0, AXIS, 1.0);
     }
-    svg.line(left, ys.b, left, bottom, AXIS, 1.0);
-    svg.line(left, bottom, right, bottom, AXIS, 1.0);
-    let plot = Rect {
-        x0: left,
-        y0: ys.b,
-        x1: right,
-        y1: bottom,
-    };
-    let below = bottom + X_GAP + TICK * (ASCENT + DESCENT) + 14.0;
-    axis_titles(&mut svg, frame, &plot, below);
-    Ok(Drawn {
-        svg: svg.finish(below + DESC * (ASCENT + DESCENT) + PAD),
-        hover: None,
-    })
+    let plot = Rect::new(left, ys.b, right, bottom);
+    let height = axes(&mut svg, frame, &plot, 1);
+    done(svg, height, None)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1296,20 +1272,9 @@ pub fn hbars(
             );
         }
     }
-    svg.line(left, plot_top, left, bottom, AXIS, 1.0);
-    svg.line(left, bottom, right, bottom, AXIS, 1.0);
-    let plot = Rect {
-        x0: left,
-        y0: plot_top,
-        x1: right,
-        y1: bottom,
-    };
-    let below = bottom + X_GAP + TICK * (ASCENT + DESCENT) + 14.0;
-    axis_titles(&mut svg, frame, &plot, below);
-    Ok(Drawn {
-        svg: svg.finish(below + DESC * (ASCENT + DESCENT) + PAD),
-        hover: None,
-    })
+    let plot = Rect::new(left, plot_top, right, bottom);
+    let height = axes(&mut svg, frame, &plot, 1);
+    done(svg, height, None)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1423,18 +1388,9 @@ pub fn heatmap(
         );
     }
     svg.text(sx - 6.0, top + ASCENT * TICK, scale_desc, Style::new(TICK));
-    let plot = Rect {
-        x0: left,
-        y0: top,
-        x1: right,
-        y1: bottom,
-    };
-    let below = bottom + X_GAP + TICK * (ASCENT + DESCENT) + 14.0;
-    axis_titles(&mut svg, frame, &plot, below);
-    Ok(Drawn {
-        svg: svg.finish(below + DESC * (ASCENT + DESCENT) + PAD),
-        hover: None,
-    })
+    let plot = Rect::new(left, top, right, bottom);
+    let height = titles(&mut svg, frame, &plot, 1);
+    done(svg, height, None)
 }
 
 /// A sequential colour ramp from pale yellow (0) to dark blue (1).
@@ -1508,8 +1464,6 @@ pub fn scatter(
         svg.line(xs.px(v), top, xs.px(v), bottom, GRID, 1.0);
     }
     x_axis(&mut svg, &xs, &xt, bottom, "x");
-    svg.line(left, top, left, bottom, AXIS, 1.0);
-    svg.line(left, bottom, right, bottom, AXIS, 1.0);
 
     // Points at the same pixel share a marker and a number range.
     let px: Vec<(f64, f64)> = points.iter().map(|p| (xs.px(p.x), ys.px(p.y))).collect();
@@ -1609,17 +1563,11 @@ pub fn scatter(
         svg.text(b.x0, b.y0 + ASCENT * LABEL, &label, st);
         svg.close();
     }
-    let plot = Rect {
-        x0: left,
-        y0: top,
-        x1: right,
-        y1: bottom,
-    };
-    let below = bottom + X_GAP + TICK * (ASCENT + DESCENT) + 14.0;
-    axis_titles(&mut svg, frame, &plot, below);
+    let plot = Rect::new(left, top, right, bottom);
+    let below = axes(&mut svg, frame, &plot, 1);
 
     // The key: every number with its name, in as many columns as fit.
-    let mut y = below + DESC * (ASCENT + DESCENT) + 18.0;
+    let mut y = below + 18.0;
     svg.text(PAD, y + ASCENT * LABEL, key_title, Style::new(LABEL).bold());
     y += LABEL * LINE + 6.0;
     let num_w = text::width(&points.len().to_string(), LABEL, true) + 8.0;
@@ -1662,11 +1610,7 @@ pub fn scatter(
         );
         svg.close();
     }
-    let height = y + per_col as f64 * row_h + PAD;
-    Ok(Drawn {
-        svg: svg.finish(height),
-        hover: None,
-    })
+    done(svg, y + per_col as f64 * row_h, None)
 }
 
 /// Ranks (0-based indices shown 1-based) as compact text: "3", "12–35", "3, 5–6".

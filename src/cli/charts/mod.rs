@@ -198,34 +198,38 @@ fn run_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
     let horizon = horizon.max(1.0);
     let mut out = Vec::new();
 
+    // The key events, then the daily states: the same chart over the calendar.
+    let line_chart =
+        |ids: Vec<&String>, name: &str, caption: &str, what: &str, sub: &str, y: &str| {
+            let d = draw::bands(
+                &Frame {
+                    title: &title(m, what),
+                    subtitle: &format!("{sub}; {}", provenance(m)),
+                    x_desc: "date",
+                    y_desc: y,
+                },
+                LineX::Dates(start),
+                0.0,
+                horizon,
+                &bands(&ids),
+            )?;
+            Ok::<_, crate::cli::Failure>(Chart::new(name, caption, d))
+        };
     let events: Vec<&String> = order
         .iter()
         .filter(|id| is_event(id))
         .take(KEY_EVENTS)
         .collect();
     if !events.is_empty() {
-        let sub = format!(
-            "Share of runs in which each event has happened by each date, with 95% bands; \
-             value at the horizon after each name; {}",
-            provenance(m)
-        );
-        let d = draw::bands(
-            &Frame {
-                title: &title(m, "cumulative probability of key events"),
-                subtitle: &sub,
-                x_desc: "date",
-                y_desc: "probability, cumulative (% of runs)",
-            },
-            LineX::Dates(start),
-            0.0,
-            horizon,
-            &bands(&events),
-        )?;
-        out.push(Chart::new(
+        out.push(line_chart(
+            events,
             "timeline",
             "Cumulative probability of the key events over the calendar",
-            d,
-        ));
+            "cumulative probability of key events",
+            "Share of runs in which each event has happened by each date, with 95% bands; \
+             value at the horizon after each name",
+            "probability, cumulative (% of runs)",
+        )?);
     }
     let states: Vec<&String> = order
         .iter()
@@ -233,24 +237,15 @@ fn run_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
         .take(MAX_SERIES)
         .collect();
     if !states.is_empty() {
-        let sub = format!(
+        out.push(line_chart(
+            states,
+            "states",
+            "Share of runs in each daily state",
+            "daily states",
             "Share of runs in each state at the end of each day, with 95% bands; states listed \
-             together with = are identical and drawn once; panels differ in scale; {}",
-            provenance(m)
-        );
-        let d = draw::bands(
-            &Frame {
-                title: &title(m, "daily states"),
-                subtitle: &sub,
-                x_desc: "date",
-                y_desc: "share of runs in the state (%)",
-            },
-            LineX::Dates(start),
-            0.0,
-            horizon,
-            &bands(&states),
-        )?;
-        out.push(Chart::new("states", "Share of runs in each daily state", d));
+             together with = are identical and drawn once; panels differ in scale",
+            "share of runs in the state (%)",
+        )?);
     }
 
     let dist = Table::read(dir, "distributions.csv")?;
