@@ -464,6 +464,25 @@ fn sobol_table(t: &data::Table) -> Result<Table> {
         }
         by.insert((k.0, k.1, t.text(r, ci).to_string()), r);
     }
+    // Each metric's parameters, the largest total index first, as on the charts.
+    let metric_order: Vec<&str> = keys
+        .iter()
+        .map(|k| k.0.as_str())
+        .fold(Vec::new(), |mut o, m| {
+            if !o.contains(&m) {
+                o.push(m);
+            }
+            o
+        });
+    let total = |k: &(String, String)| {
+        by.get(&(k.0.clone(), k.1.clone(), "total".to_string()))
+            .map_or(f64::NEG_INFINITY, |&r| v[r][0])
+    };
+    let mut keys = keys.clone();
+    keys.sort_by(|a, b| {
+        let pos = |k: &(String, String)| metric_order.iter().position(|m| *m == k.0);
+        pos(a).cmp(&pos(b)).then(total(b).total_cmp(&total(a)))
+    });
     let rows = keys
         .iter()
         .map(|(m, p)| {
@@ -522,7 +541,8 @@ fn morris_table(t: &data::Table) -> Result<Table> {
             .to_vec(),
         numeric: vec![false, false, true, true, true],
         stack: false,
-        rows: (0..t.rows.len())
+        rows: by_effect(t, cm, &v)
+            .into_iter()
             .map(|r| {
                 let x = &v[r];
                 vec![
@@ -535,6 +555,22 @@ fn morris_table(t: &data::Table) -> Result<Table> {
             })
             .collect(),
     })
+}
+
+/// Rows of morris.csv metric by metric (in file order), the largest μ* first.
+fn by_effect(t: &data::Table, cm: usize, v: &[Vec<f64>]) -> Vec<usize> {
+    let mut metrics: Vec<&str> = Vec::new();
+    for r in 0..t.rows.len() {
+        if !metrics.contains(&t.text(r, cm)) {
+            metrics.push(t.text(r, cm));
+        }
+    }
+    let mut rows: Vec<usize> = (0..t.rows.len()).collect();
+    rows.sort_by(|&a, &b| {
+        let pos = |r: usize| metrics.iter().position(|m| *m == t.text(r, cm));
+        pos(a).cmp(&pos(b)).then(v[b][1].total_cmp(&v[a][1]))
+    });
+    rows
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -785,8 +821,8 @@ const SCRIPT: &str = r#"
           var off = svg.querySelector('.k.off[data-k="' + s.k + '"]');
           if (!v || off) { return; }
           html += '<div><i style="background:' + s.color + '"></i>' + s.name + ' <b style="display:inline">' +
-            fmt(v[0], h.decimals) + h.unit + '</b> [' + fmt(v[1], h.decimals) + ', ' +
-            fmt(v[2], h.decimals) + ']</div>';
+            fmt(v[0], s.d) + h.unit + '</b> [' + fmt(v[1], s.d) + ', ' + fmt(v[2], s.d) +
+            ']</div>';
         });
         tip.innerHTML = html;
         tip.style.display = 'block';
@@ -868,8 +904,8 @@ fn page(m: &data::Manifest, charts: &[charts::Chart], tables: &[Table], explaine
     }
     h.push_str(
         "<h2 id=\"tables\">Tables</h2>\n<p class=\"note\">Click a column heading to \
-                sort. Every number is in the CSV files beside this report, to six decimals; \
-                results/README.md in the brink repository explains each column.</p>\n",
+                sort. Every number is in the CSV files of the results directory, to six \
+                decimals; results/README.md in the brink repository explains each column.</p>\n",
     );
     for t in tables {
         let _ = write!(
@@ -922,7 +958,7 @@ fn page(m: &data::Manifest, charts: &[charts::Chart], tables: &[Table], explaine
     );
     h.push_str(
         "<p class=\"note\">Written by brink report. It loads nothing from the network; the \
-         CSV files beside it hold every number.</p>\n<div id=\"tip\"></div>\n",
+         CSV files of the results directory hold every number.</p>\n<div id=\"tip\"></div>\n",
     );
     for c in charts {
         if let Some(json) = &c.hover {

@@ -53,10 +53,9 @@ pub struct Drawn {
 }
 
 /// The values under the pointer in a line chart: for each x (its pixel position and label),
-/// each line's value and interval, in display units with `decimals` decimals.
+/// each line's value and interval, in display units (`unit`).
 #[derive(Serialize)]
 pub struct Hover {
-    pub decimals: usize,
     pub unit: &'static str,
     pub x: Vec<f64>,
     pub label: Vec<String>,
@@ -65,6 +64,8 @@ pub struct Hover {
 
 #[derive(Serialize)]
 pub struct HoverSeries {
+    /// Decimals of its values: those of its panel.
+    pub d: usize,
     /// The key shared with the drawn group (`data-k`).
     pub k: String,
     pub name: String,
@@ -384,8 +385,10 @@ fn x_axis(svg: &mut Svg, x: &Scale, ticks: &Ticks, y0: f64, group: &'static str)
     }
 }
 
-/// Number groups of the y axes of stacked panels: each panel's axis has its own precision.
+/// Number groups of the y axes of stacked panels, and of the values at their lines' ends: each
+/// panel has its own precision.
 const Y_GROUPS: [&str; 3] = ["y0", "y1", "y2"];
+const END_GROUPS: [&str; 3] = ["end0", "end1", "end2"];
 
 /// The axes of `plot` (its left and bottom edges) and their titles: x centred under tick
 /// labels `tick_lines` lines tall, y reading upwards at the left edge. Returns the bottom of
@@ -576,21 +579,28 @@ pub fn bands(
         }
     }
     let panels = panels_by_scale(&lines);
-    // One precision for every value shown: from the intervals at the lines' ends.
+    // Each panel is a scale of its own: its axis and the values at its lines' ends each share
+    // one precision, the values' from their intervals.
     let last = |l: &Drawn1| l.points.iter().rev().find(|p| p.1.is_finite()).copied();
-    let d = num::for_halfwidths(
-        lines
-            .iter()
-            .filter_map(last)
-            .map(|p| 100.0 * (p.3 - p.2) / 2.0),
-        2,
-    );
+    let mut dec = vec![1; lines.len()];
+    for members in &panels {
+        let d = num::for_halfwidths(
+            members
+                .iter()
+                .filter_map(|&i| last(&lines[i]))
+                .map(|p| 100.0 * (p.3 - p.2) / 2.0),
+            2,
+        );
+        for &i in members {
+            dec[i] = d;
+        }
+    }
 
     // Labels: name lines (wrapped), the first with the last value beside it, merged names
     // prefixed with "=".
     let label_of = |i: usize| -> Vec<(String, Option<String>)> {
         let l = &lines[i];
-        let value = last(l).map(|p| num::pct(p.1, d));
+        let value = last(l).map(|p| num::pct(p.1, dec[i]));
         let mut out = Vec::new();
         for (k, name) in l.names.iter().enumerate() {
             let shown = if k == 0 {
@@ -793,7 +803,7 @@ pub fn bands(
                         lx + text::width(t, LABEL, false) + 6.0,
                         by,
                         v,
-                        Style::new(LABEL).bold().num("end"),
+                        Style::new(LABEL).bold().num(END_GROUPS[pi.min(2)]),
                     );
                 }
                 by += LABEL * LINE;
@@ -825,12 +835,11 @@ pub fn bands(
         LineX::Numeric => num::short(v),
         LineX::Points(names) => names.get(v as usize).cloned().unwrap_or_default(),
     };
-    let round = |v: f64| {
+    let round = |v: f64, d: usize| {
         let f = 10f64.powi(d as i32);
         (100.0 * v * f).round() / f
     };
     let hover = Hover {
-        decimals: d,
         unit: "%",
         x: all_x
             .iter()
@@ -843,7 +852,9 @@ pub fn bands(
             .flat_map(|(pi, m)| m.iter().map(move |&i| (pi, i)))
             .map(|(pi, i)| {
                 let l = &lines[i];
+                let d = dec[i];
                 HoverSeries {
+                    d,
                     k: l.key.clone(),
                     name: l.names.join(" = "),
                     color: l.colour,
@@ -854,7 +865,7 @@ pub fn bands(
                             l.points
                                 .iter()
                                 .find(|p| p.0 == xv && p.1.is_finite())
-                                .map(|p| [round(p.1), round(p.2), round(p.3)])
+                                .map(|p| [round(p.1, d), round(p.2, d), round(p.3, d)])
                         })
                         .collect(),
                 }
@@ -978,7 +989,13 @@ pub fn bars(
 /// The share axis of vertical bars, from 0 to just above `max`, with room above the plot for
 /// the value written on the highest bar: its ticks, the plot's left edge and the y scale.
 fn share_axis(frame: &Frame, top: f64, max: f64) -> (Ticks, f64, Scale) {
-    let yt = covering_ticks(0.0, prob_top(max * 1.1), 8, true);
+    // Round ticks just above the highest bar (its value is written above the plot's top).
+    let top_share = if max > 0.0 {
+        (max * 1.02).min(1.0)
+    } else {
+        1.0
+    };
+    let yt = covering_ticks(0.0, top_share, 7, true);
     let left = plot_left(&yt.at, frame.y_desc);
     let value_room = LABEL * (ASCENT + DESCENT) + 6.0;
     let ys = Scale {
