@@ -184,8 +184,9 @@ pub fn run(args: Args) -> Result<()> {
     let dir = session.commit(out)?;
     if !quiet {
         say!(
-            "brink: {runs} runs in {elapsed:.2}s ({:.0} runs/s); wrote {}",
-            runs as f64 / elapsed.max(1e-9),
+            "brink: {} runs in {elapsed:.2}s ({}); wrote {}",
+            super::charts::num::thousands(runs),
+            super::progress::rate_text(runs, elapsed, "runs"),
             dir.display()
         );
         for (e, m) in sc.metrics.events.iter().enumerate().take(6) {

@@ -248,12 +248,14 @@ pub fn run(args: Args) -> Result<()> {
     let progress = super::progress::bar(total, quiet);
     // Simulates the points of a design, or says how far it got when interrupted.
     let evaluate = |points: &[DesignPoint]| -> Result<Vec<Vec<f64>>> {
+        let mut done = 0;
         let y = session.install(|| {
             sa::evaluate(&engine, &idx, &outs, points, &session.stop, |n| {
+                done += n;
                 progress.inc(n)
             })
         });
-        y.ok_or_else(|| session.interrupted(progress.position(), total, "runs", &out))
+        y.ok_or_else(|| session.interrupted(done, points.len() as u64, "runs", &out))
     };
     if morris {
         let design = sa::morris_design(k, t as usize, levels as usize, seed);
@@ -268,7 +270,13 @@ pub fn run(args: Args) -> Result<()> {
                 })
             })
             .collect();
+        progress.phase("Morris runs", points.len() as u64, "runs");
         let y = evaluate(&points)?;
+        progress.phase(
+            "Morris bootstrap intervals",
+            outputs.len() as u64,
+            "metrics",
+        );
         atomic(&staging, "morris.csv", |w| {
             let mut c = csv_file_writer(w);
             c.write_record([
@@ -285,6 +293,7 @@ pub fn run(args: Args) -> Result<()> {
                     .map(|t| (0..=k).map(|s| y[t * (k + 1) + s][o]).collect())
                     .collect();
                 let stats = sa::morris_indices(&design, &per, k, boot as usize, seed);
+                progress.inc(1);
                 for (f, s) in factors.iter().zip(stats) {
                     c.write_record([
                         name.clone(),
@@ -323,7 +332,9 @@ pub fn run(args: Args) -> Result<()> {
                 });
             }
         }
+        progress.phase("Sobol runs", points.len() as u64, "runs");
         let y = evaluate(&points)?;
+        progress.phase("Sobol bootstrap intervals", outputs.len() as u64, "metrics");
         atomic(&staging, "sobol.csv", |w| {
             let mut c = csv_file_writer(w);
             c.write_record(["metric", "parameter", "index", "value", "ci_low", "ci_high"])?;
@@ -335,6 +346,7 @@ pub fn run(args: Args) -> Result<()> {
                     .map(|j| (0..n).map(|i| row(i, 2 + j)).collect())
                     .collect();
                 let stats = sa::sobol_indices(&fa, &fb, &fab, boot as usize, seed);
+                progress.inc(1);
                 for (f, (s1, st)) in factors.iter().zip(stats) {
                     for (index, s) in [("first", s1), ("total", st)] {
                         c.write_record([
