@@ -7,12 +7,13 @@
 //! histogram bins), so merging chunks is exact and order-free, and an identical variant gives a
 //! difference and an interval of exactly zero.
 
-use rayon::prelude::*;
+use std::sync::atomic::AtomicBool;
 
-use crate::engine::{CHUNK, Engine, NoRecord};
+use crate::engine::{Engine, NoRecord};
 use crate::metrics::MISSING;
 use crate::model::{NEVER, Scenario};
 use crate::stats::Z95;
+use crate::study::{self, Ended, Flow, Pace};
 
 /// Which outcome of each scenario a compared metric reads.
 #[derive(Clone, Debug)]
@@ -132,37 +133,29 @@ impl Paired {
     }
 }
 
-/// Simulates runs `runs` of both engines (which must share a seed) in chunks of `CHUNK` on the
-/// current rayon pool, calling `sink` with each chunk's sums and run count in run order.
+/// Simulates runs `runs` of both engines (which must share a seed) through the study driver on
+/// the current rayon pool, calling `sink` with each chunk's run count in run order. `None` if
+/// `stop` was raised first.
 pub fn run_paired<E>(
     base: &Engine,
     variant: &Engine,
     pairing: &Pairing,
     runs: std::ops::Range<u64>,
-    mut sink: impl FnMut(&Paired, u64) -> Result<(), E>,
-) -> Result<Paired, E> {
+    stop: &AtomicBool,
+    mut sink: impl FnMut(u64) -> Result<(), E>,
+) -> Result<Option<Paired>, E> {
     let mut total = Paired::new(pairing);
-    let first = runs.start / CHUNK;
-    let last = runs.end.div_ceil(CHUNK);
-    let batch = (rayon::current_num_threads() as u64 * 4).max(1);
-    let mut c = first;
-    while c < last {
-        let upto = (c + batch).min(last);
-        let parts: Vec<(Paired, u64)> = (c..upto)
-            .into_par_iter()
-            .map(|k| {
-                let lo = (k * CHUNK).max(runs.start);
-                let hi = ((k + 1) * CHUNK).min(runs.end);
-                (paired_chunk(base, variant, pairing, lo..hi), hi - lo)
-            })
-            .collect();
-        for (p, n) in parts {
+    let ended = study::drive(
+        runs,
+        Pace::RUNS,
+        stop,
+        |r| paired_chunk(base, variant, pairing, r, stop),
+        |p| {
             total.merge(&p);
-            sink(&total, n)?;
-        }
-        c = upto;
-    }
-    Ok(total)
+            sink(p.runs).map(|()| Flow::Continue)
+        },
+    )?;
+    Ok((ended == Ended::Complete).then_some(total))
 }
 
 fn paired_chunk(
@@ -170,11 +163,12 @@ fn paired_chunk(
     variant: &Engine,
     pairing: &Pairing,
     runs: std::ops::Range<u64>,
-) -> Paired {
+    stop: &AtomicBool,
+) -> Option<Paired> {
     let mut wb = base.workspace();
     let mut wv = variant.workspace();
     let mut out = Paired::new(pairing);
-    for run in runs {
+    let done = study::each(runs, stop, |run| {
         base.simulate(run, &mut wb, &mut NoRecord);
         variant.simulate(run, &mut wv, &mut NoRecord);
         out.runs += 1;
@@ -190,8 +184,8 @@ fn paired_chunk(
                 }
             }
         }
-    }
-    out
+    });
+    done.then_some(out)
 }
 
 /// One row of compare.csv.

@@ -5,14 +5,13 @@
 //! same day (wave 1); answers to those answers wait for a later day. Hostilities ending are
 //! applied after everything else in a wave, so no rule's order in the file decides a race.
 //!
-//! Runs are grouped into fixed chunks of `CHUNK` consecutive run indices. A chunk's aggregate
-//! is integer counts, so merging is exact and order-free; per-run rows are emitted in run
-//! order. Nothing here depends on the number of threads.
+//! Runs are grouped into fixed chunks of `CHUNK` consecutive run indices, which `study` runs in
+//! parallel. A chunk's aggregate is integer counts, so merging is exact and order-free; per-run
+//! rows are emitted in run order. Nothing here depends on the number of threads.
 //!
 //! The engine knows nothing about files, CSV or the terminal.
 
 use rand_distr::{Distribution, StandardNormal};
-use rayon::prelude::*;
 
 use crate::metrics::{MISSING, Outcome, QuantityDef};
 use crate::model::{Act, Effect, NEVER, NO_DAY, NO_RULE, Note, NoteKind, Scenario, World};
@@ -721,44 +720,15 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Runs one chunk of run indices and aggregates it.
+    /// Runs one chunk of run indices and aggregates it (`study::chunk` without a stop flag).
     pub fn run_chunk(&self, runs: std::ops::Range<u64>, per_run: bool) -> ChunkResult {
         let never = std::sync::atomic::AtomicBool::new(false);
-        self.run_chunk_until(runs, per_run, &never)
+        crate::study::chunk(self, runs, per_run, &never)
             .expect("a chunk that is never stopped completes")
     }
 
-    /// `run_chunk` that gives up, returning `None`, once `stop` is set (checked between runs).
-    pub fn run_chunk_until(
-        &self,
-        runs: std::ops::Range<u64>,
-        per_run: bool,
-        stop: &std::sync::atomic::AtomicBool,
-    ) -> Option<ChunkResult> {
-        let mut ws = self.workspace();
-        let mut agg = Aggregate::new(self.scenario);
-        let mut rows = per_run
-            .then(|| RunRows::with_capacity(self.scenario, (runs.end - runs.start) as usize));
-        for run in runs.clone() {
-            if stop.load(std::sync::atomic::Ordering::Relaxed) {
-                return None;
-            }
-            self.simulate(run, &mut ws, &mut NoRecord);
-            agg.add(&ws.outcome);
-            if let Some(rows) = rows.as_mut() {
-                rows.push(run, &ws.outcome, &ws.world.params);
-            }
-        }
-        agg.add_daily(&ws.daily);
-        Some(ChunkResult {
-            runs,
-            aggregate: agg,
-            rows,
-        })
-    }
-
-    /// Runs `runs` (a range of run indices) on the current rayon pool, calling `sink` with each
-    /// chunk's result in run order. Memory is bounded by `batch` chunks in flight.
+    /// Runs `runs` on the current rayon pool, calling `sink` with each chunk's result in run
+    /// order (`study::runs` without a stop flag).
     pub fn run_range<F: FnMut(ChunkResult) -> Result<(), E>, E>(
         &self,
         runs: std::ops::Range<u64>,
@@ -766,48 +736,7 @@ impl<'a> Engine<'a> {
         sink: F,
     ) -> Result<(), E> {
         let never = std::sync::atomic::AtomicBool::new(false);
-        self.run_range_until(runs, per_run, &never, sink)
-            .map(|_| ())
-    }
-
-    /// `run_range` that gives up once `stop` is set, checked between runs and before every
-    /// call of the sink, so a caller can cancel within about one run's time. Returns `Ok(false)` if it stopped early; the
-    /// sink then never sees the unfinished batch, so what it received is a prefix of the runs.
-    pub fn run_range_until<F: FnMut(ChunkResult) -> Result<(), E>, E>(
-        &self,
-        runs: std::ops::Range<u64>,
-        per_run: bool,
-        stop: &std::sync::atomic::AtomicBool,
-        mut sink: F,
-    ) -> Result<bool, E> {
-        use std::sync::atomic::Ordering::Relaxed;
-        let first_chunk = runs.start / CHUNK;
-        let last_chunk = runs.end.div_ceil(CHUNK);
-        let batch = (rayon::current_num_threads() as u64 * 4).max(1);
-        let mut c = first_chunk;
-        while c < last_chunk {
-            let upto = (c + batch).min(last_chunk);
-            let results: Vec<Option<ChunkResult>> = (c..upto)
-                .into_par_iter()
-                .map(|k| {
-                    let lo = (k * CHUNK).max(runs.start);
-                    let hi = ((k + 1) * CHUNK).min(runs.end);
-                    self.run_chunk_until(lo..hi, per_run, stop)
-                })
-                .collect();
-            if stop.load(Relaxed) || results.iter().any(Option::is_none) {
-                return Ok(false);
-            }
-            for r in results.into_iter().flatten() {
-                // The sink may be slow (writing runs.csv): do not finish a batch nobody wants.
-                if stop.load(Relaxed) {
-                    return Ok(false);
-                }
-                sink(r)?;
-            }
-            c = upto;
-        }
-        Ok(true)
+        crate::study::runs(self, runs, per_run, &never, sink).map(|_| ())
     }
 }
 
@@ -841,7 +770,7 @@ pub struct RunRows {
 }
 
 impl RunRows {
-    fn with_capacity(sc: &Scenario, n: usize) -> RunRows {
+    pub(crate) fn with_capacity(sc: &Scenario, n: usize) -> RunRows {
         let (e, q, p) = (
             sc.metrics.events.len(),
             sc.metrics.quantities.len(),
@@ -858,7 +787,7 @@ impl RunRows {
         }
     }
 
-    fn push(&mut self, run: u64, o: &Outcome, params: &[f64]) {
+    pub(crate) fn push(&mut self, run: u64, o: &Outcome, params: &[f64]) {
         self.runs.push(run);
         self.first.extend_from_slice(&o.first);
         self.values.extend_from_slice(&o.values);

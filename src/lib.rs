@@ -15,6 +15,7 @@ pub mod scenario;
 pub mod sensitivity;
 pub mod shard;
 pub mod stats;
+pub mod study;
 pub mod summary;
 pub mod sweep;
 pub mod trace;

@@ -347,6 +347,22 @@ pub fn compile_filter(
     rules: &[Box<dyn crate::rules::Rule>],
 ) -> Filter {
     let path = |k: &str| format!("metrics.{id}.{k}");
+    // An empty list matches nothing: the metric would be 0 forever, which is never meant.
+    for (key, list) in [
+        ("actor", &c.actor),
+        ("target", &c.target),
+        ("rule", &c.rule),
+        ("rule_kind", &c.rule_kind),
+        ("form", &c.form),
+    ] {
+        if list.as_ref().is_some_and(Vec::is_empty) {
+            b.error_help(
+                path(key),
+                format!("`{key} = []` matches no event, so the metric could never happen"),
+                format!("name at least one, or leave `{key}` out to match any"),
+            );
+        }
+    }
     let n_levels = b.levels.len();
     let mut f = Filter {
         max_level: (n_levels.max(1) - 1) as Level,

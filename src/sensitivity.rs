@@ -14,8 +14,9 @@
 //! - Sobol: Saltelli (2010) sampling with matrices A, B and A_B^(j); first order by Saltelli
 //!   2010's estimator, total order by Jansen's, both divided by the variance of f over A and B.
 
+use std::sync::atomic::AtomicBool;
+
 use rand::RngExt;
-use rayon::prelude::*;
 
 use crate::engine::Engine;
 use crate::metrics::MISSING;
@@ -23,6 +24,7 @@ use crate::model::NEVER;
 use crate::rng::{Rng, StreamKey};
 use crate::scenario::days::MAX_DAYS;
 use crate::scenario::dist::{Dist, to_days};
+use crate::study::{self, Ended, Flow, Pace};
 
 /// The value of `dist` at quantile `u` ∈ (0, 1): its inverse CDF, truncation included (a
 /// truncated family's quantile u is the untruncated quantile of F(min) + u·(F(max) − F(min))).
@@ -332,60 +334,62 @@ pub enum Output {
 }
 
 /// Simulates every point (one run each, at its run index, with `factors[f]` — indices into
-/// `Scenario::params` — set to the quantile `u[f]` of its distribution) and returns each
-/// point's outputs. Work is split into fixed blocks of points, so the result does not depend
-/// on the number of threads.
+/// `Scenario::params` — set to the quantile `u[f]` of its distribution) through the study
+/// driver and returns each point's outputs, or `None` if `stop` was raised first. A point's
+/// outputs depend only on the point, so the result does not depend on the number of threads.
 pub fn evaluate(
     engine: &Engine,
     factors: &[usize],
     outputs: &[Output],
     points: &[DesignPoint],
-    mut tick: impl FnMut(u64) + Send,
-) -> Vec<Vec<f64>> {
-    const BLOCK: usize = 256;
+    stop: &AtomicBool,
+    mut tick: impl FnMut(u64),
+) -> Option<Vec<Vec<f64>>> {
     let sc = engine.scenario;
     let dists: Vec<&Dist> = factors.iter().map(|&i| &sc.params[i].dist).collect();
     let mut out = Vec::with_capacity(points.len());
-    for batch in points.chunks(BLOCK * rayon::current_num_threads().max(1) * 4) {
-        let parts: Vec<Vec<Vec<f64>>> = batch
-            .par_chunks(BLOCK)
-            .map(|block| {
-                let mut ws = engine.workspace();
-                block
+    let piece = |items: std::ops::Range<u64>| {
+        let mut ws = engine.workspace();
+        let mut ys = Vec::with_capacity((items.end - items.start) as usize);
+        let done = study::each(items, stop, |i| {
+            let p = &points[i as usize];
+            ws.set_params.clear();
+            for ((&i, d), &u) in factors.iter().zip(&dists).zip(&p.u) {
+                let v = quantile(d, u).unwrap_or_else(|| d.mean());
+                ws.set_params.push((i, v));
+            }
+            engine.simulate(p.run, &mut ws, &mut crate::engine::NoRecord);
+            ys.push(
+                outputs
                     .iter()
-                    .map(|p| {
-                        ws.set_params.clear();
-                        for ((&i, d), &u) in factors.iter().zip(&dists).zip(&p.u) {
-                            let v = quantile(d, u).unwrap_or_else(|| d.mean());
-                            ws.set_params.push((i, v));
+                    .map(|o| match *o {
+                        Output::Event(e) => f64::from(u8::from(ws.outcome.first[e] != NEVER)),
+                        Output::Quantity(q) => {
+                            let v = ws.outcome.values[q];
+                            if v == MISSING {
+                                f64::NAN
+                            } else {
+                                sc.metrics.quantities[q].binning.value(v)
+                            }
                         }
-                        engine.simulate(p.run, &mut ws, &mut crate::engine::NoRecord);
-                        outputs
-                            .iter()
-                            .map(|o| match *o {
-                                Output::Event(e) => {
-                                    f64::from(u8::from(ws.outcome.first[e] != NEVER))
-                                }
-                                Output::Quantity(q) => {
-                                    let v = ws.outcome.values[q];
-                                    if v == MISSING {
-                                        f64::NAN
-                                    } else {
-                                        sc.metrics.quantities[q].binning.value(v)
-                                    }
-                                }
-                            })
-                            .collect()
                     })
-                    .collect()
-            })
-            .collect();
-        for p in parts {
-            tick(p.len() as u64);
-            out.extend(p);
-        }
-    }
-    out
+                    .collect::<Vec<f64>>(),
+            );
+        });
+        done.then_some(ys)
+    };
+    let ended = study::drive(
+        0..points.len() as u64,
+        Pace::RUNS,
+        stop,
+        piece,
+        |ys: Vec<Vec<f64>>| {
+            tick(ys.len() as u64);
+            out.extend(ys);
+            Ok::<_, std::convert::Infallible>(Flow::Continue)
+        },
+    );
+    matches!(ended, Ok(Ended::Complete)).then_some(out)
 }
 
 #[cfg(test)]

@@ -22,7 +22,11 @@ use serde::{Deserialize, Serialize};
 use crate::stats::Aggregate;
 
 /// Identifies the format of partial-result files; bumped when their meaning changes.
-pub const PART_FORMAT: &str = "brink-part/1";
+pub const PART_FORMAT: &str = "brink-part/2";
+
+/// The most shards a study may be cut into. A part names its shard count; bounding it bounds
+/// what a merge allocates for any part, hand-made ones included.
+pub const MAX_SHARDS: u64 = 1 << 20;
 
 /// The environment variable a Kubernetes Indexed Job must set to its `spec.completions`:
 /// the pod environment carries `JOB_COMPLETION_INDEX` but not the number of completions.
@@ -39,6 +43,11 @@ impl Shard {
     pub fn new(index: u64, count: u64) -> Result<Shard, String> {
         if count == 0 {
             return Err("the number of shards must be at least 1".into());
+        }
+        if count > MAX_SHARDS {
+            return Err(format!(
+                "at most {MAX_SHARDS} shards are supported, got {count}"
+            ));
         }
         if index >= count {
             return Err(format!(
@@ -198,6 +207,8 @@ pub struct RunPart {
     pub scenario_text: String,
     /// File name (beside this part) of this shard's runs.csv, header included.
     pub runs_csv: Option<String>,
+    /// SHA-256 of that file, so a merge notices a changed or truncated one.
+    pub runs_csv_sha256: Option<String>,
     /// The `--set` overrides applied to the scenario text, in order.
     #[serde(default)]
     pub overrides: Vec<crate::scenario::overrides::Override>,
@@ -220,7 +231,15 @@ pub fn check_parts(parts: &[(&str, &PartInfo)]) -> Result<Vec<usize>, String> {
         if p.format != PART_FORMAT {
             return Err(format!(
                 "{name} is in format `{}`, this brink reads `{PART_FORMAT}`",
-                p.format
+                crate::scenario::diag::clip(&p.format, 40)
+            ));
+        }
+        // A hand-made part may claim anything: check what the rest relies on first.
+        Shard::new(p.shard.index, p.shard.count).map_err(|e| format!("{name}: {e}"))?;
+        if p.unit == 0 || p.start > p.end || p.end > p.total {
+            return Err(format!(
+                "{name} claims items {}..{} of {} in units of {}; the part is damaged",
+                p.start, p.end, p.total, p.unit
             ));
         }
     }
@@ -257,13 +276,16 @@ pub fn check_parts(parts: &[(&str, &PartInfo)]) -> Result<Vec<usize>, String> {
         if p.total != first.total {
             return Err(differ("run totals", &first.total, name, &p.total));
         }
-        if p.shard.count != first.shard.count || p.unit != first.unit {
+        if p.shard.count != first.shard.count {
             return Err(differ(
                 "shard counts",
                 &first.shard.count,
                 name,
                 &p.shard.count,
             ));
+        }
+        if p.unit != first.unit {
+            return Err(differ("shard units", &first.unit, name, &p.unit));
         }
     }
     if first.brink_version != mine {
@@ -274,12 +296,7 @@ pub fn check_parts(parts: &[(&str, &PartInfo)]) -> Result<Vec<usize>, String> {
         ));
     }
     let n = first.shard.count;
-    let mut by_index: Vec<Option<usize>> = vec![None; n.min(1 << 20) as usize];
-    if n > by_index.len() as u64 {
-        return Err(format!(
-            "{first_name} claims {n} shards, more than brink supports"
-        ));
-    }
+    let mut by_index: Vec<Option<usize>> = vec![None; n as usize];
     for (i, &(name, p)) in parts.iter().enumerate() {
         let expect = p.shard.range(p.total, p.unit);
         if p.range() != expect {
@@ -361,6 +378,12 @@ mod tests {
         assert_eq!(Shard::parse("2/4"), Ok(Shard { index: 2, count: 4 }));
         assert!(Shard::parse("4/4").unwrap_err().contains("count from 0"));
         assert!(Shard::parse("1/0").unwrap_err().contains("at least 1"));
+        // Refused at once, not only by a merge.
+        assert!(
+            Shard::parse("0/18446744073709551615")
+                .unwrap_err()
+                .contains("at most 1048576 shards")
+        );
         assert!(Shard::parse("2").unwrap_err().contains("expected K/N"));
         assert!(Shard::parse("a/b").unwrap_err().contains("expected K/N"));
     }
@@ -449,6 +472,20 @@ mod tests {
         assert!(e.contains("shard counts"), "{e}");
         let mut other = c.clone();
         other.start = 0;
+        let e = check_parts(&[("a", &a), ("b", &b), ("c", &other)]).unwrap_err();
+        assert!(e.contains("damaged"), "{e}");
+        // Hand-made parts: a shard index past the count, no shards, no unit. These panicked
+        // (index out of bounds, divide by zero) on the old main.
+        let mut other = c.clone();
+        other.shard.index = 7;
+        let e = check_parts(&[("a", &a), ("b", &b), ("c", &other)]).unwrap_err();
+        assert!(e.contains("c: shard 7 does not exist"), "{e}");
+        let mut other = c.clone();
+        other.shard = Shard { index: 0, count: 0 };
+        let e = check_parts(&[("c", &other)]).unwrap_err();
+        assert!(e.contains("at least 1"), "{e}");
+        let mut other = c.clone();
+        other.unit = 0;
         let e = check_parts(&[("a", &a), ("b", &b), ("c", &other)]).unwrap_err();
         assert!(e.contains("damaged"), "{e}");
     }

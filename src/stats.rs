@@ -78,6 +78,97 @@ impl Aggregate {
         self.add_daily(&other.daily);
     }
 
+    /// Checks that these counts can come from `self.runs` runs of `sc`: the shapes fit the
+    /// scenario, no histogram reaches past its metric's bins, no event or daily state counts
+    /// more runs than there are, and every unconditional quantity counts each run exactly once.
+    /// Sums are checked, so no forged count can wrap. The error says what is wrong.
+    pub fn check(&self, sc: &Scenario) -> Result<(), String> {
+        let m = &sc.metrics;
+        let h = sc.horizon as usize;
+        if self.horizon != sc.horizon
+            || self.first_day.len() != m.events.len()
+            || self.first_day.iter().any(|d| d.len() != h)
+            || self.hist.len() != m.quantities.len()
+            || self.daily.len() != m.states.len() * h
+        {
+            return Err("its counts do not have the shape of its scenario's metrics".into());
+        }
+        let sum = |xs: &[u64]| xs.iter().try_fold(0u64, |a, &x| a.checked_add(x));
+        for (e, days) in m.events.iter().zip(&self.first_day) {
+            match sum(days) {
+                Some(k) if k <= self.runs => {}
+                _ => {
+                    return Err(format!(
+                        "event metric `{}` happens in more runs than the {} it holds",
+                        e.id, self.runs
+                    ));
+                }
+            }
+        }
+        for (q, bins) in m.quantities.iter().zip(&self.hist) {
+            if bins.len() > q.binning.max_bin as usize + 1 {
+                return Err(format!(
+                    "quantity `{}` has a value beyond its largest possible one",
+                    q.id
+                ));
+            }
+            match sum(bins) {
+                Some(n) if n == self.runs || (q.conditional && n <= self.runs) => {}
+                _ => {
+                    return Err(format!(
+                        "the histogram of `{}` does not count each of its {} runs once",
+                        q.id, self.runs
+                    ));
+                }
+            }
+        }
+        if let Some(i) = self.daily.iter().position(|&x| x > self.runs) {
+            return Err(format!(
+                "daily state `{}` counts more runs than the {} it holds",
+                m.states[i / h.max(1)],
+                self.runs
+            ));
+        }
+        Ok(())
+    }
+
+    /// `merge`, refusing counts that would overflow instead of wrapping.
+    pub fn checked_merge(&mut self, other: &Aggregate) -> Result<(), String> {
+        let overflow = || "the counts add up to more than brink can hold".to_string();
+        let runs = self.runs.checked_add(other.runs).ok_or_else(overflow)?;
+        let add = |a: &[u64], b: &[u64]| -> Option<Vec<u64>> {
+            let n = a.len().max(b.len());
+            (0..n)
+                .map(|i| {
+                    a.get(i)
+                        .copied()
+                        .unwrap_or(0)
+                        .checked_add(b.get(i).copied().unwrap_or(0))
+                })
+                .collect()
+        };
+        if self.first_day.len() != other.first_day.len() || self.hist.len() != other.hist.len() {
+            return Err("the two aggregates have different metrics".into());
+        }
+        let mut first_day = Vec::with_capacity(self.first_day.len());
+        for (a, b) in self.first_day.iter().zip(&other.first_day) {
+            first_day.push(add(a, b).ok_or_else(overflow)?);
+        }
+        let mut hist = Vec::with_capacity(self.hist.len());
+        for (a, b) in self.hist.iter().zip(&other.hist) {
+            hist.push(add(a, b).ok_or_else(overflow)?);
+        }
+        let daily = add(&self.daily, &other.daily).ok_or_else(overflow)?;
+        *self = Aggregate {
+            runs,
+            horizon: self.horizon,
+            first_day,
+            hist,
+            daily,
+        };
+        Ok(())
+    }
+
     /// Runs in which event `e` happened.
     pub fn event_count(&self, e: usize) -> u64 {
         self.first_day[e].iter().sum()

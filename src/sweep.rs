@@ -22,7 +22,7 @@ use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
 use crate::rng::StreamKey;
-use crate::scenario::diag::{Diagnostic, ScenarioError};
+use crate::scenario::diag::ScenarioError;
 
 /// Documented upper bound on the number of points of a design.
 pub const MAX_POINTS: u64 = 1_000_000;
@@ -94,7 +94,11 @@ pub fn parse(text: &str, file: &str) -> Result<Experiment, ScenarioError> {
     toml::from_str(text).map_err(|e: toml::de::Error| ScenarioError {
         file: file.to_string(),
         source: text.to_string(),
-        diagnostics: vec![Diagnostic::new("", e.message().trim().to_string()).with_span(e.span())],
+        diagnostics: vec![crate::scenario::diag::syntax(
+            e.message().trim().to_string(),
+            e.span(),
+            text,
+        )],
         others: Vec::new(),
     })
 }
@@ -120,6 +124,15 @@ pub fn parse_vary(s: &str) -> Result<Vary, String> {
         v.values = Some(spec.split(',').map(num).collect::<Result<_, _>>()?);
     }
     Ok(v)
+}
+
+/// The refusal of a design of `n` values, with what they alone would take in memory.
+fn too_many(what: &str, n: u64) -> String {
+    format!(
+        "{what} is more than the {MAX_POINTS} a design may have (their values alone would take \
+         {:.1} GB of memory)",
+        n as f64 * 8.0 / 1e9
+    )
 }
 
 /// A checked design: the values of every point, computed on demand.
@@ -168,6 +181,9 @@ impl Points {
                         .levels
                         .or(e.points)
                         .ok_or_else(|| format!("`{}`: give `levels` or `points`", v.key))?;
+                    if l > MAX_POINTS {
+                        return Err(too_many(&format!("`{}`: {l} levels", v.key), l));
+                    }
                     (0..l)
                         .map(|i| {
                             if l == 1 {
@@ -181,7 +197,7 @@ impl Points {
                 (Design::Lhs, None, Some([lo, hi])) => {
                     let n = e.points.ok_or("a Latin hypercube needs `points`")?;
                     if n > MAX_POINTS {
-                        return Err(format!("{n} points is more than {MAX_POINTS}"));
+                        return Err(too_many(&format!("{n} points"), n));
                     }
                     let mut rng = StreamKey::new(seed, &format!("sweep:lhs:{}", v.key)).for_run(0);
                     let mut strata: Vec<u64> = (0..n).collect();
@@ -223,7 +239,14 @@ impl Points {
             return Err("the design is empty: it has no points".into());
         }
         if count > MAX_POINTS {
-            return Err(format!("{count} points is more than {MAX_POINTS}"));
+            return Err(format!(
+                "{} points is more than the {MAX_POINTS} a design may have",
+                if count == u64::MAX {
+                    "more than 18446744073709551615".to_string()
+                } else {
+                    count.to_string()
+                }
+            ));
         }
         Ok(Points {
             keys: e.vary.iter().map(|v| v.key.clone()).collect(),
@@ -235,6 +258,11 @@ impl Points {
 
     pub fn len(&self) -> u64 {
         self.count
+    }
+
+    /// Every value parameter `j` takes in the design.
+    pub fn values(&self, j: usize) -> &[f64] {
+        &self.columns[j]
     }
 
     pub fn is_empty(&self) -> bool {
@@ -317,6 +345,24 @@ mod tests {
             vec![parse_vary("a=1,2").unwrap(), parse_vary("b=1").unwrap()],
         );
         assert!(Points::new(&e, 1).unwrap_err().contains("equal length"));
+        // Refused with the figure before anything is allocated (this tried to allocate 8 GB
+        // and aborted on the old main).
+        let e = exp(
+            Design::Grid,
+            Some(1_000_000_000),
+            vec![parse_vary("a=0..1").unwrap()],
+        );
+        let err = Points::new(&e, 1).unwrap_err();
+        assert!(
+            err.contains("1000000000 levels") && err.contains("8.0 GB"),
+            "{err}"
+        );
+        let e = exp(
+            Design::Lhs,
+            Some(10_000_000_000),
+            vec![parse_vary("a=0..1").unwrap()],
+        );
+        assert!(Points::new(&e, 1).unwrap_err().contains("80.0 GB"));
         assert!(parse_vary("a").is_err());
         assert!(parse_vary("a=1..x").is_err());
     }

@@ -19,6 +19,26 @@ enum Edit {
     With(fn(&str) -> String, &'static str),
 }
 
+fn huge_name(base: &str) -> String {
+    base.replacen(
+        "name = \"minimal\"",
+        &format!("name = \"{}\"", "A".repeat(2_000_000)),
+        1,
+    )
+}
+
+fn long_name(base: &str) -> String {
+    base.replacen(
+        "name = \"minimal\"",
+        &format!("name = \"{}\"", "a".repeat(300)),
+        1,
+    )
+}
+
+fn deep_table(base: &str) -> String {
+    format!("{base}\n[{}]\nx = 1\n", vec!["a"; 100].join("."))
+}
+
 fn many_tracks(base: &str) -> String {
     let mut s = base.to_string();
     for i in 0..1024 {
@@ -372,6 +392,70 @@ const CASES: &[Case] = &[
         "which spreadsheets run as a formula",
         (28, 8),
     ),
+    // The cases below were accepted, or given a poor message, on the main branch before
+    // issue 14.
+    case(
+        "start date whose horizon leaves the calendar",
+        Replace("start_date = 2026-01-01", "start_date = 9999-12-31"),
+        "90 days from 9999-12-31 run past 9999-12-31, the calendar's last date",
+        (8, 14),
+    ),
+    case(
+        "distribution whose draws are not finite (beta)",
+        Replace("{ uniform = [0.6, 0.8] }", "{ beta = [1e308, 1e308] }"),
+        "beta [1e308, 1e308] has a shape above 1000000",
+        (47, 13),
+    ),
+    case(
+        "distribution whose draws are not finite (uniform)",
+        Replace("uniform = [0.6, 0.8]", "uniform = [-1e308, 1e308]"),
+        "can draw numbers too large to represent",
+        (47, 13),
+    ),
+    case(
+        "huge number (written short)",
+        Replace("probability = 0.8", "probability = 1e308"),
+        "must lie in [0, 1], got 1e308",
+        (58, 15),
+    ),
+    case(
+        "name of 2 000 000 characters (quoted short)",
+        With(huge_name, "a name of 2 000 000 capital letters"),
+        "is not a valid scenario name",
+        (7, 8),
+    ),
+    case(
+        "name too long for a folder",
+        With(long_name, "a name of 300 letters"),
+        "is 300 characters long; ids and names have at most 64",
+        (7, 8),
+    ),
+    case(
+        "name of another command's results folder",
+        Replace("name = \"minimal\"", "name = \"minimal_sweep\""),
+        "a scenario name may not end in `_sweep`",
+        (7, 8),
+    ),
+    case(
+        "table nested past the parser's limit",
+        With(deep_table, "append a table header of 100 dotted parts"),
+        "keys nest too deep",
+        (81, 1),
+    ),
+    case(
+        "empty metric filter",
+        Replace("actor = [\"blue\"]", "actor = []"),
+        "`actor = []` matches no event, so the metric could never happen",
+        (73, 9),
+    ),
+    case(
+        "scheduled rule scaling its own hazard",
+        Append(
+            "\n[rules.talks]\nkind = \"scheduled\"\ndate = 2026-02-01\nscale_hazard = { rule = \"talks\", factor = 2 }\n",
+        ),
+        "the scheduled rule `talks` cannot scale its own hazard",
+        (84, 25),
+    ),
     case(
         "range in words outside (0, 1) for a probability",
         Replace("probability = 0.8", "probability = \"0 to 0.9\""),
@@ -685,6 +769,8 @@ struct ArgCase {
     args: &'static [&'static str],
     /// Files to create first: (path, contents).
     setup: &'static [(&'static str, &'static [u8])],
+    /// Symbolic links to create first: (path, target).
+    links: &'static [(&'static str, &'static str)],
     code: i32,
     expect: &'static str,
 }
@@ -694,20 +780,23 @@ const ARG_CASES: &[ArgCase] = &[
         what: "zero runs",
         args: &["run", "ok.toml", "--runs", "0"],
         setup: &[],
+        links: &[],
         code: 2,
-        expect: "error: --runs must be between 1 and 1000000000, got 0",
+        expect: "error: invalid value '0' for '--runs <RUNS>': expected a whole number from 1 to 1000000000",
     },
     ArgCase {
         what: "too many runs",
         args: &["run", "ok.toml", "--runs", "2000000000"],
         setup: &[],
+        links: &[],
         code: 2,
-        expect: "error: --runs must be between 1 and 1000000000, got 2000000000",
+        expect: "error: invalid value '2000000000' for '--runs <RUNS>': expected a whole number from 1 to 1000000000",
     },
     ArgCase {
         what: "missing scenario file",
         args: &["validate", "nowhere.toml"],
         setup: &[],
+        links: &[],
         code: 2,
         expect: "error: cannot read scenario `nowhere.toml`: No such file or directory (os error 2)",
     },
@@ -715,6 +804,7 @@ const ARG_CASES: &[ArgCase] = &[
         what: "scenario that is not UTF-8",
         args: &["validate", "latin1.toml"],
         setup: &[("latin1.toml", b"name = \"caf\xe9\"\n")],
+        links: &[],
         code: 2,
         expect: "error: cannot read scenario",
     },
@@ -722,6 +812,7 @@ const ARG_CASES: &[ArgCase] = &[
         what: "unknown flag",
         args: &["run", "ok.toml", "--rnus", "5"],
         setup: &[],
+        links: &[],
         code: 2,
         expect: "error: unexpected argument '--rnus' found",
     },
@@ -729,13 +820,15 @@ const ARG_CASES: &[ArgCase] = &[
         what: "--out that already holds files",
         args: &["run", "ok.toml", "--out", "full"],
         setup: &[("full/notes.txt", b"mine")],
+        links: &[],
         code: 2,
-        expect: "error: output directory `full` already holds files (notes.txt); nothing was run",
+        expect: "error: output directory `full` already holds files (notes.txt); nothing was done",
     },
     ArgCase {
         what: "--out that is a file",
         args: &["run", "ok.toml", "--out", "notes.txt"],
         setup: &[("notes.txt", b"mine")],
+        links: &[],
         code: 2,
         expect: "error: --out `notes.txt` exists and is not a directory",
     },
@@ -743,6 +836,7 @@ const ARG_CASES: &[ArgCase] = &[
         what: "--out under a file",
         args: &["run", "ok.toml", "--out", "notes.txt/sub"],
         setup: &[("notes.txt", b"mine")],
+        links: &[],
         code: 2,
         expect: "error: cannot write results under `notes.txt/sub`: `notes.txt` is a file, not a directory",
     },
@@ -750,8 +844,187 @@ const ARG_CASES: &[ArgCase] = &[
         what: "--out where the system refuses to write",
         args: &["run", "ok.toml", "--out", "/proc/brink"],
         setup: &[],
+        links: &[],
         code: 1,
         expect: "error: cannot create a directory in /proc: No such file or directory (os error 2)",
+    },
+    // The cases below were accepted, ignored, crashed or given a poor message on the main
+    // branch before issue 14.
+    ArgCase {
+        what: "negative runs (no tip about `--`)",
+        args: &["run", "ok.toml", "--runs", "-1"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: invalid value '-1' for '--runs <RUNS>': expected a whole number from 1 to 1000000000",
+    },
+    ArgCase {
+        what: "thousands of threads (refused at once)",
+        args: &["run", "ok.toml", "--threads", "20000"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: invalid value '20000' for '--threads <THREADS>': too many: brink allows four threads per core",
+    },
+    ArgCase {
+        what: "--set value followed by more TOML",
+        args: &["run", "ok.toml", "--set", "rules.red_pledge.probability=0.5\n[rules.x]\nkind = 1"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: --set rules.red_pledge.probability: `0.5\\n[rules.x]\\nkind = 1` is not one TOML value",
+    },
+    ArgCase {
+        what: "--set value the scenario refuses (shown under the --set)",
+        args: &["run", "ok.toml", "--set", "scenario.horizon_days=-5"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: invalid value: integer `-5`, expected u32 (at `scenario.horizon_days`)",
+    },
+    ArgCase {
+        what: "--events with --shard",
+        args: &["run", "ok.toml", "--shard", "0/2", "--events", "5"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: --events is not written by shard 0/2",
+    },
+    ArgCase {
+        what: "shard count beyond any merge",
+        args: &["run", "ok.toml", "--shard", "0/18446744073709551615"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: invalid value '0/18446744073709551615' for '--shard <K/N>': at most 1048576 shards are supported",
+    },
+    ArgCase {
+        what: "--force without --out",
+        args: &["run", "ok.toml", "--force"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: --force replaces files in an --out directory; without --out every result gets a new folder",
+    },
+    ArgCase {
+        what: "--out whose file brink writes is a directory",
+        args: &["run", "ok.toml", "--out", "res", "--force"],
+        setup: &[("res/summary.csv", b"old"), ("res/distributions.csv/x", b"x")],
+        links: &[],
+        code: 2,
+        expect: "error: `res/distributions.csv` is a directory; brink writes a file of that name there and will not replace a directory",
+    },
+    ArgCase {
+        what: "dangling `results` link",
+        args: &["run", "ok.toml"],
+        setup: &[],
+        links: &[("results", "/nonexistent/brink-results")],
+        code: 2,
+        expect: "error: cannot write under `results/minimal`: `results` is a symbolic link to `/nonexistent/brink-results`, which does not exist",
+    },
+    ArgCase {
+        what: "trace --out naming the scenario",
+        args: &["trace", "ok.toml", "--run", "3", "--out", "ok.toml"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: --out `ok.toml` is the scenario file this command reads; brink never replaces its input",
+    },
+    ArgCase {
+        what: "explain --markdown naming the scenario",
+        args: &["explain", "ok.toml", "--markdown", "ok.toml"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: --markdown `ok.toml` is the scenario file this command reads; brink never replaces its input",
+    },
+    ArgCase {
+        what: "trace --threads without --find",
+        args: &["trace", "ok.toml", "--run", "3", "--threads", "2"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: --threads goes with --find",
+    },
+    ArgCase {
+        what: "zero Morris levels",
+        args: &["sensitivity", "ok.toml", "--levels", "0"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: invalid value '0' for '--levels <LEVELS>': expected an even whole number from 2 to 1000000",
+    },
+    ArgCase {
+        what: "odd Morris levels",
+        args: &["sensitivity", "ok.toml", "--levels", "3"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: invalid value '3' for '--levels <LEVELS>': expected an even whole number from 2 to 1000000",
+    },
+    ArgCase {
+        what: "Sobol samples beyond any count",
+        args: &["sensitivity", "ok.toml", "--samples", "18446744073709551615"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: invalid value '18446744073709551615' for '--samples <SAMPLES>': expected a whole number from 2 to 1000000000",
+    },
+    ArgCase {
+        what: "sensitivity design that cannot fit in memory",
+        args: &["sensitivity", "ok.toml", "--method", "sobol", "--samples", "100000000"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: this design needs about 403.8 GiB of memory",
+    },
+    ArgCase {
+        what: "a Sobol option with --method morris",
+        args: &["sensitivity", "ok.toml", "--method", "morris", "--samples", "100"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: --samples sets the Sobol design, which --method morris does not run",
+    },
+    ArgCase {
+        what: "sweep dry run of a billion grid levels",
+        args: &["sweep", "ok.toml", "--vary", "rules.red_pledge.probability=0..1", "--points", "1000000000", "--dry-run"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: `rules.red_pledge.probability`: 1000000000 levels is more than the 1000000 a design may have (their values alone would take 8.0 GB of memory)",
+    },
+    ArgCase {
+        what: "experiment with ten billion levels",
+        args: &["sweep", "exp.toml", "--dry-run"],
+        setup: &[("exp.toml", b"scenario = \"ok.toml\"\ndesign = \"grid\"\n[[vary]]\nkey = \"rules.red_pledge.probability\"\nrange = [0, 1]\nlevels = 10000000000\n")],
+        links: &[],
+        code: 2,
+        expect: "error: `rules.red_pledge.probability`: 10000000000 levels is more than the 1000000 a design may have (their values alone would take 80.0 GB of memory)",
+    },
+    ArgCase {
+        what: "experiment naming itself as its scenario",
+        args: &["sweep", "self.toml"],
+        setup: &[("self.toml", b"scenario = \"self.toml\"\ndesign = \"list\"\n[[vary]]\nkey = \"a\"\nvalues = [1]\n")],
+        links: &[],
+        code: 2,
+        expect: "error: the experiment's `scenario = \"self.toml\"` names the experiment itself, not a scenario",
+    },
+    ArgCase {
+        what: "--points with an experiment file",
+        args: &["sweep", "exp.toml", "--points", "3"],
+        setup: &[("exp.toml", b"scenario = \"ok.toml\"\ndesign = \"list\"\n[[vary]]\nkey = \"rules.red_pledge.probability\"\nvalues = [0.5]\n")],
+        links: &[],
+        code: 2,
+        expect: "error: --points and --design go with --vary",
+    },
+    ArgCase {
+        what: "endless input file",
+        args: &["validate", "/dev/zero"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: cannot read scenario `/dev/zero`: it is larger than 16 MiB, the most brink reads",
     },
 ];
 
@@ -846,6 +1119,9 @@ fn check_args(c: &ArgCase, root: &Path) -> String {
         let p = dir.join(path);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
+    }
+    for (path, target) in c.links {
+        std::os::unix::fs::symlink(target, dir.join(path)).unwrap();
     }
     let before = listing(&dir);
     let (code, err) = brink(&dir, c.args);

@@ -366,3 +366,50 @@ fn results_are_readable_by_others_like_any_file_the_user_creates() {
         );
     }
 }
+
+#[test]
+fn help_says_where_results_go_and_what_flags_accept() {
+    // Issue 14 (help texts): on the old main `sweep --help` named results/<experiment or
+    // scenario name>_sweep although experiments wrote to results/<experiment>/, `sensitivity
+    // --help` said --levels must be even but took any number, `validate --help` did not
+    // mention experiment files, and `trace --out` and `explain --markdown` did not say they
+    // replace the file.
+    let help = |cmd: &str| {
+        let o = brink(&[cmd.as_ref(), "--help".as_ref()]);
+        assert!(o.status.success());
+        // clap wraps long help to the terminal; join it back into one line per paragraph.
+        String::from_utf8_lossy(&o.stdout)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let expect = [
+        ("sweep", "results/<experiment file name>_sweep/<UTC time>/"),
+        (
+            "sweep",
+            "results/<scenario name>_sweep/<UTC time>/ with --vary",
+        ),
+        ("sweep", "Runs per point"),
+        (
+            "run",
+            "results/<scenario name>/<UTC time>/, linked as latest",
+        ),
+        ("run", "results/<scenario name>/parts/"),
+        ("compare", "results/<base name>_compare/<UTC time>/"),
+        (
+            "sensitivity",
+            "results/<scenario name>_sensitivity/<UTC time>/",
+        ),
+        ("sensitivity", "an even number from 2 to 1000000"),
+        ("merge", "results/<scenario name>/<UTC time>/"),
+        ("validate", "experiment files"),
+        ("trace", "replacing it; the scenario file itself is refused"),
+        (
+            "explain",
+            "replacing it; the scenario file itself is refused",
+        ),
+    ];
+    for (cmd, text) in expect {
+        assert!(help(cmd).contains(text), "`{cmd} --help` lacks `{text}`");
+    }
+}

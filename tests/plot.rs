@@ -1,10 +1,17 @@
-//! End-to-end checks of `brink plot` and `brink report`: every chart drawn from real `brink run`
-//! results (the flagship, a few thousand runs) and from hand-written sweep, compare and
-//! sensitivity results in tests/fixtures/. Each SVG must be well-formed XML whose title names
-//! the scenario, whose axes are labelled and which holds the expected series; each PNG must
-//! decode to the expected size with non-blank pixels in the series colour.
+//! End-to-end checks of `brink plot` and `brink report` on every chart kind: charts drawn from
+//! real results of the flagship (a run, a compare, sweeps over one, two and three parameters,
+//! a sensitivity study, all at small sizes) and from the hand-written results in
+//! tests/fixtures/.
+//!
+//! Every SVG is checked for what a reader needs (`check_chart`): each metric or parameter it
+//! draws is named in a label; no two labels overlap and none is cut by the edge, with each
+//! label's box measured with the real advance widths of DejaVu Sans (the font the charts name
+//! first; Debian's fonts-dejavu-core, which CI installs) and its ascent and descent; numbers of
+//! one kind (an axis, the values on bars) share one precision, and no number goes without its
+//! kind. Each report is checked to be one self-contained page (no URL it would fetch) that
+//! parses both as strict XML and, without a single parse error, as HTML5.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -33,27 +40,6 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// One flagship run shared by the tests in this file (2 000 runs keep debug builds quick while
-/// every chart has data: strikes, retaliation, wars). It lives in cargo's scratch directory for
-/// integration tests and is rewritten by every test process.
-fn flagship() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("plot_flagship");
-        ok(&brink(&[
-            "run",
-            s(&repo("scenarios/iran_2026.toml")),
-            "--runs",
-            "2000",
-            "--out",
-            s(&out),
-            "--force",
-            "-q",
-        ]));
-        out
-    })
-}
-
 fn files(dir: &Path) -> BTreeSet<String> {
     std::fs::read_dir(dir)
         .unwrap()
@@ -62,9 +48,211 @@ fn files(dir: &Path) -> BTreeSet<String> {
         .collect()
 }
 
-/// A parsed SVG: its text, for checks on elements and texts.
-struct Svg {
+fn fixture(name: &str) -> PathBuf {
+    repo(&format!("tests/fixtures/{name}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results to draw, made once per test process in cargo's scratch directory.
+
+struct Results {
+    run: PathBuf,
+    compare: PathBuf,
+    sweep_one: PathBuf,
+    sweep_two: PathBuf,
+    sweep_three: PathBuf,
+    sensitivity: PathBuf,
+}
+
+/// Flagship results of every kind, small enough for a debug build and large enough that
+/// every chart is crowded the way real results crowd it: 14 metrics in a compare, 35
+/// parameters in a sensitivity study (many of them tied), eight daily states of which three
+/// are identical and whose scales differ a hundredfold.
+fn results() -> &'static Results {
+    static R: OnceLock<Results> = OnceLock::new();
+    R.get_or_init(|| {
+        let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("plot_results");
+        let sc = repo("scenarios/iran_2026.toml");
+        let sc = s(&sc);
+        let dir = |n: &str| base.join(n);
+        let go = |args: &[&str]| {
+            let mut a = args.to_vec();
+            a.extend(["--force", "-q"]);
+            ok(&brink(&a));
+        };
+        let r = Results {
+            run: dir("run"),
+            compare: dir("compare"),
+            sweep_one: dir("sweep_one"),
+            sweep_two: dir("sweep_two"),
+            sweep_three: dir("sweep_three"),
+            sensitivity: dir("sensitivity"),
+        };
+        go(&["run", sc, "--runs", "2000", "--out", s(&r.run)]);
+        go(&[
+            "compare",
+            sc,
+            "--set",
+            "rules.us_nuclear_red_line.threshold=0.4",
+            "--runs",
+            "2000",
+            "--out",
+            s(&r.compare),
+        ]);
+        // Sweeps write into their own folder and start over when run again.
+        for d in [&r.sweep_one, &r.sweep_two, &r.sweep_three] {
+            let _ = std::fs::remove_dir_all(d);
+        }
+        let sweep = |out: &Path, extra: &[&str]| {
+            let mut a = vec!["sweep", sc, "--runs", "300", "--out", s(out), "-q"];
+            a.extend(extra);
+            ok(&brink(&a));
+        };
+        sweep(
+            &r.sweep_one,
+            &[
+                "--vary",
+                "rules.us_nuclear_red_line.threshold=0.35..0.65",
+                "--points",
+                "4",
+            ],
+        );
+        sweep(
+            &r.sweep_two,
+            &[
+                "--vary",
+                "rules.us_nuclear_red_line.threshold=0.35..0.65",
+                "--vary",
+                "tracks.iran_nuclear.drift=0.0002,0.0008,0.0012",
+                "--points",
+                "3",
+                "--metrics",
+                "strike_on_iran,strike_by_us,regional_war,war_days",
+            ],
+        );
+        sweep(
+            &r.sweep_three,
+            &[
+                "--vary",
+                "rules.us_nuclear_red_line.threshold=0.35..0.65",
+                "--vary",
+                "tracks.iran_nuclear.drift=0.0002..0.0012",
+                "--vary",
+                "tracks.iran_missiles.drift=0.0004..0.0015",
+                "--design",
+                "lhs",
+                "--points",
+                "6",
+            ],
+        );
+        go(&[
+            "sensitivity",
+            sc,
+            "--metrics",
+            "strike_on_iran,regional_war",
+            "--trajectories",
+            "8",
+            "--samples",
+            "30",
+            "--bootstrap",
+            "50",
+            "--out",
+            s(&r.sensitivity),
+        ]);
+        r
+    })
+}
+
+fn plot(results: &Path, out: &Path, format: &str) -> BTreeSet<String> {
+    ok(&brink(&[
+        "plot",
+        s(results),
+        "--out",
+        s(out),
+        "--format",
+        format,
+        "-q",
+    ]));
+    files(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text measurement with the real font
+
+struct Face {
+    data: Vec<u8>,
+}
+
+impl Face {
+    fn load(file: &str) -> Face {
+        let path = Path::new("/usr/share/fonts/truetype/dejavu").join(file);
+        let data = std::fs::read(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; the label checks measure text in DejaVu Sans: install it \
+                 (Debian: apt-get install fonts-dejavu-core)",
+                path.display()
+            )
+        });
+        Face { data }
+    }
+
+    /// Width of `text` at `size` pixels: the sum of the glyphs' advances (no kerning, which
+    /// only narrows text); a character the font lacks counts as a full em.
+    fn width(&self, text: &str, size: f64) -> f64 {
+        use skrifa::MetadataProvider;
+        let font = skrifa::FontRef::new(&self.data).unwrap();
+        let loc = skrifa::instance::LocationRef::default();
+        let upem = f64::from(
+            font.metrics(skrifa::instance::Size::unscaled(), loc)
+                .units_per_em,
+        );
+        let gm = font.glyph_metrics(skrifa::instance::Size::unscaled(), loc);
+        let cmap = font.charmap();
+        text.chars()
+            .map(|c| {
+                cmap.map(c)
+                    .and_then(|g| gm.advance_width(g))
+                    .map_or(upem, f64::from)
+            })
+            .sum::<f64>()
+            / upem
+            * size
+    }
+}
+
+fn faces() -> &'static (Face, Face) {
+    static F: OnceLock<(Face, Face)> = OnceLock::new();
+    F.get_or_init(|| {
+        (
+            Face::load("DejaVuSans.ttf"),
+            Face::load("DejaVuSans-Bold.ttf"),
+        )
+    })
+}
+
+/// DejaVu Sans's ascender and descender (hhea: 1901 and 483 of 2048 units per em): the box a
+/// line of text inks.
+const ASCENT: f64 = 1901.0 / 2048.0;
+const DESCENT: f64 = 483.0 / 2048.0;
+
+// ---------------------------------------------------------------------------------------------
+// A chart as a reader sees it
+
+#[derive(Debug, Clone)]
+struct Label {
     text: String,
+    x: f64,
+    anchor: String,
+    /// (left, top, right, bottom) on the page.
+    rect: (f64, f64, f64, f64),
+    num: Option<String>,
+}
+
+struct Svg {
+    path: PathBuf,
+    text: String,
+    width: f64,
+    height: f64,
 }
 
 impl Svg {
@@ -74,21 +262,113 @@ impl Svg {
             .unwrap_or_else(|e| panic!("{} is not well-formed XML: {e}", path.display()));
         let root = doc.root_element();
         assert_eq!(root.tag_name().name(), "svg", "{}", path.display());
-        assert_eq!(root.attribute("width"), Some("960"));
-        assert_eq!(root.attribute("height"), Some("540"));
-        Svg { text }
+        let dim = |a: &str| root.attribute(a).unwrap().parse::<f64>().unwrap();
+        let (width, height) = (dim("width"), dim("height"));
+        assert!(
+            width >= 960.0 && height >= 250.0,
+            "{}: {width} × {height}",
+            path.display()
+        );
+        assert!(
+            root.attribute("font-family")
+                .unwrap()
+                .starts_with("DejaVu Sans"),
+            "{}: labels are laid out for DejaVu Sans",
+            path.display()
+        );
+        Svg {
+            path: path.to_path_buf(),
+            text,
+            width,
+            height,
+        }
     }
 
     fn doc(&self) -> roxmltree::Document<'_> {
         roxmltree::Document::parse(&self.text).unwrap()
     }
 
-    fn texts(&self) -> Vec<String> {
+    fn name(&self) -> String {
+        self.path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    /// Every `<text>`, with its box measured in the real font.
+    fn labels(&self) -> Vec<Label> {
+        let (regular, bold) = faces();
         self.doc()
             .descendants()
             .filter(|n| n.has_tag_name("text"))
-            .map(|n| n.text().unwrap_or("").trim().to_string())
+            .map(|n| {
+                let text = n.text().unwrap_or("").to_string();
+                let f = |a: &str| n.attribute(a).unwrap().parse::<f64>().unwrap();
+                let (x, y, size) = (f("x"), f("y"), f("font-size"));
+                let face = if n.attribute("font-weight") == Some("bold") {
+                    bold
+                } else {
+                    regular
+                };
+                let w = face.width(&text, size);
+                let anchor = n.attribute("text-anchor").unwrap_or("start").to_string();
+                let left = match anchor.as_str() {
+                    "middle" => x - w / 2.0,
+                    "end" => x - w,
+                    _ => x,
+                };
+                let mut rect = (left, y - ASCENT * size, left + w, y + DESCENT * size);
+                if let Some(t) = n.attribute("transform") {
+                    // Only text read upwards is rotated: rotate(-90 x y), about its anchor.
+                    assert_eq!(
+                        t,
+                        format!(
+                            "rotate(-90 {} {})",
+                            n.attribute("x").unwrap(),
+                            n.attribute("y").unwrap()
+                        ),
+                        "{}",
+                        self.path.display()
+                    );
+                    let (l, t, r, b) = rect;
+                    rect = (x + (t - y), y - (r - x), x + (b - y), y - (l - x));
+                }
+                Label {
+                    text,
+                    x,
+                    anchor,
+                    rect,
+                    num: n.attribute("data-num").map(String::from),
+                }
+            })
             .collect()
+    }
+
+    /// The texts a reader reads, with labels wrapped over several lines (same x and anchor,
+    /// one line under the other) joined back together.
+    fn phrases(&self) -> Vec<String> {
+        let labels = self.labels();
+        let mut out: Vec<String> = labels.iter().map(|l| l.text.clone()).collect();
+        for (i, l) in labels.iter().enumerate() {
+            let mut joined = l.text.clone();
+            let mut last = l;
+            for next in &labels[i + 1..] {
+                let below = next.rect.1 >= last.rect.1 && next.rect.1 - last.rect.3 < 8.0;
+                if next.x == l.x && next.anchor == l.anchor && below {
+                    joined.push_str(&next.text);
+                    out.push(joined.clone());
+                    last = next;
+                } else {
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    fn texts(&self) -> Vec<String> {
+        self.labels().into_iter().map(|l| l.text).collect()
     }
 
     fn has_text(&self, want: &str) -> bool {
@@ -100,19 +380,10 @@ impl Svg {
         for w in wants {
             assert!(
                 texts.iter().any(|t| t == w),
-                "no text `{w}` among {texts:?}"
+                "{}: no text `{w}` among {texts:?}",
+                self.name()
             );
         }
-    }
-
-    /// Polylines with at least `min` points: the drawn data lines.
-    fn lines(&self, min: usize) -> Vec<Vec<(f64, f64)>> {
-        self.doc()
-            .descendants()
-            .filter(|n| n.has_tag_name("polyline"))
-            .map(|n| points(n.attribute("points").unwrap_or("")))
-            .filter(|p| p.len() >= min)
-            .collect()
     }
 
     fn count(&self, tag: &str, attr: &str, value: &str) -> usize {
@@ -121,69 +392,267 @@ impl Svg {
             .filter(|n| n.has_tag_name(tag) && n.attribute(attr) == Some(value))
             .count()
     }
+
+    /// Groups of drawn series (`<g class="s">`), by key.
+    fn series(&self) -> Vec<String> {
+        self.doc()
+            .descendants()
+            .filter(|n| n.has_tag_name("g") && n.attribute("class") == Some("s"))
+            .map(|n| n.attribute("data-k").unwrap().to_string())
+            .collect()
+    }
 }
 
-fn points(s: &str) -> Vec<(f64, f64)> {
-    s.split_whitespace()
-        .filter_map(|p| {
-            let (x, y) = p.split_once(',')?;
-            Some((x.parse().ok()?, y.parse().ok()?))
+/// Whether `name` appears in `text` as a whole name (not inside a longer identifier).
+fn names(text: &str, name: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || "_.[]".contains(c);
+    text.match_indices(name).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + name.len()..].chars().next();
+        !before.is_some_and(ident) && !after.is_some_and(ident)
+    })
+}
+
+/// Decimal places of every number in `text`: "+2.69 [+2.36, +3.02]" → [2, 2, 2].
+fn decimals(text: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for c in text.chars().chain([' ']) {
+        if c.is_ascii_digit() || (c == '.' && !cur.is_empty()) {
+            cur.push(c);
+        } else if !cur.is_empty() {
+            let t = cur.trim_end_matches('.');
+            out.push(t.split_once('.').map_or(0, |(_, f)| f.len()));
+            cur.clear();
+        }
+    }
+    out
+}
+
+/// Significant digits of every number in `text`: "0.000345" → 3, "56.15%" → 4.
+fn significant(text: &str) -> Vec<usize> {
+    text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter(|t| t.chars().any(|c| c.is_ascii_digit()))
+        .map(|t| {
+            t.chars()
+                .filter(|c| c.is_ascii_digit())
+                .skip_while(|&c| c == '0')
+                .count()
         })
         .collect()
 }
 
-/// The first palette colour, used by the first series of every chart.
-const BLUE: &str = "#0072B2";
-
-fn check_png(path: &Path) {
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    assert_eq!(
-        (info.width, info.height),
-        (1920, 1080),
-        "{}",
-        path.display()
-    );
-    assert_eq!(info.color_type, png::ColorType::Rgba, "{}", path.display());
-    let px = &buf[..info.buffer_size()];
-    let n = px.len() / 4;
-    let non_white = px
-        .chunks(4)
-        .filter(|p| p[0] < 250 || p[1] < 250 || p[2] < 250)
-        .count();
-    let dark = px
-        .chunks(4)
-        .filter(|p| p[0] < 60 && p[1] < 60 && p[2] < 60)
-        .count();
-    // Data are drawn in colour; text, axes and grid are black or grey.
-    let colourful = px
-        .chunks(4)
-        .filter(|p| p[0].max(p[1]).max(p[2]) - p[0].min(p[1]).min(p[2]) > 60)
-        .count();
-    assert!(
-        non_white > n / 100,
-        "{}: only {non_white} of {n} pixels drawn",
-        path.display()
-    );
-    // Text and axes are black: a PNG rendered without fonts would have almost none.
-    assert!(dark > 2000, "{}: {dark} dark pixels", path.display());
-    // The sparsest chart, a Morris plot of three points and a legend marker, has about 1 200.
-    assert!(
-        colourful > 800,
-        "{}: {colourful} coloured pixels",
-        path.display()
-    );
+/// A label that is nothing but a number or numbers: "56.2%", "−0.05", "+2.7 [+2.4, +3.0]".
+fn numeric(text: &str) -> bool {
+    text.chars().any(|c| c.is_ascii_digit())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || ".,%+−-×[] ".contains(c))
 }
 
+/// What every chart owes its reader: `expect` names all appear; no label overlaps another or
+/// leaves the page; numbers of one kind share a precision, and every number has a kind.
+fn check_chart(svg: &Svg, expect: &[String]) {
+    let name = svg.name();
+    let labels = svg.labels();
+    for l in &labels {
+        let (a, b, c, d) = l.rect;
+        assert!(
+            a >= 0.0 && b >= 0.0 && c <= svg.width && d <= svg.height,
+            "{name}: label `{}` is cut by the edge: box {:?} on a {} × {} page",
+            l.text,
+            l.rect,
+            svg.width,
+            svg.height
+        );
+    }
+    for (i, p) in labels.iter().enumerate() {
+        for q in &labels[i + 1..] {
+            let overlap = p.rect.0 < q.rect.2
+                && q.rect.0 < p.rect.2
+                && p.rect.1 < q.rect.3
+                && q.rect.1 < p.rect.3;
+            assert!(
+                !overlap,
+                "{name}: labels overlap: `{}` {:?} and `{}` {:?}",
+                p.text, p.rect, q.text, q.rect
+            );
+        }
+    }
+    let mut groups: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
+    for l in &labels {
+        match &l.num {
+            Some(g) => {
+                groups.entry(g).or_default().extend(decimals(&l.text));
+            }
+            None => assert!(
+                !numeric(&l.text),
+                "{name}: the number `{}` belongs to no group of one precision",
+                l.text
+            ),
+        }
+    }
+    for (g, d) in &groups {
+        assert_eq!(
+            d.len(),
+            1,
+            "{name}: numbers of kind `{g}` mix precisions: {:?}",
+            labels
+                .iter()
+                .filter(|l| l.num.as_deref() == Some(*g))
+                .map(|l| &l.text)
+                .collect::<Vec<_>>()
+        );
+    }
+    let phrases = svg.phrases();
+    for want in expect {
+        assert!(
+            phrases.iter().any(|p| names(p, want)),
+            "{name}: `{want}` is drawn but named nowhere; labels: {:?}",
+            svg.texts()
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What each result holds, read from its CSVs
+
+fn csv(dir: &Path, file: &str) -> Vec<BTreeMap<String, String>> {
+    let mut r = csv_reader(&dir.join(file));
+    let head: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    r.records()
+        .map(|rec| {
+            head.iter()
+                .cloned()
+                .zip(rec.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+fn csv_reader(path: &Path) -> csv::Reader<std::fs::File> {
+    csv::Reader::from_path(path).unwrap()
+}
+
+fn distinct<'a>(rows: &'a [BTreeMap<String, String>], col: &str) -> Vec<&'a str> {
+    let mut v: Vec<&str> = Vec::new();
+    for r in rows {
+        if !v.contains(&r[col].as_str()) {
+            v.push(&r[col]);
+        }
+    }
+    v
+}
+
+fn num(s: &str) -> f64 {
+    s.parse().unwrap()
+}
+
+/// The names each chart of a results directory must show, from its CSVs.
+fn expected(dir: &Path, chart: &str) -> Vec<String> {
+    let own = |v: Vec<&str>| v.into_iter().map(String::from).collect::<Vec<_>>();
+    let stem = chart.trim_end_matches(".svg");
+    if dir.join("timeline.csv").is_file() {
+        let summary = csv(dir, "summary.csv");
+        let tl = csv(dir, "timeline.csv");
+        let events: Vec<&str> = summary
+            .iter()
+            .filter(|r| r["kind"] == "probability")
+            .map(|r| r["metric"].as_str())
+            .collect();
+        let in_tl = distinct(&tl, "metric");
+        return match stem {
+            "timeline" => own(in_tl
+                .iter()
+                .copied()
+                .filter(|m| events.contains(m))
+                .take(6)
+                .collect()),
+            "states" => own(in_tl
+                .iter()
+                .copied()
+                .filter(|m| !events.contains(m))
+                .take(8)
+                .collect()),
+            _ => Vec::new(),
+        };
+    }
+    if dir.join("compare.csv").is_file() {
+        let rows = csv(dir, "compare.csv");
+        let kind = if stem == "compare" {
+            "probability"
+        } else {
+            "quantity"
+        };
+        return rows
+            .iter()
+            .filter(|r| r["kind"] == kind)
+            .map(|r| r["metric"].clone())
+            .collect();
+    }
+    if dir.join("sweep.csv").is_file() {
+        let mut v: Vec<String> = own(distinct(&csv(dir, "points.csv"), "parameter"));
+        let rows = csv(dir, "sweep.csv");
+        let probs: Vec<String> = distinct(&rows, "metric")
+            .into_iter()
+            .filter(|m| {
+                rows.iter()
+                    .any(|r| r["metric"] == *m && r["kind"] == "probability")
+            })
+            .map(String::from)
+            .collect();
+        match stem.strip_prefix("heatmap_") {
+            Some(m) => v.push(m.to_string()),
+            None => {
+                if v.len() > 2 {
+                    v.clear();
+                }
+                v.extend(probs.into_iter().take(8));
+            }
+        }
+        return v;
+    }
+    for (prefix, file) in [("sobol_", "sobol.csv"), ("morris_", "morris.csv")] {
+        if let Some(metric) = stem.strip_prefix(prefix) {
+            let rows = csv(dir, file);
+            let mut v: Vec<String> = rows
+                .iter()
+                .filter(|r| r["metric"] == metric)
+                .map(|r| r["parameter"].clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            v.push(metric.to_string());
+            return v;
+        }
+    }
+    Vec::new()
+}
+
+/// Plots `dir` as SVG and holds every chart to `check_chart`; returns the charts by name.
+fn plot_and_check(dir: &Path) -> (tempfile::TempDir, BTreeMap<String, Svg>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("charts");
+    let names = plot(dir, &out, "svg");
+    assert!(!names.is_empty());
+    let mut charts = BTreeMap::new();
+    for n in names {
+        let svg = Svg::read(&out.join(&n));
+        check_chart(&svg, &expected(dir, &n));
+        charts.insert(n, svg);
+    }
+    (tmp, charts)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Charts of a run
+
 #[test]
-fn run_charts_hold_the_expected_series() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("charts");
-    ok(&brink(&["plot", s(flagship()), "--out", s(&out), "-q"]));
+fn run_charts_label_every_series_and_keep_labels_apart() {
+    let dir = &results().run;
+    let (_t, charts) = plot_and_check(dir);
     assert_eq!(
-        files(&out),
+        charts.keys().cloned().collect::<BTreeSet<_>>(),
         [
             "peak_level.svg",
             "retaliation_delay_days.svg",
@@ -196,62 +665,148 @@ fn run_charts_hold_the_expected_series() {
         .into(),
     );
 
-    let tl = Svg::read(&out.join("timeline.svg"));
+    let tl = &charts["timeline.svg"];
     tl.assert_texts(&[
         "iran_2026: cumulative probability of key events",
         "date",
         "probability, cumulative (% of runs)",
-        "strike_on_iran",
-        "strike_by_israel",
-        "strike_by_us",
-        "joint_strike",
-        "iran_retaliation",
-        "hezbollah_joins",
         "Jan 2026",
-        "Jun",
-        "Dec",
     ]);
     assert!(!tl.has_text("regional_war"), "only the first six events");
-    let lines = tl.lines(300);
-    assert_eq!(lines.len(), 6, "one line of 366 days per key event");
-    for l in &lines {
-        assert_eq!(l.len(), 366);
+    assert_eq!(tl.series().len(), 6, "one line per key event");
+    let doc = tl.doc();
+    for g in doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("s"))
+    {
+        let line = g
+            .descendants()
+            .find(|n| n.has_tag_name("polyline"))
+            .unwrap();
+        let pts: Vec<(f64, f64)> = line
+            .attribute("points")
+            .unwrap()
+            .split_whitespace()
+            .map(|p| {
+                let (x, y) = p.split_once(',').unwrap();
+                (num(x), num(y))
+            })
+            .collect();
+        assert!(pts.len() >= 10);
         // Cumulative probabilities never fall: screen y never increases along a line.
         assert!(
-            l.windows(2).all(|w| w[1].1 <= w[0].1),
+            pts.windows(2).all(|w| w[1].1 <= w[0].1 + 0.051),
             "a cumulative line falls"
         );
-        assert!(l.windows(2).all(|w| w[1].0 > w[0].0), "dates out of order");
+        assert!(
+            pts.windows(2).all(|w| w[1].0 > w[0].0),
+            "dates out of order"
+        );
+        assert_eq!(
+            g.descendants()
+                .filter(|n| n.has_tag_name("polygon"))
+                .count(),
+            1,
+            "one 95% band per line"
+        );
     }
-    assert_eq!(
-        tl.doc()
-            .descendants()
-            .filter(|n| n.has_tag_name("polygon"))
-            .count(),
-        6
+
+    // Daily states: identical series drawn once, and scales apart in panels.
+    let st = &charts["states.svg"];
+    let tl_rows = csv(dir, "timeline.csv");
+    let states = expected(dir, "states.svg");
+    let series_of = |m: &str| -> Vec<(String, String, String)> {
+        tl_rows
+            .iter()
+            .filter(|r| r["metric"] == m)
+            .map(|r| {
+                (
+                    r["value"].clone(),
+                    r["ci_low"].clone(),
+                    r["ci_high"].clone(),
+                )
+            })
+            .collect()
+    };
+    let distinct_series: BTreeSet<Vec<(String, String, String)>> =
+        states.iter().map(|m| series_of(m)).collect();
+    assert!(
+        distinct_series.len() < states.len(),
+        "the flagship has identical daily states (hostilities at least threats, covert \
+         action, limited strikes), which this test is meant to see merged"
     );
+    assert_eq!(
+        st.series().len(),
+        distinct_series.len(),
+        "each distinct series drawn once"
+    );
+    let merged = st.texts().iter().filter(|t| t.starts_with("= ")).count();
+    assert_eq!(
+        merged,
+        states.len() - distinct_series.len(),
+        "the coinciding states are named"
+    );
+    // Each state's label sits in the panel of its line; a panel holds states whose peaks are
+    // within a factor of five, and the flagship's ceasefire (about 100%) and hostilities (at
+    // most a few percent) are in different panels.
+    let panels: Vec<(f64, f64)> = st
+        .doc()
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("hit"))
+        .map(|n| {
+            let y = num(n.attribute("y").unwrap());
+            (y, y + num(n.attribute("height").unwrap()))
+        })
+        .collect();
+    assert!(panels.len() >= 2, "{panels:?}");
+    let labels = st.labels();
+    let panel_of = |m: &str| {
+        let l = labels
+            .iter()
+            .find(|l| l.text == m || l.text == format!("= {m}"))
+            .unwrap_or_else(|| panic!("no label {m}"));
+        let mid = (l.rect.1 + l.rect.3) / 2.0;
+        panels
+            .iter()
+            .position(|p| mid >= p.0 - 1.0 && mid <= p.1 + 1.0)
+            .unwrap_or_else(|| panic!("label {m} outside every panel"))
+    };
+    let peak = |m: &str| series_of(m).iter().map(|v| num(&v.2)).fold(0.0, f64::max);
+    assert_ne!(
+        panel_of("gaza_ceasefire_in_force"),
+        panel_of("hostilities_at_least_threats")
+    );
+    for p in 0..panels.len() {
+        let peaks: Vec<f64> = states
+            .iter()
+            .filter(|m| panel_of(m) == p && peak(m) > 0.0)
+            .map(|m| peak(m))
+            .collect();
+        let (lo, hi) = peaks
+            .iter()
+            .fold((f64::INFINITY, 0.0f64), |a, &v| (a.0.min(v), a.1.max(v)));
+        assert!(
+            hi <= 5.0 * lo || p == panels.len() - 1,
+            "panel {p} mixes scales: {peaks:?}"
+        );
+    }
 
-    let st = Svg::read(&out.join("states.svg"));
-    st.assert_texts(&[
-        "iran_2026: daily states",
-        "share of runs in the state (%)",
-        "gaza_ceasefire_in_force",
-        "us_iran_talks_deal",
-    ]);
-    assert_eq!(st.lines(300).len(), 8, "eight daily states in the flagship");
-
-    let pk = Svg::read(&out.join("peak_level.svg"));
+    let pk = &charts["peak_level.svg"];
     pk.assert_texts(&[
         "iran_2026: peak escalation level",
         "peak level (escalation ladder rung)",
         "share of runs (%)",
-        "share of runs",
         "0 Calm",
-        "3 Limited strikes",
         "5 Regional war",
     ]);
-    // Six rungs, six bars, and the legend's swatch.
-    assert_eq!(pk.count("rect", "fill", BLUE), 7);
+    // Six rungs, six bars, each with its share written on it.
+    assert_eq!(pk.count("rect", "fill", BLUE), 6);
+    let values = pk
+        .labels()
+        .iter()
+        .filter(|l| l.num.as_deref() == Some("value"))
+        .count();
+    assert_eq!(values, 6);
 
     for (file, title, x) in [
         (
@@ -270,36 +825,41 @@ fn run_charts_hold_the_expected_series() {
             "days at war (days)",
         ),
     ] {
-        let h = Svg::read(&out.join(file));
+        let h = &charts[file];
         h.assert_texts(&[title, x, "share of runs where defined (%)"]);
         assert!(h.count("rect", "fill", BLUE) >= 3, "{file}: too few bars");
-        assert!(
-            h.texts().iter().any(|t| t.contains("(n = ")),
-            "{file}: no legend"
-        );
     }
+    // Days at war: the runs with none are a bar of their own, never lumped with short wars.
+    let wd = &charts["war_days.svg"];
+    let zero: f64 = csv(dir, "distributions.csv")
+        .iter()
+        .filter(|r| r["metric"] == "war_days" && num(&r["value"]) == 0.0)
+        .map(|r| num(&r["share"]))
+        .sum();
+    assert!(zero > 0.1, "the flagship has runs without war");
+    assert_eq!(wd.count("rect", "fill", GREY), 1, "one bar for 0 days");
+    wd.assert_texts(&["0 (none)"]);
+    let shown = wd
+        .labels()
+        .iter()
+        .find(|l| l.num.as_deref() == Some("value"))
+        .map(|l| num(l.text.trim_end_matches('%')))
+        .unwrap();
+    assert!((shown - 100.0 * zero).abs() < 0.06, "{shown} vs {zero}");
+    let doc = wd.doc();
+    let first_bin = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("rect") && n.attribute("fill") == Some(BLUE))
+        .filter_map(|n| n.children().find(|c| c.has_tag_name("title")))
+        .filter_map(|t| t.text())
+        .next()
+        .unwrap();
+    assert!(first_bin.starts_with("1–"), "{first_bin}");
 }
 
-#[test]
-fn run_charts_as_png_have_text_and_data() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("png");
-    ok(&brink(&[
-        "plot",
-        s(flagship()),
-        "--out",
-        s(&out),
-        "--format",
-        "png",
-        "-q",
-    ]));
-    let names = files(&out);
-    assert_eq!(names.len(), 6, "{names:?}");
-    for n in &names {
-        assert!(n.ends_with(".png"), "{n}");
-        check_png(&out.join(n));
-    }
-}
+/// The first palette colour, used by the first series of every chart, and the zero bar's grey.
+const BLUE: &str = "#0072B2";
+const GREY: &str = "#8a8a8a";
 
 #[test]
 fn plot_defaults_to_a_charts_folder_in_the_results() {
@@ -321,6 +881,7 @@ fn plot_defaults_to_a_charts_folder_in_the_results() {
     assert!(charts.contains("timeline.svg") && charts.contains("peak_level.svg"));
     // minimal's rungs have no names: their ids label the bars.
     let pk = Svg::read(&res.join("charts/peak_level.svg"));
+    check_chart(&pk, &[]);
     pk.assert_texts(&[
         "minimal: peak escalation level",
         "0 calm",
@@ -357,7 +918,7 @@ fn plot_and_report_take_a_scenario_folder_to_mean_its_newest_run() {
     assert!(files(&newest.join("charts")).contains("timeline.svg"));
     let html = std::fs::read_to_string(newest.join("report.html")).unwrap();
     assert!(
-        html.contains("runs</dt><dd>700</dd>"),
+        html.contains("<dt>runs</dt><dd>700</dd>"),
         "the report is not the newest run's"
     );
     // The older run is left alone.
@@ -374,25 +935,115 @@ fn plot_and_report_take_a_scenario_folder_to_mean_its_newest_run() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("is `"));
 }
 
-fn fixture(name: &str) -> PathBuf {
-    repo(&format!("tests/fixtures/{name}"))
-}
+// ---------------------------------------------------------------------------------------------
+// Charts of sweeps, compares and sensitivity studies
 
-fn plot_fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join(name);
-    ok(&brink(&["plot", s(&fixture(name)), "--out", s(&out), "-q"]));
-    (dir, out)
+#[test]
+fn sweep_charts_of_the_flagship_label_every_metric_and_parameter() {
+    let r = results();
+    let (_a, one) = plot_and_check(&r.sweep_one);
+    assert_eq!(
+        one.keys().cloned().collect::<Vec<_>>(),
+        ["sweep_rules_us_nuclear_red_line_threshold.svg"]
+    );
+    let (_b, two) = plot_and_check(&r.sweep_two);
+    assert_eq!(
+        two.keys().cloned().collect::<Vec<_>>(),
+        [
+            "heatmap_regional_war.svg",
+            "heatmap_strike_by_us.svg",
+            "heatmap_strike_on_iran.svg"
+        ]
+    );
+    // Every cell shows its probability, all to one precision (checked above), and rounded
+    // right.
+    let sweep = csv(&r.sweep_two, "sweep.csv");
+    let h = &two["heatmap_strike_on_iran.svg"];
+    let shown: Vec<String> = h
+        .labels()
+        .iter()
+        .filter(|l| l.num.as_deref() == Some("value"))
+        .map(|l| l.text.clone())
+        .collect();
+    let cells: Vec<f64> = shown.iter().map(|t| num(t.trim_end_matches('%'))).collect();
+    let half_unit = 0.5 * 10f64.powi(-(decimals(&shown[0])[0] as i32));
+    let means: Vec<f64> = sweep
+        .iter()
+        .filter(|r| r["metric"] == "strike_on_iran")
+        .map(|r| 100.0 * num(&r["mean"]))
+        .collect();
+    assert_eq!(cells.len(), 9, "a 3 × 3 grid");
+    for m in &means {
+        assert!(
+            cells.iter().any(|c| (c - m).abs() <= half_unit + 1e-9),
+            "{m} is in no cell: {cells:?}"
+        );
+    }
+    let (_c, three) = plot_and_check(&r.sweep_three);
+    assert_eq!(
+        three.keys().cloned().collect::<Vec<_>>(),
+        ["sweep_points.svg"]
+    );
 }
 
 #[test]
-fn sweep_over_one_parameter_draws_probability_with_bands() {
-    let (_d, out) = plot_fixture("sweep_one");
+fn compare_chart_of_the_flagship_labels_all_its_metrics() {
+    let r = results();
+    let (_t, charts) = plot_and_check(&r.compare);
     assert_eq!(
-        files(&out),
-        ["sweep_rules_blue_red_line_daily_probability.svg".to_string()].into()
+        charts.keys().cloned().collect::<Vec<_>>(),
+        ["compare.svg", "compare_quantities.svg"]
     );
-    let c = Svg::read(&out.join("sweep_rules_blue_red_line_daily_probability.svg"));
+    let c = &charts["compare.svg"];
+    let metrics = expected(&r.compare, "compare.svg");
+    assert_eq!(metrics.len(), 14, "the flagship's 14 event metrics");
+    // A row per metric: its name, a bar, and its difference with the paired interval.
+    let values = c
+        .labels()
+        .iter()
+        .filter(|l| l.num.as_deref() == Some("value"))
+        .count();
+    assert_eq!(values, 14);
+    c.assert_texts(&[
+        "difference, variant − base, with paired 95% interval",
+        "95% interval if the runs were unpaired",
+    ]);
+}
+
+#[test]
+fn sensitivity_charts_of_the_flagship_label_every_parameter() {
+    let r = results();
+    let (_t, charts) = plot_and_check(&r.sensitivity);
+    assert_eq!(
+        charts.keys().cloned().collect::<Vec<_>>(),
+        [
+            "morris_regional_war.svg",
+            "morris_strike_on_iran.svg",
+            "sobol_regional_war.svg",
+            "sobol_strike_on_iran.svg",
+        ]
+    );
+    let params = expected(&r.sensitivity, "sobol_strike_on_iran.svg");
+    assert!(params.len() > 30, "the flagship's uncertain parameters");
+    // Morris: every parameter's number in the key; points at one spot share a number range.
+    let mo = &charts["morris_strike_on_iran.svg"];
+    let texts = mo.texts();
+    for k in 1..params.len() {
+        assert!(
+            texts.iter().any(|t| *t == k.to_string()),
+            "no key entry {k}"
+        );
+    }
+    assert!(
+        texts.iter().any(|t| t.contains('–')),
+        "a few runs give many parameters no effect at all: they share one marker"
+    );
+}
+
+#[test]
+fn fixture_charts_hold_the_expected_series() {
+    let (_a, one) = plot_and_check(&fixture("sweep_one"));
+    let c = &one["sweep_rules_blue_red_line_daily_probability.svg"];
     c.assert_texts(&[
         "minimal: probability against rules.blue_red_line.daily_probability",
         "rules.blue_red_line.daily_probability (parameter value)",
@@ -400,169 +1051,138 @@ fn sweep_over_one_parameter_draws_probability_with_bands() {
         "blue_strikes",
         "red_answers",
     ]);
-    let lines = c.lines(5);
-    assert_eq!(lines.len(), 2, "one line per probability metric");
-    // The fixture's probabilities rise with the parameter: y falls on screen as x grows.
-    for l in &lines {
-        assert!(l.windows(2).all(|w| w[1].0 > w[0].0 && w[1].1 < w[0].1));
-    }
+    assert_eq!(c.series().len(), 2, "one line per probability metric");
     assert!(
         !c.has_text("war_days"),
         "quantities are not on a probability chart"
     );
-}
 
-#[test]
-fn sweep_over_two_parameters_draws_heatmaps() {
-    let (_d, out) = plot_fixture("sweep_two");
-    assert_eq!(
-        files(&out),
-        ["heatmap_blue_strikes.svg", "heatmap_red_answers.svg"]
-            .map(String::from)
-            .into()
-    );
-    let c = Svg::read(&out.join("heatmap_blue_strikes.svg"));
-    c.assert_texts(&[
-        "minimal: blue_strikes by two parameters",
-        "rules.blue_red_line.threshold (parameter value)",
-        "rules.red_pledge.probability (parameter value)",
-        "probability",
-        "0.6",
-        "0.8",
-        "0.5",
-        "0.9",
-        // Cells: 1.2 − threshold, the same for both pledge values.
-        "60%",
-        "50%",
-        "40%",
-    ]);
-    // Cell labels are centred in their cells; the colour scale's labels are not.
-    let cells = c
-        .doc()
-        .descendants()
-        .filter(|n| n.has_tag_name("text") && n.attribute("text-anchor") == Some("middle"))
-        .filter(|n| n.text().is_some_and(|t| t.trim().ends_with('%')))
-        .count();
-    assert_eq!(cells, 6, "a 3 × 2 grid");
-    let r = Svg::read(&out.join("heatmap_red_answers.svg"));
-    r.assert_texts(&["54%", "30%", "20%"]);
-}
+    let (_b, two) = plot_and_check(&fixture("sweep_two"));
+    let h = &two["heatmap_blue_strikes.svg"];
+    // Cells: 1.2 − threshold, the same for both pledge values; intervals of about ±2 points
+    // give one decimal.
+    h.assert_texts(&["60.0%", "50.0%", "40.0%", "0.6", "0.8", "0.5", "0.9"]);
 
-#[test]
-fn compare_draws_difference_bars_with_both_intervals() {
-    let (_d, out) = plot_fixture("compare");
-    assert_eq!(
-        files(&out),
-        ["compare.svg", "compare_quantities.svg"]
-            .map(String::from)
-            .into()
-    );
-    let c = Svg::read(&out.join("compare.svg"));
-    c.assert_texts(&[
-        "minimal: variant minus base, change in probability",
-        "difference, variant − base (percentage points)",
-        "metric",
-        "blue_strikes",
-        "red_answers",
-        "difference, variant − base, with paired 95% interval",
-        "95% interval if the runs were unpaired",
-    ]);
-    assert!(!c.has_text("war_days"));
-    // Two bars and the legend swatch (the bars are drawn at 80% opacity).
-    assert_eq!(c.count("rect", "opacity", "0.8"), 3);
+    let (_c, cmp) = plot_and_check(&fixture("compare"));
+    let c = &cmp["compare.svg"];
     // The bars go the fixture's way: blue_strikes right of zero, red_answers left.
     let doc = c.doc();
-    let bars: Vec<(f64, f64)> = doc
+    let bars: Vec<f64> = doc
         .descendants()
-        .filter(|n| n.has_tag_name("rect") && n.attribute("opacity") == Some("0.8"))
-        .map(|n| {
-            (
-                n.attribute("x").unwrap().parse().unwrap(),
-                n.attribute("width").unwrap().parse().unwrap(),
-            )
+        .filter(|n| {
+            n.has_tag_name("rect")
+                && n.attribute("fill") == Some(BLUE)
+                && n.attribute("opacity") == Some("0.85")
         })
-        .take(2)
+        .map(|n| num(n.attribute("x").unwrap()))
         .collect();
+    assert_eq!(bars.len(), 3, "two bars and the legend swatch");
     assert!(
-        bars[0].0 > bars[1].0,
+        bars[1] > bars[2],
         "blue_strikes starts at zero, red_answers left of it"
     );
-    let q = Svg::read(&out.join("compare_quantities.svg"));
-    q.assert_texts(&[
-        "peak_level",
-        "war_days",
-        "difference, variant − base (the metric's units)",
-    ]);
-}
+    c.assert_texts(&["+4.3 [+3.1, +5.5]", "−2.9 [−4.0, −1.8]"]);
 
-#[test]
-fn sensitivity_draws_sobol_bars_and_morris_points() {
-    let (_d, out) = plot_fixture("sensitivity");
-    assert_eq!(
-        files(&out),
-        [
-            "morris_blue_strikes.svg",
-            "morris_red_answers.svg",
-            "sobol_blue_strikes.svg",
-            "sobol_red_answers.svg",
-        ]
-        .map(String::from)
-        .into()
-    );
-    let sb = Svg::read(&out.join("sobol_blue_strikes.svg"));
-    sb.assert_texts(&[
-        "minimal: what drives blue_strikes (Sobol indices)",
-        "Sobol index (share of output variance)",
-        "parameter",
-        "first-order index, with 95% interval",
-        "total index, with 95% interval",
-        "rules.blue_red_line.threshold",
-        "rules.red_pledge.probability",
-        "tracks.red_arsenal.drift",
-    ]);
-    // Three parameters × two indices, and two legend swatches.
-    assert_eq!(sb.count("rect", "opacity", "0.8"), 8);
+    let (_d, sens) = plot_and_check(&fixture("sensitivity"));
+    let sb = &sens["sobol_blue_strikes.svg"];
     // The most influential parameter (threshold, total 0.62) is listed on top.
-    let doc = sb.doc();
-    let y_of = |name: &str| -> f64 {
-        doc.descendants()
-            .find(|n| n.has_tag_name("text") && n.text().map(str::trim) == Some(name))
-            .and_then(|n| n.attribute("y"))
-            .unwrap()
-            .parse()
+    let y_of = |name: &str| {
+        sb.labels()
+            .iter()
+            .find(|l| l.text == name)
+            .map(|l| l.rect.1)
             .unwrap()
     };
     assert!(y_of("rules.blue_red_line.threshold") < y_of("tracks.red_arsenal.drift"));
     assert!(y_of("tracks.red_arsenal.drift") < y_of("rules.red_pledge.probability"));
+    let mo = &sens["morris_red_answers.svg"];
+    assert_eq!(mo.count("circle", "fill", BLUE), 3, "three points");
+}
 
-    let mo = Svg::read(&out.join("morris_red_answers.svg"));
-    mo.assert_texts(&[
-        "minimal: Morris screening of red_answers",
-        "mu* (mean absolute effect, metric units)",
-        "sigma (metric units)",
-        "parameter (effect on red_answers)",
-        "rules.red_pledge.probability",
-    ]);
-    // Three points and the legend's marker.
-    assert_eq!(mo.count("circle", "fill", BLUE), 4);
+#[test]
+fn charts_as_png_are_the_svg_at_twice_the_size_with_text_and_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = results();
+    for (name, res) in [
+        ("run", r.run.clone()),
+        ("compare", r.compare.clone()),
+        ("sweep_one", r.sweep_one.clone()),
+        ("sweep_two", r.sweep_two.clone()),
+        ("sensitivity", r.sensitivity.clone()),
+    ] {
+        let svg = plot(&res, &dir.path().join(format!("{name}-svg")), "svg");
+        let png = plot(&res, &dir.path().join(format!("{name}-png")), "png");
+        assert_eq!(png.len(), svg.len());
+        for f in &svg {
+            let v = Svg::read(&dir.path().join(format!("{name}-svg")).join(f));
+            let p = dir
+                .path()
+                .join(format!("{name}-png"))
+                .join(f.replace(".svg", ".png"));
+            check_png(&p, (2.0 * v.width) as u32, (2.0 * v.height) as u32);
+        }
+    }
+}
+
+fn check_png(path: &Path, width: u32, height: u32) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!(
+        (info.width, info.height),
+        (width, height),
+        "{}",
+        path.display()
+    );
+    assert_eq!(info.color_type, png::ColorType::Rgba, "{}", path.display());
+    let px = &buf[..info.buffer_size()];
+    let n = px.len() / 4;
+    let non_white = px
+        .chunks(4)
+        .filter(|p| p[0] < 250 || p[1] < 250 || p[2] < 250)
+        .count();
+    let dark = px
+        .chunks(4)
+        .filter(|p| p[0] < 60 && p[1] < 60 && p[2] < 60)
+        .count();
+    // Data are drawn in colour; text, axes and grid are black or grey.
+    let colourful = px
+        .chunks(4)
+        .filter(|p| p[0].max(p[1]).max(p[2]) - p[0].min(p[1]).min(p[2]) > 60)
+        .count();
+    assert!(
+        non_white > n / 100,
+        "{}: only {non_white} of {n} pixels drawn",
+        path.display()
+    );
+    // Text and axes are black: a PNG rendered without fonts would have almost none.
+    assert!(dark > 2000, "{}: {dark} dark pixels", path.display());
+    // The sparsest chart, a Morris plot of three points, has about 750.
+    assert!(
+        colourful > 500,
+        "{}: {colourful} coloured pixels",
+        path.display()
+    );
 }
 
 #[test]
 fn fixture_charts_as_png_have_text_and_data() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["sweep_one", "sweep_two", "compare", "sensitivity"] {
-        let out = dir.path().join(name);
-        ok(&brink(&[
-            "plot",
-            s(&fixture(name)),
-            "--out",
-            s(&out),
-            "--format",
-            "png",
-            "-q",
-        ]));
-        for f in files(&out) {
-            check_png(&out.join(f));
+        let svg = plot(
+            &fixture(name),
+            &dir.path().join(format!("{name}-svg")),
+            "svg",
+        );
+        plot(&fixture(name), &dir.path().join(name), "png");
+        for f in svg {
+            let v = Svg::read(&dir.path().join(format!("{name}-svg")).join(&f));
+            check_png(
+                &dir.path().join(name).join(f.replace(".svg", ".png")),
+                (2.0 * v.width) as u32,
+                (2.0 * v.height) as u32,
+            );
         }
     }
 }
@@ -582,71 +1202,238 @@ fn manifest_without_command_is_recognized_by_its_files() {
     assert!(files(&out).contains("compare.svg"));
 }
 
-#[test]
-fn report_is_one_self_contained_page() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("rep");
-    ok(&brink(&["report", s(flagship()), "--out", s(&out), "-q"]));
-    assert_eq!(files(&out), ["report.html".to_string()].into());
-    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(flagship().join("manifest.json")).unwrap())
-            .unwrap();
-    let sha = manifest["scenario"]["sha256"].as_str().unwrap();
-    assert_eq!(sha.len(), 64);
-    for want in [
-        "<h1>brink run: iran_2026</h1>",
-        sha,
-        "<dd>20251229</dd>",
-        "<dd>2000</dd>",
-        &format!("<dd>{}</dd>", env!("CARGO_PKG_VERSION")),
-        "<h2>summary.csv</h2>",
-        "<td class=\"t\">retaliation_delay_days</td>",
+// ---------------------------------------------------------------------------------------------
+// Reports
+
+/// Checks a report is one self-contained, valid page and returns it: nothing it would fetch
+/// (no src or href to a URL, no @import, no url() in styles, no <link>); well-formed XML (it is
+/// written in XML syntax: every element closed, attributes quoted, scripts in CDATA); and an
+/// HTML5 parse without a single error, so that browsers read it as it is written rather than
+/// by error recovery.
+fn check_report(path: &Path) -> String {
+    let html = std::fs::read_to_string(path).unwrap();
+    for bad in [
+        "src=", "<link", "@import", "url(", "<iframe", "<object", "<embed",
     ] {
-        assert!(html.contains(want), "report lacks `{want}`");
+        assert!(!html.contains(bad), "{}: `{bad}`", path.display());
     }
-    assert_eq!(html.matches("<svg ").count(), 6, "every run chart inline");
-    assert_eq!(html.matches("<figure").count(), 6);
-    // Offline: nothing is fetched. The only URL is the SVG namespace, which is an identifier.
+    let hrefs: Vec<&str> = html
+        .match_indices("href=\"")
+        .map(|(i, _)| &html[i + 6..(i + 40).min(html.len())])
+        .filter(|h| !h.starts_with('#'))
+        .collect();
+    assert!(hrefs.is_empty(), "links out of the page: {hrefs:?}");
+    // The only URLs are the XHTML and SVG namespaces, which are names, not fetched.
     let urls: Vec<&str> = html
         .match_indices("http")
         .map(|(i, _)| &html[i..(i + 40).min(html.len())])
-        .filter(|u| !u.starts_with("http://www.w3.org/2000/svg"))
+        .filter(|u| {
+            !u.starts_with("http://www.w3.org/2000/svg")
+                && !u.starts_with("http://www.w3.org/1999/xhtml")
+        })
         .collect();
     assert!(urls.is_empty(), "external references: {urls:?}");
-    assert!(!html.contains("src=") && !html.contains("<link") && !html.contains("<script"));
-    // The summary table has a row per metric of summary.csv.
-    let rows = std::fs::read_to_string(flagship().join("summary.csv"))
-        .unwrap()
-        .lines()
-        .count();
-    assert_eq!(
-        html.matches("<tr>").count(),
-        rows,
-        "header row and one row per metric"
+
+    let doc = roxmltree::Document::parse_with_options(
+        &html,
+        roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{} is not well-formed: {e}", path.display()));
+    assert_eq!(doc.root_element().tag_name().name(), "html");
+
+    use html5ever::tendril::TendrilSink;
+    let mut opts = html5ever::ParseOpts::default();
+    opts.tree_builder.exact_errors = true;
+    let dom = html5ever::parse_document(markup5ever_rcdom::RcDom::default(), opts)
+        .from_utf8()
+        .read_from(&mut html.as_bytes())
+        .unwrap();
+    let errors = dom.errors.borrow();
+    assert!(
+        errors.is_empty(),
+        "{}: HTML parse errors: {errors:?}",
+        path.display()
     );
+    html
+}
+
+fn report(results: &Path, out: &Path) -> String {
+    ok(&brink(&["report", s(results), "--out", s(out), "-q"]));
+    assert_eq!(files(out), ["report.html".to_string()].into());
+    check_report(&out.join("report.html"))
+}
+
+/// A report parsed as XML (its doctype allowed).
+fn xhtml(html: &str) -> roxmltree::Document<'_> {
+    roxmltree::Document::parse_with_options(
+        html,
+        roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+/// For each figure of a report: the keys of its drawn series and of its legend entries.
+fn figures(html: &str) -> Vec<(BTreeSet<String>, BTreeSet<String>)> {
+    let doc = xhtml(html);
+    doc.descendants()
+        .filter(|n| n.tag_name().name() == "figure")
+        .map(|f| {
+            let keys = |class: &str| {
+                f.descendants()
+                    .filter(|n| n.attribute("class") == Some(class))
+                    .filter_map(|n| n.attribute("data-k"))
+                    .map(String::from)
+                    .collect::<BTreeSet<_>>()
+            };
+            (keys("s"), keys("k"))
+        })
+        .collect()
+}
+
+/// Table cells of the report: (class, data-v, text).
+fn cells(html: &str) -> Vec<(String, Option<String>, String)> {
+    let doc = xhtml(html);
+    doc.descendants()
+        .filter(|n| n.tag_name().name() == "td")
+        .filter(|n| {
+            n.ancestors()
+                .any(|a| a.attribute("class").is_some_and(|c| c.starts_with("data")))
+        })
+        .map(|n| {
+            (
+                n.attribute("class").unwrap_or("").to_string(),
+                n.attribute("data-v").map(String::from),
+                n.descendants()
+                    .filter_map(|d| d.text())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            )
+        })
+        .collect()
 }
 
 #[test]
-fn report_of_fixtures_holds_their_tables() {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, table, charts) in [
-        ("sweep_two", "sweep.csv", 2),
-        ("compare", "compare.csv", 2),
-        ("sensitivity", "sobol.csv", 4),
+fn reports_of_every_kind_are_self_contained_valid_and_explorable() {
+    let r = results();
+    let tmp = tempfile::tempdir().unwrap();
+    for (kind, dir, tables) in [
+        ("run", &r.run, 2),
+        ("compare", &r.compare, 2),
+        ("sweep", &r.sweep_one, 1),
+        ("sweep", &r.sweep_two, 1),
+        ("sweep", &r.sweep_three, 1),
+        ("sensitivity", &r.sensitivity, 2),
     ] {
-        let out = dir.path().join(name);
-        ok(&brink(&[
-            "report",
-            s(&fixture(name)),
-            "--out",
-            s(&out),
-            "-q",
-        ]));
-        let html = std::fs::read_to_string(out.join("report.html")).unwrap();
-        assert!(html.contains(&format!("<h2>{table}</h2>")), "{name}");
+        let out = tmp.path().join(dir.file_name().unwrap());
+        let html = report(dir, &out);
+        let what = dir.display();
+        assert!(
+            html.contains(&format!("<h1>brink {kind}: iran_2026</h1>")),
+            "{what}"
+        );
+        // Every chart of `brink plot`, inline.
+        let charts = plot(dir, &tmp.path().join(format!("{}-svg", kind)), "svg").len();
+        let _ = std::fs::remove_dir_all(tmp.path().join(format!("{}-svg", kind)));
+        assert_eq!(html.matches("<svg ").count(), charts, "{what}");
+        assert_eq!(html.matches("<figure").count(), charts, "{what}");
+        // Line charts carry the values shown under the pointer.
+        for (i, _) in html.match_indices("<script type=\"application/json\"") {
+            let body = &html[i..];
+            let start = body.find('>').unwrap() + 1;
+            let end = body.find("</script>").unwrap();
+            let v: serde_json::Value = serde_json::from_str(&body[start..end]).unwrap();
+            let n = v["x"].as_array().unwrap().len();
+            assert!(n > 1 && v["label"].as_array().unwrap().len() == n, "{what}");
+            for s in v["series"].as_array().unwrap() {
+                assert_eq!(s["v"].as_array().unwrap().len(), n, "{what}");
+                assert!(html.contains(&format!("data-k=\"{}\"", s["k"].as_str().unwrap())));
+            }
+        }
+        // Every chart of several series has legend entries that a click hides and shows.
+        for (series, keys) in figures(&html) {
+            if series.len() > 1 {
+                assert!(series.is_subset(&keys), "{what}: {series:?} vs {keys:?}");
+            }
+        }
+        assert_eq!(
+            html.matches("<table class=\"data").count(),
+            tables,
+            "{what}"
+        );
+        // Formatted: no number with the six digits of the CSV files, percentages to at most
+        // two decimals; numeric cells carry their value for sorting.
+        for (class, v, text) in cells(&html) {
+            assert!(
+                significant(&text).iter().all(|&d| d <= 5),
+                "{what}: raw number `{text}`"
+            );
+            if text.contains('%') {
+                assert!(decimals(&text).iter().all(|&d| d <= 2), "{what}: `{text}`");
+            }
+            if class == "n" {
+                assert!(v.is_some(), "{what}: `{text}` cannot be sorted");
+            }
+        }
+        // The scenario explained, in a section the reader opens.
+        assert!(
+            html.contains("<details id=\"provenance\">") && html.contains("<h4>Actors</h4>"),
+            "{what}: no scenario description"
+        );
+    }
+}
+
+#[test]
+fn report_of_a_run_formats_probabilities_with_their_intervals() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = &results().run;
+    let html = report(dir, &tmp.path().join("rep"));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let sha = manifest["scenario"]["sha256"].as_str().unwrap();
+    for want in [
+        sha,
+        "<dt>seed</dt><dd>20251229</dd>",
+        "<dt>runs</dt><dd>2,000</dd>",
+        &format!("<dd>{}</dd>", env!("CARGO_PKG_VERSION")),
+    ] {
+        assert!(html.contains(want), "report lacks `{want}`");
+    }
+    // One row per event metric: "56.2%" and its interval "[54.0, 58.3]", all to one precision.
+    let events: Vec<BTreeMap<String, String>> = csv(dir, "summary.csv")
+        .into_iter()
+        .filter(|r| r["kind"] == "probability")
+        .collect();
+    let cells = cells(&html);
+    let probs: Vec<&(String, Option<String>, String)> =
+        cells.iter().filter(|c| c.2.contains("% [")).collect();
+    assert_eq!(probs.len(), events.len());
+    let precisions: BTreeSet<usize> = probs.iter().flat_map(|c| decimals(&c.2)).collect();
+    assert_eq!(precisions.len(), 1, "{probs:?}");
+    for (c, e) in probs.iter().zip(&events) {
+        assert_eq!(c.1.as_deref().map(num), Some(num(&e["mean"])));
+    }
+}
+
+#[test]
+fn report_of_fixtures_says_when_the_scenario_cannot_be_found() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, charts) in [
+        ("sweep_one", 1),
+        ("sweep_two", 2),
+        ("compare", 2),
+        ("sensitivity", 4),
+    ] {
+        let html = report(&fixture(name), &dir.path().join(name));
         assert_eq!(html.matches("<svg ").count(), charts, "{name}");
         assert!(html.contains(&"0".repeat(64)), "{name}: checksum");
+        // The fixtures name scenarios/minimal.toml with a made-up checksum: no description.
+        assert!(html.contains("was not found with the checksum"), "{name}");
     }
 }
 

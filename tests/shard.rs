@@ -67,6 +67,23 @@ fn run_args<'a>(scenario: &'a str, out: &'a str, extra: &[&'a str]) -> Vec<&'a s
     v
 }
 
+/// Writes to `to` the part at `from` changed by `edit` and sealed again as brink seals parts
+/// (the SHA-256 of the part's compact JSON): a forgery that passes the seal, as a hand-made
+/// part would, so the checks behind it are what refuses it.
+fn reseal(from: &Path, to: &Path, edit: impl FnOnce(&mut brink::shard::RunPart)) {
+    use sha2::Digest;
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(from).unwrap()).unwrap();
+    let mut part: brink::shard::RunPart = serde_json::from_value(v["part"].clone()).unwrap();
+    edit(&mut part);
+    let body = serde_json::to_string(&part).unwrap();
+    let sha: String = sha2::Sha256::digest(body.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    std::fs::write(to, format!("{{\"sha256\":\"{sha}\",\"part\":{body}}}\n")).unwrap();
+}
+
 fn manifest_without_invocation(path: &Path) -> serde_json::Value {
     let mut m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
@@ -207,7 +224,8 @@ fn merged_shards_equal_the_single_process_run() {
         &m(&[&p0, &other.join("part-1-of-3.json"), &p2]),
         "scenarios (SHA-256)",
     );
-    // A part edited to claim another brink version.
+    // A part edited to claim another brink version breaks its seal; one sealed by another
+    // version is refused for its version.
     let old = dir.path().join("old.json");
     let json = std::fs::read_to_string(&p1).unwrap().replacen(
         &format!("\"brink_version\":\"{}\"", env!("CARGO_PKG_VERSION")),
@@ -216,6 +234,11 @@ fn merged_shards_equal_the_single_process_run() {
     );
     assert!(json.contains("\"brink_version\":\"0.0.0\""));
     std::fs::write(&old, json).unwrap();
+    refused(
+        &m(&[&p0, &old, &p2]),
+        "its checksum does not match its content",
+    );
+    reseal(&p1, &old, |p| p.info.brink_version = "0.0.0".into());
     refused(&m(&[&p0, &old, &p2]), "brink versions");
     refused(
         &m(&[&p0, &repo("scenarios/minimal.toml")]),
@@ -246,6 +269,7 @@ fn cluster_variables_choose_the_shard_or_explain_what_is_missing() {
     let part: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("part-1-of-2.json")).unwrap())
             .unwrap();
+    let part = &part["part"];
     assert_eq!(part["info"]["shard"]["index"], 1);
     assert_eq!(part["info"]["shard"]["count"], 2);
     // 3 chunks in 2 shards: shard 1 holds chunks 1 and 2, runs 1024..3000.
@@ -316,4 +340,278 @@ fn cluster_variables_choose_the_shard_or_explain_what_is_missing() {
         &[],
     );
     refused(&o, "count from 0");
+}
+
+/// A change made to a part before it is sealed again.
+type Edit = Box<dyn Fn(&mut brink::shard::RunPart)>;
+
+/// Three parts of the minimal scenario (5000 runs, seed 11, with per-run rows) in `dir/parts`.
+fn three_parts(dir: &Path) -> [PathBuf; 3] {
+    let parts = dir.join("parts");
+    let sc = repo("scenarios/minimal.toml");
+    for k in 0..3 {
+        let shard = format!("{k}/3");
+        ok(&brink(
+            &run_args(s(&sc), s(&parts), &["--shard", &shard]),
+            &[],
+        ));
+    }
+    [0, 1, 2].map(|k| parts.join(format!("part-{k}-of-3.json")))
+}
+
+/// Every path under `dir` with its contents, to show that a refused merge changed nothing.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(dir).unwrap().display().to_string();
+            if p.is_dir() {
+                stack.push(p);
+                out.push((rel, Vec::new()));
+            } else {
+                out.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn merge_checks_the_whole_set_before_writing_and_obeys_the_folder_rule() {
+    // Issue 14, defect 1. On the old main, merging a part with a truncated runs.csv into an
+    // existing result exited 2 but left the new summary (n = 5000) beside the old manifest and
+    // runs.csv; with good parts it silently replaced the earlier result.
+    let dir = tempfile::tempdir().unwrap();
+    let [p0, p1, p2] = three_parts(dir.path());
+    let result = dir.path().join("result");
+    let sc = repo("scenarios/minimal.toml");
+    ok(&brink(
+        &[
+            "run",
+            s(&sc),
+            "--runs",
+            "2000",
+            "--seed",
+            "99",
+            "--per-run",
+            "-q",
+            "--out",
+            s(&result),
+        ],
+        &[],
+    ));
+    let before = snapshot(&result);
+    let merge = |extra: &[&str]| {
+        let mut a = vec!["merge", s(&p0), s(&p1), s(&p2), "--out", s(&result), "-q"];
+        a.extend_from_slice(extra);
+        brink(&a, &[])
+    };
+    // Good parts, a folder that holds a result: refused without --force.
+    refused(&merge(&[]), "already holds files");
+    assert_eq!(snapshot(&result), before);
+    // A truncated runs.csv: refused, even with --force, and nothing changes.
+    let rows = dir.path().join("parts/part-1-of-3.runs.csv");
+    let whole = std::fs::read(&rows).unwrap();
+    std::fs::write(&rows, &whole[..whole.len() / 2]).unwrap();
+    refused(&merge(&["--force"]), "is not the file its part");
+    assert_eq!(snapshot(&result), before);
+    // A runs.csv of the right length but changed: its checksum tells.
+    let changed = String::from_utf8(whole.clone())
+        .unwrap()
+        .replacen(",1,", ",0,", 1);
+    assert_ne!(changed.as_bytes(), whole.as_slice());
+    std::fs::write(&rows, changed).unwrap();
+    refused(&merge(&["--force"]), "another checksum");
+    assert_eq!(snapshot(&result), before);
+    // Restored, with --force: the merged result replaces the earlier one whole.
+    std::fs::write(&rows, &whole).unwrap();
+    ok(&merge(&["--force"]));
+    let m = manifest_without_invocation(&result.join("manifest.json"));
+    assert_eq!(
+        (m["seed"].clone(), m["runs"].clone()),
+        (11.into(), 5000.into())
+    );
+    assert_eq!(
+        std::fs::read_to_string(result.join("runs.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        5001
+    );
+    assert!(
+        !snapshot(dir.path())
+            .iter()
+            .any(|(p, _)| p.contains(".brink-"))
+    );
+    // Without --out, a merge gets a new folder under results/<scenario>/, like a run.
+    let o = Command::new(env!("CARGO_BIN_EXE_brink"))
+        .args(["merge", s(&p0), s(&p1), s(&p2), "-q"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    ok(&o);
+    assert!(
+        dir.path()
+            .join("results/minimal/latest/summary.csv")
+            .is_file()
+    );
+}
+
+#[test]
+fn merge_refuses_counts_that_do_not_fit_their_runs() {
+    // Issue 14, defect 2. On the old main a part's counts were trusted: +2000 on a count moved a
+    // probability from 0.2994 to 0.6994, +100000 wrote a "probability" of 20.3, 2^64 − 1
+    // wrapped silently, and a forged histogram gave peak_level a mean of 20.5 on a three-rung
+    // ladder. Every forgery below passes the seal, as a hand-made part would.
+    let dir = tempfile::tempdir().unwrap();
+    let [p0, p1, p2] = three_parts(dir.path());
+    let forged = dir.path().join("parts/forged.json");
+    let out = dir.path().join("out");
+    let merge = || {
+        brink(
+            &["merge", s(&p0), s(&forged), s(&p2), "--out", s(&out), "-q"],
+            &[],
+        )
+    };
+    // Edited without resealing: the seal breaks.
+    let text = std::fs::read_to_string(&p1).unwrap();
+    std::fs::write(&forged, text.replacen("\"runs\":2048", "\"runs\":2049", 1)).unwrap();
+    refused(&merge(), "its checksum does not match");
+    let cases: Vec<(&str, Edit)> = vec![
+        (
+            "happens in more runs than",
+            Box::new(|p| p.aggregate.first_day[0][5] += 100_000),
+        ),
+        (
+            "happens in more runs than",
+            Box::new(|p| p.aggregate.first_day[0][5] = u64::MAX),
+        ),
+        (
+            "has a value beyond its largest possible one",
+            Box::new(|p| {
+                let peak = p.aggregate.hist.len() - 3 - 1; // peak_level, war_days, ... final_
+                p.aggregate.hist[peak].resize(40, 0);
+                p.aggregate.hist[peak][39] = 1;
+            }),
+        ),
+        (
+            "does not count each of its",
+            Box::new(|p| p.aggregate.hist.last_mut().unwrap()[0] += 2000),
+        ),
+        (
+            "counts more runs than",
+            Box::new(|p| p.aggregate.daily[0] = 1_000_000),
+        ),
+        ("its counts are of", Box::new(|p| p.aggregate.runs += 1)),
+    ];
+    for (needle, edit) in cases {
+        reseal(&p1, &forged, edit);
+        refused(&merge(), needle);
+        assert!(!out.exists(), "a refused merge wrote {}", out.display());
+    }
+    // The sound part merges.
+    reseal(&p1, &forged, |_| {});
+    ok(&merge());
+}
+
+#[test]
+fn merge_refuses_a_part_that_names_a_file_outside_its_folder() {
+    // Issue 14, defect 8: on the old main a part could name runs_csv = ../../etc/hostname and
+    // merge read it.
+    let dir = tempfile::tempdir().unwrap();
+    let [p0, p1, p2] = three_parts(dir.path());
+    let forged = dir.path().join("parts/forged.json");
+    for name in ["../../etc/hostname", "/etc/hostname", "..", "sub/x.csv"] {
+        reseal(&p1, &forged, |p| p.runs_csv = Some(name.into()));
+        let out = dir.path().join("out");
+        refused(
+            &brink(
+                &["merge", s(&p0), s(&forged), s(&p2), "--out", s(&out), "-q"],
+                &[],
+            ),
+            "which is not a file beside it",
+        );
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn merge_never_panics_on_a_hand_made_part() {
+    // Issue 14, defect 10: on the old main a shard index at or past the count panicked (index
+    // out of bounds in src/shard.rs) and a shard count of 0 divided by zero.
+    let dir = tempfile::tempdir().unwrap();
+    let [p0, p1, p2] = three_parts(dir.path());
+    let forged = dir.path().join("parts/forged.json");
+    let cases: Vec<(&str, Edit)> = vec![
+        (
+            "shard 3 does not exist",
+            Box::new(|p| p.info.shard.index = 3),
+        ),
+        ("at least 1", Box::new(|p| p.info.shard.count = 0)),
+        (
+            "at most 1048576 shards",
+            Box::new(|p| p.info.shard.count = u64::MAX),
+        ),
+        ("the part is damaged", Box::new(|p| p.info.unit = 0)),
+        ("the part is damaged", Box::new(|p| p.info.end = u64::MAX)),
+        ("shard units (1 vs 1024)", Box::new(|p| p.info.unit = 1)),
+    ];
+    for (needle, edit) in cases {
+        reseal(&p1, &forged, edit);
+        let o = brink(
+            &[
+                "merge",
+                s(&forged),
+                s(&p0),
+                s(&p2),
+                "--out",
+                s(&dir.path().join("o")),
+                "-q",
+            ],
+            &[],
+        );
+        refused(&o, needle);
+    }
+}
+
+#[test]
+fn merge_writes_beside_its_parts_but_not_over_a_result() {
+    // The layout of the README and the Slurm example: the result in study/, its parts in
+    // study/parts/. The folder of the parts being merged does not count as a file in --out;
+    // anything else does.
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study");
+    let sc = repo("scenarios/minimal.toml");
+    for k in 0..2 {
+        let shard = format!("{k}/2");
+        ok(&brink(
+            &run_args(s(&sc), s(&study.join("parts")), &["--shard", &shard]),
+            &[],
+        ));
+    }
+    let parts: Vec<PathBuf> = (0..2)
+        .map(|k| study.join(format!("parts/part-{k}-of-2.json")))
+        .collect();
+    let merge = || {
+        brink(
+            &[
+                "merge",
+                s(&parts[0]),
+                s(&parts[1]),
+                "--out",
+                s(&study),
+                "-q",
+            ],
+            &[],
+        )
+    };
+    ok(&merge());
+    assert!(study.join("summary.csv").is_file());
+    refused(
+        &merge(),
+        "already holds files (distributions.csv, manifest.json, runs.csv",
+    );
 }

@@ -140,7 +140,9 @@ fn set_rejects_unknown_paths_and_bad_values_with_exit_2() {
         "{}",
         stderr(&o)
     );
-    // A value the scenario refuses is reported where the file has it.
+    // A value the scenario refuses is reported under the --set that gave it, not under a line
+    // of the file that does not hold it (on the old main it showed `minimal.toml:58:15` with
+    // `probability = 1.8`, a line the file does not have).
     let o = brink(&[
         "run",
         sc.to_str().unwrap(),
@@ -151,7 +153,13 @@ fn set_rejects_unknown_paths_and_bad_values_with_exit_2() {
         "rules.red_pledge.probability=1.8",
     ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("minimal.toml:58:15"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("must lie in [0, 1], got 1.8")
+            && stderr(&o).contains("  --> --set rules.red_pledge.probability=1.8\n")
+            && !stderr(&o).contains("minimal.toml:58"),
+        "{}",
+        stderr(&o)
+    );
     assert!(!out.join("summary.csv").exists());
 }
 
@@ -382,15 +390,21 @@ fn flag_sweeps_dry_runs_and_empty_designs() {
     assert_eq!(table(&out.join("sweep.csv")).len(), 4);
     assert_eq!(table(&out.join("points.csv")).len(), 8);
     let first = read(&out.join("points.csv"));
+    // The folder now holds a sweep: a second one goes there only with --force.
     let o = sweep(&args);
-    assert!(o.status.success());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let mut again = args.to_vec();
+    again.push("--force");
+    let o = sweep(&again);
+    assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         first,
         read(&out.join("points.csv")),
         "LHS must repeat from the seed"
     );
 
-    let mut dry = args.to_vec();
+    // A dry run writes nothing, so it takes no --out.
+    let mut dry: Vec<&str> = args[..args.len() - 2].to_vec();
     dry.push("--dry-run");
     let o = sweep(&dry);
     assert!(o.status.success(), "{}", stderr(&o));

@@ -3,13 +3,14 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
 use brink::engine::Engine;
 use brink::model::Scenario;
 use brink::trace::{CSV_HEADER, Trace, csv_rows, trace_in};
 
-use super::output::{atomic, csv_file_writer};
+use super::output::{Pending, csv_file_writer};
 
 /// Writes the header and the events of `traces` as CSV.
 pub fn write<W: Write>(w: W, sc: &Scenario, traces: &[Trace]) -> anyhow::Result<()> {
@@ -25,21 +26,34 @@ pub fn write<W: Write>(w: W, sc: &Scenario, traces: &[Trace]) -> anyhow::Result<
 }
 
 /// Writes events.csv in `dir` for runs `0..n`, one run at a time so memory stays that of one
-/// run's events.
-pub fn write_file(dir: &Path, engine: &Engine, n: u64) -> anyhow::Result<()> {
+/// run's events. False, with nothing written, if `stop` was raised first.
+pub fn write_file(dir: &Path, engine: &Engine, n: u64, stop: &AtomicBool) -> anyhow::Result<bool> {
     let sc = engine.scenario;
-    atomic(dir, "events.csv", |w| {
-        let mut c = csv_file_writer(w);
-        c.write_record(CSV_HEADER)?;
-        let mut ws = engine.workspace();
-        for run in 0..n {
-            let t = trace_in(engine, &mut ws, run);
-            for r in csv_rows(sc, &t) {
-                c.write_record(&r)?;
+    let file = Pending::new(dir, "events.csv")?;
+    let mut c = csv_file_writer(file.writer()?);
+    c.write_record(CSV_HEADER)?;
+    let mut ws = engine.workspace();
+    let mut failed = None;
+    let done = brink::study::each(0..n, stop, |run| {
+        if failed.is_some() {
+            return;
+        }
+        let t = trace_in(engine, &mut ws, run);
+        for r in csv_rows(sc, &t) {
+            if let Err(e) = c.write_record(&r) {
+                failed = Some(e);
+                return;
             }
         }
-        c.flush()?;
-        Ok(())
-    })
-    .context("cannot write events.csv")
+    });
+    if let Some(e) = failed {
+        return Err(anyhow::Error::from(e).context("cannot write events.csv"));
+    }
+    if !done {
+        return Ok(false);
+    }
+    c.flush().context("cannot write events.csv")?;
+    drop(c);
+    file.commit().context("cannot write events.csv")?;
+    Ok(true)
 }

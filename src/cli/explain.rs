@@ -5,44 +5,42 @@
 //! Prints actors, tracks, the ladder with MID levels, every rule with its kind, source and
 //! settings (fixed, or a distribution with mean and range), the metrics with their
 //! definitions, and every element and parameter that cites no source. With `--markdown` the
-//! same is also written to FILE as markdown, for pasting into a report.
+//! same is also written to FILE as markdown, for pasting into a report; FILE is replaced
+//! atomically, and the scenario file itself is refused.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use brink::explain::{explain, render_markdown, render_text};
 
-use super::output::atomic;
-use super::{Failure, Result, load};
+use super::output::{atomic, file_target};
+use super::{Result, load};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Scenario file (TOML).
     pub scenario: PathBuf,
-    /// Also write the explanation as markdown to this file.
+    /// Also write the explanation as markdown to this file, replacing it; the scenario file
+    /// itself is refused.
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<()> {
+    let target = match &args.markdown {
+        Some(path) => Some(file_target(
+            path,
+            &args.scenario,
+            "--markdown",
+            "scenario.md",
+        )?),
+        None => None,
+    };
     let loaded = load::scenario(&args.scenario)?;
     let e = explain(&loaded.scenario, &loaded.text);
-    if let Some(path) = &args.markdown {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| {
-                Failure::Input(format!(
-                    "error: --markdown `{}` names no file; give a path such as scenario.md",
-                    path.display()
-                ))
-            })?;
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+    if let Some((dir, name)) = &target {
         let md = render_markdown(&e);
-        atomic(&dir, &name, |w| Ok(w.write_all(md.as_bytes())?))?;
+        atomic(dir, name, |w| Ok(w.write_all(md.as_bytes())?))?;
     }
     let mut out = std::io::stdout().lock();
     match out

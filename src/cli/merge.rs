@@ -1,45 +1,62 @@
 //! `brink merge`: combine the partial results of a sharded `brink run`.
 //!
-//! Usage: brink merge PART.json... --out DIR
+//! Usage: brink merge PART.json... [--out DIR] [--force] [--quiet]
 //!
-//! Writes into DIR the files the same study run on one machine would have written (summary.csv,
+//! Writes the files the same study run on one machine would have written (summary.csv,
 //! timeline.csv, distributions.csv, manifest.json, and runs.csv if the parts were run with
-//! --per-run), byte for byte, apart from the manifest's `invocation` block. Refuses, with exit
-//! code 2, parts of different scenarios, seeds, run totals or brink versions, and sets of parts
-//! that overlap or miss a shard.
+//! --per-run), byte for byte, apart from the manifest's `invocation` block, into DIR, by default
+//! a new folder results/<scenario name>/<UTC time>/ linked as latest, under the output folder
+//! rule of outdir.rs.
+//!
+//! Nothing is written before the whole set is checked: every part's seal (the SHA-256 of its
+//! content), that the parts come from one study (scenario, seed, run total, brink version) and
+//! cover it exactly once, that every count fits its run count (no probability above 1, every
+//! histogram counting each run once, checked sums), and that no part names a file outside its
+//! folder. The per-run rows are checked against their SHA-256 as they are copied into the
+//! staging folder, before anything is committed. Every refusal is exit code 2 with the names of
+//! the files at fault; no part, however made, makes it panic.
 
-use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::path::PathBuf;
-use std::time::Instant;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use brink::shard::RunPart;
 use brink::stats::Aggregate;
-use sha2::{Digest, Sha256};
+use sha2::Digest;
 
-use super::{Failure, Result, load, output, part};
+use super::outdir::{OutDir, Plan, RUN_FILES};
+use super::output::{self, Pending};
+use super::paths::is_plain_name;
+use super::study::{Invocation, OutArgs, hex, interrupt_flag, run_manifest, sha256};
+use super::{Failure, Result, load, part, quote};
 
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("out", |a| a.help(
+    "Output directory [default: a new folder results/<scenario name>/<UTC time>/, linked as \
+     latest, as `brink run` would write]"
+)))]
 pub struct Args {
     /// Part files (part-K-of-N.json), one per shard, in any order.
     #[arg(required = true, value_name = "PART")]
     pub parts: Vec<PathBuf>,
-    /// Output directory.
-    #[arg(long)]
-    pub out: PathBuf,
-    /// Nothing on stderr unless something goes wrong.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub output: OutArgs,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let started = Instant::now();
+    let stop = interrupt_flag();
+    let started = std::time::Instant::now();
     let parts: Vec<RunPart> = args
         .parts
         .iter()
         .map(|p| part::read_run_part(p))
         .collect::<Result<_>>()?;
-    let names: Vec<String> = args.parts.iter().map(|p| p.display().to_string()).collect();
+    let names: Vec<String> = args
+        .parts
+        .iter()
+        .map(|p| quote(&p.display().to_string()))
+        .collect();
     let infos: Vec<(&str, &brink::shard::PartInfo)> = names
         .iter()
         .zip(&parts)
@@ -50,11 +67,23 @@ pub fn run(args: Args) -> Result<()> {
 
     let first = &parts[order[0]];
     let bad = |name: &str, what: &str| Failure::Input(format!("error: {name}: {what}"));
+    if first.info.command != "run" || first.info.unit != brink::engine::CHUNK {
+        return Err(bad(
+            &names[order[0]],
+            "it is not a part of `brink run` (its command or its shard unit differ)",
+        ));
+    }
     for (name, p) in names.iter().zip(&parts) {
-        if super::run::hex(&Sha256::digest(p.scenario_text.as_bytes())) != p.info.scenario_sha256 {
+        if sha256(p.scenario_text.as_bytes()) != p.info.scenario_sha256 {
             return Err(bad(
                 name,
                 "its scenario text does not match its checksum; the part is damaged",
+            ));
+        }
+        if p.overrides != first.overrides {
+            return Err(bad(
+                name,
+                "its --set overrides differ from the other parts'; rerun them alike",
             ));
         }
         if p.runs_csv.is_some() != first.runs_csv.is_some() {
@@ -63,133 +92,211 @@ pub fn run(args: Args) -> Result<()> {
                 "some parts were run with --per-run and some without; rerun them alike",
             ));
         }
-    }
-    for (i, p) in parts.iter().enumerate() {
-        if p.overrides != first.overrides {
+        if let Some(f) = &p.runs_csv
+            && (!is_plain_name(f) || p.runs_csv_sha256.is_none())
+        {
             return Err(bad(
-                &names[i],
-                "its --set overrides differ from the other parts'; rerun them alike",
+                name,
+                &format!(
+                    "it names its per-run rows `{}`, which is not a file beside it (or has no \
+                     checksum); the part is damaged",
+                    quote(f)
+                ),
             ));
         }
     }
     let text = super::overrides::apply(&first.scenario_text, &first.overrides)?;
     let sc = brink::scenario::parse(&text, &first.scenario_path)
-        .map_err(|e| Failure::Input(e.render()))?;
+        .map_err(|e| Failure::Input(super::overrides::render(e, &first.overrides)))?;
     let mut total = Aggregate::new(&sc);
     for &i in &order {
-        let (name, a) = (&names[i], &parts[i].aggregate);
-        let fits = a.horizon == total.horizon
-            && a.first_day.len() == total.first_day.len()
-            && a.first_day
-                .iter()
-                .all(|d| d.len() == total.horizon as usize)
-            && a.hist.len() == total.hist.len()
-            && a.daily.len() == total.daily.len()
-            && a.runs == parts[i].info.end - parts[i].info.start;
-        if !fits {
+        let (name, p) = (&names[i], &parts[i]);
+        let a = &p.aggregate;
+        if a.runs != p.info.end - p.info.start {
             return Err(bad(
                 name,
-                "its aggregate does not fit its scenario; the part is damaged",
+                &format!(
+                    "its counts are of {} runs but its shard holds {}; the part is damaged",
+                    a.runs,
+                    p.info.end - p.info.start
+                ),
             ));
         }
-        total.merge(a);
+        a.check(&sc)
+            .and_then(|()| total.checked_merge(a))
+            .map_err(|e| bad(name, &format!("{e}; the part is damaged")))?;
+    }
+    if total.runs != first.info.total {
+        return Err(Failure::Input(format!(
+            "error: the parts hold {} runs, not the study's {}",
+            total.runs, first.info.total
+        )));
     }
 
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create output directory {}", args.out.display()))?;
-    output::write_summary(&args.out, &sc, &total)?;
-    output::write_timeline(&args.out, &sc, &total)?;
-    output::write_distributions(&args.out, &sc, &total)?;
+    // Every check passed: only now is anything written, and only into a staging folder.
+    let folders: Vec<PathBuf> = args.parts.iter().map(|p| folder_of(p)).collect();
+    let mut inputs = args.parts.clone();
+    for (i, p) in parts.iter().enumerate() {
+        if let Some(f) = &p.runs_csv {
+            inputs.push(folders[i].join(f));
+        }
+    }
+    // A study's result usually sits beside its parts (study/ and study/parts/): the folder of
+    // the parts being merged does not count as a file already in --out.
+    let own: Vec<String> = match &args.output.out {
+        Some(dir) => parts_folders_in(dir, &folders),
+        None => Vec::new(),
+    };
+    let own: Vec<&str> = own.iter().map(String::as_str).collect();
+    let out = OutDir::prepare(Plan {
+        inputs: &inputs,
+        own: &own,
+        ..Plan::new(args.output.dest(&sc.name), args.output.force, RUN_FILES)
+    })?;
+    let staging = out.staging().to_path_buf();
+    output::write_summary(&staging, &sc, &total)?;
+    output::write_timeline(&staging, &sc, &total)?;
+    output::write_distributions(&staging, &sc, &total)?;
     if first.runs_csv.is_some() {
-        concat_runs(&args, &parts, &order)?;
+        let file = Pending::new(&staging, "runs.csv")?;
+        if !concat_runs(&file, &parts, &names, &folders, &order, &stop)? {
+            return Err(Failure::Interrupted(format!(
+                "brink: interrupted; nothing was written and {}",
+                out.kept()
+            )));
+        }
+        file.commit()?;
     }
     let loaded = load::Loaded {
         scenario: sc,
         text: first.scenario_text.clone(),
         path: first.scenario_path.clone(),
     };
-    let elapsed = started.elapsed().as_secs_f64();
-    let mut manifest = super::run::manifest(&loaded, first.info.seed, first.info.total, elapsed, 1);
-    manifest["overrides"] = super::overrides::manifest(&first.overrides);
-    manifest["invocation"] = serde_json::json!({
-        "command_line": std::env::args().collect::<Vec<_>>(),
-        "merged_parts": names,
-        "elapsed_seconds": elapsed,
-    });
-    output::write_manifest(&args.out, &manifest)?;
-    if !args.quiet {
-        eprintln!(
+    let invocation = Invocation {
+        command_line: std::env::args().collect(),
+        threads: None,
+        elapsed_seconds: started.elapsed().as_secs_f64(),
+        points_computed: None,
+        merged_parts: Some(args.parts.iter().map(|p| p.display().to_string()).collect()),
+    };
+    run_manifest(
+        &loaded,
+        first.info.seed,
+        first.info.total,
+        &first.overrides,
+        invocation,
+    )
+    .write(&staging)?;
+    if stop.load(Ordering::Relaxed) {
+        return Err(Failure::Interrupted(format!(
+            "brink: interrupted; nothing was written and {}",
+            out.kept()
+        )));
+    }
+    let dir = out.commit()?;
+    if !args.output.quiet {
+        say!(
             "brink: merged {} parts ({} runs); wrote {}",
             parts.len(),
             total.runs,
-            args.out.display()
+            dir.display()
         );
     }
     Ok(())
 }
 
-/// Concatenates the parts' runs.csv files in shard order into DIR/runs.csv: the first header,
-/// then every part's rows, checking each part has the same header and one row per run.
-fn concat_runs(args: &Args, parts: &[RunPart], order: &[usize]) -> Result<()> {
-    let out = &args.out;
-    let tmp = output::temp_file(out, "runs.csv")?;
-    let mut w = BufWriter::new(tmp.as_file());
-    let mut header: Option<String> = None;
-    let mut line = String::new();
+/// The names of the entries of `dir` that are folders of the parts being merged.
+fn parts_folders_in(dir: &Path, folders: &[PathBuf]) -> Vec<String> {
+    let Ok(dir) = std::fs::canonicalize(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = folders
+        .iter()
+        .filter_map(|f| std::fs::canonicalize(f).ok())
+        .filter(|f| f.parent() == Some(dir.as_path()))
+        .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    names.dedup();
+    names
+}
+
+/// The folder a part's per-run rows are beside.
+fn folder_of(part: &Path) -> PathBuf {
+    match part.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Concatenates the parts' per-run rows in shard order into `file`: the first header, then
+/// every part's rows, checking that each file has the same header, one row per run and the
+/// SHA-256 its part records. False if `stop` was raised.
+fn concat_runs(
+    file: &Pending,
+    parts: &[RunPart],
+    names: &[String],
+    folders: &[PathBuf],
+    order: &[usize],
+    stop: &AtomicBool,
+) -> Result<bool> {
+    let mut w = file.writer()?;
+    let mut header: Option<Vec<u8>> = None;
+    let mut line = Vec::new();
     for &i in order {
         let p = &parts[i];
-        let file = args.parts[i]
-            .parent()
-            .unwrap_or(std::path::Path::new("."))
-            .join(p.runs_csv.as_deref().unwrap_or_default());
-        let shown = file.display().to_string();
-        let f = std::fs::File::open(&file).map_err(|e| {
+        let path = folders[i].join(p.runs_csv.as_deref().unwrap_or_default());
+        let shown = quote(&path.display().to_string());
+        let f = std::fs::File::open(&path).map_err(|e| {
             Failure::Input(format!(
                 "error: cannot read `{shown}`, the per-run rows of {}: {e}",
-                args.parts[i].display()
+                names[i]
             ))
         })?;
         let mut r = BufReader::new(f);
-        line.clear();
-        r.read_line(&mut line)
-            .with_context(|| format!("cannot read {shown}"))?;
-        match &header {
-            None => {
-                w.write_all(line.as_bytes())?;
-                header = Some(line.clone());
-            }
-            Some(h) if *h == line => {}
-            Some(_) => {
-                return Err(Failure::Input(format!(
-                    "error: `{shown}` has a different header from the other parts' runs.csv"
-                )));
-            }
-        }
+        let mut hash = sha2::Sha256::new();
         let mut rows = 0u64;
+        let want = p.info.end - p.info.start;
+        let mut first_line = true;
         loop {
             line.clear();
-            if r.read_line(&mut line)
+            if r.read_until(b'\n', &mut line)
                 .with_context(|| format!("cannot read {shown}"))?
                 == 0
             {
                 break;
             }
-            w.write_all(line.as_bytes())?;
+            hash.update(&line);
+            if first_line {
+                first_line = false;
+                match &header {
+                    None => {
+                        w.write_all(&line).context("cannot write runs.csv")?;
+                        header = Some(line.clone());
+                    }
+                    Some(h) if *h == line => {}
+                    Some(_) => {
+                        return Err(Failure::Input(format!(
+                            "error: `{shown}` has a different header from the other parts' \
+                             runs.csv"
+                        )));
+                    }
+                }
+                continue;
+            }
+            w.write_all(&line).context("cannot write runs.csv")?;
             rows += 1;
+            if rows.is_multiple_of(65_536) && stop.load(Ordering::Relaxed) {
+                return Ok(false);
+            }
         }
-        let want = p.info.end - p.info.start;
-        if rows != want {
+        if rows != want || p.runs_csv_sha256.as_deref() != Some(hex(&hash.finalize()).as_str()) {
             return Err(Failure::Input(format!(
-                "error: `{shown}` has {rows} rows but its shard has {want} runs; the file is \
-                 incomplete or damaged"
+                "error: `{shown}` is not the file its part {} was written with ({rows} rows for \
+                 {want} runs, or another checksum); it is incomplete or damaged",
+                names[i]
             )));
         }
     }
     w.flush().context("cannot write runs.csv")?;
-    drop(w);
-    tmp.as_file().sync_all().ok();
-    tmp.persist(out.join("runs.csv"))
-        .map_err(|e| anyhow::Error::from(e.error))
-        .context("cannot write runs.csv")?;
-    Ok(())
+    Ok(true)
 }

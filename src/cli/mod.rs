@@ -6,12 +6,23 @@
 //! - 1 any other failure (I/O, internal)
 //! - 2 invalid input or usage (bad scenario, bad flag, refused output directory)
 //! - 130 interrupted (SIGINT or SIGTERM)
+//!
+//! Messages go to stderr through `say!`, which never panics: a reader that closed the pipe
+//! (`brink validate bad.toml 2>&1 | head -1`) ends the output quietly. Text a message quotes
+//! from the user goes through `quote`, so a 2 MB name cannot make a 6 MB message.
+
+/// `eprintln!` that ignores a closed or failing stderr instead of panicking.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($t)*);
+    }};
+}
 
 mod charts;
 mod compare;
 mod events;
 mod explain;
-mod interrupt;
 mod load;
 mod merge;
 mod outdir;
@@ -25,6 +36,7 @@ mod report;
 mod run;
 mod schema;
 mod sensitivity;
+mod study;
 mod sweep;
 mod trace;
 mod validate;
@@ -54,11 +66,12 @@ enum Command {
     Explain(explain::Args),
     /// Compare a variant with a base scenario on paired runs (common random numbers).
     Compare(compare::Args),
-    /// Run a scenario at every point of a design (grid, Latin hypercube, list).
+    /// Run a scenario at every point of a design (grid, Latin hypercube, list) from an
+    /// experiment file or --vary.
     Sweep(sweep::Args),
     /// Rank the uncertain parameters by their effect on outcomes (Morris, Sobol).
     Sensitivity(sensitivity::Args),
-    /// Check scenario files without simulating; exit 2 if any is invalid.
+    /// Check scenario and experiment files without simulating; exit 2 if any is invalid.
     Validate(validate::Args),
     /// Print the JSON Schema of scenario files, for editors and other tools.
     Schema(schema::Args),
@@ -95,13 +108,37 @@ impl From<std::io::Error> for Failure {
 
 pub type Result<T> = std::result::Result<T, Failure>;
 
+/// At most this many characters of quoted user text appear in a message.
+pub const QUOTE_MAX: usize = 80;
+
+/// `text` for quoting in a message: cut to `QUOTE_MAX` characters with an ellipsis.
+pub fn quote(text: &str) -> String {
+    brink::scenario::diag::clip(text, QUOTE_MAX).into_owned()
+}
+
+/// Writes a message to stderr with every line cut to a sane length: the last guard against a
+/// message that quotes something huge.
+fn report(msg: &str) {
+    use std::io::Write as _;
+    let mut err = std::io::stderr().lock();
+    for line in msg.lines() {
+        let _ = writeln!(err, "{}", brink::scenario::diag::clip(line, 1000));
+    }
+}
+
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
             // clap prints help and version to stdout with exit 0, usage errors to stderr.
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            let code = if e.use_stderr() { 2 } else { 0 };
+            if e.use_stderr() {
+                report(&e.render().to_string());
+            } else {
+                use std::io::Write as _;
+                let _ = write!(std::io::stdout().lock(), "{}", e.render());
+            }
+            return ExitCode::from(code);
         }
     };
     let result = match cli.command {
@@ -120,18 +157,15 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Input(msg)) => {
-            eprint!("{msg}");
-            if !msg.ends_with('\n') {
-                eprintln!();
-            }
+            report(&msg);
             ExitCode::from(2)
         }
         Err(Failure::Interrupted(msg)) => {
-            eprintln!("{msg}");
+            report(&msg);
             ExitCode::from(130)
         }
         Err(Failure::Other(e)) => {
-            eprintln!("error: {e:#}");
+            report(&format!("error: {e:#}"));
             ExitCode::from(1)
         }
     }

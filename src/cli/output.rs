@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use brink::model::{NEVER, Scenario};
@@ -32,44 +32,150 @@ pub fn cell(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// A temporary file in `dir` that will become `name`, readable like any file the user creates
-/// (mode 0644 less the umask; tempfile's default 0600 would hide shared results).
-pub fn temp_file(dir: &Path, name: &str) -> anyhow::Result<tempfile::NamedTempFile> {
-    let prefix = format!(".{name}.");
-    let mut b = tempfile::Builder::new();
-    b.prefix(&prefix).suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        b.permissions(std::fs::Permissions::from_mode(0o644));
+/// A file being written in `dir` under a hidden temporary name, readable like any file the user
+/// creates (mode 0644 less the umask; tempfile's default 0600 would hide shared results), and
+/// renamed to its name only by `commit`, once complete. Dropped without a commit, it vanishes.
+pub struct Pending {
+    tmp: tempfile::NamedTempFile,
+    dir: PathBuf,
+    name: String,
+}
+
+impl Pending {
+    pub fn new(dir: &Path, name: &str) -> anyhow::Result<Pending> {
+        anyhow::ensure!(
+            super::paths::is_plain_name(name),
+            "refusing to write `{name}` outside {}",
+            dir.display()
+        );
+        let prefix = format!(".{name}.");
+        let mut b = tempfile::Builder::new();
+        b.prefix(&prefix).suffix(".tmp");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            b.permissions(std::fs::Permissions::from_mode(0o644));
+        }
+        let tmp = b
+            .tempfile_in(dir)
+            .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+        Ok(Pending {
+            tmp,
+            dir: dir.to_path_buf(),
+            name: name.to_string(),
+        })
     }
-    b.tempfile_in(dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))
+
+    /// A buffered writer of the file.
+    pub fn writer(&self) -> anyhow::Result<BufWriter<File>> {
+        Ok(BufWriter::new(self.tmp.reopen().with_context(|| {
+            format!("cannot write {}", self.path().display())
+        })?))
+    }
+
+    /// Where the file will be.
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(&self.name)
+    }
+
+    /// Syncs the file and renames it to its name; returns its path.
+    pub fn commit(self) -> anyhow::Result<PathBuf> {
+        let path = self.path();
+        self.tmp.as_file().sync_all().ok();
+        self.tmp
+            .persist(&path)
+            .map_err(|e| e.error)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(path)
+    }
+}
+
+/// A writer that also computes the SHA-256 of what passes through it (a part's runs.csv, so a
+/// merge can tell it is the file the part was written with).
+pub struct Hashing<W> {
+    inner: W,
+    hash: sha2::Sha256,
+}
+
+impl<W: Write> Hashing<W> {
+    pub fn new(inner: W) -> Hashing<W> {
+        Hashing {
+            inner,
+            hash: sha2::Digest::new(),
+        }
+    }
+
+    /// The writer, flushed, and the checksum of everything written, in lowercase hex.
+    pub fn finish(mut self) -> std::io::Result<(W, String)> {
+        self.inner.flush()?;
+        let digest = sha2::Digest::finalize(self.hash);
+        Ok((self.inner, super::study::hex(&digest)))
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        sha2::Digest::update(&mut self.hash, &buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Writes `name` in `dir` atomically: `fill` writes into a temporary file that is renamed over
 /// `name` only once complete and flushed.
 pub fn atomic<F>(dir: &Path, name: &str, fill: F) -> anyhow::Result<()>
 where
-    F: FnOnce(&mut BufWriter<&File>) -> anyhow::Result<()>,
+    F: FnOnce(&mut BufWriter<File>) -> anyhow::Result<()>,
 {
-    anyhow::ensure!(
-        super::paths::is_plain_name(name),
-        "refusing to write `{name}` outside {}",
-        dir.display()
-    );
-    let tmp = temp_file(dir, name)?;
+    let file = Pending::new(dir, name)?;
     {
-        let mut w = BufWriter::new(tmp.as_file());
-        fill(&mut w).with_context(|| format!("cannot write {}", dir.join(name).display()))?;
+        let mut w = file.writer()?;
+        fill(&mut w).with_context(|| format!("cannot write {}", file.path().display()))?;
         w.flush()
-            .with_context(|| format!("cannot write {}", dir.join(name).display()))?;
+            .with_context(|| format!("cannot write {}", file.path().display()))?;
     }
-    tmp.as_file().sync_all().ok();
-    tmp.persist(dir.join(name))
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot write {}", dir.join(name).display()))?;
+    file.commit()?;
     Ok(())
+}
+
+/// The folder and file name of a single output file named by `flag` (`trace --out`,
+/// `explain --markdown`), for an atomic write: refused if it names no file, names a directory,
+/// or is `input`, the file the command reads (brink never replaces its input). `example` is a
+/// file name for the message.
+pub fn file_target(
+    path: &Path,
+    input: &Path,
+    flag: &str,
+    example: &str,
+) -> crate::cli::Result<(PathBuf, String)> {
+    use crate::cli::{Failure, quote};
+    let shown = quote(&path.display().to_string());
+    let refuse = |why: &str| {
+        Failure::Input(format!(
+            "error: {flag} `{shown}` {why}\n  = help: give a file path such as {example}\n"
+        ))
+    };
+    if super::paths::same_file(path, input) {
+        return Err(refuse(
+            "is the scenario file this command reads; brink never replaces its input",
+        ));
+    }
+    if path.is_dir() {
+        return Err(refuse("is a directory"));
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| refuse("names no file"))?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Ok((dir, name))
 }
 
 fn csv_writer<W: Write>(w: W) -> csv::Writer<W> {
@@ -84,34 +190,30 @@ pub fn write_summary(dir: &Path, sc: &Scenario, agg: &Aggregate) -> anyhow::Resu
             "p95",
         ])?;
         for r in summary::summary(sc, agg) {
-            let q = r.quantiles.map_or(
-                [
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                ],
-                |q| q.map(num),
-            );
-            c.write_record([
-                cell(&r.metric).into_owned(),
-                r.kind.to_string(),
-                r.n.to_string(),
-                num(r.mean),
-                num(r.ci_low),
-                num(r.ci_high),
-                num(r.sd),
-                q[0].clone(),
-                q[1].clone(),
-                q[2].clone(),
-                q[3].clone(),
-                q[4].clone(),
-            ])?;
+            c.write_record(summary_cells(&r))?;
         }
         c.flush()?;
         Ok(())
     })
+}
+
+/// The cells of one summary row, as summary.csv and sweep.csv write them: metric, kind, n,
+/// mean, ci_low, ci_high, sd and the five quantiles (empty for a probability).
+pub fn summary_cells(r: &summary::SummaryRow) -> Vec<String> {
+    let mut rec = vec![
+        cell(&r.metric).into_owned(),
+        r.kind.to_string(),
+        r.n.to_string(),
+        num(r.mean),
+        num(r.ci_low),
+        num(r.ci_high),
+        num(r.sd),
+    ];
+    match r.quantiles {
+        Some(q) => rec.extend(q.map(num)),
+        None => rec.extend(std::iter::repeat_n(String::new(), 5)),
+    }
+    rec
 }
 
 pub fn write_timeline(dir: &Path, sc: &Scenario, agg: &Aggregate) -> anyhow::Result<()> {
@@ -202,25 +304,6 @@ pub fn runs_rows<W: Write>(
 
 pub fn csv_file_writer<W: Write>(w: W) -> csv::Writer<W> {
     csv_writer(w)
-}
-
-/// The `invocation` block of a manifest: how this process ran. It is the only part of a
-/// manifest allowed to differ between identical results.
-pub fn invocation(threads: usize, elapsed_seconds: f64) -> serde_json::Value {
-    serde_json::json!({
-        "command_line": std::env::args().collect::<Vec<_>>(),
-        "threads": threads,
-        "elapsed_seconds": elapsed_seconds,
-    })
-}
-
-/// Writes manifest.json (pretty JSON with a final newline) atomically into `dir`.
-pub fn write_manifest(dir: &Path, manifest: &serde_json::Value) -> anyhow::Result<()> {
-    atomic(dir, "manifest.json", |w| {
-        serde_json::to_writer_pretty(&mut *w, manifest)?;
-        std::io::Write::write_all(w, b"\n")?;
-        Ok(())
-    })
 }
 
 #[cfg(test)]

@@ -1,22 +1,24 @@
 //! Partial results on disk: choosing the shard (flag or cluster environment), writing a
 //! shard's part file, and reading parts back for `brink merge`.
 //!
-//! A part is `part-K-of-N.json` (a `brink::shard::RunPart`: study identity, shard, aggregate
-//! and the scenario text) and, with --per-run, `part-K-of-N.runs.csv` beside it: that shard's
-//! rows of runs.csv, header included, so the merge only concatenates.
+//! A part is `part-K-of-N.json` and, with --per-run, `part-K-of-N.runs.csv` beside it: that
+//! shard's rows of runs.csv, header included, so the merge only concatenates. The JSON holds a
+//! `brink::shard::RunPart` (study identity, shard, aggregate, scenario text, the runs file's
+//! name and SHA-256) sealed with the SHA-256 of its own content, so a merge notices a part that
+//! was changed or damaged after brink wrote it.
 
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use brink::shard::{self, PartInfo, RunPart, Shard};
 use brink::stats::Aggregate;
-use sha2::{Digest, Sha256};
-use tempfile::NamedTempFile;
+use serde::{Deserialize, Serialize};
 
 use super::output::atomic;
-use super::{Failure, Result, load};
+use super::study::sha256;
+use super::{Failure, Result, load, quote};
+
+/// The most a part file may weigh: its aggregate grows with metrics × horizon, never with runs.
+const MAX_PART: u64 = 256 << 20;
 
 /// The shard to compute: `--shard` if given, else the cluster engine's environment unless
 /// `ignore_env`, else none (the whole study).
@@ -29,85 +31,96 @@ pub fn choose(flag: Option<Shard>, ignore_env: bool) -> Result<Option<Shard>> {
 }
 
 /// The folder a shard writes its part into: `--out`, or results/<scenario>/parts. The shards
-/// of one study share it, so only this shard's own part file must be new (or `--force`).
-pub fn parts_dir(out: Option<&Path>, scenario: &str, shard: Shard, force: bool) -> Result<PathBuf> {
-    let dir = out.map_or_else(
+/// of one study share it; each writes only its own files.
+pub fn parts_dir(out: Option<&Path>, scenario: &str) -> PathBuf {
+    out.map_or_else(
         || PathBuf::from("results").join(scenario).join("parts"),
         Path::to_path_buf,
-    );
-    if dir.exists() && !dir.is_dir() {
-        return Err(Failure::Input(format!(
-            "error: --out {} is not a directory",
-            dir.display()
-        )));
-    }
-    let part = dir.join(format!("{}.json", shard::part_stem(shard)));
-    if part.exists() && !force {
-        return Err(Failure::Input(format!(
-            "error: {} already exists; pass --force to replace it",
-            part.display()
-        )));
-    }
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    Ok(dir)
+    )
 }
 
-/// An open runs.csv being written: the temporary file and its CSV writer.
-pub type RunsTmp = (NamedTempFile, csv::Writer<BufWriter<File>>);
+/// The files shard `shard` writes: its part and its per-run rows.
+pub fn files(shard: Shard) -> Vec<String> {
+    vec![json_name(shard), runs_name(shard)]
+}
 
-/// Writes shard `shard`'s part (and its runs.csv) into `out`; returns the part's path.
+fn json_name(shard: Shard) -> String {
+    format!("{}.json", shard::part_stem(shard))
+}
+
+/// The name of shard `shard`'s per-run rows.
+pub fn runs_name(shard: Shard) -> String {
+    format!("{}.runs.csv", shard::part_stem(shard))
+}
+
+/// A part as written: its content and the SHA-256 of that content's compact JSON.
+#[derive(Serialize, Deserialize)]
+struct Sealed {
+    sha256: String,
+    part: RunPart,
+}
+
+/// Writes shard `shard`'s part into `dir` (the staging folder); `runs_csv` is the name and
+/// SHA-256 of its per-run rows, already there.
 #[allow(clippy::too_many_arguments)] // each is one field of the part file
 pub fn write_run_part(
-    out: &Path,
+    dir: &Path,
     loaded: &load::Loaded,
     seed: u64,
     runs: u64,
     shard: Shard,
     total: Aggregate,
-    runs_tmp: Option<RunsTmp>,
+    runs_csv: Option<(String, String)>,
     set: &[brink::scenario::overrides::Override],
-) -> Result<PathBuf> {
-    let stem = shard::part_stem(shard);
-    let runs_csv = match runs_tmp {
-        Some((tmp, mut w)) => {
-            let name = format!("{stem}.runs.csv");
-            w.flush().context("cannot write runs.csv")?;
-            drop(w);
-            tmp.persist(out.join(&name))
-                .map_err(|e| anyhow::Error::from(e.error))
-                .with_context(|| format!("cannot write {}", out.join(&name).display()))?;
-            Some(name)
-        }
-        None => None,
-    };
-    let sha = super::run::hex(&Sha256::digest(loaded.text.as_bytes()));
+) -> Result<()> {
+    let (runs_csv, runs_csv_sha256) = runs_csv.unzip();
     let part = RunPart {
-        info: PartInfo::new("run", &sha, seed, runs, brink::engine::CHUNK, shard),
+        info: PartInfo::new(
+            "run",
+            &sha256(loaded.text.as_bytes()),
+            seed,
+            runs,
+            brink::engine::CHUNK,
+            shard,
+        ),
         scenario_path: loaded.path.clone(),
         scenario_text: loaded.text.clone(),
         runs_csv,
+        runs_csv_sha256,
         overrides: set.to_vec(),
         aggregate: total,
     };
-    let name = format!("{stem}.json");
-    atomic(out, &name, |w| {
-        serde_json::to_writer(&mut *w, &part)?;
+    let body = serde_json::to_string(&part).map_err(anyhow::Error::from)?;
+    let sealed = Sealed {
+        sha256: sha256(body.as_bytes()),
+        part,
+    };
+    atomic(dir, &json_name(shard), |w| {
+        serde_json::to_writer(&mut *w, &sealed)?;
         std::io::Write::write_all(w, b"\n")?;
         Ok(())
     })?;
-    Ok(out.join(name))
+    Ok(())
 }
 
-/// Reads a part file; an unreadable or malformed part is an input error naming the file.
+/// Reads a part file and checks its seal; an unreadable, malformed or changed part is an input
+/// error naming the file.
 pub fn read_run_part(path: &Path) -> Result<RunPart> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Failure::Input(format!("error: cannot read part `{}`: {e}", path.display()))
-    })?;
-    serde_json::from_str(&text).map_err(|e| {
+    let text = load::text(path, "part", MAX_PART)?;
+    let shown = quote(&path.display().to_string());
+    let sealed: Sealed = serde_json::from_str(&text).map_err(|e| {
         Failure::Input(format!(
-            "error: `{}` is not a brink part file ({e}); parts are the part-K-of-N.json files \
-             that `brink run --shard K/N` writes",
-            path.display()
+            "error: `{shown}` is not a brink part file ({}); parts are the part-K-of-N.json \
+             files that `brink run --shard K/N` writes",
+            quote(&e.to_string())
         ))
-    })
+    })?;
+    let body = serde_json::to_string(&sealed.part).map_err(anyhow::Error::from)?;
+    if sha256(body.as_bytes()) != sealed.sha256 {
+        return Err(Failure::Input(format!(
+            "error: `{shown}`: its checksum does not match its content; the part was changed \
+             or damaged after brink wrote it\n  = help: run its shard again"
+        )));
+    }
+    Ok(sealed.part)
 }

@@ -7,13 +7,31 @@ use std::path::{Component, Path, PathBuf};
 
 /// Resolves `reference`, as written in the file at `base_file`, relative to that file's folder.
 /// Absolute references are kept as they are.
-#[allow(dead_code)] // used by commands that read files naming other files (experiments)
 pub fn relative_to(base_file: &Path, reference: &str) -> PathBuf {
     let r = Path::new(reference);
     if r.is_absolute() {
         return r.to_path_buf();
     }
     base_file.parent().unwrap_or_else(|| Path::new("")).join(r)
+}
+
+/// True if the entry at `at` is the file `input`: writing to `at` by renaming over it would
+/// replace what `input` names. A symbolic link at `at` is not its target (a rename replaces the
+/// link, not the file it points to).
+pub fn same_file(at: &Path, input: &Path) -> bool {
+    let (Ok(a), Ok(b)) = (std::fs::symlink_metadata(at), std::fs::metadata(input)) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        a.dev() == b.dev() && a.ino() == b.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
+        std::fs::canonicalize(at).ok() == std::fs::canonicalize(input).ok()
+    }
 }
 
 /// True if `name` is a single plain file name: writing `dir.join(name)` stays inside `dir`.

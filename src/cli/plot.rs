@@ -5,7 +5,8 @@
 //! RESULTS_DIR may also be a scenario's folder of runs (`results/iran_2026`): its newest run,
 //! the one `latest` points at, is drawn.
 //! What is drawn follows manifest.json's "command" (run, sweep, compare or sensitivity). One
-//! file per chart is written into DIR, by default RESULTS_DIR/charts/. SVG needs no fonts;
+//! file per chart is written into DIR, by default charts/ in the results directory drawn (so
+//! `brink plot results/iran_2026` writes to results/iran_2026/latest/charts/). SVG needs no fonts;
 //! PNG is the same drawing rasterized with the system's fonts (Debian: fonts-dejavu-core).
 
 use std::path::PathBuf;
@@ -27,7 +28,8 @@ pub struct Args {
     /// Results directory written by brink run, sweep, compare or sensitivity, or a scenario's
     /// folder of runs (its `latest` run is used).
     pub results: PathBuf,
-    /// Output directory [default: RESULTS_DIR/charts].
+    /// Output directory [default: charts/ in the results directory; for a scenario's folder
+    /// of runs, in its newest run].
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Image format.
@@ -39,12 +41,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let results = data::results_dir(&args.results);
+    let results = data::results_dir(&args.results)?;
     let manifest = data::manifest(&results)?;
     let charts = charts::charts(&results, &manifest)?;
     let out = args.out.unwrap_or_else(|| results.join("charts"));
-    std::fs::create_dir_all(&out)
-        .with_context(|| format!("cannot create output directory {}", out.display()))?;
+    super::outdir::ensure_dir(&out)?;
     let raster = match args.format {
         Format::Png => Some(Rasterizer::new()?),
         Format::Svg => None,
@@ -68,11 +69,11 @@ pub fn run(args: Args) -> Result<()> {
             }
         };
         if !args.quiet {
-            eprintln!("brink: wrote {}", out.join(name).display());
+            say!("brink: wrote {}", out.join(name).display());
         }
     }
     if !args.quiet {
-        eprintln!(
+        say!(
             "brink: {} charts of the {} result for {}",
             charts.len(),
             manifest.kind.name(),

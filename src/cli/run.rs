@@ -1,61 +1,47 @@
 //! `brink run`: simulate a scenario many times and write its outcome distributions.
 //!
-//! Usage: brink run SCENARIO.toml [--runs N] [--seed S] [--threads T] [--out DIR] [--per-run]
-//!        [--set KEY=VALUE]...
+//! Usage: brink run SCENARIO.toml [--runs N] [--seed S] [--threads T] [--out DIR] [--force]
+//!        [--per-run] [--events N] [--set KEY=VALUE]... [--quiet]
 //!
 //! Writes summary.csv, timeline.csv, distributions.csv and manifest.json (and runs.csv with
-//! --per-run) into DIR, by default a new folder results/<scenario name>/<UTC time>/ linked as
-//! results/<scenario name>/latest (see outdir.rs). Results depend only on the scenario, the
-//! seed and the number of runs.
-//!
-//! With --events N it also writes events.csv, the event log of runs 0..N (src/cli/events.rs).
+//! --per-run, events.csv with --events N: the event log of runs 0..N) into DIR, by default a
+//! new folder results/<scenario name>/<UTC time>/ linked as results/<scenario name>/latest,
+//! under the output folder rule of outdir.rs. Results depend only on the scenario, the seed and
+//! the number of runs.
 //!
 //! With --shard K/N (or inside a Slurm job array or Kubernetes Indexed Job) it computes only
-//! shard K of N and writes part-K-of-N.json into DIR (default results/<scenario name>/parts/),
-//! a folder the shards of one study share; `brink merge` combines the parts.
+//! shard K of N and writes part-K-of-N.json (and part-K-of-N.runs.csv with --per-run) into DIR
+//! (default results/<scenario name>/parts/), a folder the shards of one study share; `brink
+//! merge` combines the parts.
 
-use std::io::BufWriter;
 use std::path::PathBuf;
-use std::time::Instant;
 
 use anyhow::Context;
 use brink::engine::Engine;
 use brink::stats::Aggregate;
-use sha2::{Digest, Sha256};
 
-use super::output;
-use super::{Failure, Result, load};
+use super::outdir::{Dest, OutDir, Plan, RUN_FILES};
+use super::output::{self, Hashing, Pending};
+use super::study::{StudyArgs, run_manifest, whole};
+use super::{Failure, Result, overrides, part};
 
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("out", |a| a.help(
+    "Output directory [default: a new folder results/<scenario name>/<UTC time>/, linked as \
+     latest; with --shard, the folder of parts results/<scenario name>/parts/]"
+)))]
 pub struct Args {
     /// Scenario file (TOML).
     pub scenario: PathBuf,
-    /// Number of runs [default: the scenario's `runs`, else 10000].
-    #[arg(long)]
-    pub runs: Option<u64>,
-    /// Master seed [default: the scenario's `seed`, else 20251229].
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Worker threads [default: all cores]. Results do not depend on it.
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Output directory [default: a new folder under results/<scenario name>/, linked as latest].
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Replace brink's files in an --out directory that already holds files.
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub study: StudyArgs,
     /// Also write runs.csv: one row per run with every outcome and parameter draw.
     #[arg(long)]
     pub per_run: bool,
-    /// Also write events.csv: the event log of the first N runs (as `brink trace --csv`).
-    #[arg(long, value_name = "N")]
+    /// Also write events.csv: the event log of the first N runs (as `brink trace --csv`). Not
+    /// with --shard: a shard writes only its part.
+    #[arg(long, value_name = "N", value_parser = events_value, allow_negative_numbers = true)]
     pub events: Option<u64>,
-    /// No progress or summary on stderr.
-    #[arg(long, short)]
-    pub quiet: bool,
-    #[command(flatten)]
-    pub set: super::overrides::SetArgs,
     /// Compute only shard K of N (K counts from 0) and write part-K-of-N.json for `brink
     /// merge` [default: from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT, or from
     /// JOB_COMPLETION_INDEX and BRINK_SHARD_COUNT].
@@ -66,20 +52,22 @@ pub struct Args {
     pub no_shard: bool,
 }
 
-/// Documented upper bound on --runs.
-pub const MAX_RUNS: u64 = brink::scenario::MAX_RUNS;
+fn events_value(s: &str) -> std::result::Result<u64, String> {
+    whole(s, 1, brink::scenario::MAX_RUNS)
+}
 
 pub fn run(args: Args) -> Result<()> {
-    let set = args.set.parsed()?;
-    let loaded = super::overrides::load(&args.scenario, &set)?;
+    let StudyArgs {
+        runs,
+        engine,
+        output,
+    } = &args.study;
+    let (session, set) = engine.start()?;
+    let loaded = overrides::load(&args.scenario, &set)?;
     let sc = &loaded.scenario;
-    let runs = args.runs.unwrap_or(sc.default_runs);
-    if runs == 0 || runs > MAX_RUNS {
-        return Err(Failure::Input(format!(
-            "error: --runs must be between 1 and {MAX_RUNS}, got {runs}"
-        )));
-    }
-    let seed = args.seed.unwrap_or(sc.default_seed);
+    let runs = runs.runs.unwrap_or(sc.default_runs);
+    let seed = engine.seed.unwrap_or(sc.default_seed);
+    let quiet = output.quiet;
     if let Some(n) = args.events
         && n > runs
     {
@@ -87,169 +75,124 @@ pub fn run(args: Args) -> Result<()> {
             "error: --events {n} asks for more runs than --runs {runs}"
         )));
     }
-    let shard = super::part::choose(args.shard, args.no_shard)?;
+    let shard = part::choose(args.shard, args.no_shard)?;
+    if let (Some(s), Some(_)) = (shard, args.events) {
+        return Err(Failure::Input(format!(
+            "error: --events is not written by shard {s}: a shard writes only its part, and \
+             merge makes no event log\n  = help: write the event log with `brink run --events \
+             N` without sharding (or `brink trace --csv`)\n"
+        )));
+    }
     let range = shard.map_or(0..runs, |s| s.range(runs, brink::engine::CHUNK));
-    // The shards of one study share a folder of parts, so a shard writes its own part file
-    // atomically instead of claiming a fresh result folder.
-    let (outdir, out) = match shard {
-        Some(s) => (
-            None,
-            super::part::parts_dir(args.out.as_deref(), &sc.name, s, args.force)?,
-        ),
-        None => {
-            let od = super::outdir::OutDir::prepare(args.out.as_deref(), args.force, &sc.name)?;
-            let out = od.staging().to_path_buf();
-            (Some(od), out)
-        }
+    let inputs = [args.scenario.clone()];
+    let out = match shard {
+        Some(s) => OutDir::prepare(Plan {
+            files: part::files(s),
+            inputs: &inputs,
+            ..Plan::new(
+                Dest::Shared(part::parts_dir(output.out.as_deref(), &sc.name)),
+                output.force,
+                &[],
+            )
+        })?,
+        None => output.prepare(&sc.name, RUN_FILES, &inputs)?,
     };
-    let stop = super::interrupt::flag();
-    let threads = args.threads.unwrap_or(0);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .context("cannot start worker threads")?;
-    if !args.quiet {
-        eprintln!(
+    let staging = out.staging().to_path_buf();
+    if !quiet {
+        say!(
             "brink: {} runs of {} with seed {seed} on {} threads",
-            runs,
+            range.end - range.start,
             sc.name,
-            pool.current_num_threads()
+            session.threads()
         );
     }
 
-    let started = Instant::now();
     let engine = Engine::new(sc, seed);
     let mut total = Aggregate::new(sc);
-    let progress = super::progress::bar(range.end - range.start, args.quiet);
-    let mut runs_tmp = if args.per_run {
-        let tmp = output::temp_file(&out, "runs.csv")?;
-        let mut w = output::csv_file_writer(BufWriter::new(tmp.reopen()?));
-        w.write_record(output::runs_header(sc))
-            .context("cannot write runs.csv")?;
-        Some((tmp, w))
-    } else {
-        None
+    let progress = super::progress::bar(range.end - range.start, quiet);
+    let runs_name = shard.map_or_else(|| "runs.csv".to_string(), part::runs_name);
+    let mut rows = match args.per_run {
+        true => {
+            let file = Pending::new(&staging, &runs_name)?;
+            let mut w = output::csv_file_writer(Hashing::new(file.writer()?));
+            w.write_record(output::runs_header(sc))
+                .context("cannot write runs.csv")?;
+            Some((file, w))
+        }
+        false => None,
     };
-    let mut done = range.start;
-    let finished = pool.install(|| {
-        engine.run_range_until(
+    let mut done = 0;
+    let complete = session.install(|| {
+        brink::study::runs(
+            &engine,
             range.clone(),
             args.per_run,
-            &stop,
+            &session.stop,
             |chunk| -> anyhow::Result<()> {
                 total.merge(&chunk.aggregate);
-                if let (Some(rows), Some((_, w))) = (&chunk.rows, runs_tmp.as_mut()) {
-                    output::runs_rows(w, sc, rows).context("cannot write runs.csv")?;
+                if let (Some(r), Some((_, w))) = (&chunk.rows, rows.as_mut()) {
+                    output::runs_rows(w, sc, r).context("cannot write runs.csv")?;
                 }
-                progress.inc(chunk.runs.end - chunk.runs.start);
-                done = chunk.runs.end;
+                let n = chunk.runs.end - chunk.runs.start;
+                progress.inc(n);
+                done += n;
                 Ok(())
             },
         )
     })?;
     progress.finish_and_clear();
-    if !finished || stop.load(std::sync::atomic::Ordering::Relaxed) {
-        return Err(Failure::Interrupted(format!(
-            "brink: interrupted after {} of {} runs; nothing was written for this run \
-             and {}",
-            done - range.start,
-            range.end - range.start,
-            outdir.as_ref().map_or_else(
-                || format!("other parts in {} are untouched", out.display()),
-                |o| o.kept()
-            )
-        )));
+    if !complete {
+        return Err(session.interrupted(done, range.end - range.start, "runs", &out));
     }
-    let elapsed = started.elapsed().as_secs_f64();
+    let elapsed = session.elapsed();
+    let runs_csv = match rows.take() {
+        Some((file, w)) => {
+            let hashing = w
+                .into_inner()
+                .map_err(|e| anyhow::anyhow!("{}", e.error()))?;
+            let (_, sha) = hashing.finish().context("cannot write runs.csv")?;
+            file.commit()?;
+            Some((runs_name, sha))
+        }
+        None => None,
+    };
 
-    let Some(outdir) = outdir else {
-        let shard = shard.expect("a run without a result folder is a shard");
-        let path =
-            super::part::write_run_part(&out, &loaded, seed, runs, shard, total, runs_tmp, &set)?;
-        if !args.quiet {
-            eprintln!(
+    if let Some(shard) = shard {
+        part::write_run_part(&staging, &loaded, seed, runs, shard, total, runs_csv, &set)?;
+        let dir = session.commit(out)?;
+        if !quiet {
+            say!(
                 "brink: shard {shard}: runs {}..{} in {elapsed:.2}s; wrote {}",
                 range.start,
                 range.end,
-                path.display()
+                dir.join(format!("{}.json", brink::shard::part_stem(shard)))
+                    .display()
             );
         }
         return Ok(());
-    };
+    }
 
-    output::write_summary(&out, sc, &total)?;
-    output::write_timeline(&out, sc, &total)?;
-    output::write_distributions(&out, sc, &total)?;
-    if let Some((tmp, mut w)) = runs_tmp.take() {
-        w.flush().context("cannot write runs.csv")?;
-        drop(w);
-        tmp.persist(out.join("runs.csv"))
-            .map_err(|e| anyhow::Error::from(e.error))
-            .context("cannot write runs.csv")?;
+    output::write_summary(&staging, sc, &total)?;
+    output::write_timeline(&staging, sc, &total)?;
+    output::write_distributions(&staging, sc, &total)?;
+    if let Some(n) = args.events
+        && !super::events::write_file(&staging, &engine, n, &session.stop)?
+    {
+        return Err(session.interrupted(runs, runs, "runs (writing events.csv)", &out));
     }
-    if let Some(n) = args.events {
-        super::events::write_file(&out, &engine, n)?;
-    }
-    let mut manifest = manifest(&loaded, seed, runs, elapsed, pool.current_num_threads());
-    manifest["overrides"] = super::overrides::manifest(&set);
-    super::output::write_manifest(&out, &manifest)?;
-    let out = outdir.commit()?;
-    if !args.quiet {
-        eprintln!(
-            "brink: {runs} runs in {elapsed:.2}s ({:.0} runs/s); wrote {}",
-            runs as f64 / elapsed.max(1e-9),
-            out.display()
+    run_manifest(&loaded, seed, runs, &set, session.invocation()).write(&staging)?;
+    let dir = session.commit(out)?;
+    if !quiet {
+        say!(
+            "brink: {} runs in {elapsed:.2}s ({}); wrote {}",
+            super::charts::num::thousands(runs),
+            super::progress::rate_text(runs, elapsed, "runs"),
+            dir.display()
         );
-        for e in sc.metrics.events.iter().enumerate().take(6) {
-            let k = total.event_count(e.0);
-            eprintln!("  {:<28} {:>6.1}%", e.1.id, 100.0 * k as f64 / runs as f64);
+        for (e, m) in sc.metrics.events.iter().enumerate().take(6) {
+            let k = total.event_count(e);
+            say!("  {:<28} {:>6.1}%", m.id, 100.0 * k as f64 / runs as f64);
         }
     }
     Ok(())
-}
-
-/// The manifest: everything needed to reproduce and audit a result. Fields under `invocation`
-/// describe how this particular process ran and may differ between identical results.
-pub fn manifest(
-    loaded: &load::Loaded,
-    seed: u64,
-    runs: u64,
-    elapsed: f64,
-    threads: usize,
-) -> serde_json::Value {
-    let sc = &loaded.scenario;
-    let sha = hex(&Sha256::digest(loaded.text.as_bytes()));
-    let params: Vec<serde_json::Value> = sc
-        .params
-        .iter()
-        .map(|p| {
-            serde_json::json!({
-                "path": p.path,
-                "distribution": p.dist.to_toml_string(),
-                "uncertain": !p.dist.is_fixed(),
-                "mean": p.dist.mean(),
-            })
-        })
-        .collect();
-    serde_json::json!({
-        "command": "run",
-        "brink_version": env!("CARGO_PKG_VERSION"),
-        "scenario": {
-            "name": sc.name,
-            "path": loaded.path,
-            "sha256": sha,
-            "files": sc.sources,
-            "start_date": sc.start_date.to_string(),
-            "horizon_days": sc.horizon,
-            "ladder": sc.ladder.iter().map(|r| serde_json::json!({"id": r.id, "name": r.name})).collect::<Vec<_>>(),
-        },
-        "seed": seed,
-        "runs": runs,
-        "parameters": params,
-        "invocation": super::output::invocation(threads, elapsed),
-    })
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

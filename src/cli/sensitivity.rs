@@ -2,28 +2,32 @@
 //!
 //! Usage: brink sensitivity SCENARIO.toml [--method morris|sobol|both] [--metrics a,b]
 //!        [--params KEY,KEY] [--trajectories R] [--levels P] [--samples N] [--bootstrap B]
-//!        [--seed S] [--threads T] [--out DIR] [--set KEY=VALUE]... [--quiet]
+//!        [--seed S] [--threads T] [--out DIR] [--force] [--set KEY=VALUE]... [--quiet]
 //!
 //! Factors are the scenario's uncertain parameters (or those given with --params), each
 //! explored over its own distribution through its inverse CDF. Each model evaluation is one
 //! simulated run. Writes morris.csv (metric, parameter, mu, mu_star, sigma, mu_star_ci_low,
 //! mu_star_ci_high) and/or sobol.csv (metric, parameter, index, value, ci_low, ci_high) and
-//! manifest.json into DIR, by default results/<scenario name>_sensitivity/.
+//! manifest.json into DIR, by default a new folder results/<scenario name>_sensitivity/<UTC
+//! time>/ linked as latest, under the output folder rule of outdir.rs. Design sizes are
+//! checked before anything runs: at most 10^9 runs and 4 GiB of design in memory.
 
 use std::path::PathBuf;
-use std::time::Instant;
 
-use anyhow::Context;
 use brink::engine::Engine;
 use brink::sensitivity::{self as sa, DesignPoint, Output};
-use sha2::{Digest, Sha256};
+use serde::Serialize;
 
+use super::outdir::SENSITIVITY_FILES;
 use super::output::{atomic, csv_file_writer, num};
-use super::overrides::{self, SetArgs};
-use super::run::hex;
-use super::{Failure, Result};
+use super::study::{EngineArgs, Manifest, OutArgs, ScenarioRef, whole};
+use super::{Failure, Result, overrides, quote};
 
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("out", |a| a.help(
+    "Output directory [default: a new folder results/<scenario name>_sensitivity/<UTC \
+     time>/, linked as latest]"
+)))]
 pub struct Args {
     /// Scenario file (TOML).
     pub scenario: PathBuf,
@@ -37,36 +41,58 @@ pub struct Args {
     /// Parameters to vary, by key path, comma-separated [default: every uncertain parameter].
     #[arg(long, value_delimiter = ',')]
     pub params: Vec<String>,
-    /// Morris trajectories.
-    #[arg(long, default_value_t = 200)]
-    pub trajectories: usize,
-    /// Morris grid levels (even).
-    #[arg(long, default_value_t = 4)]
-    pub levels: usize,
-    /// Sobol base samples N: N·(k + 2) runs for k parameters.
-    #[arg(long, default_value_t = 2000)]
-    pub samples: usize,
-    /// Bootstrap resamples for the intervals.
-    #[arg(long, default_value_t = 500)]
-    pub bootstrap: usize,
-    /// Master seed [default: the scenario's `seed`, else 20251229].
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Worker threads [default: all cores]. Results do not depend on it.
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Output directory [default: a new folder under results/<scenario name>_sensitivity/,
-    /// linked as latest].
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    /// Morris trajectories: R·(k + 1) runs for k parameters (2 to 1000000000) [default: 200].
+    #[arg(long, value_parser = at_least_two, allow_negative_numbers = true)]
+    pub trajectories: Option<u64>,
+    /// Morris grid levels: an even number from 2 to 1000000, since each step moves a parameter
+    /// by half the levels [default: 4].
+    #[arg(long, value_parser = levels_value, allow_negative_numbers = true)]
+    pub levels: Option<u64>,
+    /// Sobol base samples N: N·(k + 2) runs for k parameters (2 to 1000000000) [default: 2000].
+    #[arg(long, value_parser = at_least_two, allow_negative_numbers = true)]
+    pub samples: Option<u64>,
+    /// Bootstrap resamples for the intervals (0 to 100000).
+    #[arg(long, default_value_t = 500, value_parser = bootstrap_value, allow_negative_numbers = true)]
+    pub bootstrap: u64,
     #[command(flatten)]
-    pub set: SetArgs,
-    /// Replace brink's files in an --out directory that already holds files.
-    #[arg(long)]
-    pub force: bool,
-    /// No progress or summary on stderr.
-    #[arg(long, short)]
-    pub quiet: bool,
+    pub engine: EngineArgs,
+    #[command(flatten)]
+    pub output: OutArgs,
+}
+
+fn at_least_two(s: &str) -> std::result::Result<u64, String> {
+    whole(s, 2, brink::scenario::MAX_RUNS)
+}
+
+fn bootstrap_value(s: &str) -> std::result::Result<u64, String> {
+    whole(s, 0, 100_000)
+}
+
+fn levels_value(s: &str) -> std::result::Result<u64, String> {
+    match whole(s, 2, 1_000_000) {
+        Ok(n) if n % 2 == 0 => Ok(n),
+        _ => Err(
+            "expected an even whole number from 2 to 1000000: each Morris step moves a \
+                  parameter by half the levels"
+                .into(),
+        ),
+    }
+}
+
+/// The most memory a design may take: its points, their outputs and the bootstrap's
+/// resamples are held whole (a design of the flagship's default size takes about 40 MB).
+const MAX_DESIGN_BYTES: u64 = 4 << 30;
+
+/// What a sensitivity study's manifest records beyond the common fields.
+#[derive(Serialize)]
+struct Detail {
+    method: String,
+    parameters: Vec<String>,
+    metrics: Vec<String>,
+    trajectories: Option<u64>,
+    levels: Option<u64>,
+    samples: Option<u64>,
+    bootstrap: u64,
 }
 
 fn input(e: String) -> Failure {
@@ -74,10 +100,11 @@ fn input(e: String) -> Failure {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let set = args.set.parsed()?;
+    let (session, set) = args.engine.start()?;
     let loaded = overrides::load(&args.scenario, &set)?;
     let sc = &loaded.scenario;
-    let seed = args.seed.unwrap_or(sc.default_seed);
+    let seed = args.engine.seed.unwrap_or(sc.default_seed);
+    let quiet = args.output.quiet;
     let uncertain: Vec<(usize, &str)> = sc
         .uncertain_params()
         .map(|(i, p)| (i, p.path.as_str()))
@@ -91,7 +118,8 @@ pub fn run(args: Args) -> Result<()> {
             .map(|k| {
                 uncertain.iter().find(|u| u.1 == k).copied().ok_or_else(|| {
                     input(format!(
-                        "`{k}` is not an uncertain parameter of the scenario\n  = help: {}",
+                        "`{}` is not an uncertain parameter of the scenario\n  = help: {}",
+                        quote(k),
                         brink::scenario::diag::suggest(k, &names)
                     ))
                 })
@@ -125,7 +153,8 @@ pub fn run(args: Args) -> Result<()> {
                 Some(o) => chosen.push(o.clone()),
                 None => {
                     return Err(input(format!(
-                        "`{w}` is not an event metric or unconditional quantity\n  = help: {}",
+                        "`{}` is not an event metric or unconditional quantity\n  = help: {}",
+                        quote(w),
                         brink::scenario::diag::suggest(w, &names)
                     )));
                 }
@@ -133,48 +162,103 @@ pub fn run(args: Args) -> Result<()> {
         }
         outputs = chosen;
     }
-    // Like `brink run`: a new folder per study under results/<name>_sensitivity/ with a `latest`
-    // link, or an --out directory that must be empty unless --force.
-    let outdir = super::outdir::OutDir::prepare(
-        args.out.as_deref(),
-        args.force,
-        &format!("{}_sensitivity", sc.name),
-    )?;
-    let out = outdir.staging().to_path_buf();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
-        .build()
-        .context("cannot start worker threads")?;
-    let k = factors.len();
+    let k = factors.len() as u64;
     let (morris, sobol) = match args.method.as_str() {
         "morris" => (true, false),
         "sobol" => (false, true),
         _ => (true, true),
     };
-    if (morris && args.trajectories < 2) || (sobol && args.samples < 2) {
-        return Err(input(
-            "--trajectories and --samples must be at least 2".into(),
-        ));
+    let unused = match (morris, sobol) {
+        (false, _) if args.trajectories.is_some() || args.levels.is_some() => {
+            Some("--trajectories and --levels set the Morris design")
+        }
+        (_, false) if args.samples.is_some() => Some("--samples sets the Sobol design"),
+        _ => None,
+    };
+    if let Some(what) = unused {
+        return Err(input(format!(
+            "{what}, which --method {} does not run\n  = help: drop it, or use --method both",
+            args.method
+        )));
     }
-    let total = if morris {
-        args.trajectories * (k + 1)
+    let t = args.trajectories.unwrap_or(200);
+    let levels = args.levels.unwrap_or(4);
+    let (n, boot) = (args.samples.unwrap_or(2000), args.bootstrap);
+    let morris_runs = if morris {
+        t.checked_mul(k + 1)
     } else {
-        0
-    } + if sobol { args.samples * (k + 2) } else { 0 };
-    if !args.quiet {
-        eprintln!(
+        Some(0)
+    };
+    let sobol_runs = if sobol { n.checked_mul(k + 2) } else { Some(0) };
+    let total = morris_runs
+        .zip(sobol_runs)
+        .and_then(|(a, b)| a.checked_add(b))
+        .filter(|&r| r <= brink::scenario::MAX_RUNS)
+        .ok_or_else(|| {
+            input(format!(
+                "this design asks for more than {} runs (trajectories × (parameters + 1) + \
+                 samples × (parameters + 2) = {} × {} + {} × {}); lower --trajectories or \
+                 --samples",
+                brink::scenario::MAX_RUNS,
+                if morris { t } else { 0 },
+                k + 1,
+                if sobol { n } else { 0 },
+                k + 2
+            ))
+        })?;
+    // Memory: each point holds its k quantiles and its outputs; Sobol's bootstrap holds its
+    // resamples of the N rows; Morris' holds one statistic per resample.
+    let outs = outputs.len() as u64;
+    let bytes = (total as u128) * (64 + 8 * (k + outs) as u128)
+        + if sobol {
+            (boot as u128) * (n as u128) * 8
+        } else {
+            0
+        }
+        + (boot as u128) * 8;
+    if bytes > MAX_DESIGN_BYTES as u128 {
+        return Err(input(format!(
+            "this design needs about {:.1} GiB of memory ({total} runs; parameters: {k}, \
+             metrics: {outs}, bootstrap resamples: {boot}), more than the {} GiB brink allows; \
+             lower --trajectories, --samples or --bootstrap",
+            bytes as f64 / (1u64 << 30) as f64,
+            MAX_DESIGN_BYTES >> 30
+        )));
+    }
+    // Like `brink run`: a new folder per study under results/<name>_sensitivity/ with a `latest`
+    // link, or an --out directory that must be empty unless --force.
+    let inputs = [args.scenario.clone()];
+    let out = args.output.prepare(
+        &format!("{}_sensitivity", sc.name),
+        SENSITIVITY_FILES,
+        &inputs,
+    )?;
+    let staging = out.staging().to_path_buf();
+    let k = k as usize;
+    if !quiet {
+        say!(
             "brink: {k} parameters, {} metrics, {total} runs with seed {seed} on {} threads",
             outputs.len(),
-            pool.current_num_threads()
+            session.threads()
         );
     }
-    let started = Instant::now();
     let engine = Engine::new(sc, seed);
-    let progress = super::progress::bar(total as u64, args.quiet);
     let idx: Vec<usize> = factors.iter().map(|f| f.0).collect();
     let outs: Vec<Output> = outputs.iter().map(|o| o.0).collect();
+    let progress = super::progress::bar(total, quiet);
+    // Simulates the points of a design, or says how far it got when interrupted.
+    let evaluate = |points: &[DesignPoint]| -> Result<Vec<Vec<f64>>> {
+        let mut done = 0;
+        let y = session.install(|| {
+            sa::evaluate(&engine, &idx, &outs, points, &session.stop, |n| {
+                done += n;
+                progress.inc(n)
+            })
+        });
+        y.ok_or_else(|| session.interrupted(done, points.len() as u64, "runs", &out))
+    };
     if morris {
-        let design = sa::morris_design(k, args.trajectories, args.levels, seed);
+        let design = sa::morris_design(k, t as usize, levels as usize, seed);
         // Every point of trajectory t is simulated as run t: the effects are paired differences.
         let points: Vec<DesignPoint> = design
             .iter()
@@ -186,8 +270,14 @@ pub fn run(args: Args) -> Result<()> {
                 })
             })
             .collect();
-        let y = pool.install(|| sa::evaluate(&engine, &idx, &outs, &points, |n| progress.inc(n)));
-        atomic(&out, "morris.csv", |w| {
+        progress.phase("Morris runs", points.len() as u64, "runs");
+        let y = evaluate(&points)?;
+        progress.phase(
+            "Morris bootstrap intervals",
+            outputs.len() as u64,
+            "metrics",
+        );
+        atomic(&staging, "morris.csv", |w| {
             let mut c = csv_file_writer(w);
             c.write_record([
                 "metric",
@@ -202,7 +292,8 @@ pub fn run(args: Args) -> Result<()> {
                 let per: Vec<Vec<f64>> = (0..design.len())
                     .map(|t| (0..=k).map(|s| y[t * (k + 1) + s][o]).collect())
                     .collect();
-                let stats = sa::morris_indices(&design, &per, k, args.bootstrap, seed);
+                let stats = sa::morris_indices(&design, &per, k, boot as usize, seed);
+                progress.inc(1);
                 for (f, s) in factors.iter().zip(stats) {
                     c.write_record([
                         name.clone(),
@@ -220,7 +311,7 @@ pub fn run(args: Args) -> Result<()> {
         })?;
     }
     if sobol {
-        let n = args.samples;
+        let n = n as usize;
         let (a, b) = sa::saltelli_design(k, n, seed);
         // Row i of A, B and every A_B^(j) is simulated as run i.
         let mut points = Vec::with_capacity(n * (k + 2));
@@ -241,8 +332,10 @@ pub fn run(args: Args) -> Result<()> {
                 });
             }
         }
-        let y = pool.install(|| sa::evaluate(&engine, &idx, &outs, &points, |n| progress.inc(n)));
-        atomic(&out, "sobol.csv", |w| {
+        progress.phase("Sobol runs", points.len() as u64, "runs");
+        let y = evaluate(&points)?;
+        progress.phase("Sobol bootstrap intervals", outputs.len() as u64, "metrics");
+        atomic(&staging, "sobol.csv", |w| {
             let mut c = csv_file_writer(w);
             c.write_record(["metric", "parameter", "index", "value", "ci_low", "ci_high"])?;
             for (o, (_, name)) in outputs.iter().enumerate() {
@@ -252,8 +345,8 @@ pub fn run(args: Args) -> Result<()> {
                 let fab: Vec<Vec<f64>> = (0..k)
                     .map(|j| (0..n).map(|i| row(i, 2 + j)).collect())
                     .collect();
-                let stats =
-                    pool.install(|| sa::sobol_indices(&fa, &fb, &fab, args.bootstrap, seed));
+                let stats = sa::sobol_indices(&fa, &fb, &fab, boot as usize, seed);
+                progress.inc(1);
                 for (f, (s1, st)) in factors.iter().zip(stats) {
                     for (index, s) in [("first", s1), ("total", st)] {
                         c.write_record([
@@ -272,33 +365,31 @@ pub fn run(args: Args) -> Result<()> {
         })?;
     }
     progress.finish_and_clear();
-    let elapsed = started.elapsed().as_secs_f64();
-    let manifest = serde_json::json!({
-        "command": "sensitivity",
-        "brink_version": env!("CARGO_PKG_VERSION"),
-        "scenario": {
-            "name": sc.name,
-            "path": loaded.path,
-            "sha256": hex(&Sha256::digest(loaded.text.as_bytes())),
-        },
-        "overrides": overrides::manifest(&set),
-        "seed": seed,
-        "runs": total,
-        "method": args.method,
-        "parameters": factors.iter().map(|f| f.1).collect::<Vec<_>>(),
-        "metrics": outputs.iter().map(|o| o.1.as_str()).collect::<Vec<_>>(),
-        "trajectories": if morris { Some(args.trajectories) } else { None },
-        "levels": if morris { Some(args.levels) } else { None },
-        "samples": if sobol { Some(args.samples) } else { None },
-        "bootstrap": args.bootstrap,
-        "invocation": super::output::invocation(pool.current_num_threads(), elapsed),
-    });
-    super::output::write_manifest(&out, &manifest)?;
-    let out = outdir.commit()?;
-    if !args.quiet {
-        eprintln!(
+    let elapsed = session.elapsed();
+    let detail = Detail {
+        method: args.method.clone(),
+        parameters: factors.iter().map(|f| f.1.to_string()).collect(),
+        metrics: outputs.iter().map(|o| o.1.clone()).collect(),
+        trajectories: morris.then_some(t),
+        levels: morris.then_some(levels),
+        samples: sobol.then_some(n),
+        bootstrap: boot,
+    };
+    Manifest::new(
+        "sensitivity",
+        ScenarioRef::of(&loaded),
+        seed,
+        total,
+        detail,
+        session.invocation(),
+    )
+    .overrides(&set)
+    .write(&staging)?;
+    let dir = session.commit(out)?;
+    if !quiet {
+        say!(
             "brink: {total} runs in {elapsed:.2}s; wrote {}",
-            out.display()
+            dir.display()
         );
     }
     Ok(())

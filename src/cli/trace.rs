@@ -10,18 +10,20 @@
 //! `--find METRIC` scans runs 0, 1, 2, ... and prints the first K in which the event metric
 //! happened; a quantity takes a condition, e.g. `--find 'war_duration_days>=30'`. `--csv`
 //! writes the event log (the columns of events.csv) instead of the stories. Output goes to
-//! stdout, or atomically to FILE with `--out`.
+//! stdout, or atomically to FILE with `--out`, which it replaces (never the scenario file).
+//! `--find` runs through the study driver like every simulating command: in parallel, in run
+//! order, and stopped by SIGINT or SIGTERM (exit 130, nothing written).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context;
-use brink::engine::{CHUNK, Engine};
+use brink::engine::Engine;
 use brink::model::Scenario;
+use brink::study::{self, Ended, Flow, Pace};
 use brink::trace::{Finding, Trace, render, trace, trace_in};
-use rayon::prelude::*;
 
-use super::output::atomic;
+use super::output::{atomic, file_target};
+use super::study::{EngineArgs, Session, whole};
 use super::{Failure, Result, events, overrides};
 
 #[derive(clap::Args, Debug)]
@@ -36,38 +38,57 @@ pub struct Args {
     /// condition such as 'war_duration_days>=30'.
     #[arg(long, value_name = "METRIC")]
     pub find: Option<String>,
-    /// With --find: how many runs to find.
-    #[arg(long, default_value_t = 1, requires = "find")]
+    /// With --find: how many runs to find (1 to 1000000).
+    #[arg(long, default_value_t = 1, requires = "find", value_parser = count_value,
+          allow_negative_numbers = true)]
     pub count: u64,
-    /// With --find: search at most this many runs (0 .. N-1).
-    #[arg(long, default_value_t = 1_000_000, requires = "find")]
+    /// With --find: search at most this many runs (0 .. N-1; N from 1 to 1000000000).
+    #[arg(long, default_value_t = 1_000_000, requires = "find", value_parser = max_runs_value,
+          allow_negative_numbers = true)]
     pub max_runs: u64,
-    /// Master seed [default: the scenario's `seed`, else 20251229].
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// With --find: worker threads for the search [default: all cores]. Results do not
-    /// depend on it.
-    #[arg(long)]
-    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
     /// Write the event log as CSV instead of the story.
     #[arg(long)]
     pub csv: bool,
-    /// Write to this file instead of stdout.
+    /// Write to this file instead of stdout, replacing it; the scenario file itself is refused.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    #[command(flatten)]
-    pub set: overrides::SetArgs,
+}
+
+fn count_value(s: &str) -> std::result::Result<u64, String> {
+    whole(s, 1, 1_000_000)
+}
+
+fn max_runs_value(s: &str) -> std::result::Result<u64, String> {
+    whole(s, 1, brink::scenario::MAX_RUNS)
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let loaded = overrides::load(&args.scenario, &args.set.parsed()?)?;
+    if args.find.is_none() && args.engine.threads.is_some() {
+        return Err(Failure::Input(
+            "error: --threads goes with --find: one traced run takes one thread\n".into(),
+        ));
+    }
+    // A search is a study: its interrupt flag goes in before anything else.
+    let session = match &args.find {
+        Some(_) => Some(Session::start(args.engine.threads)?),
+        None => None,
+    };
+    let target = match &args.out {
+        Some(path) => Some(file_target(path, &args.scenario, "--out", "trace.txt")?),
+        None => None,
+    };
+    let loaded = overrides::load(&args.scenario, &args.engine.set.parsed()?)?;
     let sc = &loaded.scenario;
-    let seed = args.seed.unwrap_or(sc.default_seed);
+    let seed = args.engine.seed.unwrap_or(sc.default_seed);
     let engine = Engine::new(sc, seed);
-    let (traces, header) = match (&args.find, args.run) {
-        (Some(metric), _) => find(&engine, metric, &args)?,
-        (None, Some(run)) => (vec![trace(&engine, run)], String::new()),
-        (None, None) => unreachable!("clap requires --run or --find"),
+    let (traces, header) = match (&args.find, &session) {
+        (Some(metric), Some(session)) => find(session, &engine, metric, &args)?,
+        _ => match args.run {
+            Some(run) => (vec![trace(&engine, run)], String::new()),
+            None => unreachable!("clap requires --run or --find"),
+        },
     };
     let fill = |w: &mut dyn Write| -> anyhow::Result<()> {
         if args.csv {
@@ -76,7 +97,7 @@ pub fn run(args: Args) -> Result<()> {
             write_stories(w, sc, &header, &traces)
         }
     };
-    match &args.out {
+    match &target {
         None => {
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();
@@ -88,10 +109,7 @@ pub fn run(args: Args) -> Result<()> {
                 _ => {}
             }
         }
-        Some(path) => {
-            let (dir, name) = split(path)?;
-            atomic(&dir, &name, |w| fill(w))?;
-        }
+        Some((dir, name)) => atomic(dir, name, |w| fill(w))?,
     }
     Ok(())
 }
@@ -124,81 +142,65 @@ pub fn broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// A path's directory and file name, for an atomic write.
-fn split(path: &Path) -> Result<(PathBuf, String)> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| {
-            Failure::Input(format!(
-                "error: --out `{}` names no file; give a file path such as trace.txt",
-                path.display()
-            ))
-        })?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    Ok((dir, name))
-}
-
-/// The first `count` runs below `max` in which `finding` holds, in index order. Batches start
-/// small, so a common outcome is found at once even in a debug build, and double up to a
-/// full load of chunks; each batch is split across the pool and read in run order, so the runs
-/// found do not depend on the number of threads.
-fn search(engine: &Engine, finding: &Finding, count: u64, max: u64) -> Vec<u64> {
+/// The first `count` runs below `max` in which `finding` holds, in index order, through the
+/// study driver: batches start small, so a common outcome is found at once even in a debug
+/// build, and double up to a full load; pieces are read in run order, so the runs found do not
+/// depend on the number of threads. `None` if the stop flag was raised first.
+fn search(
+    session: &Session,
+    engine: &Engine,
+    finding: &Finding,
+    count: u64,
+    max: u64,
+) -> Option<Vec<u64>> {
     let sc = engine.scenario;
-    let threads = rayon::current_num_threads() as u64;
-    let full = CHUNK * threads * 4;
+    let stop = &session.stop;
     let mut found = Vec::new();
-    let (mut start, mut size) = (0, 64);
-    while start < max {
-        let end = (start + size).min(max);
-        let piece = (end - start).div_ceil(threads);
-        let results: Vec<_> = (0..threads)
-            .into_par_iter()
-            .map(|k| {
-                let lo = (start + k * piece).min(end);
-                let hi = (lo + piece).min(end);
-                engine.run_chunk(lo..hi, true)
-            })
-            .collect();
-        for chunk in &results {
-            let Some(rows) = &chunk.rows else { continue };
-            for i in 0..rows.len() {
-                let (run, first, values, _) = rows.row(i);
-                if finding.holds(sc, first, values) {
-                    found.push(run);
-                    if found.len() as u64 == count {
-                        return found;
+    let ended = session.install(|| {
+        study::drive(
+            0..max,
+            Pace::ramp(64),
+            stop,
+            |r| study::chunk(engine, r, true, stop),
+            |chunk| {
+                let Some(rows) = &chunk.rows else {
+                    return Ok::<_, std::convert::Infallible>(Flow::Continue);
+                };
+                for i in 0..rows.len() {
+                    let (run, first, values, _) = rows.row(i);
+                    if finding.holds(sc, first, values) {
+                        found.push(run);
+                        if found.len() as u64 == count {
+                            return Ok(Flow::Enough);
+                        }
                     }
                 }
-            }
-        }
-        start = end;
-        size = (size * 2).min(full);
+                Ok(Flow::Continue)
+            },
+        )
+    });
+    match ended {
+        Ok(Ended::Stopped) => None,
+        _ => Some(found),
     }
-    found
 }
 
-fn find(engine: &Engine, metric: &str, args: &Args) -> Result<(Vec<Trace>, String)> {
+fn find(
+    session: &Session,
+    engine: &Engine,
+    metric: &str,
+    args: &Args,
+) -> Result<(Vec<Trace>, String)> {
     let sc = engine.scenario;
-    let finding = Finding::parse(sc, metric).map_err(|e| Failure::Input(format!("error: {e}")))?;
-    if args.count == 0 {
-        return Err(Failure::Input("error: --count must be at least 1".into()));
-    }
+    let finding = Finding::parse(sc, metric).map_err(|e| {
+        Failure::Input(format!("error: {}", brink::scenario::diag::clip_quotes(&e)))
+    })?;
     let max = args.max_runs;
-    if max == 0 || max > super::run::MAX_RUNS {
-        return Err(Failure::Input(format!(
-            "error: --max-runs must be between 1 and {}, got {max}",
-            super::run::MAX_RUNS
-        )));
-    }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
-        .build()
-        .context("cannot start worker threads")?;
-    let found = pool.install(|| search(engine, &finding, args.count, max));
+    let Some(found) = search(session, engine, &finding, args.count, max) else {
+        return Err(Failure::Interrupted(
+            "brink: interrupted during the search; nothing was written".into(),
+        ));
+    };
     let name = finding.metric(sc);
     if found.is_empty() {
         return Err(Failure::Other(anyhow::anyhow!(
@@ -224,13 +226,13 @@ fn find(engine: &Engine, metric: &str, args: &Args) -> Result<(Vec<Trace>, Strin
         list.join(", ")
     );
     if (found.len() as u64) < args.count {
-        eprintln!(
+        say!(
             "brink: only {} of the {} runs asked for have {name} among the first {max}",
             found.len(),
             args.count
         );
     }
-    eprintln!("brink: {header}");
+    say!("brink: {header}");
     let mut ws = engine.workspace();
     let traces = found
         .iter()

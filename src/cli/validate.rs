@@ -1,6 +1,6 @@
-//! `brink validate`: check scenario files without simulating anything.
+//! `brink validate`: check scenario and experiment files without simulating anything.
 //!
-//! Usage: brink validate SCENARIO.toml...
+//! Usage: brink validate FILE...
 //!
 //! Runs every check `brink run` does before it simulates (syntax, types, unknown keys, names,
 //! bounds, dates, distributions, finite numbers, labels) on each file, and reports all the
@@ -9,67 +9,54 @@
 //!
 //! An experiment file (one whose `scenario` names a base scenario file, as `brink sweep`
 //! reads) is checked as an experiment: its own keys, its base scenario with its overrides, and
-//! its design.
+//! its design. Each file is read once (so a pipe or `/dev/stdin` works), and at most 16 MiB
+//! of it.
 
 use std::path::PathBuf;
 
-use super::{Failure, Result, load};
+use super::{Failure, Result, load, report};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Scenario files (TOML).
-    #[arg(required = true)]
-    pub scenarios: Vec<PathBuf>,
-}
-
-/// Whether a file is an experiment: its top-level `scenario` is a file name, not a table.
-fn is_experiment(path: &std::path::Path) -> bool {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|t| t.parse::<toml::Table>().ok())
-        .is_some_and(|t| t.get("scenario").is_some_and(toml::Value::is_str))
+    /// Scenario files, or experiment files for `brink sweep` (TOML).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<()> {
     let mut invalid = 0;
-    for path in &args.scenarios {
-        if is_experiment(path) {
-            match super::sweep::check(path) {
-                Ok(summary) => eprintln!("ok: {} ({summary})", path.display()),
-                Err(Failure::Input(msg)) => {
-                    invalid += 1;
-                    eprint!("{msg}");
-                    if !msg.ends_with('\n') {
-                        eprintln!();
-                    }
-                }
-                Err(other) => return Err(other),
+    for path in &args.files {
+        let checked = load::text(path, "scenario", load::MAX_INPUT).and_then(|text| {
+            if super::sweep::is_experiment(&text) {
+                super::sweep::check(path, text)
+            } else {
+                let l = load::parsed(path, text)?;
+                let sc = &l.scenario;
+                Ok(format!(
+                    "{} actors, {} rules, {} metrics, {} days",
+                    sc.actors.len(),
+                    sc.rules.len(),
+                    sc.metrics.events.len() + sc.metrics.quantities.len(),
+                    sc.horizon
+                ))
             }
-            continue;
-        }
-        match load::scenario(path) {
-            Ok(l) => eprintln!(
-                "ok: {} ({} actors, {} rules, {} metrics, {} days)",
-                l.path,
-                l.scenario.actors.len(),
-                l.scenario.rules.len(),
-                l.scenario.metrics.events.len() + l.scenario.metrics.quantities.len(),
-                l.scenario.horizon
+        });
+        match checked {
+            Ok(summary) => say!(
+                "ok: {} ({summary})",
+                super::quote(&path.display().to_string())
             ),
             Err(Failure::Input(msg)) => {
                 invalid += 1;
-                eprint!("{msg}");
-                if !msg.ends_with('\n') {
-                    eprintln!();
-                }
+                report(&msg);
             }
             Err(other) => return Err(other),
         }
     }
     if invalid > 0 {
         return Err(Failure::Input(format!(
-            "{invalid} of {} scenario files are invalid",
-            args.scenarios.len()
+            "{invalid} of {} files are invalid",
+            args.files.len()
         )));
     }
     Ok(())

@@ -131,6 +131,15 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         let target = b.rule(&t.path("open_channel"), ch, Some("negotiation"));
         specs.push((t.path("open_channel"), target, CommandSpec::OpenChannel));
     }
+    if let Some(s) = &c.scale_hazard
+        && s.rule == t.id
+    {
+        b.error_help(
+            t.path("scale_hazard.rule"),
+            format!("the scheduled rule `{}` cannot scale its own hazard", t.id),
+            "it fires once and has no hazard afterwards; name the rule whose hazard changes",
+        );
+    }
     let scale = c.scale_hazard.as_ref().map(|s| {
         (
             b.rule(&t.path("scale_hazard.rule"), &s.rule, None),

@@ -6,7 +6,7 @@ use toml::Spanned;
 use toml::de::{DeValue, ValueDeserializer};
 
 use super::days::{Days, MAX_DAYS};
-use super::diag::{Diagnostic, suggest};
+use super::diag::{Diagnostic, num, suggest};
 use super::dist::{Dist, sig3};
 use crate::model::{ActorId, Level, ParamId, ParamSpec, RuleIdx, TrackId};
 
@@ -60,13 +60,18 @@ impl Bounds {
                 1.0,
                 "is a probability and must lie in [0, 1]".to_string(),
             ),
-            Bounds::Range(a, b) => (a, b, format!("must lie in [{a}, {b}]")),
+            Bounds::Range(a, b) => (a, b, format!("must lie in [{}, {}]", num(a), num(b))),
         };
         if lo < min || hi > max {
             let got = if d.is_fixed() {
-                format!("got {lo}")
+                format!("got {}", num(lo))
             } else {
-                format!("but {} can draw values in [{lo}, {hi}]", d.to_toml_string())
+                format!(
+                    "but {} can draw values in [{}, {}]",
+                    d.to_toml_string(),
+                    num(lo),
+                    num(hi)
+                )
             };
             if matches!(d, Dist::Normal { .. }) && !d.is_fixed() {
                 return Err(format!(

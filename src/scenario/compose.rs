@@ -178,7 +178,7 @@ pub(crate) fn syntax(text: &str) -> Vec<Diagnostic> {
             let message = e.message().trim().to_string();
             // toml reads an unquoted word as a misspelt `true` or `false`.
             let bare_word = message.starts_with("invalid boolean");
-            let d = Diagnostic::new("", message).with_span(e.span());
+            let d = super::diag::syntax(message, e.span(), text);
             if bare_word {
                 d.with_help("text must be quoted, as in key = \"text\"")
             } else {

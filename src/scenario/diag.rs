@@ -4,8 +4,62 @@
 //! a byte span in the source. `render` turns them into compiler-style messages with
 //! `file:line:column`, the offending line and a caret; it returns a string and prints nothing.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::ops::Range;
+
+/// At most this many characters of text quoted from a file appear in a message.
+pub const QUOTE_MAX: usize = 80;
+
+/// At most this many characters of a source line are shown under a message.
+const LINE_MAX: usize = 120;
+
+/// `text` cut to at most `max` characters, the last of them an ellipsis.
+pub fn clip(text: &str, max: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => Cow::Borrowed(text),
+        Some(_) => {
+            let keep: String = text.chars().take(max.saturating_sub(1)).collect();
+            Cow::Owned(format!("{keep}…"))
+        }
+    }
+}
+
+/// A number for a message: as written when that is short, in exponent form when it is not
+/// (`1e308`, not 309 digits). Both forms read back as the same number.
+pub fn num(x: f64) -> String {
+    let plain = format!("{x}");
+    if plain.len() <= 24 {
+        plain
+    } else {
+        format!("{x:e}")
+    }
+}
+
+/// A message with every quoted run (between backquotes or double quotes) cut to `QUOTE_MAX`
+/// characters, so a huge name in a file gives a short message.
+pub fn clip_quotes(message: &str) -> Cow<'_, str> {
+    if message.chars().count() <= QUOTE_MAX {
+        return Cow::Borrowed(message);
+    }
+    let mut out = String::with_capacity(message.len().min(4 * QUOTE_MAX));
+    let mut rest = message;
+    while let Some(i) = rest.find(['`', '"']) {
+        let q = &rest[i..i + 1];
+        out.push_str(&rest[..=i]);
+        rest = &rest[i + 1..];
+        match rest.find(q) {
+            Some(j) => {
+                out.push_str(&clip(&rest[..j], QUOTE_MAX));
+                out.push_str(q);
+                rest = &rest[j + 1..];
+            }
+            None => break,
+        }
+    }
+    out.push_str(&clip(rest, 4 * QUOTE_MAX));
+    Cow::Owned(out)
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -103,15 +157,16 @@ impl ScenarioError {
         let mut out = String::new();
         for d in &self.diagnostics {
             let (file, source) = self.file_of(d);
-            let _ = write!(out, "error: {}", d.message);
+            let file = clip(file, 4 * QUOTE_MAX);
+            let _ = write!(out, "error: {}", clip_quotes(&d.message));
             if !d.path.is_empty() {
-                let _ = write!(out, " (at `{}`)", d.path);
+                let _ = write!(out, " (at `{}`)", clip(&d.path, 2 * QUOTE_MAX));
             }
             out.push('\n');
             match &d.span {
                 Some(span) => {
                     let (line, col) = line_col(source, span.start);
-                    let _ = writeln!(out, "  --> {}:{}:{}", file, line, col);
+                    let _ = writeln!(out, "  --> {file}:{line}:{col}");
                     let text = source.lines().nth(line - 1).unwrap_or("");
                     let width = {
                         let end = span.end.min(source.len());
@@ -122,23 +177,26 @@ impl ScenarioError {
                             text.chars().count().saturating_sub(col - 1).max(1)
                         }
                     };
+                    // A long line is shown as a window around the column.
+                    let (shown, at) = window(text, col - 1);
+                    let width = width.min(LINE_MAX.saturating_sub(at)).max(1);
                     let gutter = line.to_string().len();
                     let _ = writeln!(out, "{:gutter$} |", "");
-                    let _ = writeln!(out, "{line} | {text}");
+                    let _ = writeln!(out, "{line} | {shown}");
                     let _ = writeln!(
                         out,
                         "{:gutter$} | {}{}",
                         "",
-                        " ".repeat(col - 1),
-                        "^".repeat(width.max(1))
+                        " ".repeat(at),
+                        "^".repeat(width)
                     );
                 }
                 None => {
-                    let _ = writeln!(out, "  --> {}", file);
+                    let _ = writeln!(out, "  --> {file}");
                 }
             }
             if let Some(help) = &d.help {
-                let _ = writeln!(out, "  = help: {help}");
+                let _ = writeln!(out, "  = help: {}", clip_quotes(help));
             }
             out.push('\n');
         }
@@ -146,12 +204,65 @@ impl ScenarioError {
         let _ = writeln!(
             out,
             "{}: {} error{} found",
-            self.file,
+            clip(&self.file, 4 * QUOTE_MAX),
             n,
             if n == 1 { "" } else { "s" }
         );
         out
     }
+}
+
+/// At most `LINE_MAX` characters of `line` around character `col` (0-based), with an ellipsis
+/// where it was cut, and the column of `col` in what is shown.
+fn window(line: &str, col: usize) -> (Cow<'_, str>, usize) {
+    let n = line.chars().count();
+    if n <= LINE_MAX {
+        return (Cow::Borrowed(line), col);
+    }
+    let start = col
+        .saturating_sub(LINE_MAX / 3)
+        .min(n.saturating_sub(LINE_MAX - 2));
+    let body: String = line.chars().skip(start).take(LINE_MAX - 2).collect();
+    let (lead, at) = if start > 0 {
+        ("…", col - start + 1)
+    } else {
+        ("", col)
+    };
+    let tail = if start + LINE_MAX - 2 < n { "…" } else { "" };
+    (Cow::Owned(format!("{lead}{body}{tail}")), at)
+}
+
+/// A TOML syntax error as a diagnostic. The parser's nesting limits get a location and a
+/// help: "recursion limit" (a dotted key of 80 or more parts) comes without a span, so the
+/// first such key in the source is found.
+pub fn syntax(message: String, span: Option<Range<usize>>, source: &str) -> Diagnostic {
+    const DEPTH: &str = "tables, arrays and dotted keys may nest at most 80 levels deep";
+    if message == "recursion limit" && span.is_none() {
+        let at = deep_key(source).unwrap_or(0..0);
+        return Diagnostic::new("", "keys nest too deep")
+            .with_span(Some(at))
+            .with_help(DEPTH);
+    }
+    let d = Diagnostic::new("", message.clone()).with_span(span);
+    if message.contains("recursion") {
+        d.with_help(DEPTH)
+    } else {
+        d
+    }
+}
+
+/// The span of the first key of 80 or more dotted parts, in a table header or before `=`.
+fn deep_key(source: &str) -> Option<Range<usize>> {
+    let mut offset = 0;
+    for line in source.split_inclusive('\n') {
+        let key = line.split('=').next().unwrap_or("");
+        if key.matches('.').count() >= 79 {
+            let lead = line.len() - line.trim_start().len();
+            return Some(offset + lead..offset + key.trim_end().len());
+        }
+        offset += line.len();
+    }
+    None
 }
 
 /// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo.
@@ -186,6 +297,22 @@ mod tests {
         assert_eq!(line_col(s, 0), (1, 1));
         assert_eq!(line_col(s, 6), (2, 1));
         assert_eq!(line_col(s, 11), (2, 6));
+    }
+
+    #[test]
+    fn long_quotes_lines_and_numbers_are_kept_short() {
+        let long = "a".repeat(2_000_000);
+        let m = format!("`{long}` is not a valid scenario name");
+        let c = clip_quotes(&m);
+        assert!(c.len() < 300, "{}", c.len());
+        assert!(c.starts_with("`aaa") && c.ends_with("…` is not a valid scenario name"));
+        assert_eq!(clip_quotes("short `x`"), "short `x`");
+        assert_eq!(num(1e308), "1e308");
+        assert_eq!(num(0.000476), "0.000476");
+        assert_eq!(num(-2.5), "-2.5");
+        let (shown, at) = window(&long, 1_000_000);
+        assert!(shown.chars().count() <= LINE_MAX);
+        assert_eq!(shown.chars().nth(at), Some('a'));
     }
 
     #[test]

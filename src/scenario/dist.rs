@@ -258,27 +258,37 @@ impl Dist {
     }
 
     /// The distribution as a scenario file would write it.
+    /// Numbers are written as `{}` writes them, or in exponent form when that would be long
+    /// (`1e308`), so the text stays short and reads back as the same distribution.
     pub fn to_toml_string(&self) -> String {
+        use crate::scenario::diag::num as n;
         fn b(min: f64, max: f64, dmin: f64, dmax: f64) -> String {
             let mut s = String::new();
             if min != dmin {
-                s.push_str(&format!(", min = {min}"));
+                s.push_str(&format!(", min = {}", n(min)));
             }
             if max != dmax {
-                s.push_str(&format!(", max = {max}"));
+                s.push_str(&format!(", max = {}", n(max)));
             }
             s
         }
         match self {
-            Dist::Fixed(v) => format!("{v}"),
+            Dist::Fixed(v) => n(*v),
             Dist::Uniform { lo, hi } | Dist::DiscreteUniform { lo, hi } => {
-                format!("{{ uniform = [{lo}, {hi}] }}")
+                format!("{{ uniform = [{}, {}] }}", n(*lo), n(*hi))
             }
             Dist::Triangular { min, mode, max, .. } => {
-                format!("{{ triangular = [{min}, {mode}, {max}] }}")
+                format!(
+                    "{{ triangular = [{}, {}, {}] }}",
+                    n(*min),
+                    n(*mode),
+                    n(*max)
+                )
             }
             Dist::Normal { mean, sd, min, max } => format!(
-                "{{ normal = [{mean}, {sd}]{} }}",
+                "{{ normal = [{}, {}]{} }}",
+                n(*mean),
+                n(*sd),
                 b(*min, *max, f64::NEG_INFINITY, f64::INFINITY)
             ),
             Dist::Beta {
@@ -288,10 +298,17 @@ impl Dist {
                 max,
                 ..
             } => {
-                format!("{{ beta = [{alpha}, {beta}]{} }}", b(*min, *max, 0.0, 1.0))
+                format!(
+                    "{{ beta = [{}, {}]{} }}",
+                    n(*alpha),
+                    n(*beta),
+                    b(*min, *max, 0.0, 1.0)
+                )
             }
             Dist::LogNormal { mu, sigma, max, .. } => format!(
-                "{{ lognormal = [{mu}, {sigma}]{} }}",
+                "{{ lognormal = [{}, {}]{} }}",
+                n(*mu),
+                n(*sigma),
                 b(0.0, *max, 0.0, f64::INFINITY)
             ),
             Dist::LogitNormal { mu, sigma } => format!("{{ logit_normal = [{mu}, {sigma}] }}"),
@@ -415,12 +432,36 @@ pub(crate) const DAY_FAMILIES: &str = "uniform = [lo, hi] (whole days, each equa
      poisson = mean, negative_binomial = [mean, dispersion], or a continuous family rounded to \
      whole days (triangular, normal, beta, lognormal)";
 
+/// Numbers as a message lists them: `[0.6, 1e308]`.
+fn list(xs: &[f64]) -> String {
+    let shown: Vec<String> = xs.iter().map(|&x| crate::scenario::diag::num(x)).collect();
+    format!("[{}]", shown.join(", "))
+}
+
 fn finite(name: &str, xs: &[f64]) -> Result<(), String> {
     if xs.iter().all(|x| x.is_finite()) {
         Ok(())
     } else {
         Err(format!(
-            "{name} parameters must be finite numbers, got {xs:?}"
+            "{name} parameters must be finite numbers, got {}",
+            list(xs)
+        ))
+    }
+}
+
+/// The largest beta shape: beyond it the distribution is a point mass for any purpose (its sd
+/// is below 0.0004 of its range) and the sampler's arithmetic overflows into NaN.
+const MAX_BETA_SHAPE: f64 = 1e6;
+
+/// Refuses a distribution whose draws can be infinite or NaN: a range, a spread or a tail so
+/// wide that `x = a + (b - a)·u` or `mean + sd·z` overflows. `what` is the family and its
+/// numbers, for the message.
+fn finite_draws(what: &str, widest: f64) -> Result<(), String> {
+    if widest.is_finite() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} can draw numbers too large to represent (infinite or NaN); narrow it"
         ))
     }
 }
@@ -489,22 +530,24 @@ impl DistTable {
 
     /// A continuous family (every family but poisson and negative_binomial).
     fn continuous(self) -> Result<Dist, String> {
+        let n = crate::scenario::diag::num;
         for b in [self.min, self.max].into_iter().flatten() {
             if !b.is_finite() {
-                return Err(format!("min and max must be finite, got {b}"));
+                return Err(format!("min and max must be finite, got {}", n(b)));
             }
         }
         if let (Some(lo), Some(hi)) = (self.min, self.max)
             && lo >= hi
         {
-            return Err(format!("min ({lo}) must be less than max ({hi})"));
+            return Err(format!("min ({}) must be less than max ({})", n(lo), n(hi)));
         }
         if let Some(p) = &self.uniform {
             self.no_bounds("uniform")?;
             arity("uniform", p, 2, "[lo, hi]")?;
             if p[0] >= p[1] {
-                return Err(format!("uniform needs lo < hi, got [{}, {}]", p[0], p[1]));
+                return Err(format!("uniform needs lo < hi, got {}", list(p)));
             }
+            finite_draws(&format!("uniform = {}", list(p)), p[1] - p[0])?;
             return Ok(Dist::Uniform { lo: p[0], hi: p[1] });
         }
         if let Some(p) = &self.triangular {
@@ -513,9 +556,11 @@ impl DistTable {
             let (min, mode, max) = (p[0], p[1], p[2]);
             if !(min <= mode && mode <= max && min < max) {
                 return Err(format!(
-                    "triangular needs min <= mode <= max with min < max, got [{min}, {mode}, {max}]"
+                    "triangular needs min <= mode <= max with min < max, got {}",
+                    list(p)
                 ));
             }
+            finite_draws(&format!("triangular = {}", list(p)), max - min)?;
             let sampler = Triangular::new(min, max, mode).map_err(|e| e.to_string())?;
             return Ok(Dist::Triangular {
                 min,
@@ -528,16 +573,21 @@ impl DistTable {
             arity("normal", p, 2, "[mean, sd]")?;
             let (mean, sd) = (p[0], p[1]);
             if sd <= 0.0 {
-                return Err(format!("normal needs a positive sd, got {sd}"));
+                return Err(format!("normal needs a positive sd, got {}", n(sd)));
             }
+            // A draw is mean + sd·z; |z| beyond 40 has probability below 1e-300.
+            finite_draws(&format!("normal = {}", list(p)), mean.abs() + 40.0 * sd)?;
             let min = self.min.unwrap_or(f64::NEG_INFINITY);
             let max = self.max.unwrap_or(f64::INFINITY);
             let mass = normal_cdf((max - mean) / sd) - normal_cdf((min - mean) / sd);
             if mass < 0.01 {
                 return Err(format!(
-                    "normal [{mean}, {sd}] keeps only {:.2}% of its mass inside [{min}, {max}]; \
-                     move the mean inside the bounds or widen them",
-                    mass * 100.0
+                    "normal {} keeps only {:.2}% of its mass inside [{}, {}]; move the mean \
+                     inside the bounds or widen them",
+                    list(p),
+                    mass * 100.0,
+                    n(min),
+                    n(max)
                 ));
             }
             return Ok(Dist::Normal { mean, sd, min, max });
@@ -546,16 +596,26 @@ impl DistTable {
             arity("beta", p, 2, "[alpha, beta]")?;
             if !(p[0] > 0.0 && p[1] > 0.0) {
                 return Err(format!(
-                    "beta needs positive alpha and beta, got [{}, {}]",
-                    p[0], p[1]
+                    "beta needs positive alpha and beta, got {}",
+                    list(p)
                 ));
             }
+            if p[0] > MAX_BETA_SHAPE || p[1] > MAX_BETA_SHAPE {
+                return Err(format!(
+                    "beta {} has a shape above {}: its draws would not be finite numbers, and \
+                     it is a point mass anyway; write a fixed number instead",
+                    list(p),
+                    n(MAX_BETA_SHAPE)
+                ));
+            }
+            let (min, max) = (self.min.unwrap_or(0.0), self.max.unwrap_or(1.0));
+            finite_draws(&format!("beta = {}", list(p)), max - min)?;
             let sampler = Beta::new(p[0], p[1]).map_err(|e| e.to_string())?;
             return Ok(Dist::Beta {
                 alpha: p[0],
                 beta: p[1],
-                min: self.min.unwrap_or(0.0),
-                max: self.max.unwrap_or(1.0),
+                min,
+                max,
                 sampler,
             });
         }
@@ -580,19 +640,26 @@ impl DistTable {
         }
         arity("lognormal", p, 2, "[mu, sigma]")?;
         if p[1] <= 0.0 {
-            return Err(format!("lognormal needs a positive sigma, got {}", p[1]));
+            return Err(format!("lognormal needs a positive sigma, got {}", n(p[1])));
         }
         let max = self.max.unwrap_or(f64::INFINITY);
         if max <= 0.0 {
-            return Err(format!("lognormal max must be positive, got {max}"));
+            return Err(format!("lognormal max must be positive, got {}", n(max)));
+        }
+        // A draw is exp(mu + sigma·z): without a max it must stay finite for |z| up to 40.
+        if self.max.is_none() {
+            finite_draws(
+                &format!("lognormal = {}", list(p)),
+                (p[0] + 40.0 * p[1]).exp(),
+            )?;
         }
         let mass = normal_cdf((max.ln() - p[0]) / p[1]);
         if mass < 0.01 {
             return Err(format!(
-                "lognormal [{}, {}] keeps only {:.2}% of its mass below max = {max}",
-                p[0],
-                p[1],
-                mass * 100.0
+                "lognormal {} keeps only {:.2}% of its mass below max = {}",
+                list(p),
+                mass * 100.0,
+                n(max)
             ));
         }
         let sampler = LogNormal::new(p[0], p[1]).map_err(|e| e.to_string())?;
@@ -767,7 +834,10 @@ impl<'de> Deserialize<'de> for Dist {
                 if v.is_finite() {
                     Ok(Dist::Fixed(v))
                 } else {
-                    Err(E::custom(format!("{v} is not a finite number")))
+                    Err(E::custom(format!(
+                        "{} is not a finite number",
+                        crate::scenario::diag::num(v)
+                    )))
                 }
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Dist, E> {

@@ -420,6 +420,19 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
              digits and _",
             ),
         );
+    } else if let Some(d) = too_long("scenario.name", &head.name) {
+        diags.push(d);
+    } else if let Some(suffix) = RESERVED_SUFFIXES.iter().find(|s| head.name.ends_with(*s)) {
+        diags.push(
+            Diagnostic::new(
+                "scenario.name",
+                format!("a scenario name may not end in `{suffix}`"),
+            )
+            .with_help(format!(
+                "results/<name>{suffix}/ holds another command's results for the scenario \
+                 <name>; choose another name"
+            )),
+        );
     }
     let start = match (head.start_date.date, head.start_date.time) {
         (Some(d), None) => jiff::civil::Date::new(d.year as i16, d.month as i8, d.day as i8).ok(),
@@ -443,6 +456,21 @@ fn compile(root_value: &Spanned<DeValue>, diags: &mut Vec<Diagnostic>) -> Option
                 head.horizon_days
             ),
         ));
+        return None;
+    }
+    let last = i64::from(head.horizon_days) - 1;
+    if start.checked_add(jiff::Span::new().days(last)).is_err() {
+        diags.push(
+            Diagnostic::new(
+                "scenario.start_date",
+                format!(
+                    "{} days from {start} run past {}, the calendar's last date",
+                    head.horizon_days,
+                    jiff::civil::Date::MAX
+                ),
+            )
+            .with_help("choose an earlier start_date or a shorter horizon"),
+        );
         return None;
     }
     let mut b = Builder::new(start, head.horizon_days);
@@ -1067,6 +1095,26 @@ fn compile_initial(c: &InitialConfig, b: &mut Builder, war_level: crate::model::
     init
 }
 
+/// The longest id or scenario name: ids become CSV columns and file names, and a scenario's
+/// name a folder (with a suffix such as `_sensitivity`), which file systems cap at 255 bytes.
+pub const MAX_ID_LEN: usize = 64;
+
+/// Suffixes that the results folders of `compare`, `sensitivity` and `sweep` add to a name, so
+/// no scenario's own runs can share a folder with them.
+pub const RESERVED_SUFFIXES: &[&str] = &["_compare", "_sensitivity", "_sweep"];
+
+/// The refusal of an id longer than `MAX_ID_LEN`.
+fn too_long(path: &str, id: &str) -> Option<Diagnostic> {
+    let n = id.chars().count();
+    (n > MAX_ID_LEN).then(|| {
+        Diagnostic::new(
+            path,
+            format!("`{id}` is {n} characters long; ids and names have at most {MAX_ID_LEN}"),
+        )
+        .with_help("ids name result folders and CSV columns: choose a shorter one")
+    })
+}
+
 /// A snake_case id: safe as a CSV column, a file name and a key path segment.
 fn is_id(id: &str) -> bool {
     id.chars()
@@ -1140,6 +1188,8 @@ fn check_ids(b: &mut Builder, section: &str, ids: &[String]) {
                 format!("`{id}` is not a valid id"),
                 "ids are snake_case: a lowercase letter, then lowercase letters, digits and _",
             );
+        } else if let Some(d) = too_long(&path, id) {
+            b.diags.push(d);
         }
     }
 }

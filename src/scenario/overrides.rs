@@ -44,7 +44,8 @@ pub struct OverrideError {
 
 impl std::fmt::Display for OverrideError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "error: --set {}: {}", self.key, self.message)?;
+        let key = super::diag::clip(&self.key, super::diag::QUOTE_MAX);
+        write!(f, "error: --set {key}: {}", self.message)?;
         if let Some(h) = &self.help {
             write!(f, "\n  = help: {h}")?;
         }
@@ -165,10 +166,43 @@ fn walk_value(v: &Value, p: &str, out: &mut Vec<String>) {
     }
 }
 
-/// Parses VALUE as a TOML value.
+/// Parses VALUE as exactly one TOML value: text after it (a newline and more keys, say) is
+/// refused, not silently dropped.
 fn parse_value(value: &str) -> Option<Value> {
     let doc = format!("v = {value}\n").parse::<DocumentMut>().ok()?;
+    if doc.len() != 1 {
+        return None;
+    }
     doc.get("v")?.as_value().cloned()
+}
+
+/// `new` as the type of `old` where a whole number is meant: an integer key set to `30.0`
+/// (as a sweep writes its points) takes the integer 30.
+fn keep_integer(old: &Value, new: Value) -> Value {
+    match (old, &new) {
+        (Value::Integer(_), Value::Float(f))
+            if f.value().fract() == 0.0 && f.value().abs() < 9.0e15 =>
+        {
+            Value::from(*f.value() as i64)
+        }
+        _ => new,
+    }
+}
+
+/// Whether `key` holds a whole number in `text` (an integer key such as
+/// `scenario.horizon_days`), so a design can refuse fractional values for it up front.
+pub fn is_integer(text: &str, key: &str) -> bool {
+    let (Ok(mut doc), Some(segs)) = (text.parse::<DocumentMut>(), segments(key)) else {
+        return false;
+    };
+    let mut node = Some(Node::Item(doc.as_item_mut()));
+    for s in &segs {
+        node = node.and_then(|n| step(n, s));
+    }
+    matches!(
+        node,
+        Some(Node::Item(Item::Value(Value::Integer(_)))) | Some(Node::Value(Value::Integer(_)))
+    )
 }
 
 /// Applies `overrides` in order to the scenario text and returns the new text. Every override is
@@ -202,10 +236,14 @@ pub fn apply(text: &str, overrides: &[Override]) -> Result<String, Vec<OverrideE
         };
         let Some(new) = parse_value(&o.value) else {
             errors.push(err(
-                format!("`{}` is not a TOML value", o.value),
+                format!(
+                    "`{}` is not one TOML value",
+                    super::diag::clip(&o.value.replace('\n', "\\n"), super::diag::QUOTE_MAX)
+                ),
                 Some(
-                    "numbers as is, distributions as tables ({uniform=[0.5,0.7]}), \
-                      text in quotes ('\"text\"')"
+                    "give exactly one value: numbers as is, distributions as tables \
+                     ({uniform=[0.5,0.7]}), text in quotes ('\"text\"'); a newline cannot \
+                     start another key"
                         .into(),
                 ),
             ));
@@ -218,7 +256,7 @@ pub fn apply(text: &str, overrides: &[Override]) -> Result<String, Vec<OverrideE
         match node {
             Some(Node::Item(Item::Value(v))) | Some(Node::Value(v)) => {
                 let decor = v.decor().clone();
-                *v = new;
+                *v = keep_integer(v, new);
                 *v.decor_mut() = decor;
             }
             Some(_) => errors.push(err(
@@ -321,7 +359,29 @@ id = \"calm\"
         let e = apply(TEXT, &[set("rules.a", "1")]).unwrap_err();
         assert_eq!(e[0].message, "is a table, not a value");
         let e = apply(TEXT, &[set("rules.a.threshold", "[1,")]).unwrap_err();
-        assert!(e[0].message.contains("not a TOML value"));
+        assert!(e[0].message.contains("not one TOML value"));
+        // One value, not a value and more TOML after a newline.
+        let e = apply(TEXT, &[set("rules.a.probability", "0.5\n[rules.c]\nx = 1")]).unwrap_err();
+        assert!(e[0].message.contains("not one TOML value"), "{e:?}");
+    }
+
+    #[test]
+    fn whole_numbers_stay_integers_where_the_file_has_one() {
+        let text = "[scenario]\nhorizon_days = 90\nshare = 0.5\n";
+        let out = apply(
+            text,
+            &[
+                set("scenario.horizon_days", "30.0"),
+                set("scenario.share", "1"),
+            ],
+        )
+        .unwrap();
+        assert!(out.contains("horizon_days = 30\n"), "{out}");
+        assert!(out.contains("share = 1\n"), "{out}");
+        assert!(is_integer(text, "scenario.horizon_days"));
+        assert!(!is_integer(text, "scenario.share"));
+        let e = apply(text, &[set("scenario.horizon_days", "30.5")]).unwrap();
+        assert!(e.contains("horizon_days = 30.5"), "{e}");
     }
 
     #[test]

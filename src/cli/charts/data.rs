@@ -42,6 +42,8 @@ pub struct Manifest {
     pub start_date: Option<jiff::civil::Date>,
     /// Ladder rung names, bottom first, when the manifest or the scenario file gives them.
     pub ladder: Option<Vec<String>>,
+    /// The whole manifest, for what only the report shows (overrides, the variant, the design).
+    pub raw: Value,
 }
 
 /// A CSV file read whole: header and rows of text cells, with located parse errors.
@@ -115,15 +117,11 @@ fn bad(path: &Path, line: usize, what: &str) -> Failure {
 
 /// The results directory a user means by `dir`: `dir` itself when it holds a manifest, or else
 /// the newest run in it when `dir` is a scenario's folder of runs (`results/iran_2026`, whose
-/// `latest` link points at the newest). Anything else is returned as given, for `manifest` to
-/// explain what is wrong with it.
-pub fn results_dir(dir: &Path) -> PathBuf {
-    let latest = dir.join(crate::cli::outdir::LATEST);
-    if !dir.join("manifest.json").is_file() && latest.join("manifest.json").is_file() {
-        latest
-    } else {
-        dir.to_path_buf()
-    }
+/// `latest` link points at the newest); a `latest` link that leaves its folder is refused
+/// (`outdir::resolve`). Anything else is returned as given, for `manifest` to explain what is
+/// wrong with it.
+pub fn results_dir(dir: &Path) -> Result<PathBuf> {
+    crate::cli::outdir::resolve(dir)
 }
 
 /// Reads manifest.json and decides what produced the directory: its "command" field, or, when
@@ -195,6 +193,7 @@ pub fn manifest(dir: &Path) -> Result<Manifest> {
         runs: v.get("runs").and_then(Value::as_u64),
         start_date: s("start_date").and_then(|d| d.parse().ok()),
         ladder,
+        raw: v.clone(),
     };
     if m.ladder.is_none() {
         m.ladder = ladder_from_scenario(&m, dir);
@@ -202,27 +201,36 @@ pub fn manifest(dir: &Path) -> Result<Manifest> {
     Ok(m)
 }
 
-/// Older manifests do not list the ladder: take it from the scenario file the manifest names,
-/// but only if its checksum shows it is the file that produced the results.
+/// Older manifests do not list the ladder: take it from the scenario file that produced the
+/// results.
 fn ladder_from_scenario(m: &Manifest, dir: &Path) -> Option<Vec<String>> {
+    let (p, text) = scenario_text(m, dir)?;
+    let sc = brink::scenario::parse(&text, &p.display().to_string()).ok()?;
+    Some(sc.ladder.iter().map(|r| r.name.clone()).collect())
+}
+
+/// The scenario file the manifest names, with its text, if it can be found and its checksum
+/// shows it is the file that produced the results. Its path was written relative to where the
+/// command ran, so it is looked for from here, from the results directory and from up to three
+/// folders above it (a run in `results/<name>/<time>/` was usually started from the top).
+pub fn scenario_text(m: &Manifest, dir: &Path) -> Option<(PathBuf, String)> {
     let rel = Path::new(m.scenario_path.as_deref()?);
-    let candidates = [
-        rel.to_path_buf(),
-        dir.join(rel),
-        dir.join("..").join(rel),
-        dir.join("../..").join(rel),
-    ];
+    let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let mut candidates = vec![rel.to_path_buf()];
+    for base in [dir, real.as_path()] {
+        let mut b = base.to_path_buf();
+        for _ in 0..4 {
+            candidates.push(b.join(rel));
+            b.push("..");
+        }
+    }
     for p in candidates {
         let Ok(text) = std::fs::read_to_string(&p) else {
             continue;
         };
-        use sha2::Digest;
-        let sha = crate::cli::run::hex(&sha2::Sha256::digest(text.as_bytes()));
-        if Some(&sha) != m.sha256.as_ref() {
-            continue;
-        }
-        if let Ok(sc) = brink::scenario::parse(&text, &p.display().to_string()) {
-            return Some(sc.ladder.iter().map(|r| r.name.clone()).collect());
+        let sha = crate::cli::study::sha256(text.as_bytes());
+        if Some(&sha) == m.sha256.as_ref() {
+            return Some((p, text));
         }
     }
     None

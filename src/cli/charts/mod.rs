@@ -6,22 +6,36 @@
 
 pub mod data;
 pub mod draw;
+pub mod num;
 pub mod raster;
+pub mod svg;
+pub mod text;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use plotters::chart::SeriesLabelPosition;
-
 use self::data::{Kind, Manifest, Table};
-use self::draw::{Axis, Band, Frame, HSeries, PointGroup, percent, short};
+use self::draw::{Band, Bin, Drawn, Frame, HSeries, LineX, Point};
 use crate::cli::Result;
 
-/// One chart: its file stem, a one-line description for the report, and the SVG text.
+/// One chart: its file stem, a one-line description for the report, the SVG text, and for
+/// line charts the values the report shows under the pointer (JSON).
 pub struct Chart {
     pub name: String,
     pub caption: String,
     pub svg: String,
+    pub hover: Option<String>,
+}
+
+impl Chart {
+    fn new(name: impl Into<String>, caption: impl Into<String>, d: Drawn) -> Chart {
+        Chart {
+            name: name.into(),
+            caption: caption.into(),
+            svg: d.svg,
+            hover: d.hover.and_then(|h| serde_json::to_string(&h).ok()),
+        }
+    }
 }
 
 /// Most lines one chart carries before it stops being readable (and the palette repeats).
@@ -44,8 +58,9 @@ fn title(m: &Manifest, what: &str) -> String {
 
 fn provenance(m: &Manifest) -> String {
     match (m.runs, m.seed) {
-        (Some(r), Some(s)) => format!("{r} runs, seed {s}"),
-        (Some(r), None) => format!("{r} runs"),
+        // No-break spaces keep a number with its word when a subtitle wraps.
+        (Some(r), Some(s)) => format!("{}\u{a0}runs, seed\u{a0}{s}", num::thousands(r)),
+        (Some(r), None) => format!("{}\u{a0}runs", num::thousands(r)),
         _ => String::new(),
     }
 }
@@ -69,20 +84,6 @@ fn file_stem(s: &str) -> String {
         .collect()
 }
 
-/// Upper end of a probability axis: a round value just above the data, at most 100%.
-fn prob_top(max: f64) -> f64 {
-    if max.is_nan() || max <= 0.0 {
-        return 1.0;
-    }
-    let step = draw::nice_step(max / 5.0);
-    (((max / step).floor() + 1.0) * step).min(1.0)
-}
-
-fn prob_axis(max: f64) -> Axis {
-    let top = prob_top(max);
-    Axis::numeric(0.0, top, 10, percent)
-}
-
 /// Pads a numeric range so that bars and whiskers do not touch the frame.
 fn padded(lo: f64, hi: f64) -> (f64, f64) {
     let (lo, hi) = if lo < hi {
@@ -92,6 +93,18 @@ fn padded(lo: f64, hi: f64) -> (f64, f64) {
     };
     let pad = 0.06 * (hi - lo);
     (lo - pad, hi + pad)
+}
+
+/// Decimals for shares estimated from `n` runs: one significant digit of the smallest 95%
+/// half-width among them (normal approximation), in percentage points.
+fn share_decimals(shares: &[f64], n: f64) -> usize {
+    num::for_halfwidths(
+        shares
+            .iter()
+            .filter(|s| s.is_finite() && **s > 0.0)
+            .map(|s| 100.0 * 1.96 * (s * (1.0 - s) / n.max(1.0)).sqrt()),
+        2,
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -182,36 +195,41 @@ fn run_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
             })
             .collect()
     };
-    let x = || Axis::dates(start, 0.0, horizon.max(1.0));
+    let horizon = horizon.max(1.0);
     let mut out = Vec::new();
 
+    // The key events, then the daily states: the same chart over the calendar.
+    let line_chart =
+        |ids: Vec<&String>, name: &str, caption: &str, what: &str, sub: &str, y: &str| {
+            let d = draw::bands(
+                &Frame {
+                    title: &title(m, what),
+                    subtitle: &format!("{sub}; {}", provenance(m)),
+                    x_desc: "date",
+                    y_desc: y,
+                },
+                LineX::Dates(start),
+                0.0,
+                horizon,
+                &bands(&ids),
+            )?;
+            Ok::<_, crate::cli::Failure>(Chart::new(name, caption, d))
+        };
     let events: Vec<&String> = order
         .iter()
         .filter(|id| is_event(id))
         .take(KEY_EVENTS)
         .collect();
     if !events.is_empty() {
-        let b = bands(&events);
-        let sub = format!(
-            "Share of runs in which each event has happened by each date, with 95% bands; {}",
-            provenance(m)
-        );
-        out.push(Chart {
-            name: "timeline".into(),
-            caption: "Cumulative probability of the key events over the calendar".into(),
-            svg: draw::bands(
-                &Frame {
-                    title: &title(m, "cumulative probability of key events"),
-                    subtitle: &sub,
-                    x_desc: "date",
-                    y_desc: "probability, cumulative (% of runs)",
-                },
-                x(),
-                prob_axis(band_top(&b)),
-                &b,
-                SeriesLabelPosition::UpperLeft,
-            )?,
-        });
+        out.push(line_chart(
+            events,
+            "timeline",
+            "Cumulative probability of the key events over the calendar",
+            "cumulative probability of key events",
+            "Share of runs in which each event has happened by each date, with 95% bands; \
+             value at the horizon after each name",
+            "probability, cumulative (% of runs)",
+        )?);
     }
     let states: Vec<&String> = order
         .iter()
@@ -219,27 +237,15 @@ fn run_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
         .take(MAX_SERIES)
         .collect();
     if !states.is_empty() {
-        let b = bands(&states);
-        let sub = format!(
-            "Share of runs in each state at the end of each day, with 95% bands; {}",
-            provenance(m)
-        );
-        out.push(Chart {
-            name: "states".into(),
-            caption: "Share of runs in each daily state".into(),
-            svg: draw::bands(
-                &Frame {
-                    title: &title(m, "daily states"),
-                    subtitle: &sub,
-                    x_desc: "date",
-                    y_desc: "share of runs in the state (%)",
-                },
-                x(),
-                prob_axis(band_top(&b)),
-                &b,
-                SeriesLabelPosition::UpperRight,
-            )?,
-        });
+        out.push(line_chart(
+            states,
+            "states",
+            "Share of runs in each daily state",
+            "daily states",
+            "Share of runs in each state at the end of each day, with 95% bands; states listed \
+             together with = are identical and drawn once; panels differ in scale",
+            "share of runs in the state (%)",
+        )?);
     }
 
     let dist = Table::read(dir, "distributions.csv")?;
@@ -251,7 +257,8 @@ fn run_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
             .push((dist.num(r, dv)?, dist.num(r, ds)?));
     }
     if let Some(peak) = hist.get("peak_level") {
-        out.push(peak_chart(m, peak)?);
+        let n = m.runs.map_or(f64::NAN, |r| r as f64);
+        out.push(peak_chart(m, peak, n)?);
     }
     for q in summary.iter().filter(|s| s.kind == "quantity") {
         if q.metric == "peak_level" || q.metric.starts_with("final_") {
@@ -265,7 +272,7 @@ fn run_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
     Ok(out)
 }
 
-fn peak_chart(m: &Manifest, rows: &[(f64, f64)]) -> Result<Chart> {
+fn peak_chart(m: &Manifest, rows: &[(f64, f64)], n: f64) -> Result<Chart> {
     let top = rows.iter().map(|r| r.0 as usize).max().unwrap_or(0);
     let names: Vec<String> = match &m.ladder {
         Some(l) if l.len() > top => l
@@ -279,32 +286,26 @@ fn peak_chart(m: &Manifest, rows: &[(f64, f64)]) -> Result<Chart> {
     for &(v, s) in rows {
         share[v as usize] = s;
     }
-    let labels: Vec<String> = share
-        .iter()
-        .map(|&s| format!("{:.1}%", 100.0 * s))
-        .collect();
-    let max = share.iter().cloned().fold(0.0, f64::max);
     let sub = format!(
         "Highest end-of-day escalation level reached in each run; {}",
         provenance(m)
     );
-    Ok(Chart {
-        name: "peak_level".into(),
-        caption: "Distribution of the peak escalation level".into(),
-        svg: draw::bars(
-            &Frame {
-                title: &title(m, "peak escalation level"),
-                subtitle: &sub,
-                x_desc: "peak level (escalation ladder rung)",
-                y_desc: "share of runs (%)",
-            },
-            &names,
-            &share,
-            &labels,
-            prob_axis(max * 1.08),
-            "share of runs",
-        )?,
-    })
+    let d = draw::bars(
+        &Frame {
+            title: &title(m, "peak escalation level"),
+            subtitle: &sub,
+            x_desc: "peak level (escalation ladder rung)",
+            y_desc: "share of runs (%)",
+        },
+        &names,
+        &share,
+        share_decimals(&share, n),
+    )?;
+    Ok(Chart::new(
+        "peak_level",
+        "Distribution of the peak escalation level",
+        d,
+    ))
 }
 
 fn histogram_chart(m: &Manifest, q: &SummaryRow, rows: &[(f64, f64)]) -> Result<Chart> {
@@ -313,61 +314,105 @@ fn histogram_chart(m: &Manifest, q: &SummaryRow, rows: &[(f64, f64)]) -> Result<
     let hi = rows.iter().map(|r| r.0).fold(f64::NEG_INFINITY, f64::max);
     // Integer-valued metrics get bins of a whole number of units, about 40 across the range.
     let width = draw::nice_step((hi - lo + 1.0) / 40.0).max(1.0);
+    // With wide bins, 0 ("none": no war, no delay) is a bar of its own, never lumped with
+    // small values; the other bins then start at 1.
+    let zero_share: f64 = rows.iter().filter(|r| r.0 == 0.0).map(|r| r.1).sum();
+    let apart = width > 1.0 && zero_share > 0.0;
+    let origin = if apart { 1.0 } else { lo };
     let mut bins: BTreeMap<i64, f64> = BTreeMap::new();
     for &(v, s) in rows {
-        *bins.entry((v / width).floor() as i64).or_default() += s;
+        if apart && v == 0.0 {
+            continue;
+        }
+        *bins
+            .entry(((v - origin) / width).floor() as i64)
+            .or_default() += s;
     }
-    // A bar per value is centred on its value; wider bins start at their lower bound.
-    let shift = if width == 1.0 { -0.5 } else { 0.0 };
-    let bins: Vec<(f64, f64, f64)> = bins
+    let unit_word = if unit.is_empty() { "units" } else { unit };
+    let bins: Vec<Bin> = bins
         .into_iter()
-        .map(|(k, s)| (k as f64 * width + shift, (k + 1) as f64 * width + shift, s))
+        .map(|(k, share)| {
+            let a = origin + k as f64 * width;
+            let b = a + width - 1.0;
+            let name = if width == 1.0 {
+                num::short(a)
+            } else {
+                format!("{}–{}", num::short(a), num::short(b))
+            };
+            // Each integer value v occupies [v − ½, v + ½].
+            Bin {
+                from: a - 0.5,
+                to: b + 0.5,
+                share,
+                name,
+            }
+        })
         .collect();
-    let max = bins.iter().map(|b| b.2).fold(0.0, f64::max);
-    let x_lo = (lo / width).floor() * width + shift;
-    let x_hi = ((hi / width).floor() + 1.0) * width + shift;
-    let x = Axis::numeric(x_lo, x_hi, 12, short);
+    let x_lo = bins.first().map_or(0.0, |b| b.from);
+    let x_hi = bins.last().map_or(1.0, |b| b.to);
+    let zero = apart.then(|| Bin {
+        from: -0.5,
+        to: 0.5,
+        share: zero_share,
+        name: "0".into(),
+    });
+    let all: Vec<f64> = bins
+        .iter()
+        .map(|b| b.share)
+        .chain(zero.as_ref().map(|z| z.share))
+        .collect();
+    // The zero bar's share is the one number written on the chart; tooltips show every bin
+    // to the precision of the smallest.
+    let decimals = zero.as_ref().map_or(1, |z| share_decimals(&[z.share], q.n));
+    let tip_decimals = share_decimals(&all, q.n);
     let unit_txt = if unit.is_empty() {
         String::new()
     } else {
         format!(" ({unit})")
     };
     let bin_txt = if width > 1.0 {
-        format!(
-            "bins of {} {}",
-            short(width),
-            if unit.is_empty() { "units" } else { unit }
-        )
+        format!("bins of {} {unit_word}", num::short(width))
     } else {
         "one bar per value".into()
+    };
+    let zero_txt = if apart {
+        format!("; the grey bar is the runs with 0 {unit_word}")
+    } else {
+        String::new()
     };
     let censor = if q.metric == "war_duration_days" {
         " A war still going at the horizon counts up to the horizon."
     } else {
         ""
     };
+    let mean_d = num::for_magnitude(q.mean.abs(), 3).min(2);
     let sub = format!(
-        "Among the {} runs where it is defined: mean {}, median {}; {bin_txt}.{censor}",
-        q.n,
-        short((q.mean * 100.0).round() / 100.0),
-        short(q.p50)
+        "Among the {} runs where it is defined: mean {}, median {}; {bin_txt}{zero_txt}.{censor}",
+        num::thousands(q.n as u64),
+        num::fixed(q.mean, mean_d),
+        num::short(q.p50)
     );
-    Ok(Chart {
-        name: file_stem(&q.metric),
-        caption: format!("Distribution of {words}{unit_txt}"),
-        svg: draw::histogram(
-            &Frame {
-                title: &title(m, &format!("distribution of {words}")),
-                subtitle: &sub,
-                x_desc: &format!("{words}{unit_txt}"),
-                y_desc: "share of runs where defined (%)",
-            },
-            x,
-            prob_axis(max * 1.05),
-            &bins,
-            &format!("{} (n = {})", q.metric, q.n),
-        )?,
-    })
+    let d = draw::histogram(
+        &Frame {
+            title: &title(m, &format!("distribution of {words}")),
+            subtitle: &sub,
+            x_desc: &format!("{words}{unit_txt}"),
+            y_desc: "share of runs where defined (%)",
+        },
+        x_lo,
+        x_hi,
+        &bins,
+        zero.as_ref(),
+        "0 (none)",
+        unit_word,
+        decimals,
+        tip_decimals,
+    )?;
+    Ok(Chart::new(
+        file_stem(&q.metric),
+        format!("Distribution of {words}{unit_txt}"),
+        d,
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -424,7 +469,16 @@ fn sweep_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
             hi: sw.num(r, sh)?,
         });
     }
+    let all_metrics = metrics.len();
     metrics.truncate(MAX_SERIES);
+    let shown = if all_metrics > metrics.len() {
+        format!(
+            " (the first {} of {all_metrics} metrics; all are in sweep.csv)",
+            metrics.len()
+        )
+    } else {
+        String::new()
+    };
     let mut out = Vec::new();
     if params.len() == 1 {
         let p = &params[0];
@@ -442,28 +496,29 @@ fn sweep_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
             xs.iter().cloned().fold(f64::INFINITY, f64::min),
             xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
         );
-        let top = band_top(&b);
         let sub = format!(
-            "Probability at each of {} values of the parameter, with 95% bands; {}",
+            "Probability at each of {} values of the parameter, with 95% bands; value at the \
+             highest after each name{shown}; {}",
             points.len(),
             provenance(m)
         );
-        out.push(Chart {
-            name: format!("sweep_{}", file_stem(p)),
-            caption: format!("Probabilities against {p}"),
-            svg: draw::bands(
-                &Frame {
-                    title: &title(m, &format!("probability against {p}")),
-                    subtitle: &sub,
-                    x_desc: &format!("{p} (parameter value)"),
-                    y_desc: "probability (% of runs)",
-                },
-                Axis::numeric(lo, hi, 10, short),
-                prob_axis(top),
-                &b,
-                SeriesLabelPosition::UpperLeft,
-            )?,
-        });
+        let d = draw::bands(
+            &Frame {
+                title: &title(m, &format!("probability against {p}")),
+                subtitle: &sub,
+                x_desc: &format!("{p} (parameter value)"),
+                y_desc: "probability (% of runs)",
+            },
+            LineX::Numeric,
+            lo,
+            hi,
+            &b,
+        )?;
+        out.push(Chart::new(
+            format!("sweep_{}", file_stem(p)),
+            format!("Probabilities against {p}"),
+            d,
+        ));
     } else if params.len() == 2 {
         let (px, py) = (&params[0], &params[1]);
         let distinct = |p: &String| {
@@ -476,8 +531,13 @@ fn sweep_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
             v
         };
         let (xs, ys) = (distinct(px), distinct(py));
+        let names = |v: &[f64]| {
+            let d = num::for_values(v.iter().copied());
+            v.iter().map(|x| num::fixed(*x, d)).collect::<Vec<_>>()
+        };
+        let (x_names, y_names) = (names(&xs), names(&ys));
         for metric in &metrics {
-            let mut z = vec![vec![f64::NAN; xs.len()]; ys.len()];
+            let mut z = vec![vec![(f64::NAN, f64::NAN, f64::NAN); xs.len()]; ys.len()];
             for r in rows.iter().filter(|r| r.metric == *metric) {
                 let (Some(x), Some(y)) = (
                     at.get(&(r.point.clone(), px.clone())),
@@ -488,61 +548,77 @@ fn sweep_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
                 let xi = xs.iter().position(|v| v == x);
                 let yi = ys.iter().position(|v| v == y);
                 if let (Some(xi), Some(yi)) = (xi, yi) {
-                    z[yi][xi] = r.mean;
+                    z[yi][xi] = (r.mean, r.lo, r.hi);
                 }
             }
+            // One precision for every cell, from the narrowest interval.
+            let d = num::for_halfwidths(z.iter().flatten().map(|c| 100.0 * (c.2 - c.1) / 2.0), 2);
+            let values: Vec<Vec<f64>> = z.iter().map(|r| r.iter().map(|c| c.0).collect()).collect();
             let sub = format!(
-                "Probability of {metric} over a {} × {} grid (intervals in sweep.csv); {}",
+                "Probability of {metric} over a {} × {} grid (hover a cell for its 95% \
+                 interval); {}",
                 xs.len(),
                 ys.len(),
                 provenance(m)
             );
-            let names = |v: &[f64]| v.iter().map(|x| short(*x)).collect::<Vec<_>>();
-            out.push(Chart {
-                name: format!("heatmap_{}", file_stem(metric)),
-                caption: format!("Probability of {metric} over {px} and {py}"),
-                svg: draw::heatmap(
-                    &Frame {
-                        title: &title(m, &format!("{metric} by two parameters")),
-                        subtitle: &sub,
-                        x_desc: &format!("{px} (parameter value)"),
-                        y_desc: &format!("{py} (parameter value)"),
-                    },
-                    &names(&xs),
-                    &names(&ys),
-                    &z,
-                    "probability",
-                    percent,
-                )?,
-            });
+            let tip = |yi: usize, xi: usize| {
+                let c = z[yi][xi];
+                format!(
+                    "{px} = {}, {py} = {}: {metric} {} [{}, {}]",
+                    x_names[xi],
+                    y_names[yi],
+                    num::pct(c.0, d),
+                    num::pct(c.1, d),
+                    num::pct(c.2, d)
+                )
+            };
+            let d = draw::heatmap(
+                &Frame {
+                    title: &title(m, &format!("{metric} by two parameters")),
+                    subtitle: &sub,
+                    x_desc: &format!("{px} (parameter value)"),
+                    y_desc: &format!("{py} (parameter value)"),
+                },
+                &x_names,
+                &y_names,
+                &values,
+                &|v| num::pct(v, d),
+                "probability",
+                &tip,
+            )?;
+            out.push(Chart::new(
+                format!("heatmap_{}", file_stem(metric)),
+                format!("Probability of {metric} over {px} and {py}"),
+                d,
+            ));
         }
     } else {
         // Three or more parameters: no axis is shared, so show each point in turn.
         let b = sweep_bands(&metrics, &rows, |r| {
             points.iter().position(|p| *p == r.point).map(|x| x as f64)
         });
-        let top = band_top(&b);
         let sub = format!(
-            "{} parameters varied together (values in points.csv), with 95% bands; {}",
+            "{} parameters varied together (values in points.csv), with 95% bands{shown}; {}",
             params.len(),
             provenance(m)
         );
-        out.push(Chart {
-            name: "sweep_points".into(),
-            caption: "Probabilities at each sweep point".into(),
-            svg: draw::bands(
-                &Frame {
-                    title: &title(m, "probability at each sweep point"),
-                    subtitle: &sub,
-                    x_desc: "sweep point (see points.csv)",
-                    y_desc: "probability (% of runs)",
-                },
-                Axis::categories(&points),
-                prob_axis(top),
-                &b,
-                SeriesLabelPosition::UpperLeft,
-            )?,
-        });
+        let d = draw::bands(
+            &Frame {
+                title: &title(m, "probability at each sweep point"),
+                subtitle: &sub,
+                x_desc: "sweep point (see points.csv)",
+                y_desc: "probability (% of runs)",
+            },
+            LineX::Points(points.clone()),
+            -0.5,
+            points.len() as f64 - 0.5,
+            &b,
+        )?;
+        out.push(Chart::new(
+            "sweep_points",
+            "Probabilities at each sweep point",
+            d,
+        ));
     }
     Ok(out)
 }
@@ -569,29 +645,23 @@ fn sweep_bands(
     bands
 }
 
-/// The highest finite upper bound of any band, for the probability axis.
-fn band_top(bands: &[Band]) -> f64 {
-    bands
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.3))
-        .filter(|v| v.is_finite())
-        .fold(0.0, f64::max)
-}
-
 // ---------------------------------------------------------------------------------------------
 // brink compare
 
 fn compare_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
     let t = Table::read(dir, "compare.csv")?;
     let c = |n: &str| t.col(n);
-    let (cm, ck, cd, cl, ch, ul, uh) = (
+    let (cm, ck, cb, cv, cd, cl, ch, ul, uh, cs) = (
         c("metric")?,
         c("kind")?,
+        c("base")?,
+        c("variant")?,
         c("difference")?,
         c("ci_low")?,
         c("ci_high")?,
         c("unpaired_ci_low")?,
         c("unpaired_ci_high")?,
+        c("share_changed")?,
     );
     let mut out = Vec::new();
     for (kind, name, scale, unit) in [
@@ -609,27 +679,68 @@ fn compare_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
             rows.iter().map(|&r| Ok(t.num(r, col)? * scale)).collect()
         };
         let (d, lo, hi, ulo, uhi) = (get(cd)?, get(cl)?, get(ch)?, get(ul)?, get(uh)?);
+        let (base, variant, changed) = (get(cb)?, get(cv)?, {
+            rows.iter()
+                .map(|&r| t.num(r, cs))
+                .collect::<Result<Vec<f64>>>()?
+        });
         let all = d.iter().chain(&lo).chain(&hi).chain(&ulo).chain(&uhi);
         let (mn, mx) = all
             .filter(|v| v.is_finite())
             .fold((0.0f64, 0.0f64), |a, &v| (a.0.min(v), a.1.max(v)));
         let (mn, mx) = padded(mn, mx);
+        // One precision for every difference: from the narrowest paired interval.
+        let dec = num::for_halfwidths(lo.iter().zip(&hi).map(|(a, b)| (b - a) / 2.0), 3);
+        let values: Vec<String> = (0..rows.len())
+            .map(|i| {
+                format!(
+                    "{} [{}, {}]",
+                    num::signed(d[i], dec),
+                    num::signed(lo[i], dec),
+                    num::signed(hi[i], dec)
+                )
+            })
+            .collect();
+        let level = |v: f64| {
+            if kind == "probability" {
+                num::pct(v / 100.0, dec)
+            } else {
+                num::fixed(v, dec)
+            }
+        };
+        let pp = if kind == "probability" { " pp" } else { "" };
+        let tip = |i: usize| {
+            format!(
+                "{}: base {}, variant {}; difference {}{pp} [{}, {}] paired, [{}, {}] \
+                 unpaired; {} of runs changed",
+                cats[i],
+                level(base[i]),
+                level(variant[i]),
+                num::signed(d[i], dec),
+                num::signed(lo[i], dec),
+                num::signed(hi[i], dec),
+                num::signed(ulo[i], dec),
+                num::signed(uhi[i], dec),
+                num::pct(changed[i], 1)
+            )
+        };
         let series = [
             HSeries {
                 name: "difference, variant − base, with paired 95% interval".into(),
-                values: d,
-                intervals: lo.into_iter().zip(hi).collect(),
+                values: d.clone(),
+                intervals: lo.iter().copied().zip(hi.iter().copied()).collect(),
                 whiskers_only: false,
             },
             HSeries {
                 name: "95% interval if the runs were unpaired".into(),
                 values: Vec::new(),
-                intervals: ulo.into_iter().zip(uhi).collect(),
+                intervals: ulo.iter().copied().zip(uhi.iter().copied()).collect(),
                 whiskers_only: true,
             },
         ];
         let sub = format!(
-            "Same seeds in both, so each run is paired with its counterpart; {}",
+            "Same seeds in both, so each run is paired with its counterpart; at the right, the \
+             difference [paired 95% interval] in {unit}; {}",
             provenance(m)
         );
         let what = if kind == "probability" {
@@ -637,21 +748,25 @@ fn compare_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
         } else {
             "change in quantities"
         };
-        out.push(Chart {
-            name: name.into(),
-            caption: format!("Variant minus base: {what}"),
-            svg: draw::hbars(
-                &Frame {
-                    title: &title(m, &format!("variant minus base, {what}")),
-                    subtitle: &sub,
-                    x_desc: &format!("difference, variant − base ({unit})"),
-                    y_desc: "metric",
-                },
-                &cats,
-                Axis::numeric(mn, mx, 10, short),
-                &series,
-            )?,
-        });
+        let drawn = draw::hbars(
+            &Frame {
+                title: &title(m, &format!("variant minus base, {what}")),
+                subtitle: &sub,
+                x_desc: &format!("difference, variant − base ({unit})"),
+                y_desc: "",
+            },
+            &cats,
+            mn,
+            mx,
+            &series,
+            Some(&values),
+            &tip,
+        )?;
+        out.push(Chart::new(
+            name,
+            format!("Variant minus base: {what}"),
+            drawn,
+        ));
     }
     Ok(out)
 }
@@ -742,26 +857,54 @@ fn sobol(dir: &Path, m: &Manifest, out: &mut Vec<Chart>) -> Result<()> {
             .filter(|v| v.is_finite())
             .fold((0.0f64, 0.0f64), |a, &v| (a.0.min(v), a.1.max(v)));
         let (mn, mx) = padded(mn, mx.max(0.1));
+        let dec = num::for_halfwidths(
+            params
+                .iter()
+                .flat_map(|p| [get(p, "first"), get(p, "total")])
+                .map(|v| (v.2 - v.1) / 2.0),
+            3,
+        )
+        .max(2);
+        let fmt = |v: (f64, f64, f64)| {
+            format!(
+                "{} [{}, {}]",
+                num::fixed(v.0, dec),
+                num::fixed(v.1, dec),
+                num::fixed(v.2, dec)
+            )
+        };
+        let tip = |i: usize| {
+            let p = &params[i];
+            format!(
+                "{p}: first-order {}, total {}",
+                fmt(get(p, "first")),
+                fmt(get(p, "total"))
+            )
+        };
         let sub = format!(
             "Share of the variance of {metric} due to each parameter alone (first) and with its \
-             interactions (total); {}",
+             interactions (total), largest total first; {}",
             provenance(m)
         );
-        out.push(Chart {
-            name: format!("sobol_{}", file_stem(metric)),
-            caption: format!("Sobol indices for {metric}"),
-            svg: draw::hbars(
-                &Frame {
-                    title: &title(m, &format!("what drives {metric} (Sobol indices)")),
-                    subtitle: &sub,
-                    x_desc: "Sobol index (share of output variance)",
-                    y_desc: "parameter",
-                },
-                &params,
-                Axis::numeric(mn, mx, 10, short),
-                &series,
-            )?,
-        });
+        let d = draw::hbars(
+            &Frame {
+                title: &title(m, &format!("what drives {metric} (Sobol indices)")),
+                subtitle: &sub,
+                x_desc: "Sobol index (share of output variance)",
+                y_desc: "",
+            },
+            &params,
+            mn,
+            mx,
+            &series,
+            None,
+            &tip,
+        )?;
+        out.push(Chart::new(
+            format!("sobol_{}", file_stem(metric)),
+            format!("Sobol indices for {metric}"),
+            d,
+        ));
     }
     Ok(())
 }
@@ -775,44 +918,55 @@ fn morris(dir: &Path, m: &Manifest, out: &mut Vec<Chart>) -> Result<()> {
         t.col("sigma")?,
     );
     for metric in distinct(&t, cm).iter().take(MAX_SERIES) {
-        let mut g = PointGroup {
-            name: format!("parameter (effect on {metric})"),
-            points: Vec::new(),
-        };
+        let mut pts: Vec<(String, f64, f64)> = Vec::new();
         for r in (0..t.rows.len()).filter(|&r| t.text(r, cm) == metric) {
-            g.points
-                .push((t.text(r, cp).to_string(), t.num(r, cmu)?, t.num(r, cs)?));
+            pts.push((t.text(r, cp).to_string(), t.num(r, cmu)?, t.num(r, cs)?));
         }
-        let finite_max = |f: fn(&(String, f64, f64)) -> f64| {
-            g.points
-                .iter()
+        // Ranked by mu*, then sigma: the numbers on the plot are the ranks.
+        pts.sort_by(|a, b| {
+            b.1.total_cmp(&a.1)
+                .then(b.2.total_cmp(&a.2))
+                .then(a.0.cmp(&b.0))
+        });
+        let max = |f: fn(&(String, f64, f64)) -> f64| {
+            pts.iter()
                 .map(f)
                 .filter(|v| v.is_finite())
                 .fold(0.0, f64::max)
         };
-        let (_, mx) = padded(0.0, finite_max(|p| p.1).max(1e-6));
-        // Headroom above the highest point keeps the legend clear of the data.
-        let my = 1.35 * finite_max(|p| p.2).max(1e-6);
+        let (mx, my) = (max(|p| p.1), max(|p| p.2));
+        let dec = num::for_magnitude(mx.max(my), 2);
+        let points: Vec<Point> = pts
+            .iter()
+            .map(|(name, mu, sigma)| Point {
+                name: name.clone(),
+                x: *mu,
+                y: *sigma,
+                key_text: format!("μ* {}, σ {}", num::fixed(*mu, dec), num::fixed(*sigma, dec)),
+            })
+            .collect();
         let sub = format!(
-            "Mean absolute elementary effect (mu*) against its spread (sigma, high when effects \
-             are non-linear or interact); {}",
+            "Mean absolute elementary effect (μ*) against its spread (σ, high when effects are \
+             non-linear or interact); points numbered by rank, named in the key; {}",
             provenance(m)
         );
-        out.push(Chart {
-            name: format!("morris_{}", file_stem(metric)),
-            caption: format!("Morris screening of {metric}: mu* against sigma"),
-            svg: draw::scatter(
-                &Frame {
-                    title: &title(m, &format!("Morris screening of {metric}")),
-                    subtitle: &sub,
-                    x_desc: "mu* (mean absolute effect, metric units)",
-                    y_desc: "sigma (metric units)",
-                },
-                Axis::numeric(0.0, mx, 10, short),
-                Axis::numeric(0.0, my, 10, short),
-                std::slice::from_ref(&g),
-            )?,
-        });
+        let d = draw::scatter(
+            &Frame {
+                title: &title(m, &format!("Morris screening of {metric}")),
+                subtitle: &sub,
+                x_desc: "μ* (mean absolute effect, metric units)",
+                y_desc: "σ (metric units)",
+            },
+            padded(0.0, mx.max(1e-6)).1,
+            1.1 * my.max(1e-6),
+            &points,
+            &format!("Parameters by their effect on {metric}"),
+        )?;
+        out.push(Chart::new(
+            format!("morris_{}", file_stem(metric)),
+            format!("Morris screening of {metric}: μ* against σ"),
+            d,
+        ));
     }
     Ok(())
 }
