@@ -118,7 +118,7 @@ fn a_long_run_logs_progress_lines_at_a_steady_interval() {
         assert_eq!(status.code(), Some(130), "{other:?}");
     }
     assert!(
-        other[0].starts_with("brink: 1000000 runs of minimal"),
+        other[0].starts_with("brink: 1000000 runs of iran_2026"),
         "{other:?}"
     );
 
