@@ -133,6 +133,13 @@ fn val(x: f64) -> String {
     }
 }
 
+/// A factor or value as a person writes it: at most four decimals, no trailing zeros.
+fn short(x: f64) -> String {
+    let s = format!("{x:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.into() }
+}
+
 fn days(n: u32) -> String {
     if n == 1 {
         "1 day".into()
@@ -206,10 +213,10 @@ fn odds_text(
                 let text = m.text(names);
                 match m.op {
                     ModOp::Factor(f) => {
-                        let _ = write!(s, " × {} ({text})", val(params[f as usize]));
+                        let _ = write!(s, " × {} ({text})", short(params[f as usize]));
                     }
                     ModOp::Value(v) => {
-                        let _ = write!(s, " → {} ({text})", val(params[v as usize]));
+                        let _ = write!(s, " → {} ({text})", short(params[v as usize]));
                     }
                 }
             }

@@ -79,3 +79,34 @@ fn soleimani_2020_real_path_is_an_ordinary_path() {
         .count();
     assert_ordinary("Soleimani, January 2020", real, rows.len());
 }
+
+#[test]
+fn june_2025_real_path_is_an_ordinary_path() {
+    // What happened after 12 June 2025 (BACKGROUND.md): Israel opened a campaign against
+    // Iran's programme (13 June); Iran answered within a day; the US struck Iran (22 June);
+    // Iran answered the US with a token, pre-warned strike (Al Udeid, 23 June); a ceasefire
+    // ended the war within a month of its start (12 days); Hezbollah stayed out. The replay
+    // uses the behaviours the flagship shares (scenarios/shared/iran_behaviour.toml), written
+    // from what was known before the war: it is the flagship's calibration case.
+    let rows = runs("scenarios/examples/june_2025.toml", 40_000);
+    let real = rows
+        .iter()
+        .filter(|r| {
+            let Some(israel) = first(r, "strike_by_israel") else {
+                return false;
+            };
+            let answered = first(r, "iran_strikes_israel").is_some_and(|d| d <= israel + 1);
+            let us = first(r, "strike_by_us");
+            let token = match (us, first(r, "iran_token_answer_to_us")) {
+                (Some(u), Some(t)) => t >= u,
+                _ => false,
+            };
+            answered
+                && us.is_some()
+                && token
+                && value(r, "war_duration_days") <= 30.0
+                && first(r, "hezbollah_joins").is_none()
+        })
+        .count();
+    assert_ordinary("June 2025", real, rows.len());
+}

@@ -40,6 +40,9 @@ pub(crate) struct Config {
     #[serde(default = "zero")]
     signal_noise: Dist,
     readiness_signal: Dist,
+    /// Whose being targeted by the other side's preparations the watcher fears besides its
+    /// own (default: all of its allies).
+    protects: Option<Vec<String>>,
     #[serde(default = "zero")]
     ambiguous_rate: Dist,
     #[serde(default = "zero")]
@@ -89,6 +92,8 @@ pub struct Preemption {
     /// a run), so the daily update touches only this struct.
     run: RunParams,
     signal: f64,
+    /// The last agreement between actor and target the watcher has seen (`World::accord`).
+    accord_seen: u32,
     /// First day after the last strike's cooldown (0 before any strike).
     cool_until: u32,
     /// Day of the next ambiguous event, drawn with daily rate `rate_seen`.
@@ -117,7 +122,10 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
     );
     let actor = b.actor(&t.path("actor"), &c.actor);
     let mut protected = vec![actor];
-    protected.extend(b.allies.get(actor as usize).cloned().unwrap_or_default());
+    match &c.protects {
+        Some(list) => protected.extend(b.actors(&t.path("protects"), list)),
+        None => protected.extend(b.allies.get(actor as usize).cloned().unwrap_or_default()),
+    }
     let rule = Preemption {
         idx: t.idx,
         actor,
@@ -162,6 +170,7 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         source: c.source,
         run: RunParams::default(),
         signal: 0.0,
+        accord_seen: NEVER,
         cool_until: 0,
         next_ambiguous: NEVER,
         rate_seen: f64::NAN,
@@ -190,11 +199,16 @@ impl Preemption {
     /// probability.
     #[inline(never)]
     fn alarm(&mut self, preparing: bool, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) {
+        let (mut odds, _) = self.probability.eval(w, (self.actor, self.target), 0);
+        if odds.p <= 0.0 {
+            // A watcher that would not strike (a modifier says never, say at war) readies
+            // nothing either.
+            return;
+        }
         out.push(Effect::Intent {
             actor: self.actor,
             target: self.target,
         });
-        let (mut odds, _) = self.probability.eval(w, (self.actor, self.target), 0);
         let (r, s) = (
             w.restraint(self.actor, self.target),
             w.scale[self.idx as usize],
@@ -241,6 +255,7 @@ impl Rule for Preemption {
             threshold: w.p(self.threshold),
         };
         self.signal = 0.0;
+        self.accord_seen = NEVER;
         self.cool_until = 0;
         // Ambiguous events are daily chances: draw the geometric gaps between them instead.
         self.rate_seen = self.run.ambiguous_rate;
@@ -250,6 +265,12 @@ impl Rule for Preemption {
     fn decide(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) -> Wake {
         let r = self.run;
         let ctx = (self.actor, self.target);
+        let accord = w.accord(self.actor, self.target);
+        if accord != self.accord_seen {
+            // An agreement (a mediated ceasefire, a deal) stands both sides down.
+            self.accord_seen = accord;
+            self.signal = 0.0;
+        }
         if !self.ambiguous_rate.mods.is_empty() {
             // A changed rate redraws the gap to the next ambiguous event from today, which
             // memorylessness makes exact.

@@ -557,12 +557,12 @@ impl Rule for Retaliation {
         let mut i = 0;
         while i < self.pending.len() {
             let p = self.pending[i];
-            if p.due <= w.day {
+            // Hostilities ended in between: the answer is called off, and no longer prepared.
+            if w.epoch(p.act.actor, p.act.target) != p.epoch {
                 self.pending.swap_remove(i);
-                // Hostilities ended in between: the answer is called off.
-                if w.epoch(p.act.actor, p.act.target) == p.epoch {
-                    out.push(Effect::Act(p.act));
-                }
+            } else if p.due <= w.day {
+                self.pending.swap_remove(i);
+                out.push(Effect::Act(p.act));
             } else {
                 out.push(Effect::Intent {
                     actor: p.act.actor,
