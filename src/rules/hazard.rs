@@ -164,6 +164,10 @@ impl Hazard {
 pub struct ModifierSet {
     rule: String,
     mods: Vec<(Option<String>, Modifier)>,
+    /// A replacement value's distribution and key path, registered as a parameter when a key
+    /// first claims it (only then are its bounds known: a range in words reads differently
+    /// for a probability).
+    values: Vec<Option<(Dist, String)>>,
     used: Vec<bool>,
     /// Keys that take modifiers; the first is the default, unless it is empty (the kind has
     /// no main hazard, and every modifier must name its key).
@@ -192,16 +196,21 @@ impl ModifierSet {
             );
         }
         let mut mods = Vec::new();
+        let mut values = Vec::new();
         for (i, c) in configs.iter().enumerate().take(MAX_MODIFIERS) {
             let path = t.path(&format!("modifiers[{i}]"));
             let cond = condition::compile(&c.when, &format!("{path}.when"), own, b);
+            let mut value = None;
             let op = match (&c.factor, &c.value) {
                 (Some(f), None) => {
                     Op::Factor(b.param(&format!("{path}.factor"), f, Bounds::NonNegative))
                 }
-                // A replacement value is checked against the key's own bounds when the key
-                // claims it (`take`).
-                (None, Some(v)) => Op::Value(b.param(&format!("{path}.value"), v, Bounds::Any)),
+                // A replacement value is registered, with the key's own bounds, when the key
+                // claims it (`attach`).
+                (None, Some(v)) => {
+                    value = Some((v.clone(), format!("{path}.value")));
+                    Op::Value(ParamId::MAX)
+                }
                 _ => {
                     b.error_help(
                         &path,
@@ -211,6 +220,7 @@ impl ModifierSet {
                     Op::Factor(0)
                 }
             };
+            values.push(value);
             mods.push((
                 c.key.clone(),
                 Modifier {
@@ -225,6 +235,7 @@ impl ModifierSet {
         ModifierSet {
             rule: t.id.clone(),
             mods,
+            values,
             used: vec![false; n],
             keys,
         }
@@ -249,17 +260,23 @@ impl ModifierSet {
         let unit = matches!(bounds, Bounds::Unit);
         let default = self.keys.first().cloned();
         let mut mods = Vec::new();
-        for (i, (k, m)) in self.mods.iter().enumerate() {
-            let target = k.as_ref().or(default.as_ref());
-            if target.map(String::as_str) == Some(key) {
-                self.used[i] = true;
-                if let Op::Value(v) = m.op
-                    && unit
-                {
+        for i in 0..self.mods.len() {
+            let target = self.mods[i].0.as_ref().or(default.as_ref());
+            if target.map(String::as_str) != Some(key) {
+                continue;
+            }
+            self.used[i] = true;
+            if let Op::Value(v) = self.mods[i].1.op {
+                if v == ParamId::MAX {
+                    if let Some((dist, path)) = &self.values[i] {
+                        let id = b.param(path, dist, bounds);
+                        self.mods[i].1.op = Op::Value(id);
+                    }
+                } else if unit {
                     b.check_param(v, bounds);
                 }
-                mods.push(m.clone());
             }
+            mods.push(self.mods[i].1.clone());
         }
         Hazard {
             key: key.to_string(),
