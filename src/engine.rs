@@ -64,6 +64,8 @@ pub struct Workspace {
     /// Ask every rule every day, ignoring `Wake`: for the test that proves skipping exact.
     #[doc(hidden)]
     pub ignore_wake: bool,
+    /// Which rules to wake for each kind of change (`rules::Wakes`), and which react to acts.
+    wake_lists: WakeLists,
     param_rng: Rng,
     /// The current block of correlated parameter values (`[[correlations]]`).
     correlated: BlockCache,
@@ -110,6 +112,45 @@ struct Walk {
     max: f64,
     frozen: bool,
     rng: Rng,
+}
+
+/// The indices of the rules that each kind of change wakes, and of those that react to acts.
+#[derive(Default)]
+struct WakeLists {
+    hostilities: Vec<usize>,
+    status: Vec<usize>,
+    restraint: Vec<usize>,
+    metrics: Vec<usize>,
+    reacting: Vec<usize>,
+}
+
+impl WakeLists {
+    fn of(rules: &[Box<dyn Rule>]) -> WakeLists {
+        let mut l = WakeLists::default();
+        for (i, r) in rules.iter().enumerate() {
+            let w = r.wakes();
+            for (on, list) in [
+                (w.hostilities, &mut l.hostilities),
+                (w.status, &mut l.status),
+                (w.restraint, &mut l.restraint),
+                (w.metrics, &mut l.metrics),
+                (r.reacts(), &mut l.reacting),
+            ] {
+                if on {
+                    list.push(i);
+                }
+            }
+        }
+        l
+    }
+}
+
+/// Wakes the rules of `list`: they decide again from the next decision wave.
+#[inline]
+fn wake(rules: &mut [Slot], list: &[usize]) {
+    for &i in list {
+        rules[i].wake = 0;
+    }
 }
 
 /// One rule's place in a workspace.
@@ -216,6 +257,7 @@ impl<'a> Engine<'a> {
                 })
                 .collect(),
             ignore_wake: false,
+            wake_lists: WakeLists::of(&sc.rules),
             param_rng: dummy.for_run(0),
             correlated: self.correlator.cache(),
             effects: Vec::with_capacity(256),
@@ -292,10 +334,12 @@ impl<'a> Engine<'a> {
                 }
                 let acts = std::mem::take(&mut ws.acts);
                 ws.effects.clear();
-                for slot in &mut ws.rules {
-                    let rng = &mut slot.rng;
-                    slot.rule
-                        .react(&acts, same_day, &ws.world, rng, &mut ws.effects);
+                for &i in &ws.wake_lists.reacting {
+                    let slot = &mut ws.rules[i];
+                    let asks =
+                        slot.rule
+                            .react(&acts, same_day, &ws.world, &mut slot.rng, &mut ws.effects);
+                    slot.wake = slot.wake.min(asks.day(day));
                 }
                 ws.acts = acts;
                 ws.acts.clear();
@@ -371,7 +415,7 @@ impl<'a> Engine<'a> {
                 ws.scan_due = due;
                 // A level that fell may change what a sleeping rule's conditions see.
                 if fell {
-                    wake_all(&mut ws.rules);
+                    wake(&mut ws.rules, &ws.wake_lists.hostilities);
                 }
             }
             let global = ws.global;
@@ -411,7 +455,7 @@ impl<'a> Engine<'a> {
             if ws.marks.restraint || ws.marks.restraint_next {
                 // A change of restraint changes sleeping rules' hazards: wake them to redraw.
                 if ws.world.restraint != ws.restraint_next {
-                    wake_all(&mut ws.rules);
+                    wake(&mut ws.rules, &ws.wake_lists.restraint);
                 }
                 std::mem::swap(&mut ws.world.restraint, &mut ws.restraint_next);
                 ws.restraint_next.fill(1.0);
@@ -549,12 +593,12 @@ impl<'a> Engine<'a> {
     }
 
     /// Copies the event metrics recorded so far into the world, for conditions that read
-    /// them, and wakes every rule, whose conditions may now hold.
+    /// them, and wakes the rules whose conditions do.
     fn sync_metrics(&self, ws: &mut Workspace) {
         if self.scenario.reads_metrics {
             ws.world.happened_first.copy_from_slice(&ws.outcome.first);
             ws.world.happened_last.copy_from_slice(&ws.outcome.last);
-            wake_all(&mut ws.rules);
+            wake(&mut ws.rules, &ws.wake_lists.metrics);
         }
     }
 
@@ -607,9 +651,9 @@ impl<'a> Engine<'a> {
                     recorded = true;
                     rec.act(day, &a);
                     ws.acts.push(a);
-                    // Any act may give a sleeping rule something to do (an answer to queue,
-                    // a war to end): everyone decides again tomorrow.
-                    wake_all(&mut ws.rules);
+                    // An act may give a sleeping rule something to do (a war to end, a
+                    // condition that now holds): those that read hostilities decide again.
+                    wake(&mut ws.rules, &ws.wake_lists.hostilities);
                 }
                 Effect::Note(note) => {
                     m.on_note(day, &note, &mut ws.outcome);
@@ -664,13 +708,14 @@ impl<'a> Engine<'a> {
                 }
                 Effect::Status { rule, value } => {
                     ws.world.status[rule as usize] = value;
-                    // Conditions may read the status: sleeping rules look again.
-                    wake_all(&mut ws.rules);
+                    // Conditions may read the status: those rules look again.
+                    wake(&mut ws.rules, &ws.wake_lists.status);
                 }
                 Effect::Accord { a, b } => {
                     ws.world.accord[a as usize * n + b as usize] = day;
+                    // Plans are called off while being prepared, when their rule is awake
+                    // every day: nobody sleeps on an agreement.
                     ws.world.accord[b as usize * n + a as usize] = day;
-                    wake_all(&mut ws.rules);
                 }
             }
         }
@@ -694,7 +739,7 @@ impl<'a> Engine<'a> {
             ws.world.ended[j] = day;
             ws.world.accord[i] = day;
             ws.world.accord[j] = day;
-            wake_all(&mut ws.rules);
+            wake(&mut ws.rules, &ws.wake_lists.hostilities);
             ws.scan_due = 0;
             // Days at war as the war metrics count them: from the day it began up to, not
             // including, the day it ended.
@@ -743,12 +788,6 @@ impl<'a> Engine<'a> {
 /// The first day on or after which `days` days have passed since `last` (a signed day).
 fn day_at(last: i32, days: u32) -> u32 {
     u32::try_from((i64::from(last) + i64::from(days)).max(0)).unwrap_or(NEVER)
-}
-
-fn wake_all(rules: &mut [Slot]) {
-    for slot in rules {
-        slot.wake = 0;
-    }
 }
 
 /// One chunk's aggregate and, when asked for, its per-run rows.

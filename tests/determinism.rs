@@ -18,6 +18,26 @@ const CSVS: [&str; 4] = [
     "runs.csv",
 ];
 
+/// Reads and compiles a scenario file, with the files it extends.
+fn load(file: &Path) -> Scenario {
+    parse(&composed(file))
+}
+
+/// The text of a scenario file merged with the files it extends (`extends`).
+fn composed(file: &Path) -> String {
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut resolve = |reference: &str, from: &str| {
+        let p = Path::new(from).parent().unwrap().join(reference);
+        std::fs::read_to_string(&p)
+            .map(|t| (p.display().to_string(), t))
+            .map_err(|e| e.to_string())
+    };
+    let shown = file.display().to_string();
+    brink::scenario::compose(&text, &shown, &mut resolve)
+        .unwrap_or_else(|e| panic!("{shown}:\n{e}"))
+        .text
+}
+
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
@@ -228,7 +248,7 @@ fn a_run_does_not_depend_on_the_runs_before_it() {
     // Every rule kind keeps per-run state in a workspace reused across the runs of a chunk.
     // Each run of the flagship scenario, simulated after 199 others or alone in a fresh
     // workspace, must give the same outcome.
-    let sc = parse(&std::fs::read_to_string(repo("scenarios/iran_2026.toml")).unwrap());
+    let sc = load(&repo("scenarios/iran_2026.toml"));
     let engine = Engine::new(&sc, 5);
     let n = 200;
     let together = engine.run_chunk(0..n, true);
@@ -414,9 +434,10 @@ fn rule_order_does_not_decide_which_strike_is_answered() {
     );
 }
 
-/// iran_2026.toml with the given tables each in reverse order, built through the toml crate.
+/// iran_2026.toml (merged with the files it extends) with the given tables each in reverse
+/// order, built through the toml crate.
 fn flagship_reversed(sections: &[&str]) -> (Scenario, Scenario) {
-    let text = std::fs::read_to_string(repo("scenarios/iran_2026.toml")).unwrap();
+    let text = composed(&repo("scenarios/iran_2026.toml"));
     let mut doc: toml::Table = text.parse().unwrap();
     for section in sections {
         let t = doc[*section].as_table().unwrap().clone();
@@ -512,11 +533,7 @@ fn skipping_sleeping_rules_changes_nothing() {
     files.extend(examples);
     let mut kinds_seen = std::collections::BTreeSet::new();
     for file in &files {
-        let Ok(sc) = brink::scenario::parse(&std::fs::read_to_string(file).unwrap(), "x.toml")
-        else {
-            // Files that build on another (`extends`) are loaded through the CLI; skip them.
-            continue;
-        };
+        let sc = load(file);
         let runs = 400u64;
         let engine = Engine::new(&sc, 11);
         let mut skipping = engine.workspace();

@@ -113,5 +113,9 @@ fn june_2025_real_path_is_an_ordinary_path() {
                 && first(r, "hezbollah_joins").is_none()
         })
         .count();
-    assert_ordinary("June 2025: the war's course, given it broke out", course, wars.len());
+    assert_ordinary(
+        "June 2025: the war's course, given it broke out",
+        course,
+        wars.len(),
+    );
 }

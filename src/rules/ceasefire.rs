@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::hazard::{Hazard, ModifierConfig, ModifierSet, index};
-use super::{CommandSpec, Kind, Rule, Wake, chance, next_event_day};
+use super::{CommandSpec, Kind, Rule, Wake, Wakes, chance, next_event_day};
 use crate::model::{
     Act, ActorId, COLLAPSED, Command, Effect, Form, Level, NEVER, Note, NoteKind, Odds, ParamId,
     RuleIdx, TrackId, Why, World,
@@ -622,6 +622,10 @@ impl Rule for Ceasefire {
 
     fn states(&self, out: &mut [bool]) {
         out[0] = self.in_force;
+    }
+
+    fn wakes(&self) -> Wakes {
+        Wakes::of(&self.hazards())
     }
 
     fn source(&self) -> Option<&str> {

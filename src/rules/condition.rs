@@ -301,6 +301,33 @@ impl Cond {
         }
     }
 
+    /// The kinds of change that can flip the condition without the rule being asked by its
+    /// own wake day (tracks, intents and the calendar are covered by `eval`'s until-day).
+    pub fn wakes(&self) -> super::Wakes {
+        use super::Wakes;
+        match self {
+            Cond::Status { .. } => Wakes {
+                status: true,
+                ..Wakes::NONE
+            },
+            Cond::Level { .. }
+            | Cond::AtWar { .. }
+            | Cond::NotAtWar { .. }
+            | Cond::Struck { .. }
+            | Cond::Striking { .. } => Wakes {
+                hostilities: true,
+                ..Wakes::NONE
+            },
+            Cond::Happened { .. } => Wakes {
+                metrics: true,
+                ..Wakes::NONE
+            },
+            Cond::Track { .. } | Cond::Preparing { .. } | Cond::Date { .. } => Wakes::NONE,
+            Cond::All(cs) | Cond::Any(cs) => cs.iter().fold(Wakes::NONE, |w, c| w.or(c.wakes())),
+            Cond::Not(c) => c.wakes(),
+        }
+    }
+
     /// Whether the condition reads the event metrics (the engine then keeps them in the world).
     pub fn reads_metrics(&self) -> bool {
         match self {

@@ -17,7 +17,7 @@ use super::strike::{
     SetbackConfig, ShiftConfig, Striker, compile_actions, compile_setbacks, decision_note,
     emit_actions,
 };
-use super::{Kind, Rule, Wake, next_event_day};
+use super::{Kind, Rule, Wake, Wakes, next_event_day};
 use crate::model::{ActorId, Effect, NEVER, NO_ACTOR, Odds, RuleIdx, Why, World};
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
@@ -328,6 +328,14 @@ impl Rule for Decision {
             v.push(&c.join);
         }
         v
+    }
+
+    fn wakes(&self) -> Wakes {
+        // Restraint (on a strike) and the modifiers' conditions change the daily probability.
+        Wakes::of(&self.hazards()).or(Wakes {
+            restraint: self.target != NO_ACTOR,
+            ..Wakes::NONE
+        })
     }
 
     fn source(&self) -> Option<&str> {

@@ -16,7 +16,7 @@ use super::strike::{
     Action, ActionsConfig, ConsumeConfig, DriftConfig, ScaleConfig, ShiftConfig, compile_actions,
     emit_actions,
 };
-use super::{Kind, Rule, Wake, chance};
+use super::{Kind, Rule, Wake, Wakes, chance};
 use crate::metrics::{FormClass, class_of, form_class, form_names};
 use crate::model::{Act, ActorId, Effect, Level, World};
 use crate::rng::Rng;
@@ -217,7 +217,7 @@ impl Rule for EffectRule {
         w: &World,
         rng: &mut Rng,
         out: &mut Vec<Effect>,
-    ) {
+    ) -> Wake {
         for a in acts {
             let Some(other) = self.concerns(a) else {
                 continue;
@@ -227,6 +227,15 @@ impl Rule for EffectRule {
                 emit_actions(&self.actions, w, out);
             }
         }
+        Wake::Woken
+    }
+
+    fn reacts(&self) -> bool {
+        true
+    }
+
+    fn wakes(&self) -> Wakes {
+        Wakes::NONE
     }
 
     fn hazards(&self) -> Vec<&Hazard> {

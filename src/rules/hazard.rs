@@ -153,6 +153,13 @@ impl Hazard {
         )
     }
 
+    /// The kinds of change its modifiers' conditions read.
+    pub fn wakes(&self) -> super::Wakes {
+        self.mods
+            .iter()
+            .fold(super::Wakes::NONE, |w, m| w.or(m.cond.wakes()))
+    }
+
     /// Whether any modifier reads event metrics.
     pub fn reads_metrics(&self) -> bool {
         self.mods.iter().any(|m| m.cond.reads_metrics())

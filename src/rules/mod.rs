@@ -46,6 +46,9 @@ pub trait Rule: Send + Sync + Debug {
 
     /// Sees the acts that just took effect. With `same_day` the rule may answer today (its acts
     /// take effect in today's second wave); otherwise any answer must wait for a later day.
+    /// Returns when the rule must next be asked to decide because of what it saw (a queued
+    /// answer to deliver), or `Wake::Woken` if that changes nothing. Only rules whose
+    /// `reacts` is true are shown acts.
     fn react(
         &mut self,
         _acts: &[Act],
@@ -53,7 +56,19 @@ pub trait Rule: Send + Sync + Debug {
         _world: &World,
         _rng: &mut Rng,
         _out: &mut Vec<Effect>,
-    ) {
+    ) -> Wake {
+        Wake::Woken
+    }
+
+    /// Whether `react` does anything: the engine shows acts only to rules that react.
+    fn reacts(&self) -> bool {
+        false
+    }
+
+    /// What, besides its own wake day, may give this rule something to decide while it sleeps;
+    /// the engine wakes it when one of those happens (see `Wake`).
+    fn wakes(&self) -> Wakes {
+        Wakes::ALL
     }
 
     /// Sees the acts of the scenario's history (`[initial]` acts dated up to the start), on
@@ -142,6 +157,50 @@ impl CommandSpec {
     }
 }
 
+/// The changes of the world that can wake a sleeping rule (`Rule::wakes`): a rule is woken by
+/// the kinds of change its decisions read, and by no other.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Wakes {
+    /// Hostilities moving: an act taking effect, hostilities ended, a level falling back.
+    pub hostilities: bool,
+    /// A rule's public status changing (talks, a ceasefire's phase).
+    pub status: bool,
+    /// The restraint between two actors changing.
+    pub restraint: bool,
+    /// An event metric recording an occurrence (for conditions that read them).
+    pub metrics: bool,
+}
+
+impl Wakes {
+    pub const ALL: Wakes = Wakes {
+        hostilities: true,
+        status: true,
+        restraint: true,
+        metrics: true,
+    };
+    pub const NONE: Wakes = Wakes {
+        hostilities: false,
+        status: false,
+        restraint: false,
+        metrics: false,
+    };
+
+    /// Both sets of reasons.
+    pub fn or(self, o: Wakes) -> Wakes {
+        Wakes {
+            hostilities: self.hostilities || o.hostilities,
+            status: self.status || o.status,
+            restraint: self.restraint || o.restraint,
+            metrics: self.metrics || o.metrics,
+        }
+    }
+
+    /// What the given hazards' conditions read.
+    pub fn of(hazards: &[&hazard::Hazard]) -> Wakes {
+        hazards.iter().fold(Wakes::NONE, |w, h| w.or(h.wakes()))
+    }
+}
+
 /// When a rule next needs its `decide` called: the engine skips a sleeping rule's calls, which
 /// is most of the flagship's rules on most days (a pledge with nothing to answer, a termination
 /// rule with no war, a scheduled event before its day, a red line between its days of resolve,
@@ -149,10 +208,10 @@ impl CommandSpec {
 ///
 /// The contract that keeps skipping exact: a rule may sleep only while its `decide` would draw
 /// no random number, emit no effect and change none of its own state, however tracks, intent
-/// and the calendar move in the meantime. Anything else that could change that wakes it
-/// early: the engine wakes every rule when an act takes effect, hostilities end or any
-/// restraint changes, and a rule when it receives a command or its hazards are scaled.
-/// `react` is called as usual while a rule sleeps.
+/// and the calendar move in the meantime, and whatever happens of the kinds of change it does
+/// not list in `Rule::wakes`. Those it lists wake it early, as do a command it receives, a
+/// scaling of its hazards, and what its own `react` asks for. `react` is called as usual while
+/// a rule sleeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Wake {
     /// Ask again tomorrow.

@@ -19,7 +19,7 @@
 use serde::Deserialize;
 
 use super::hazard::{Hazard, ModifierConfig, ModifierSet};
-use super::{CommandSpec, Kind, Rule, Wake, chance};
+use super::{CommandSpec, Kind, Rule, Wake, Wakes, chance};
 use crate::model::{
     Act, ActorId, Command, Effect, Level, Note, NoteKind, ParamId, RuleIdx, TrackId, World,
 };
@@ -388,9 +388,9 @@ impl Rule for Negotiation {
         w: &World,
         _rng: &mut Rng,
         out: &mut Vec<Effect>,
-    ) {
+    ) -> Wake {
         if self.status != Status::Open {
-            return;
+            return Wake::Woken;
         }
         let breaks = acts
             .iter()
@@ -398,6 +398,15 @@ impl Rule for Negotiation {
         if breaks {
             self.close(w, out);
         }
+        Wake::Woken
+    }
+
+    fn reacts(&self) -> bool {
+        true
+    }
+
+    fn wakes(&self) -> Wakes {
+        Wakes::of(&self.hazards())
     }
 
     fn hazards(&self) -> Vec<&Hazard> {

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::hazard::{Hazard, ModifierConfig, ModifierSet};
 use super::strike::{Setback, SetbackConfig, compile_setbacks, emit_setbacks};
-use super::{Kind, Rule, Wake, chance, next_event_day};
+use super::{Kind, Rule, Wake, Wakes, chance, next_event_day};
 use crate::model::{
     Act, ActorId, Effect, Form, Level, NEVER, Note, NoteKind, ParamId, RuleIdx, Why, World,
 };
@@ -306,6 +306,11 @@ impl Rule for Preemption {
 
     fn hazards(&self) -> Vec<&Hazard> {
         vec![&self.probability, &self.ambiguous_rate, &self.noise]
+    }
+
+    fn wakes(&self) -> Wakes {
+        // Asked every day.
+        Wakes::NONE
     }
 
     fn source(&self) -> Option<&str> {

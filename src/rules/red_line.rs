@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::hazard::{Hazard, ModifierConfig, ModifierSet, index};
 use super::strike::{Consent, ConsentConfig, SetbackConfig, Striker, compile_setbacks};
-use super::{Kind, Rule, Wake, next_event_day};
+use super::{Kind, Rule, Wake, Wakes, next_event_day};
 use crate::model::{Effect, Odds, ParamId, TrackId, Why, World};
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
@@ -267,6 +267,14 @@ impl Rule for RedLine {
         }
         debug_assert_eq!(index(3), self.strike.consent_hazard);
         v
+    }
+
+    fn wakes(&self) -> Wakes {
+        // Restraint and the modifiers' conditions change the daily probability.
+        Wakes::of(&self.hazards()).or(Wakes {
+            restraint: true,
+            ..Wakes::NONE
+        })
     }
 
     fn source(&self) -> Option<&str> {

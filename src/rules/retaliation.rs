@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use super::condition::{ActorSet, has};
 use super::hazard::{Hazard, ModifierConfig, ModifierSet, index};
-use super::{Kind, Rule, Wake, chance};
+use super::{Kind, Rule, Wake, Wakes, chance};
 use crate::model::{Act, ActorId, Effect, Form, Level, RuleIdx, Why, World};
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
@@ -571,7 +571,8 @@ impl Rule for Retaliation {
                 i += 1;
             }
         }
-        // Answers are queued only by `react`, i.e. after an act, which wakes every rule.
+        // Answers are queued only by `react` (or the history of day 0, which every rule
+        // decides after), which asks for the rule to be woken.
         if self.pending.is_empty() {
             Wake::Woken
         } else {
@@ -586,12 +587,27 @@ impl Rule for Retaliation {
         w: &World,
         rng: &mut Rng,
         out: &mut Vec<Effect>,
-    ) {
+    ) -> Wake {
         for act in acts {
             if self.concerns(act) {
                 self.answer(act, same_day, w, rng, out);
             }
         }
+        // A queued answer is delivered, and prepared in sight, from tomorrow.
+        if self.pending.is_empty() {
+            Wake::Woken
+        } else {
+            Wake::Tomorrow
+        }
+    }
+
+    fn reacts(&self) -> bool {
+        true
+    }
+
+    fn wakes(&self) -> Wakes {
+        // `decide` only delivers what `react` queued, and `react` says when.
+        Wakes::NONE
     }
 
     fn answer_history(&mut self, acts: &[Act], w: &World, rng: &mut Rng, out: &mut Vec<Effect>) {

@@ -8,7 +8,7 @@
 use serde::Deserialize;
 use toml::value::Datetime;
 
-use super::{CommandSpec, Kind, Rule, Wake, chance};
+use super::{CommandSpec, Kind, Rule, Wake, Wakes, chance};
 use crate::model::{Command, Effect, NO_ACTOR, Note, NoteKind, ParamId, RuleIdx, TrackId, World};
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
@@ -233,6 +233,11 @@ impl Rule for Scheduled {
             .map(|(_, r, _)| *r)
             .zip(commands)
             .collect();
+    }
+
+    fn wakes(&self) -> Wakes {
+        // Its day is drawn at the start of the run.
+        Wakes::NONE
     }
 
     fn source(&self) -> Option<&str> {

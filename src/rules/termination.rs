@@ -13,7 +13,7 @@
 use serde::Deserialize;
 
 use super::hazard::{Hazard, ModifierConfig, ModifierSet};
-use super::{Kind, Rule, Wake, chance};
+use super::{Kind, Rule, Wake, Wakes, chance};
 use crate::model::{ActorId, Effect, Level, RuleIdx, World};
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
@@ -197,6 +197,14 @@ impl Rule for Termination {
 
     fn hazards(&self) -> Vec<&Hazard> {
         vec![&self.hazard]
+    }
+
+    fn wakes(&self) -> Wakes {
+        // A war starting gives it something to watch.
+        Wakes::of(&self.hazards()).or(Wakes {
+            hostilities: true,
+            ..Wakes::NONE
+        })
     }
 
     fn source(&self) -> Option<&str> {
