@@ -5,12 +5,13 @@
 //! (the same streams as that run in a bulk run, so the same story and the same outcomes), and
 //! `render` turns the result into plain text: the parameters drawn for the run, each day on
 //! which something happened with who did what to whom, which rule fired and the numbers behind
-//! it, and the run's outcomes. `csv_rows` gives the same events as rows of the event log
+//! it, and the run's outcomes. `event_rows` gives the same events as rows of the event log
 //! (`brink trace --csv`, `brink run --events`). `Finding` says which runs `brink trace --find`
 //! is looking for.
 //!
 //! Nothing here does I/O: rendering returns strings and rows.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use crate::engine::{Engine, Recorder, Workspace};
@@ -22,6 +23,7 @@ use crate::model::{
 use crate::rules::condition::Names;
 use crate::rules::hazard::Op as ModOp;
 use crate::summary::bin_value;
+use crate::table::Cell;
 
 /// What the recorder saw: an act or a note, on the day it took effect.
 #[derive(Clone, Copy, Debug)]
@@ -444,28 +446,30 @@ pub const CSV_HEADER: [&str; 16] = [
     "detail",
 ];
 
-fn num(x: f64) -> String {
-    format!("{x:.6}")
+/// The run's events as rows of the event log, in the order they took effect, as text.
+pub fn csv_rows(sc: &Scenario, t: &Trace) -> Vec<[String; 16]> {
+    event_rows(sc, t)
+        .iter()
+        .map(|r| r.each_ref().map(|c| c.text().into_owned()))
+        .collect()
 }
 
-/// The run's events as rows of the event log, in the order they took effect.
-pub fn csv_rows(sc: &Scenario, t: &Trace) -> Vec<[String; 16]> {
+/// The run's events as typed rows of the event log (`table::events_columns`), in the order
+/// they took effect.
+pub fn event_rows<'a>(sc: &'a Scenario, t: &Trace) -> Vec<[Cell<'a>; 16]> {
+    let text = |s: &'a str| Cell::Text(Cow::Borrowed(s));
+    let owned = |s: String| Cell::Text(Cow::Owned(s));
     t.events
         .iter()
         .map(|e| {
-            let run = t.run.to_string();
-            let day = e.day.to_string();
-            let date = date(sc, e.day);
+            let run = Cell::Int(t.run);
+            let day = Cell::Int(e.day.into());
+            let date = owned(date(sc, e.day));
             match &e.event {
                 Event::Act(a) => {
+                    let none = || Cell::Empty;
                     let (why, obs, thr, p, draw) = match a.why {
-                        Why::None => (
-                            "",
-                            String::new(),
-                            String::new(),
-                            String::new(),
-                            String::new(),
-                        ),
+                        Why::None => ("", none(), none(), none(), none()),
                         Why::Threshold {
                             perceived,
                             threshold,
@@ -473,10 +477,10 @@ pub fn csv_rows(sc: &Scenario, t: &Trace) -> Vec<[String; 16]> {
                             ..
                         } => (
                             "threshold",
-                            num(perceived),
-                            num(threshold),
-                            num(odds.p),
-                            String::new(),
+                            Cell::Num(perceived),
+                            Cell::Num(threshold),
+                            Cell::Num(odds.p),
+                            none(),
                         ),
                         Why::Signal {
                             signal,
@@ -485,35 +489,35 @@ pub fn csv_rows(sc: &Scenario, t: &Trace) -> Vec<[String; 16]> {
                             draw,
                         } => (
                             "signal",
-                            num(signal),
-                            num(threshold),
-                            num(odds.p),
-                            num(draw),
+                            Cell::Num(signal),
+                            Cell::Num(threshold),
+                            Cell::Num(odds.p),
+                            Cell::Num(draw),
                         ),
                         Why::Chance { odds, draw } => (
                             "chance",
-                            String::new(),
-                            String::new(),
-                            num(odds.p),
-                            draw.map(num).unwrap_or_default(),
+                            none(),
+                            none(),
+                            Cell::Num(odds.p),
+                            draw.map_or(Cell::Empty, Cell::Num),
                         ),
                     };
                     let detail = match a.why {
-                        Why::Threshold { track, .. } => sc.tracks[track as usize].id.clone(),
-                        _ => String::new(),
+                        Why::Threshold { track, .. } => text(&sc.tracks[track as usize].id),
+                        _ => text(""),
                     };
                     [
                         run,
                         day,
                         date,
-                        actor_id(sc, a.actor).to_string(),
-                        actor_id(sc, a.target).to_string(),
-                        a.form.name().to_string(),
-                        sc.ladder[a.level as usize].id.clone(),
-                        rule_id(sc, a.rule).to_string(),
-                        rule_kind(sc, a.rule).to_string(),
-                        a.trigger_day.to_string(),
-                        why.to_string(),
+                        text(actor_id(sc, a.actor)),
+                        text(actor_id(sc, a.target)),
+                        text(a.form.name()),
+                        text(&sc.ladder[a.level as usize].id),
+                        text(rule_id(sc, a.rule)),
+                        text(rule_kind(sc, a.rule)),
+                        Cell::Int(a.trigger_day.into()),
+                        text(why),
                         obs,
                         thr,
                         p,
@@ -523,25 +527,25 @@ pub fn csv_rows(sc: &Scenario, t: &Trace) -> Vec<[String; 16]> {
                 }
                 Event::Note(n) => {
                     let detail = match n.kind {
-                        NoteKind::WarEnded => n.value.to_string(),
-                        _ => label(sc, n).unwrap_or("").to_string(),
+                        NoteKind::WarEnded => owned(n.value.to_string()),
+                        _ => text(label(sc, n).unwrap_or("")),
                     };
                     [
                         run,
                         day,
                         date,
-                        actor_id(sc, n.a).to_string(),
-                        actor_id(sc, n.b).to_string(),
-                        n.kind.name().to_string(),
-                        String::new(),
-                        rule_id(sc, n.rule).to_string(),
-                        rule_kind(sc, n.rule).to_string(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
+                        text(actor_id(sc, n.a)),
+                        text(actor_id(sc, n.b)),
+                        text(n.kind.name()),
+                        Cell::Empty,
+                        text(rule_id(sc, n.rule)),
+                        text(rule_kind(sc, n.rule)),
+                        Cell::Empty,
+                        Cell::Empty,
+                        Cell::Empty,
+                        Cell::Empty,
+                        Cell::Empty,
+                        Cell::Empty,
                         detail,
                     ]
                 }
