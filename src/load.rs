@@ -41,6 +41,14 @@ pub fn decode(bytes: Vec<u8>, cap: u64) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|e| format!("it is not UTF-8 text ({e})"))
 }
 
+/// The message for a file that cannot be read: `what` it is ("scenario", "experiment"), its
+/// path and why.
+pub fn unreadable(what: &str, path: &Path, why: &str) -> String {
+    let path = path.display().to_string();
+    let shown = crate::scenario::diag::clip(&path, crate::scenario::diag::QUOTE_MAX);
+    format!("error: cannot read {what} `{shown}`: {why}\n")
+}
+
 /// Resolves `reference`, as written in the file at `base_file`, relative to that file's folder.
 /// Absolute references are kept as they are.
 pub fn relative_to(base_file: &Path, reference: &str) -> PathBuf {

@@ -554,6 +554,82 @@ pub fn event_rows<'a>(sc: &'a Scenario, t: &Trace) -> Vec<[Cell<'a>; 16]> {
         .collect()
 }
 
+/// The first `count` runs below `max` in which `finding` holds, in index order, through the
+/// study driver on the current rayon pool: batches start small, so a common outcome is found
+/// at once even in a debug build, and double up to a full load; pieces are read in run
+/// order, so the runs found do not depend on the number of threads. `None` if `stop` was
+/// raised first.
+pub fn search(
+    engine: &Engine,
+    finding: &Finding,
+    count: u64,
+    max: u64,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Option<Vec<u64>> {
+    use crate::study::{self, Ended, Flow, Pace};
+    let sc = engine.scenario;
+    let mut found = Vec::new();
+    let ended = study::drive(
+        0..max,
+        Pace::ramp(64),
+        stop,
+        |r| study::chunk(engine, r, true, stop),
+        |chunk| {
+            let Some(rows) = &chunk.rows else {
+                return Ok::<_, std::convert::Infallible>(Flow::Continue);
+            };
+            for i in 0..rows.len() {
+                let (run, first, values, _) = rows.row(i);
+                if finding.holds(sc, first, values) {
+                    found.push(run);
+                    if found.len() as u64 == count {
+                        return Ok(Flow::Enough);
+                    }
+                }
+            }
+            Ok(Flow::Continue)
+        },
+    );
+    match ended {
+        Ok(Ended::Stopped) => None,
+        _ => Some(found),
+    }
+}
+
+/// The line above the stories of a search: how many runs were found among how many, and
+/// which. `found` is not empty.
+pub fn found_header(metric: &str, found: &[u64], count: u64, max: u64, seed: u64) -> String {
+    let searched = if found.len() as u64 == count {
+        found[found.len() - 1] + 1
+    } else {
+        max
+    };
+    let list: Vec<String> = found.iter().map(u64::to_string).collect();
+    format!(
+        "Found {} run{} with {metric} in {searched} runs searched (runs 0 to {}, seed {seed}): {}.",
+        found.len(),
+        if found.len() == 1 { "" } else { "s" },
+        searched - 1,
+        list.join(", ")
+    )
+}
+
+/// The stories of `traces` as `brink trace` prints them, after `header` when there is one.
+pub fn stories(sc: &Scenario, header: &str, traces: &[Trace]) -> String {
+    let mut out = String::new();
+    if !header.is_empty() {
+        out.push_str(header);
+        out.push('\n');
+    }
+    for (i, t) in traces.iter().enumerate() {
+        if i > 0 || !header.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&render(sc, t));
+    }
+    out
+}
+
 /// A comparison in a `--find` condition on a quantity.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Op {

@@ -40,9 +40,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let (session, set) = args.study.engine.start()?;
     if args.variant.is_none() && set.is_empty() {
-        return Err(Failure::Input(
-            "error: nothing to compare: give a VARIANT scenario file or --set overrides\n".into(),
-        ));
+        return Err(Failure::Input(brink::compare::NOTHING_TO_COMPARE.into()));
     }
     let base = overrides::load(&args.base, &[])?;
     let variant_path = args.variant.clone().unwrap_or_else(|| args.base.clone());
@@ -51,12 +49,7 @@ pub fn run(args: Args) -> Result<()> {
     let runs = args.study.runs.runs.unwrap_or(sb.default_runs);
     let seed = args.study.engine.seed.unwrap_or(sb.default_seed);
     let quiet = args.study.output.quiet;
-    let pairing = Pairing::new(sb, sv);
-    if pairing.metrics.is_empty() {
-        return Err(Failure::Input(
-            "error: the base and the variant have no metric in common\n".into(),
-        ));
-    }
+    let pairing = Pairing::checked(sb, sv).map_err(Failure::Input)?;
     if !quiet && !pairing.unmatched.is_empty() {
         say!(
             "brink: not in the variant, not compared: {}",

@@ -11,14 +11,12 @@ use std::path::Path;
 
 pub use brink::load::{Loaded, MAX_INPUT};
 
-use super::{Failure, Result, quote};
+use super::{Failure, Result};
 
 /// Reads `path` once, as UTF-8 text of at most `cap` bytes; `what` names it in messages
 /// ("scenario", "part").
 pub fn text(path: &Path, what: &str, cap: u64) -> Result<String> {
-    let shown = quote(&path.display().to_string());
-    let fail =
-        |why: String| Failure::Input(format!("error: cannot read {what} `{shown}`: {why}\n"));
+    let fail = |why: String| Failure::Input(brink::load::unreadable(what, path, &why));
     let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
     if file.metadata().is_ok_and(|m| m.is_dir()) {
         return Err(fail("it is a directory".into()));
