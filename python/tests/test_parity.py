@@ -26,26 +26,35 @@ def same_files(result, folder, names):
     assert result.manifest | {"invocation": None} == cli_manifest | {"invocation": None}
 
 
+def an_uncertain_parameter(scenario):
+    """A key path to override, read from the scenario itself (the flagship changes)."""
+    params = brink.run(scenario, runs=1).manifest["parameters"]
+    return next(p["path"] for p in params if p["uncertain"] and "threshold" in p["path"])
+
+
+def a_likely_event(scenario):
+    s = brink.run(scenario, runs=500, seed=1).summary
+    events = s[s.kind == "probability"].sort_values("mean", ascending=False)
+    return events.metric.iloc[0]
+
+
 @pytest.mark.parametrize(
     "scenario,runs", [("scenarios/iran_2026.toml", 2500), ("scenarios/minimal.toml", 3000)]
 )
 def test_run_matches_the_cli(cli, tmp_path, scenario, runs):
+    key = an_uncertain_parameter(scenario)
     cli("run", scenario, "--runs", runs, "--seed", 7, "--per-run", "--events", 15,
-        "--set", "rules.blue_red_line.threshold=0.6" if "minimal" in scenario
-        else "rules.us_nuclear_red_line.threshold=0.5",
-        "--threads", 2, "--out", tmp_path / "r", "-q")
-    key = ("rules.blue_red_line.threshold" if "minimal" in scenario
-           else "rules.us_nuclear_red_line.threshold")
-    r = brink.run(scenario, runs=runs, seed=7, per_run=True, events=15, set={key: 0.6 if "minimal" in scenario else 0.5})
+        "--set", f"{key}=0.5", "--threads", 2, "--out", tmp_path / "r", "-q")
+    r = brink.run(scenario, runs=runs, seed=7, per_run=True, events=15, set={key: 0.5})
     same_files(r, tmp_path / "r", ["summary", "timeline", "distributions", "runs", "events"])
 
 
 def test_compare_matches_the_cli(cli, tmp_path):
-    flag = "rules.us_nuclear_red_line.threshold=0.5"
-    cli("compare", "scenarios/iran_2026.toml", "--set", flag, "--runs", 2000, "--seed", 9,
+    flagship = "scenarios/iran_2026.toml"
+    key = an_uncertain_parameter(flagship)
+    cli("compare", flagship, "--set", f"{key}=0.5", "--runs", 2000, "--seed", 9,
         "--out", tmp_path / "c", "-q")
-    c = brink.compare("scenarios/iran_2026.toml", runs=2000, seed=9,
-                      set={"rules.us_nuclear_red_line.threshold": 0.5})
+    c = brink.compare(flagship, runs=2000, seed=9, set={key: 0.5})
     same_files(c, tmp_path / "c", ["compare"])
 
 
@@ -74,8 +83,9 @@ def test_trace_explain_and_validate_match_the_cli(cli):
     t = brink.trace(flagship, 12, seed=3)
     assert t.text == cli("trace", flagship, "--run", 12, "--seed", 3).stdout
     assert csv(t.events) == cli("trace", flagship, "--run", 12, "--seed", 3, "--csv").stdout
-    f = brink.trace(flagship, find="strike_by_us", count=3, seed=3)
-    p = cli("trace", flagship, "--find", "strike_by_us", "--count", 3, "--seed", 3)
+    event = a_likely_event(flagship)
+    f = brink.trace(flagship, find=event, count=3, seed=3)
+    p = cli("trace", flagship, "--find", event, "--count", 3, "--seed", 3)
     assert f.text == p.stdout
     assert brink.explain(flagship) == cli("explain", flagship).stdout
     ok = cli("validate", flagship).stderr
