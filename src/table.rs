@@ -419,5 +419,10 @@ mod tests {
         assert_eq!(Cell::Num(-0.0).text(), "-0.000000");
         assert_eq!(Cell::Int(u64::MAX).text(), "18446744073709551615");
         assert_eq!(Cell::Empty.text(), "");
+        // Exact binary ties round half to even, as C's (and so pandas') `%.6f` does: the
+        // Python package's DataFrames print as the CLI's files (python/tests/test_parity.py).
+        assert_eq!(Cell::Num(0.0078125).text(), "0.007812");
+        assert_eq!(Cell::Num(0.0234375).text(), "0.023438");
+        assert_eq!(Cell::Num(-1e-9).text(), "-0.000000");
     }
 }

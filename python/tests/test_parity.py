@@ -92,3 +92,11 @@ def test_trace_explain_and_validate_match_the_cli(cli):
     assert ok == f"ok: {flagship} ({brink.validate(flagship)})\n"
     ok = cli("validate", "scenarios/study_us_threshold.toml").stderr
     assert ok == f"ok: scenarios/study_us_threshold.toml ({brink.validate('scenarios/study_us_threshold.toml')})\n"
+
+
+def test_ties_and_signs_print_as_the_cli_prints_them():
+    # brink::table::num's unit test pins the same four cells on the Rust side.
+    import pandas as pd
+
+    df = pd.DataFrame({"x": [0.0078125, 0.0234375, -1e-9, float("nan")], "n": [1, 2, 3, 4]})
+    assert csv(df) == "x,n\n0.007812,1\n0.023438,2\n-0.000000,3\n,4\n"
