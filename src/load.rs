@@ -26,6 +26,17 @@ pub struct Loaded {
     pub path: String,
 }
 
+/// What `validate` says of a valid scenario: "5 actors, 17 rules, 21 metrics, 366 days".
+pub fn outline(sc: &Scenario) -> String {
+    format!(
+        "{} actors, {} rules, {} metrics, {} days",
+        sc.actors.len(),
+        sc.rules.len(),
+        sc.metrics.events.len() + sc.metrics.quantities.len(),
+        sc.horizon
+    )
+}
+
 /// A reader of the files a scenario names: their text, or why it cannot be had.
 pub type Read<'a> = dyn FnMut(&Path) -> Result<String, String> + 'a;
 

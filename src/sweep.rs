@@ -428,6 +428,16 @@ pub fn point_overrides(points: &Points, i: u64) -> Vec<Override> {
 }
 
 impl Study {
+    /// What `validate` says of a valid experiment.
+    pub fn outline(&self) -> String {
+        format!(
+            "experiment on {}: {} points x {} runs",
+            self.scenario_path,
+            self.points.len(),
+            self.runs
+        )
+    }
+
     /// The scenario at point `i`.
     pub fn scenario_at(&self, i: u64) -> Result<Scenario, String> {
         let mut set = self.base.clone();

@@ -167,6 +167,9 @@ class _Result:
             )
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".brink-staging-", dir=out.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)  # readable like any folder the user makes, as the CLI's
         try:
             for name, df in self._tables():
                 if df is not None:

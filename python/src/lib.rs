@@ -294,15 +294,24 @@ fn interruptible<R: Send>(
     })
 }
 
-fn manifest_json<D: serde::Serialize>(m: &Manifest<D>) -> PyResult<String> {
-    m.json().map_err(|e| PyRuntimeError::new_err(e.to_string()))
-}
-
-fn dict<'py>(py: Python<'py>, items: Vec<(&str, Py<PyAny>)>) -> PyResult<Bound<'py, PyDict>> {
+/// What a command returns to Python: its tables by name (None for one not asked for) and the
+/// manifest's JSON text under "manifest".
+fn results<'py, D: serde::Serialize>(
+    py: Python<'py>,
+    tables: Vec<(&str, Option<Frame>)>,
+    manifest: &Manifest<D>,
+) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    for (k, v) in items {
-        d.set_item(k, v)?;
+    for (name, frame) in tables {
+        match frame {
+            Some(f) => d.set_item(name, f.into_py(py)?)?,
+            None => d.set_item(name, py.None())?,
+        }
     }
+    let json = manifest
+        .json()
+        .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    d.set_item("manifest", json)?;
     Ok(d)
 }
 
@@ -384,29 +393,16 @@ fn run<'py>(
     let distributions = frame_of(table::distributions_columns(), |f| {
         table::distributions(sc, &total, f)
     });
-    let none = || py.None();
-    dict(
+    results(
         py,
         vec![
-            ("summary", summary.into_py(py)?),
-            ("timeline", timeline.into_py(py)?),
-            ("distributions", distributions.into_py(py)?),
-            (
-                "runs",
-                per_run_rows.map_or_else(|| Ok(none()), |f| f.into_py(py))?,
-            ),
-            (
-                "events",
-                event_rows.map_or_else(|| Ok(none()), |f| f.into_py(py))?,
-            ),
-            (
-                "manifest",
-                manifest_json(&manifest)?
-                    .into_pyobject(py)?
-                    .into_any()
-                    .unbind(),
-            ),
+            ("summary", Some(summary)),
+            ("timeline", Some(timeline)),
+            ("distributions", Some(distributions)),
+            ("runs", per_run_rows),
+            ("events", event_rows),
         ],
+        &manifest,
     )
 }
 
@@ -464,23 +460,9 @@ fn compare<'py>(
         CompareDetail::of(&variant_loaded, &set),
         clock.invocation(),
     );
-    dict(
-        py,
-        vec![
-            ("compare", frame.into_py(py)?),
-            (
-                "unmatched",
-                PyList::new(py, &pairing.unmatched)?.into_any().unbind(),
-            ),
-            (
-                "manifest",
-                manifest_json(&manifest)?
-                    .into_pyobject(py)?
-                    .into_any()
-                    .unbind(),
-            ),
-        ],
-    )
+    let d = results(py, vec![("compare", Some(frame))], &manifest)?;
+    d.set_item("unmatched", PyList::new(py, &pairing.unmatched)?)?;
+    Ok(d)
 }
 
 /// Where a sweep comes from: an experiment file (or text), or a scenario with `vary`.
@@ -647,19 +629,10 @@ fn sweep<'py>(
         invocation,
     )
     .overrides(&s.base);
-    dict(
+    results(
         py,
-        vec![
-            ("points", points.into_py(py)?),
-            ("sweep", frame.into_py(py)?),
-            (
-                "manifest",
-                manifest_json(&manifest)?
-                    .into_pyobject(py)?
-                    .into_any()
-                    .unbind(),
-            ),
-        ],
+        vec![("points", Some(points)), ("sweep", Some(frame))],
+        &manifest,
     )
 }
 
@@ -736,27 +709,7 @@ fn sensitivity<'py>(
         clock.invocation(),
     )
     .overrides(&set);
-    let none = || py.None();
-    dict(
-        py,
-        vec![
-            (
-                "morris",
-                morris.map_or_else(|| Ok(none()), |f| f.into_py(py))?,
-            ),
-            (
-                "sobol",
-                sobol.map_or_else(|| Ok(none()), |f| f.into_py(py))?,
-            ),
-            (
-                "manifest",
-                manifest_json(&manifest)?
-                    .into_pyobject(py)?
-                    .into_any()
-                    .unbind(),
-            ),
-        ],
-    )
+    results(py, vec![("morris", morris), ("sobol", sobol)], &manifest)
 }
 
 /// `brink validate` of one file: the line `ok:` shows after the file's name.
@@ -776,22 +729,9 @@ fn validate(path: String, text: Option<String>) -> PyResult<String> {
             None,
             None,
         )?;
-        return Ok(format!(
-            "experiment on {}: {} points x {} runs",
-            s.scenario_path,
-            s.points.len(),
-            s.runs
-        ));
+        return Ok(s.outline());
     }
-    let l = load(&path, Some(text), &[])?;
-    let sc = &l.scenario;
-    Ok(format!(
-        "{} actors, {} rules, {} metrics, {} days",
-        sc.actors.len(),
-        sc.rules.len(),
-        sc.metrics.events.len() + sc.metrics.quantities.len(),
-        sc.horizon
-    ))
+    Ok(brink::load::outline(&load(&path, Some(text), &[])?.scenario))
 }
 
 /// `brink trace`: one run (`run`) or the first `count` runs with `find`.
@@ -861,14 +801,11 @@ fn trace<'py>(
         let _ = table::events(sc, t, |c| events.push(c));
     }
     let story = brink::trace::stories(sc, &header, &traces);
-    dict(
-        py,
-        vec![
-            ("events", events.into_py(py)?),
-            ("text", story.into_pyobject(py)?.into_any().unbind()),
-            ("runs", PyList::new(py, &runs)?.into_any().unbind()),
-        ],
-    )
+    let d = PyDict::new(py);
+    d.set_item("events", events.into_py(py)?)?;
+    d.set_item("text", story)?;
+    d.set_item("runs", runs)?;
+    Ok(d)
 }
 
 /// `brink explain`: the text, or the markdown of `--markdown`.

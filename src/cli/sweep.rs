@@ -104,12 +104,7 @@ impl std::ops::Deref for Study {
 /// a one-line summary.
 pub fn check(path: &Path, text: String) -> Result<String> {
     let s = resolve(Source::Experiment(path, text), &[], &[], None, None)?;
-    Ok(format!(
-        "experiment on {}: {} points x {} runs",
-        s.scenario_path.display(),
-        s.points.len(),
-        s.runs
-    ))
+    Ok(s.outline())
 }
 
 fn input(e: String) -> Failure {
