@@ -731,7 +731,9 @@ fn validate(path: String, text: Option<String>) -> PyResult<String> {
         )?;
         return Ok(s.outline());
     }
-    Ok(brink::load::outline(&load(&path, Some(text), &[])?.scenario))
+    Ok(brink::load::outline(
+        &load(&path, Some(text), &[])?.scenario,
+    ))
 }
 
 /// `brink trace`: one run (`run`) or the first `count` runs with `find`.
