@@ -7,6 +7,8 @@
 pub mod compare;
 pub mod engine;
 pub mod explain;
+pub mod load;
+pub mod manifest;
 pub mod metrics;
 pub mod model;
 pub mod rng;
@@ -18,4 +20,5 @@ pub mod stats;
 pub mod study;
 pub mod summary;
 pub mod sweep;
+pub mod table;
 pub mod trace;

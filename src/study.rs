@@ -191,6 +191,43 @@ pub fn aggregate(engine: &Engine, runs: Range<u64>, stop: &AtomicBool) -> Option
     matches!(complete, Ok(true)).then_some(total)
 }
 
+/// `n` if it is in `lo..=hi`, else the words every front end gives for a count out of range.
+pub fn whole(n: u64, lo: u64, hi: u64) -> Result<u64, String> {
+    if (lo..=hi).contains(&n) {
+        Ok(n)
+    } else {
+        Err(range_words(lo, hi))
+    }
+}
+
+/// What a count from `lo` to `hi` must be, in words.
+pub fn range_words(lo: u64, hi: u64) -> String {
+    format!("expected a whole number from {lo} to {hi}")
+}
+
+/// The largest number of worker threads: four per core, and at least 64. The work is
+/// CPU-bound, so threads beyond the cores add nothing but memory (each keeps four chunks of
+/// runs in flight) and the time to start them; a few per core still let tests and users check
+/// that results do not depend on the thread count.
+pub fn max_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores.saturating_mul(4).max(64)
+}
+
+/// `n` worker threads (0: all cores) if brink allows that many, else why not.
+pub fn threads(n: usize) -> Result<usize, String> {
+    if n <= max_threads() {
+        Ok(n)
+    } else {
+        // The same words on every machine (the record of refusals is shared), with the rule.
+        Err(
+            "too many: brink allows four threads per core, and 64 on any machine; more give \
+             no speed, only memory and start-up time"
+                .into(),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

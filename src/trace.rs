@@ -5,12 +5,13 @@
 //! (the same streams as that run in a bulk run, so the same story and the same outcomes), and
 //! `render` turns the result into plain text: the parameters drawn for the run, each day on
 //! which something happened with who did what to whom, which rule fired and the numbers behind
-//! it, and the run's outcomes. `csv_rows` gives the same events as rows of the event log
+//! it, and the run's outcomes. `event_rows` gives the same events as rows of the event log
 //! (`brink trace --csv`, `brink run --events`). `Finding` says which runs `brink trace --find`
 //! is looking for.
 //!
 //! Nothing here does I/O: rendering returns strings and rows.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use crate::engine::{Engine, Recorder, Workspace};
@@ -22,6 +23,7 @@ use crate::model::{
 use crate::rules::condition::Names;
 use crate::rules::hazard::Op as ModOp;
 use crate::summary::bin_value;
+use crate::table::Cell;
 
 /// What the recorder saw: an act or a note, on the day it took effect.
 #[derive(Clone, Copy, Debug)]
@@ -451,28 +453,30 @@ pub const CSV_HEADER: [&str; 16] = [
     "detail",
 ];
 
-fn num(x: f64) -> String {
-    format!("{x:.6}")
+/// The run's events as rows of the event log, in the order they took effect, as text.
+pub fn csv_rows(sc: &Scenario, t: &Trace) -> Vec<[String; 16]> {
+    event_rows(sc, t)
+        .iter()
+        .map(|r| r.each_ref().map(|c| c.text().into_owned()))
+        .collect()
 }
 
-/// The run's events as rows of the event log, in the order they took effect.
-pub fn csv_rows(sc: &Scenario, t: &Trace) -> Vec<[String; 16]> {
+/// The run's events as typed rows of the event log (`table::events_columns`), in the order
+/// they took effect.
+pub fn event_rows<'a>(sc: &'a Scenario, t: &Trace) -> Vec<[Cell<'a>; 16]> {
+    let text = |s: &'a str| Cell::Text(Cow::Borrowed(s));
+    let owned = |s: String| Cell::Text(Cow::Owned(s));
     t.events
         .iter()
         .map(|e| {
-            let run = t.run.to_string();
-            let day = e.day.to_string();
-            let date = date(sc, e.day);
+            let run = Cell::Int(t.run);
+            let day = Cell::Int(e.day.into());
+            let date = owned(date(sc, e.day));
             match &e.event {
                 Event::Act(a) => {
+                    let none = || Cell::Empty;
                     let (why, obs, thr, p, draw) = match a.why {
-                        Why::None => (
-                            "",
-                            String::new(),
-                            String::new(),
-                            String::new(),
-                            String::new(),
-                        ),
+                        Why::None => ("", none(), none(), none(), none()),
                         Why::Threshold {
                             perceived,
                             threshold,
@@ -480,10 +484,10 @@ pub fn csv_rows(sc: &Scenario, t: &Trace) -> Vec<[String; 16]> {
                             ..
                         } => (
                             "threshold",
-                            num(perceived),
-                            num(threshold),
-                            num(odds.p),
-                            String::new(),
+                            Cell::Num(perceived),
+                            Cell::Num(threshold),
+                            Cell::Num(odds.p),
+                            none(),
                         ),
                         Why::Signal {
                             signal,
@@ -492,35 +496,35 @@ pub fn csv_rows(sc: &Scenario, t: &Trace) -> Vec<[String; 16]> {
                             draw,
                         } => (
                             "signal",
-                            num(signal),
-                            num(threshold),
-                            num(odds.p),
-                            num(draw),
+                            Cell::Num(signal),
+                            Cell::Num(threshold),
+                            Cell::Num(odds.p),
+                            Cell::Num(draw),
                         ),
                         Why::Chance { odds, draw } => (
                             "chance",
-                            String::new(),
-                            String::new(),
-                            num(odds.p),
-                            draw.map(num).unwrap_or_default(),
+                            none(),
+                            none(),
+                            Cell::Num(odds.p),
+                            draw.map_or(Cell::Empty, Cell::Num),
                         ),
                     };
                     let detail = match a.why {
-                        Why::Threshold { track, .. } => sc.tracks[track as usize].id.clone(),
-                        _ => String::new(),
+                        Why::Threshold { track, .. } => text(&sc.tracks[track as usize].id),
+                        _ => text(""),
                     };
                     [
                         run,
                         day,
                         date,
-                        actor_id(sc, a.actor).to_string(),
-                        actor_id(sc, a.target).to_string(),
-                        a.form.name().to_string(),
-                        sc.ladder[a.level as usize].id.clone(),
-                        rule_id(sc, a.rule).to_string(),
-                        rule_kind(sc, a.rule).to_string(),
-                        a.trigger_day.to_string(),
-                        why.to_string(),
+                        text(actor_id(sc, a.actor)),
+                        text(actor_id(sc, a.target)),
+                        text(a.form.name()),
+                        text(&sc.ladder[a.level as usize].id),
+                        text(rule_id(sc, a.rule)),
+                        text(rule_kind(sc, a.rule)),
+                        Cell::Int(a.trigger_day.into()),
+                        text(why),
                         obs,
                         thr,
                         p,
@@ -530,31 +534,107 @@ pub fn csv_rows(sc: &Scenario, t: &Trace) -> Vec<[String; 16]> {
                 }
                 Event::Note(n) => {
                     let detail = match n.kind {
-                        NoteKind::WarEnded => n.value.to_string(),
-                        _ => label(sc, n).unwrap_or("").to_string(),
+                        NoteKind::WarEnded => owned(n.value.to_string()),
+                        _ => text(label(sc, n).unwrap_or("")),
                     };
                     [
                         run,
                         day,
                         date,
-                        actor_id(sc, n.a).to_string(),
-                        actor_id(sc, n.b).to_string(),
-                        n.kind.name().to_string(),
-                        String::new(),
-                        rule_id(sc, n.rule).to_string(),
-                        rule_kind(sc, n.rule).to_string(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
+                        text(actor_id(sc, n.a)),
+                        text(actor_id(sc, n.b)),
+                        text(n.kind.name()),
+                        Cell::Empty,
+                        text(rule_id(sc, n.rule)),
+                        text(rule_kind(sc, n.rule)),
+                        Cell::Empty,
+                        Cell::Empty,
+                        Cell::Empty,
+                        Cell::Empty,
+                        Cell::Empty,
+                        Cell::Empty,
                         detail,
                     ]
                 }
             }
         })
         .collect()
+}
+
+/// The first `count` runs below `max` in which `finding` holds, in index order, through the
+/// study driver on the current rayon pool: batches start small, so a common outcome is found
+/// at once even in a debug build, and double up to a full load; pieces are read in run
+/// order, so the runs found do not depend on the number of threads. `None` if `stop` was
+/// raised first.
+pub fn search(
+    engine: &Engine,
+    finding: &Finding,
+    count: u64,
+    max: u64,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Option<Vec<u64>> {
+    use crate::study::{self, Ended, Flow, Pace};
+    let sc = engine.scenario;
+    let mut found = Vec::new();
+    let ended = study::drive(
+        0..max,
+        Pace::ramp(64),
+        stop,
+        |r| study::chunk(engine, r, true, stop),
+        |chunk| {
+            let Some(rows) = &chunk.rows else {
+                return Ok::<_, std::convert::Infallible>(Flow::Continue);
+            };
+            for i in 0..rows.len() {
+                let (run, first, values, _) = rows.row(i);
+                if finding.holds(sc, first, values) {
+                    found.push(run);
+                    if found.len() as u64 == count {
+                        return Ok(Flow::Enough);
+                    }
+                }
+            }
+            Ok(Flow::Continue)
+        },
+    );
+    match ended {
+        Ok(Ended::Stopped) => None,
+        _ => Some(found),
+    }
+}
+
+/// The line above the stories of a search: how many runs were found among how many, and
+/// which. `found` is not empty.
+pub fn found_header(metric: &str, found: &[u64], count: u64, max: u64, seed: u64) -> String {
+    let searched = if found.len() as u64 == count {
+        found[found.len() - 1] + 1
+    } else {
+        max
+    };
+    let list: Vec<String> = found.iter().map(u64::to_string).collect();
+    format!(
+        "Found {} run{} with {metric} in {searched} runs searched (runs 0 to {}, seed {seed}): {}.",
+        found.len(),
+        if found.len() == 1 { "" } else { "s" },
+        searched - 1,
+        list.join(", ")
+    )
+}
+
+/// The stories of `traces` as `brink trace` prints them, after `header` when there is one.
+pub fn stories(sc: &Scenario, header: &str, traces: &[Trace]) -> String {
+    let mut out = String::new();
+    if !header.is_empty() {
+        out.push_str(header);
+        out.push('\n');
+    }
+    for (i, t) in traces.iter().enumerate() {
+        if i > 0 || !header.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&render(sc, t));
+    }
+    out
 }
 
 /// A comparison in a `--find` condition on a quantity.

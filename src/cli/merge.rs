@@ -28,7 +28,7 @@ use sha2::Digest;
 use super::outdir::{OutDir, Plan, RUN_FILES};
 use super::output::{self, Pending};
 use super::paths::is_plain_name;
-use super::study::{Invocation, OutArgs, hex, interrupt_flag, run_manifest, sha256};
+use super::study::{Invocation, OutArgs, WriteManifest, hex, interrupt_flag, run_manifest, sha256};
 use super::{Failure, Result, load, part, quote};
 
 #[derive(clap::Args, Debug)]

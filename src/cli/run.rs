@@ -22,7 +22,7 @@ use brink::stats::Aggregate;
 
 use super::outdir::{Dest, OutDir, Plan, RUN_FILES};
 use super::output::{self, Hashing, Pending};
-use super::study::{StudyArgs, run_manifest, whole};
+use super::study::{StudyArgs, WriteManifest, run_manifest, whole};
 use super::{Failure, Result, overrides, part};
 
 #[derive(clap::Args, Debug)]
@@ -115,7 +115,7 @@ pub fn run(args: Args) -> Result<()> {
         true => {
             let file = Pending::new(&staging, &runs_name)?;
             let mut w = output::csv_file_writer(Hashing::new(file.writer()?));
-            w.write_record(output::runs_header(sc))
+            output::header(&mut w, &brink::table::runs_columns(sc))
                 .context("cannot write runs.csv")?;
             Some((file, w))
         }
@@ -131,7 +131,8 @@ pub fn run(args: Args) -> Result<()> {
             |chunk| -> anyhow::Result<()> {
                 total.merge(&chunk.aggregate);
                 if let (Some(r), Some((_, w))) = (&chunk.rows, rows.as_mut()) {
-                    output::runs_rows(w, sc, r).context("cannot write runs.csv")?;
+                    brink::table::runs(sc, r, |cells| output::record(w, cells))
+                        .context("cannot write runs.csv")?;
                 }
                 let n = chunk.runs.end - chunk.runs.start;
                 progress.inc(n);
