@@ -16,15 +16,10 @@ pub fn repo(path: &str) -> PathBuf {
 /// each including file as the CLI resolves them.
 pub fn composed(file: &Path) -> String {
     let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-    let mut resolve = |reference: &str, from: &str| {
-        let p = Path::new(from).parent().unwrap().join(reference);
-        std::fs::read_to_string(&p)
-            .map(|t| (p.display().to_string(), t))
-            .map_err(|e| e.to_string())
-    };
-    let shown = file.display().to_string();
-    brink::scenario::compose(&text, &shown, &mut resolve)
-        .unwrap_or_else(|e| panic!("{shown}:\n{e}"))
+    let mut read = |p: &Path| std::fs::read_to_string(p).map_err(|e| e.to_string());
+    brink::load::compose(file, &text, &mut read)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .0
         .text
 }
 

@@ -230,7 +230,8 @@ pub fn scenario_text(m: &Manifest, dir: &Path) -> Option<(PathBuf, String)> {
             continue;
         };
         // The checksum is of the text as run: merged with the files it extends.
-        let Ok((composite, _)) = crate::cli::load::compose(&p, &text) else {
+        let Ok((composite, _)) = brink::load::compose(&p, &text, &mut crate::cli::load::read)
+        else {
             continue;
         };
         let text = composite.text;
