@@ -5,7 +5,9 @@
 //! (the same streams as that run in a bulk run, so the same story and the same outcomes), and
 //! `render` turns the result into plain text: the parameters drawn for the run, each day on
 //! which something happened with who did what to whom, which rule fired and the numbers behind
-//! it, and the run's outcomes. `event_rows` gives the same events as rows of the event log
+//! it, and the run's outcomes; acts below the war rung that recur all year (near-daily strikes,
+//! a ceasefire's incidents) are told once as routine unless every event is asked for.
+//! `event_rows` gives the same events as rows of the event log
 //! (`brink trace --csv`, `brink run --events`). `Finding` says which runs `brink trace --find`
 //! is looking for.
 //!
@@ -262,6 +264,14 @@ fn why_text(sc: &Scenario, names: &Names, a: &Act, params: &[f64]) -> Option<Str
             "threat signal {signal:.3} ≥ pre-emption threshold {threshold:.3}; {}, draw {draw:.4}",
             odds(&o, "daily probability")
         )),
+        // A pledge that decides once per war draws nothing for its later answers.
+        Why::Chance {
+            odds: o,
+            draw: None,
+        } if rule_kind(sc, a.rule) == "retaliation" => Some(format!(
+            "{}, decided once for this war",
+            odds(&o, "probability")
+        )),
         Why::Chance {
             odds: o,
             draw: None,
@@ -351,8 +361,67 @@ pub fn quantity_text(sc: &Scenario, q: usize, bin: u32) -> String {
     }
 }
 
-/// The run's story as plain text.
+/// How many times the same low-level act must recur in a run to be told once as routine.
+pub const ROUTINE_AT_LEAST: usize = 5;
+
+/// What makes two acts "the same" for telling routine once: rule, sides, rung and form.
+fn routine_key(a: &Act) -> (RuleIdx, ActorId, ActorId, u8, std::mem::Discriminant<Form>) {
+    (
+        a.rule,
+        a.actor,
+        a.target,
+        a.level,
+        std::mem::discriminant(&a.form),
+    )
+}
+
+/// For each event of the trace, whether it is shown, and for the first of a routine the number
+/// of times it recurs and the day of the last. Routine: acts below the war rung that the same
+/// rule repeats between the same sides at the same rung at least `ROUTINE_AT_LEAST` times
+/// (Israel's near-daily strikes in Lebanon, a ceasefire's incidents). Told once, they would
+/// otherwise bury the run's story.
+fn routine(sc: &Scenario, t: &Trace) -> Vec<(bool, Option<(usize, u32)>)> {
+    use std::collections::HashMap;
+    let mut seen: HashMap<_, (usize, u32)> = HashMap::new();
+    for e in &t.events {
+        if let Event::Act(a) = &e.event
+            && a.level < sc.war_level
+        {
+            let c = seen.entry(routine_key(a)).or_insert((0, e.day));
+            *c = (c.0 + 1, e.day);
+        }
+    }
+    let mut told: HashMap<_, ()> = HashMap::new();
+    t.events
+        .iter()
+        .map(|e| match &e.event {
+            Event::Act(a) if a.level < sc.war_level => {
+                let key = routine_key(a);
+                let (n, last) = seen[&key];
+                if n < ROUTINE_AT_LEAST {
+                    (true, None)
+                } else if told.insert(key, ()).is_none() {
+                    (true, Some((n, last)))
+                } else {
+                    (false, None)
+                }
+            }
+            _ => (true, None),
+        })
+        .collect()
+}
+
+/// The run's story as plain text, with routine acts told once (`render_all` tells each).
 pub fn render(sc: &Scenario, t: &Trace) -> String {
+    render_with(sc, t, false)
+}
+
+/// The run's story as plain text with every event told, routine ones included.
+pub fn render_all(sc: &Scenario, t: &Trace) -> String {
+    render_with(sc, t, true)
+}
+
+fn render_with(sc: &Scenario, t: &Trace, all: bool) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -373,13 +442,9 @@ pub fn render(sc: &Scenario, t: &Trace) -> String {
             .max()
             .unwrap_or(0);
         for (i, p) in &uncertain {
-            let _ = writeln!(
-                s,
-                "  {:<w$}  {:>9}  from {}",
-                p.path,
-                val(t.params[*i]),
-                p.dist.to_toml_string()
-            );
+            // A range in words is shown as written, as `brink explain` shows it.
+            let from = p.reading.clone().unwrap_or_else(|| p.dist.to_toml_string());
+            let _ = writeln!(s, "  {:<w$}  {:>9}  from {from}", p.path, val(t.params[*i]));
         }
     }
     let _ = writeln!(s, "\nWhat happened:");
@@ -387,8 +452,16 @@ pub fn render(sc: &Scenario, t: &Trace) -> String {
     if t.events.is_empty() {
         let _ = writeln!(s, "  nothing: no act or note in {} days", sc.horizon);
     }
+    let shown = if all {
+        vec![(true, None); t.events.len()]
+    } else {
+        routine(sc, t)
+    };
     let mut last_day = NEVER;
-    for e in &t.events {
+    for (e, &(show, recurs)) in t.events.iter().zip(&shown) {
+        if !show {
+            continue;
+        }
         if e.day != last_day {
             let _ = writeln!(s, "{} (day {})", date(sc, e.day), e.day);
             last_day = e.day;
@@ -403,6 +476,14 @@ pub fn render(sc: &Scenario, t: &Trace) -> String {
         };
         let _ = writeln!(s, "  {sentence}");
         let _ = writeln!(s, "      {}", rule_line(sc, rule, why));
+        if let Some((n, last)) = recurs {
+            let _ = writeln!(
+                s,
+                "      routine: {n} times in the run, the last on {}; told once here (--all tells \
+                 each)",
+                date(sc, last)
+            );
+        }
     }
     let _ = writeln!(s, "\nOutcomes:");
     let m = &sc.metrics;
@@ -621,8 +702,14 @@ pub fn found_header(metric: &str, found: &[u64], count: u64, max: u64, seed: u64
     )
 }
 
-/// The stories of `traces` as `brink trace` prints them, after `header` when there is one.
+/// The stories of `traces` as `brink trace` prints them, after `header` when there is one,
+/// routine acts told once.
 pub fn stories(sc: &Scenario, header: &str, traces: &[Trace]) -> String {
+    stories_with(sc, header, traces, false)
+}
+
+/// `stories`, with every routine act told when `all` (`brink trace --all`).
+pub fn stories_with(sc: &Scenario, header: &str, traces: &[Trace], all: bool) -> String {
     let mut out = String::new();
     if !header.is_empty() {
         out.push_str(header);
@@ -632,7 +719,7 @@ pub fn stories(sc: &Scenario, header: &str, traces: &[Trace]) -> String {
         if i > 0 || !header.is_empty() {
             out.push('\n');
         }
-        out.push_str(&render(sc, t));
+        out.push_str(&render_with(sc, t, all));
     }
     out
 }

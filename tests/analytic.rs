@@ -677,7 +677,11 @@ actor = ["blue"]
     let agg = aggregate(&sc, 9, runs);
     let first = &agg.first_day[event(&sc, "struck")];
     assert_proportion("struck on day 0", first[0], runs, 0.3);
-    assert_eq!(first[1..20].iter().sum::<u64>(), 0, "a refusal stands while nothing changes");
+    assert_eq!(
+        first[1..20].iter().sum::<u64>(),
+        0,
+        "a refusal stands while nothing changes"
+    );
     assert_proportion("struck on day 20", first[20], runs, 0.3);
     assert_eq!(first[21..].iter().sum::<u64>(), 0, "and stands again after");
 }

@@ -1,12 +1,13 @@
 //! `brink trace`: tell one run's story, or find the runs behind an outcome.
 //!
 //! Usage:
-//!   brink trace SCENARIO.toml --run I [--seed S] [--csv] [--out FILE]
+//!   brink trace SCENARIO.toml --run I [--seed S] [--all | --csv] [--out FILE]
 //!   brink trace SCENARIO.toml --find METRIC [--count K] [--max-runs N] [--seed S] [--threads T]
-//!       [--csv] [--out FILE]
+//!       [--all | --csv] [--out FILE]
 //!
 //! `--run I` simulates run I exactly as `brink run` does (same streams, same outcomes) and
-//! prints the days on which something happened, which rule fired and why, and the outcomes.
+//! prints the days on which something happened, which rule fired and why, and the outcomes;
+//! an act below the war rung that recurs all year is told once as routine unless `--all`.
 //! `--find METRIC` scans runs 0, 1, 2, ... and prints the first K in which the event metric
 //! happened; a quantity takes a condition, e.g. `--find 'war_duration_days>=30'`. `--csv`
 //! writes the event log (the columns of events.csv) instead of the stories. Output goes to
@@ -18,7 +19,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use brink::engine::Engine;
-use brink::trace::{Finding, Trace, stories, trace, trace_in};
+use brink::trace::{Finding, Trace, stories_with, trace, trace_in};
 
 use super::output::{atomic, file_target};
 use super::study::{EngineArgs, Session, whole};
@@ -49,6 +50,10 @@ pub struct Args {
     /// Write the event log as CSV instead of the story.
     #[arg(long)]
     pub csv: bool,
+    /// Tell every event: routine acts (the same low-level act recurring at least five times,
+    /// such as near-daily strikes) are otherwise told once.
+    #[arg(long, conflicts_with = "csv")]
+    pub all: bool,
     /// Write to this file instead of stdout, replacing it; the scenario file itself is refused.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -92,7 +97,7 @@ pub fn run(args: Args) -> Result<()> {
         if args.csv {
             events::write(w, sc, &traces)
         } else {
-            Ok(w.write_all(stories(sc, &header, &traces).as_bytes())?)
+            Ok(w.write_all(stories_with(sc, &header, &traces, args.all).as_bytes())?)
         }
     };
     match &target {
