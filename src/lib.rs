@@ -7,6 +7,7 @@
 pub mod compare;
 pub mod engine;
 pub mod explain;
+pub mod given;
 pub mod metrics;
 pub mod model;
 pub mod rng;

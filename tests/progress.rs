@@ -79,7 +79,13 @@ fn a_long_run_logs_progress_lines_at_a_steady_interval() {
     // A million runs of the flagship take half a minute even in a release build; the test
     // stops the run (as Ctrl-C would) once it has seen enough lines.
     let mut child = Command::new(env!("CARGO_BIN_EXE_brink"))
-        .args(["run", &scenario("iran_2026.toml"), "--runs", "1000000", "--out"])
+        .args([
+            "run",
+            &scenario("iran_2026.toml"),
+            "--runs",
+            "1000000",
+            "--out",
+        ])
         .arg(dir.path().join("out"))
         .env(
             "BRINK_PROGRESS_INTERVAL_MS",

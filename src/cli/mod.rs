@@ -39,6 +39,7 @@ mod sensitivity;
 mod study;
 mod sweep;
 mod trace;
+mod until;
 mod validate;
 
 use std::process::ExitCode;

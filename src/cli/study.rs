@@ -373,11 +373,54 @@ pub struct Parameter {
 #[derive(Serialize, Clone, Debug)]
 pub struct RunDetail {
     pub parameters: Vec<Parameter>,
+    /// `run --given`: the conditions and how many runs were simulated to keep `runs`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub given: Option<GivenDetail>,
+    /// `run --precision`: the half-width asked for and whether it was reached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub precision: Option<PrecisionDetail>,
+}
+
+/// The conditions of a conditional run (`run --given`).
+#[derive(Serialize, Clone, Debug)]
+pub struct GivenDetail {
+    /// Each condition, written canonically.
+    pub conditions: Vec<String>,
+    /// The last date the conditions speak of.
+    pub through: String,
+    /// Runs 0 … simulated_runs − 1 were simulated; `runs` of them were kept.
+    pub simulated_runs: u64,
+    /// The effective number of runs: the kept runs, each an exact draw given the conditions.
+    pub effective_runs: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_runs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_runs: Option<u64>,
+}
+
+/// A run to a precision (`run --precision H`).
+#[derive(Serialize, Clone, Debug)]
+pub struct PrecisionDetail {
+    /// H: the largest 95% half-width allowed for every event metric.
+    pub half_width: f64,
+    /// Blocks of this many run indices; the study stops at the end of the first block after
+    /// which every event metric meets H.
+    pub block: u64,
+    pub max_runs: u64,
+    /// Whether H was met (false: `max_runs` was spent first).
+    pub reached: bool,
+    /// The event metric with the widest interval at the end, and its half-width.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub widest_metric: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub widest_half_width: Option<f64>,
 }
 
 impl RunDetail {
     pub fn of(sc: &brink::model::Scenario) -> RunDetail {
         RunDetail {
+            given: None,
+            precision: None,
             parameters: sc
                 .params
                 .iter()
