@@ -13,6 +13,7 @@ pub mod model;
 pub mod rng;
 pub mod rules;
 pub mod scenario;
+pub mod score;
 pub mod sensitivity;
 pub mod shard;
 pub mod stats;

@@ -35,6 +35,7 @@ mod progress;
 mod report;
 mod run;
 mod schema;
+mod score;
 mod sensitivity;
 mod study;
 mod sweep;
@@ -82,6 +83,8 @@ enum Command {
     Report(report::Args),
     /// Combine the part files of a sharded run into the single-machine result.
     Merge(merge::Args),
+    /// Score a run's forecast against what happened: Brier, log score, CRPS, skill.
+    Score(score::Args),
 }
 
 /// A failure with the exit code it maps to.
@@ -154,6 +157,7 @@ pub fn main() -> ExitCode {
         Command::Plot(args) => plot::run(args),
         Command::Report(args) => report::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::Score(args) => score::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

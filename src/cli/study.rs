@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use brink::scenario::overrides::Override;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::outdir::{Dest, OutDir, Plan};
@@ -230,16 +230,17 @@ impl Session {
 }
 
 /// A scenario as a manifest identifies it.
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct ScenarioRef {
     pub name: String,
     pub path: String,
     pub sha256: String,
     /// Every file the scenario was read from (more than one when it extends another), each
     /// with its own SHA-256; `sha256` above is that of the merged text.
+    #[serde(default)]
     pub files: Vec<brink::model::SourceFile>,
     /// The date up to which the scenario's authors used what was known (`[scenario] as_of`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub as_of: Option<String>,
     /// The calendar and ladder, in the manifests of run results (charts name days and levels
     /// from them without the scenario file).
@@ -247,14 +248,14 @@ pub struct ScenarioRef {
     pub calendar: Option<Calendar>,
 }
 
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct Calendar {
     pub start_date: String,
     pub horizon_days: u32,
     pub ladder: Vec<Rung>,
 }
 
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct Rung {
     pub id: String,
     pub name: String,
@@ -361,7 +362,7 @@ impl<D: Serialize> Manifest<D> {
 }
 
 /// One parameter of a run's scenario, as its manifest lists it.
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct Parameter {
     pub path: String,
     pub distribution: String,
@@ -382,7 +383,7 @@ pub struct RunDetail {
 }
 
 /// The conditions of a conditional run (`run --given`).
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct GivenDetail {
     /// Each condition, written canonically.
     pub conditions: Vec<String>,
@@ -453,4 +454,80 @@ pub fn run_manifest(
         invocation,
     )
     .overrides(set)
+}
+
+/// What the readers of a run's result (`score`, `watch`, `discover`) take from its manifest.
+#[derive(Deserialize, Clone, Debug)]
+pub struct RunResult {
+    pub command: String,
+    pub scenario: ScenarioRef,
+    pub seed: u64,
+    pub runs: u64,
+    #[serde(default)]
+    pub parameters: Vec<Parameter>,
+    #[serde(default)]
+    pub given: Option<GivenDetail>,
+}
+
+impl RunResult {
+    /// Reads the manifest of a run's result in `dir` (already resolved from `latest`); refuses
+    /// the result of another command, or one without the calendar this needs.
+    pub fn read(dir: &Path, command: &str) -> Result<RunResult> {
+        let path = dir.join("manifest.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            Failure::Input(format!(
+                "error: cannot read `{}`: {e}\n  = help: give the folder of a `brink run` \
+                 result (or a scenario's folder of runs, for its latest)\n",
+                path.display()
+            ))
+        })?;
+        let m: RunResult = serde_json::from_str(&text).map_err(|e| {
+            Failure::Input(format!(
+                "error: {}:{}:{}: not the manifest of a brink result: {e}",
+                path.display(),
+                e.line(),
+                e.column()
+            ))
+        })?;
+        if m.command != "run" {
+            return Err(Failure::Input(format!(
+                "error: `{}` holds the result of `brink {}`; `brink {command}` reads the result \
+                 of `brink run`\n",
+                dir.display(),
+                m.command
+            )));
+        }
+        if m.scenario.calendar.is_none() {
+            return Err(Failure::Input(format!(
+                "error: {}: the manifest has no start date and horizon; is it from an older \
+                 brink? Run the scenario again\n",
+                path.display()
+            )));
+        }
+        Ok(m)
+    }
+
+    pub fn calendar(&self) -> &Calendar {
+        self.scenario
+            .calendar
+            .as_ref()
+            .expect("checked when the manifest was read")
+    }
+
+    pub fn start(&self) -> jiff::civil::Date {
+        self.calendar()
+            .start_date
+            .parse()
+            .unwrap_or(jiff::civil::Date::MIN)
+    }
+
+    pub fn horizon(&self) -> u32 {
+        self.calendar().horizon_days
+    }
+
+    pub fn date(&self, day: u32) -> jiff::civil::Date {
+        self.start()
+            .checked_add(jiff::Span::new().days(i64::from(day)))
+            .unwrap_or(jiff::civil::Date::MAX)
+    }
 }
