@@ -21,3 +21,4 @@ pub mod study;
 pub mod summary;
 pub mod sweep;
 pub mod trace;
+pub mod watch;

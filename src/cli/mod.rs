@@ -34,6 +34,7 @@ mod plot;
 mod progress;
 mod report;
 mod run;
+mod runs_csv;
 mod schema;
 mod score;
 mod sensitivity;
@@ -42,6 +43,7 @@ mod sweep;
 mod trace;
 mod until;
 mod validate;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -85,6 +87,8 @@ enum Command {
     Merge(merge::Args),
     /// Score a run's forecast against what happened: Brier, log score, CRPS, skill.
     Score(score::Args),
+    /// Which signpost events, seen by a date, move an outcome's probability most.
+    Watch(watch::Args),
 }
 
 /// A failure with the exit code it maps to.
@@ -158,6 +162,7 @@ pub fn main() -> ExitCode {
         Command::Report(args) => report::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Score(args) => score::run(args),
+        Command::Watch(args) => watch::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
