@@ -10,6 +10,7 @@ pub mod explain;
 pub mod given;
 pub mod metrics;
 pub mod model;
+pub mod prim;
 pub mod rng;
 pub mod rules;
 pub mod scenario;

@@ -21,6 +21,7 @@ macro_rules! say {
 
 mod charts;
 mod compare;
+mod discover;
 mod events;
 mod explain;
 mod load;
@@ -89,6 +90,8 @@ enum Command {
     Score(score::Args),
     /// Which signpost events, seen by a date, move an outcome's probability most.
     Watch(watch::Args),
+    /// Find the combinations of assumptions and events behind an outcome (PRIM).
+    Discover(discover::Args),
 }
 
 /// A failure with the exit code it maps to.
@@ -163,6 +166,7 @@ pub fn main() -> ExitCode {
         Command::Merge(args) => merge::run(args),
         Command::Score(args) => score::run(args),
         Command::Watch(args) => watch::run(args),
+        Command::Discover(args) => discover::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

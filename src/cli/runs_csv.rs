@@ -20,15 +20,6 @@ pub struct Columns {
     pub params: Vec<(String, usize)>,
 }
 
-impl Columns {
-    pub fn event_names(&self) -> Vec<&str> {
-        self.events.iter().map(|e| e.0.as_str()).collect()
-    }
-    pub fn quantity_names(&self) -> Vec<&str> {
-        self.quantities.iter().map(|q| q.0.as_str()).collect()
-    }
-}
-
 /// An open runs.csv.
 pub struct Runs {
     pub path: PathBuf,
@@ -170,10 +161,5 @@ impl Runs {
                 .ok_or_else(|| bad(path, line, &format!("the parameter `{name}` has no value")))?;
         }
         Ok(true)
-    }
-
-    /// Rows read so far.
-    pub fn rows(&self) -> u64 {
-        self.line - 1
     }
 }
