@@ -60,10 +60,17 @@ fn title(m: &Manifest, what: &str) -> String {
 }
 
 fn provenance(m: &Manifest) -> String {
+    let given = match m.raw["given"]["conditions"].as_array() {
+        Some(c) => {
+            let list: Vec<&str> = c.iter().filter_map(serde_json::Value::as_str).collect();
+            format!(" kept given {}", list.join(" and "))
+        }
+        None => String::new(),
+    };
     match (m.runs, m.seed) {
         // No-break spaces keep a number with its word when a subtitle wraps.
-        (Some(r), Some(s)) => format!("{}\u{a0}runs, seed\u{a0}{s}", num::thousands(r)),
-        (Some(r), None) => format!("{}\u{a0}runs", num::thousands(r)),
+        (Some(r), Some(s)) => format!("{}\u{a0}runs{given}, seed\u{a0}{s}", num::thousands(r)),
+        (Some(r), None) => format!("{}\u{a0}runs{given}", num::thousands(r)),
         _ => String::new(),
     }
 }
