@@ -200,13 +200,9 @@ pub fn run(args: Args) -> Result<()> {
     let k = y.iter().filter(|&&o| o).count() as u64;
     if k == 0 || k == n {
         return Err(Failure::Input(format!(
-            "error: `{}` {} in all {n} runs: there is nothing to tell apart\n",
+            "error: `{}` happens in {} the {n} runs: there is nothing to tell apart\n",
             quote(&args.outcome),
-            if k == 0 {
-                "happens in none of the"
-            } else {
-                "happens"
-            }
+            if k == 0 { "none of" } else { "all of" }
         )));
     }
     let data = Data {

@@ -481,22 +481,37 @@ impl RunResult {
                 path.display()
             ))
         })?;
-        let m: RunResult = serde_json::from_str(&text).map_err(|e| {
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
             Failure::Input(format!(
-                "error: {}:{}:{}: not the manifest of a brink result: {e}",
+                "error: {}:{}:{}: not valid JSON: {e}",
                 path.display(),
                 e.line(),
                 e.column()
             ))
         })?;
-        if m.command != "run" {
-            return Err(Failure::Input(format!(
-                "error: `{}` holds the result of `brink {}`; `brink {command}` reads the result \
-                 of `brink run`\n",
-                dir.display(),
-                m.command
-            )));
+        match value.get("command").and_then(serde_json::Value::as_str) {
+            Some("run") => {}
+            Some(other) => {
+                return Err(Failure::Input(format!(
+                    "error: `{}` holds the result of `brink {}`; `brink {command}` reads the \
+                     result of `brink run`\n",
+                    dir.display(),
+                    super::quote(other)
+                )));
+            }
+            None => {
+                return Err(Failure::Input(format!(
+                    "error: {}: no \"command\": not the manifest of a brink result\n",
+                    path.display()
+                )));
+            }
         }
+        let m: RunResult = serde_json::from_value(value).map_err(|e| {
+            Failure::Input(format!(
+                "error: {}: not the manifest of a brink run: {e}\n",
+                path.display()
+            ))
+        })?;
         if m.scenario.calendar.is_none() {
             return Err(Failure::Input(format!(
                 "error: {}: the manifest has no start date and horizon; is it from an older \
