@@ -459,7 +459,6 @@ pub fn run_manifest(
 /// What the readers of a run's result (`score`, `watch`, `discover`) take from its manifest.
 #[derive(Deserialize, Clone, Debug)]
 pub struct RunResult {
-    pub command: String,
     pub scenario: ScenarioRef,
     pub seed: u64,
     pub runs: u64,
