@@ -462,14 +462,15 @@ pub fn binomial_upper(k: u64, n: u64, p: f64) -> f64 {
     }
 }
 
-/// The harmonic mean of coverage and density (the F1 score of the box as a classifier of the
-/// outcome): how `brink discover` picks a box of the trajectory by default.
-pub fn f1(coverage: f64, density: f64) -> f64 {
-    if coverage + density > 0.0 {
-        2.0 * coverage * density / (coverage + density)
-    } else {
-        0.0
-    }
+/// Weighted relative accuracy of a box (Lavrač, Kavšek, Flach and Todorovski 2004): its
+/// share of all runs times how far its density exceeds the base rate, mass · (density − base),
+/// i.e. the runs with the outcome in the box beyond what a box of its size would hold at the
+/// base rate, per run. 0 for the box of all runs and for a box no better than chance; it
+/// weighs coverage against density whatever the base rate, so `brink discover` picks the box of
+/// the trajectory that maximises it by default.
+pub fn wracc(n: u64, k: u64, total_n: u64, total_k: u64) -> f64 {
+    let (n, k, tn, tk) = (n as f64, k as f64, total_n as f64, total_k as f64);
+    (k - n * tk / tn) / tn
 }
 
 #[cfg(test)]
@@ -518,13 +519,14 @@ mod tests {
         let best = traj
             .iter()
             .max_by(|a, b| {
-                let f = |b: &Box| f1(b.k as f64 / prim.total_k as f64, b.k as f64 / b.n as f64);
+                let f = |b: &Box| wracc(b.n, b.k, n as u64, prim.total_k);
                 f(a).total_cmp(&f(b))
             })
             .unwrap();
+        // Every run with the outcome, and at most one peel's worth (5%) of the others.
         assert_eq!(best.k, prim.total_k);
-        assert_eq!(best.n, prim.total_k);
+        assert!(best.n <= prim.total_k * 105 / 100, "{best:?}");
         assert_eq!(prim.restricted(&best.lims), [0]);
-        assert!(best.lims[0].0 > 0.49 && best.lims[0].0 < 0.5);
+        assert!(best.lims[0].0 > 0.45 && best.lims[0].0 < 0.5, "{best:?}");
     }
 }

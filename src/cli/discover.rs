@@ -8,8 +8,8 @@
 //! inputs are the uncertain parameters drawn per run and, as path features, the day each event
 //! metric first happened (`<metric>_first_day`, the horizon for a run in which it never did);
 //! the outcome is an event metric or a quantity condition ('war_days>=30'). PRIM
-//! (`brink::prim`) peels and pastes a trajectory of boxes; the box with the best harmonic mean
-//! of coverage and density (or `--box I`) is chosen, its restrictions whose quasi-p-value
+//! (`brink::prim`) peels and pastes a trajectory of boxes; the box with the most runs of the
+//! outcome beyond the base rate (weighted relative accuracy; or `--box I`) is chosen, its restrictions whose quasi-p-value
 //! exceeds `--significance` are dropped one at a time, and the result is printed as a
 //! sentence. Writes discover.csv (every box of the trajectory and the chosen one, one row per
 //! restricted input) and manifest.json into DIR, by default a new folder
@@ -62,8 +62,8 @@ pub struct Args {
     /// Inputs to leave out: parameter key paths or <metric>_first_day (comma-separated).
     #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
     pub exclude: Vec<String>,
-    /// Choose box I of the trajectory (0 = all runs) [default: the best harmonic mean of
-    /// coverage and density].
+    /// Choose box I of the trajectory (0 = all runs) [default: the box with the most runs of
+    /// the outcome beyond the base rate: mass × (density − base rate)].
     #[arg(long, value_name = "I")]
     pub r#box: Option<usize>,
     /// Drop the chosen box's restrictions whose quasi-p-value exceeds this level.
@@ -230,9 +230,10 @@ pub fn run(args: Args) -> Result<()> {
             )));
         }
         None => {
+            let score = |b: &prim::Box| prim::wracc(b.n, b.k, n, prim.total_k);
             let mut best = 0;
             for (i, b) in traj.iter().enumerate() {
-                if prim::f1(cov(b), dens(b)) > prim::f1(cov(&traj[best]), dens(&traj[best])) {
+                if score(b) > score(&traj[best]) {
                     best = i;
                 }
             }

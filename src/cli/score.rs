@@ -556,19 +556,18 @@ fn summary_text(r: &Report) -> String {
         (Some(a), _) => format!(" ({a})"),
         _ => String::new(),
     };
+    let quantities = match r.obs.quantities.len() {
+        0 => String::new(),
+        1 => "; 1 quantity".into(),
+        q => format!("; {q} quantities"),
+    };
     let _ = writeln!(
         s,
-        "{} event(s) at {} checkpoint(s){span}: {} scored forecasts; {} quantit{}. Log score \
+        "{} event(s) at {} checkpoint(s){span}: {} scored forecasts{quantities}. Log score \
          floor {} (half a run).",
         scored.len(),
         r.checkpoints.len(),
         r.items.len(),
-        r.obs.quantities.len(),
-        if r.obs.quantities.len() == 1 {
-            "y"
-        } else {
-            "ies"
-        },
         super::charts::num::short(r.floor)
     );
     if !r.items.is_empty() {
@@ -604,8 +603,8 @@ fn summary_text(r: &Report) -> String {
             if k.reference == "base_rate" {
                 let _ = writeln!(
                     s,
-                    "{:<24} {:>6} {:>8.4} {:>10.4}   (the model on the base rate's items)",
-                    "", "", k.model.0, k.model.1
+                    "{:<24} {:>6} {:>8.4} {:>10.4}",
+                    "  model, same forecasts", k.items, k.model.0, k.model.1
                 );
             }
         }
