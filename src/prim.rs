@@ -134,10 +134,12 @@ pub fn quantile(buf: &mut [f64], q: f64) -> f64 {
     }
 }
 
-/// A candidate box: its limits, the runs in it (indices) and its objective.
+/// A candidate box: its limits, its runs and those with the outcome, and its objective. The
+/// runs themselves are listed only for the winner, so a step holds one list of indices, not
+/// one per candidate.
 struct Candidate {
     lims: Vec<(f64, f64)>,
-    idx: Vec<u32>,
+    n: u64,
     k: u64,
     obj: f64,
     free: usize,
@@ -160,11 +162,15 @@ fn lenient(n_old: u64, k_old: u64, n_new: u64, k_new: u64) -> f64 {
 /// Keeps the first candidate with the best (objective, unrestricted inputs), as a stable sort
 /// in decreasing order would.
 fn best(cands: Vec<Candidate>) -> Option<Candidate> {
-    let mut out: Option<Candidate> = None;
+    best_of(cands.into_iter().map(|c| (c, ())).collect()).map(|(c, ())| c)
+}
+
+fn best_of<T>(cands: Vec<(Candidate, T)>) -> Option<(Candidate, T)> {
+    let mut out: Option<(Candidate, T)> = None;
     for c in cands {
         let better = match &out {
             None => true,
-            Some(b) => c.obj > b.obj || (c.obj == b.obj && c.free > b.free),
+            Some((b, _)) => c.0.obj > b.obj || (c.0.obj == b.obj && c.0.free > b.free),
         };
         if better {
             out = Some(c);
@@ -208,27 +214,37 @@ impl<'a> Prim<'a> {
         lims.len() - self.restricted(lims).len()
     }
 
+    fn inside(&self, lims: &[(f64, f64)], dims: &[usize], i: usize) -> bool {
+        dims.iter().all(|&j| {
+            let x = self.data.cols[j][i];
+            lims[j].0 <= x && x <= lims[j].1
+        })
+    }
+
     /// The runs in a box, checking only `dims` (the others hold every run).
-    fn members(&self, lims: &[(f64, f64)], dims: &[usize]) -> (Vec<u32>, u64) {
+    fn members(&self, lims: &[(f64, f64)], dims: &[usize]) -> Vec<u32> {
+        (0..self.data.y.len())
+            .filter(|&i| self.inside(lims, dims, i))
+            .map(|i| i as u32)
+            .collect()
+    }
+
+    /// Runs in a box (checking only `dims`) and runs in it with the outcome.
+    fn tally(&self, lims: &[(f64, f64)], dims: &[usize]) -> (u64, u64) {
         let y = &self.data.y;
-        let mut idx = Vec::new();
-        let mut k = 0;
-        for i in 0..y.len() {
-            if dims.iter().all(|&j| {
-                let x = self.data.cols[j][i];
-                lims[j].0 <= x && x <= lims[j].1
-            }) {
-                idx.push(i as u32);
-                k += u64::from(y[i]);
+        let (mut n, mut k) = (0, 0);
+        for (i, &yi) in y.iter().enumerate() {
+            if self.inside(lims, dims, i) {
+                n += 1;
+                k += u64::from(yi);
             }
         }
-        (idx, k)
+        (n, k)
     }
 
     /// Runs in a box and runs in it with the outcome.
     pub fn count(&self, lims: &[(f64, f64)]) -> (u64, u64) {
-        let (idx, k) = self.members(lims, &self.restricted(lims));
-        (idx.len() as u64, k)
+        self.tally(lims, &self.restricted(lims))
     }
 
     /// The peeling and pasting trajectory, starting with the box of all runs; `None` if `stop`
@@ -247,15 +263,21 @@ impl<'a> Prim<'a> {
             if stop.load(Relaxed) {
                 return None;
             }
-            let Some(c) = self.peel(&boxes.last()?.lims, &idx, k) else {
+            let Some((c, j)) = self.peel(&boxes.last()?.lims, &idx, k) else {
                 break;
             };
-            let mass_new = c.idx.len() as f64 / all as f64;
+            let mass_new = c.n as f64 / all as f64;
             let mass_old = idx.len() as f64 / all as f64;
             if !(mass_new >= self.opts.mass_min && mass_new < mass_old && c.obj > 0.0) {
                 break;
             }
-            idx = c.idx;
+            // The peel changed input j only: the runs still in the box are those of the old
+            // box within j's new limits.
+            let (lo, hi) = c.lims[j];
+            idx.retain(|&i| {
+                let x = self.data.cols[j][i as usize];
+                lo <= x && x <= hi
+            });
             k = c.k;
             boxes.push(Box {
                 lims: c.lims,
@@ -271,10 +293,10 @@ impl<'a> Prim<'a> {
             let Some(c) = self.paste(&boxes.last()?.lims, idx.len() as u64, k) else {
                 break;
             };
-            let mass_new = c.idx.len() as f64 / all as f64;
+            let mass_new = c.n as f64 / all as f64;
             let mass_old = idx.len() as f64 / all as f64;
             let mean_old = k as f64 / idx.len() as f64;
-            let mean_new = c.k as f64 / c.idx.len() as f64;
+            let mean_new = c.k as f64 / c.n as f64;
             if !(mass_new >= self.opts.mass_min
                 && mass_new > mass_old
                 && c.obj > 0.0
@@ -282,7 +304,7 @@ impl<'a> Prim<'a> {
             {
                 break;
             }
-            idx = c.idx;
+            idx = self.members(&c.lims, &self.restricted(&c.lims));
             k = c.k;
             boxes.push(Box {
                 lims: c.lims,
@@ -294,12 +316,13 @@ impl<'a> Prim<'a> {
         Some(boxes)
     }
 
-    /// The best peel of the box `lims` holding the runs `idx` (k with the outcome).
-    fn peel(&self, lims: &[(f64, f64)], idx: &[u32], k: u64) -> Option<Candidate> {
+    /// The best peel of the box `lims` holding the runs `idx` (k with the outcome), and the
+    /// input it peels.
+    fn peel(&self, lims: &[(f64, f64)], idx: &[u32], k: u64) -> Option<(Candidate, usize)> {
         let y = &self.data.y;
         let alpha = self.opts.peel_alpha;
         let n = idx.len() as u64;
-        let per_input: Vec<Vec<Candidate>> = (0..self.data.cols.len())
+        let per_input: Vec<Vec<(Candidate, usize)>> = (0..self.data.cols.len())
             .into_par_iter()
             .map_init(Vec::new, |buf: &mut Vec<f64>, j| {
                 let col = &self.data.cols[j];
@@ -313,30 +336,34 @@ impl<'a> Prim<'a> {
                 let mut out = Vec::with_capacity(2);
                 for (bound, side) in [(upper, 1), (lower, 0)] {
                     let keep = |x: f64| if side == 1 { x <= bound } else { x >= bound };
-                    let kept: Vec<u32> = idx
-                        .iter()
-                        .copied()
-                        .filter(|&i| keep(col[i as usize]))
-                        .collect();
-                    let k_new = kept.iter().filter(|&&i| y[i as usize]).count() as u64;
+                    let (mut n_new, mut k_new) = (0u64, 0u64);
+                    for &i in idx {
+                        if keep(col[i as usize]) {
+                            n_new += 1;
+                            k_new += u64::from(y[i as usize]);
+                        }
+                    }
                     let mut new = lims.to_vec();
                     if side == 1 {
                         new[j].1 = bound;
                     } else {
                         new[j].0 = bound;
                     }
-                    out.push(Candidate {
-                        obj: lenient(n, k, kept.len() as u64, k_new),
-                        free: self.free(&new),
-                        lims: new,
-                        idx: kept,
-                        k: k_new,
-                    });
+                    out.push((
+                        Candidate {
+                            obj: lenient(n, k, n_new, k_new),
+                            free: self.free(&new),
+                            lims: new,
+                            n: n_new,
+                            k: k_new,
+                        },
+                        j,
+                    ));
                 }
                 out
             })
             .collect();
-        best(per_input.into_iter().flatten().collect())
+        best_of(per_input.into_iter().flatten().collect())
     }
 
     /// The best paste of the box `lims` (n runs, k with the outcome).
@@ -357,7 +384,7 @@ impl<'a> Prim<'a> {
                     } else {
                         (lims[u].1, max)
                     };
-                    let (near, _) = self.members(&region, &dims);
+                    let near = self.members(&region, &dims);
                     let mut data: Vec<f64> = near
                         .iter()
                         .map(|&i| self.data.cols[u][i as usize])
@@ -374,12 +401,12 @@ impl<'a> Prim<'a> {
                     } else {
                         new[u].1 = value;
                     }
-                    let (idx, k_new) = self.members(&new, &dims);
+                    let (n_new, k_new) = self.tally(&new, &dims);
                     out.push(Candidate {
-                        obj: lenient(n, k, idx.len() as u64, k_new),
+                        obj: lenient(n, k, n_new, k_new),
                         free: self.free(&new),
                         lims: new,
-                        idx,
+                        n: n_new,
                         k: k_new,
                     });
                 }
@@ -411,8 +438,8 @@ impl<'a> Prim<'a> {
                     } else {
                         wider[u].1 = unlimited;
                     }
-                    let (idx, kj) = self.members(&wider, &dims);
-                    let p = kj as f64 / idx.len() as f64;
+                    let (nj, kj) = self.tally(&wider, &dims);
+                    let p = kj as f64 / nj as f64;
                     *slot = Some(binomial_upper(k, n, p));
                 }
                 (u, qp)

@@ -179,8 +179,11 @@ pub fn run(args: Args) -> Result<()> {
     let mut first = vec![None; events.len()];
     let mut values = vec![None; quantities.len()];
     let mut params = vec![0.0; runs.columns.params.len()];
-    let mut cols: Vec<Vec<f64>> = vec![Vec::new(); inputs.len()];
-    let mut y = Vec::new();
+    // Room for the runs the manifest announces (at most ten million; more grow as read), so
+    // columns do not double past what they hold.
+    let expect = usize::try_from(m.runs).unwrap_or(0).min(10_000_000);
+    let mut cols: Vec<Vec<f64>> = vec![Vec::with_capacity(expect); inputs.len()];
+    let mut y = Vec::with_capacity(expect);
     while runs.next(&mut first, &mut values, &mut params)? {
         if y.len() % 4096 == 0 && session.stop.load(Relaxed) {
             break;
@@ -195,6 +198,9 @@ pub fn run(args: Args) -> Result<()> {
     }
     if session.stopped() {
         return Err(session.interrupted(y.len() as u64, y.len() as u64, "runs read", &out));
+    }
+    for c in &mut cols {
+        c.shrink_to_fit();
     }
     let n = y.len() as u64;
     let k = y.iter().filter(|&&o| o).count() as u64;
