@@ -42,7 +42,12 @@ const SMALLER: &[(&str, &str, &str, &str)] = &[
     // Ten million runs in four shards: 20 chunks of 1 024, five a shard.
     ("run", "--runs 10000000", "--runs 10000000", "--runs 20480"),
     // A precision of half a point takes some 39 000 runs; two points, a few thousand.
-    ("run", "--precision 0.005", "--precision 0.005", "--precision 0.02"),
+    (
+        "run",
+        "--precision 0.005",
+        "--precision 0.005",
+        "--precision 0.02",
+    ),
 ];
 
 /// Flags that set how many runs a command makes: the quick start's `--runs 2000` is not added

@@ -106,6 +106,9 @@ struct Detail {
     sentence: String,
 }
 
+/// Each restricted input's quasi-p-values, lower and upper side (`Prim::quasi_p`).
+type QuasiP = [(usize, [Option<f64>; 2])];
+
 /// What an input is, for words.
 enum Input {
     Param(String),
@@ -185,7 +188,7 @@ pub fn run(args: Args) -> Result<()> {
     let mut cols: Vec<Vec<f64>> = vec![Vec::with_capacity(expect); inputs.len()];
     let mut y = Vec::with_capacity(expect);
     while runs.next(&mut first, &mut values, &mut params)? {
-        if y.len() % 4096 == 0 && session.stop.load(Relaxed) {
+        if y.len().is_multiple_of(4096) && session.stop.load(Relaxed) {
             break;
         }
         y.push(outcome.holds(&first, &values));
@@ -286,45 +289,42 @@ pub fn run(args: Args) -> Result<()> {
             "quasi_p_low",
             "quasi_p_high",
         ])?;
-        let mut rows = |i: usize,
-                        stage: &str,
-                        b: &prim::Box,
-                        qp: Option<&[(usize, [Option<f64>; 2])]>|
-         -> anyhow::Result<()> {
-            let dims = prim.restricted(&b.lims);
-            let head = [
-                i.to_string(),
-                stage.to_string(),
-                num(cov(b)),
-                num(dens(b)),
-                num(b.n as f64 / n as f64),
-                b.n.to_string(),
-                b.k.to_string(),
-                dims.len().to_string(),
-            ];
-            if dims.is_empty() {
-                let mut rec = head.to_vec();
-                rec.extend(std::iter::repeat_n(String::new(), 7));
-                c.write_record(&rec)?;
-            }
-            for j in dims {
-                let (lo, hi) = b.lims[j];
-                let (min, max) = prim.init[j];
-                let p = qp.and_then(|q| q.iter().find(|x| x.0 == j)).map(|x| x.1);
-                let mut rec = head.to_vec();
-                rec.extend([
-                    cell(&data.names[j]).into_owned(),
-                    if lo != min { limit(lo) } else { String::new() },
-                    if hi != max { limit(hi) } else { String::new() },
-                    limit(min),
-                    limit(max),
-                    p.and_then(|p| p[0]).map(pvalue).unwrap_or_default(),
-                    p.and_then(|p| p[1]).map(pvalue).unwrap_or_default(),
-                ]);
-                c.write_record(&rec)?;
-            }
-            Ok(())
-        };
+        let mut rows =
+            |i: usize, stage: &str, b: &prim::Box, qp: Option<&QuasiP>| -> anyhow::Result<()> {
+                let dims = prim.restricted(&b.lims);
+                let head = [
+                    i.to_string(),
+                    stage.to_string(),
+                    num(cov(b)),
+                    num(dens(b)),
+                    num(b.n as f64 / n as f64),
+                    b.n.to_string(),
+                    b.k.to_string(),
+                    dims.len().to_string(),
+                ];
+                if dims.is_empty() {
+                    let mut rec = head.to_vec();
+                    rec.extend(std::iter::repeat_n(String::new(), 7));
+                    c.write_record(&rec)?;
+                }
+                for j in dims {
+                    let (lo, hi) = b.lims[j];
+                    let (min, max) = prim.init[j];
+                    let p = qp.and_then(|q| q.iter().find(|x| x.0 == j)).map(|x| x.1);
+                    let mut rec = head.to_vec();
+                    rec.extend([
+                        cell(&data.names[j]).into_owned(),
+                        if lo != min { limit(lo) } else { String::new() },
+                        if hi != max { limit(hi) } else { String::new() },
+                        limit(min),
+                        limit(max),
+                        p.and_then(|p| p[0]).map(pvalue).unwrap_or_default(),
+                        p.and_then(|p| p[1]).map(pvalue).unwrap_or_default(),
+                    ]);
+                    c.write_record(&rec)?;
+                }
+                Ok(())
+            };
         for (i, b) in traj.iter().enumerate() {
             let stage = match b.stage {
                 Stage::Start => "start",
@@ -503,7 +503,7 @@ fn report(
     traj: &[prim::Box],
     chosen_at: usize,
     chosen: &prim::Box,
-    qp: &[(usize, [Option<f64>; 2])],
+    qp: &QuasiP,
     words: &Words,
     data: &Data,
     sentence: &str,

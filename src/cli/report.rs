@@ -378,11 +378,10 @@ fn discover_tables(t: &data::Table, out: &mut Vec<Table>) -> Result<()> {
     });
     let mut seen = std::collections::BTreeSet::new();
     let mut rows = Vec::new();
-    for r in 0..t.rows.len() {
+    for (r, x) in v.iter().enumerate() {
         if t.text(r, cst) == "chosen" || !seen.insert(t.text(r, cb).to_string()) {
             continue;
         }
-        let x = &v[r];
         rows.push(vec![
             Cell::num(t.text(r, cb).to_string(), r as f64),
             Cell::text(t.text(r, cst)),

@@ -199,7 +199,7 @@ pub fn run(
             0..limit,
             Pace::RUNS,
             stop_flag,
-            &work,
+            work,
             |mut k: Kept| -> anyhow::Result<Flow> {
                 let here = match filtering {
                     true => k.kept.len() as u64,

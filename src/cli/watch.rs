@@ -157,7 +157,7 @@ pub fn run(args: Args) -> Result<()> {
     let mut n = 0u64;
     let mut k = 0u64;
     while runs.next(&mut first, &mut values, &mut params)? {
-        if n % 4096 == 0 && session.stop.load(Relaxed) {
+        if n.is_multiple_of(4096) && session.stop.load(Relaxed) {
             break;
         }
         n += 1;
