@@ -30,17 +30,7 @@ impl Outcome {
     /// Parses `METRIC` (an event) or `QUANTITY OP NUMBER` (OP: >=, <=, >, <, =) against the
     /// names of a result's event metrics and quantities.
     pub fn parse(text: &str, events: &[&str], quantities: &[&str]) -> Result<Outcome, String> {
-        let ops = [
-            (">=", Op::Ge),
-            ("<=", Op::Le),
-            ("==", Op::Eq),
-            (">", Op::Gt),
-            ("<", Op::Lt),
-            ("=", Op::Eq),
-        ];
-        let split = ops
-            .iter()
-            .find_map(|(s, op)| text.split_once(s).map(|(l, r)| (l.trim(), *op, r.trim())));
+        let split = Op::split(text);
         let name = split.map_or(text.trim(), |(l, _, _)| l);
         if let Some(i) = events.iter().position(|e| *e == name) {
             return match split {
@@ -78,13 +68,7 @@ impl Outcome {
     pub fn holds(&self, first: &[Option<u32>], values: &[Option<f64>]) -> bool {
         match *self {
             Outcome::Event(i) => first[i].is_some(),
-            Outcome::Quantity { q, op, value } => values[q].is_some_and(|v| match op {
-                Op::Ge => v >= value,
-                Op::Le => v <= value,
-                Op::Gt => v > value,
-                Op::Lt => v < value,
-                Op::Eq => v == value,
-            }),
+            Outcome::Quantity { q, op, value } => values[q].is_some_and(|v| op.holds(v, value)),
         }
     }
 }

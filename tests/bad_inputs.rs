@@ -1313,6 +1313,12 @@ fn check_obs(c: &Case, dir: &Path) -> String {
     );
     assert_eq!(code, 2, "{}: exit code {code}\n{err}", c.what);
     assert!(!dir.join("never").exists(), "{}: wrote a result", c.what);
+    located_row(c, &err, "bad_obs.toml")
+}
+
+/// Checks that the first message of `err` is the case's, at its line and column in `file`,
+/// with the caret under the column; returns the case's table row.
+fn located_row(c: &Case, err: &str, file: &str) -> String {
     let lines: Vec<&str> = err.lines().collect();
     let first = lines[0];
     assert!(
@@ -1321,14 +1327,20 @@ fn check_obs(c: &Case, dir: &Path) -> String {
         c.what,
         c.expect
     );
-    let at = format!("  --> bad_obs.toml:{}:{}", c.at.0, c.at.1);
+    let at = format!("  --> {file}:{}:{}", c.at.0, c.at.1);
     assert_eq!(lines[1], at, "{}: wrong location\n{err}", c.what);
+    // The caret line points at the column: `N | ` then column - 1 spaces, then ^.
     let caret = lines[4];
     let bar = caret.find('|').unwrap();
     assert_eq!(
         caret[bar + 2..].find('^'),
         Some(c.at.1 - 1),
         "{}: caret misplaced\n{err}",
+        c.what
+    );
+    assert!(
+        err.contains(&format!("{file}: ")),
+        "{}: no summary line",
         c.what
     );
     let edit = match &c.edit {
@@ -1381,40 +1393,7 @@ fn check(c: &Case, dir: &Path) -> String {
     std::fs::write(dir.join("bad.toml"), apply(&c.edit, &minimal())).unwrap();
     let (code, err) = brink(dir, &["validate", "bad.toml"]);
     assert_eq!(code, 2, "{}: exit code {code}\n{err}", c.what);
-    let lines: Vec<&str> = err.lines().collect();
-    let first = lines[0];
-    assert!(
-        first.starts_with("error: ") && first.contains(c.expect),
-        "{}: first error is not about `{}`:\n{err}",
-        c.what,
-        c.expect
-    );
-    let at = format!("  --> bad.toml:{}:{}", c.at.0, c.at.1);
-    assert_eq!(lines[1], at, "{}: wrong location\n{err}", c.what);
-    // The caret line points at the column: `N | ` then column - 1 spaces, then ^.
-    let caret = lines[4];
-    let bar = caret.find('|').unwrap();
-    assert_eq!(
-        caret[bar + 2..].find('^'),
-        Some(c.at.1 - 1),
-        "{}: caret misplaced\n{err}",
-        c.what
-    );
-    assert!(err.contains("bad.toml: "), "{}: no summary line", c.what);
-    let edit = match &c.edit {
-        Replace(from, to) => format!("{} → {}", md(from), md(to)),
-        Append(text) => format!("append {}", md(text.trim())),
-        Whole(text) => format!("whole file: {}", md(text)),
-        With(_, how) => how.to_string(),
-    };
-    format!(
-        "| {} | {} | {} | {}:{} |",
-        c.what,
-        edit,
-        md(first),
-        c.at.0,
-        c.at.1
-    )
+    located_row(c, &err, "bad.toml")
 }
 
 fn md(s: &str) -> String {

@@ -47,6 +47,24 @@ fn num(s: &str) -> f64 {
         .unwrap_or_else(|_| panic!("`{s}` is not a number"))
 }
 
+/// The four data files of two results are byte-identical.
+fn same_files(a: &Path, b: &Path) {
+    for f in [
+        "summary.csv",
+        "timeline.csv",
+        "distributions.csv",
+        "runs.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
 fn manifest(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap()
 }
@@ -617,18 +635,7 @@ fn target_runs_stops_at_the_nth_kept_run_whatever_the_threads() {
             ],
         );
     }
-    for f in [
-        "summary.csv",
-        "timeline.csv",
-        "distributions.csv",
-        "runs.csv",
-    ] {
-        assert_eq!(
-            std::fs::read(d.join("t1").join(f)).unwrap(),
-            std::fs::read(d.join("t2").join(f)).unwrap(),
-            "{f} differs between 1 and 2 threads"
-        );
-    }
+    same_files(&d.join("t1"), &d.join("t2"));
     let kept: Vec<u64> = first_days(&d.join("t1/runs.csv"))
         .iter()
         .map(|r| r.0)
@@ -974,18 +981,7 @@ fn precision_stops_at_the_smallest_block_that_meets_it_whatever_the_threads() {
             ],
         );
     }
-    for f in [
-        "summary.csv",
-        "timeline.csv",
-        "distributions.csv",
-        "runs.csv",
-    ] {
-        assert_eq!(
-            std::fs::read(d.join("p1").join(f)).unwrap(),
-            std::fs::read(d.join("p2").join(f)).unwrap(),
-            "{f} differs between 1 and 2 threads"
-        );
-    }
+    same_files(&d.join("p1"), &d.join("p2"));
     let m = manifest(&d.join("p1"));
     let runs = m["runs"].as_u64().unwrap();
     assert_eq!(runs % 1024, 0, "blocks end at multiples of 1024 runs");
@@ -1009,18 +1005,7 @@ fn precision_stops_at_the_smallest_block_that_meets_it_whatever_the_threads() {
             "-q",
         ],
     );
-    for f in [
-        "summary.csv",
-        "timeline.csv",
-        "distributions.csv",
-        "runs.csv",
-    ] {
-        assert_eq!(
-            std::fs::read(d.join("p1").join(f)).unwrap(),
-            std::fs::read(d.join("plain").join(f)).unwrap(),
-            "{f}"
-        );
-    }
+    same_files(&d.join("p1"), &d.join("plain"));
     // The criterion, recomputed from the rows: met after the last block, not after any before.
     let all = first_days(&d.join("plain/runs.csv"));
     let events: Vec<String> = all[0].1.keys().cloned().collect();

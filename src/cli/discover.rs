@@ -121,17 +121,10 @@ pub fn run(args: Args) -> Result<()> {
     let dir = outdir::resolve(&args.results)?;
     let m = RunResult::read(&dir, "discover")?;
     let mut runs = runs_csv::open(&dir, &m, "discover")?;
-    let event_ids: Vec<String> = runs.columns.events.iter().map(|e| e.0.clone()).collect();
-    let quantity_ids: Vec<String> = runs
-        .columns
-        .quantities
-        .iter()
-        .map(|q| q.0.clone())
-        .collect();
+    let outcome = runs.columns.outcome(&args.outcome)?;
+    let (event_ids, quantity_ids) = runs.columns.names();
     let events: Vec<&str> = event_ids.iter().map(String::as_str).collect();
-    let quantities: Vec<&str> = quantity_ids.iter().map(String::as_str).collect();
-    let outcome = Outcome::parse(&args.outcome, &events, &quantities)
-        .map_err(|e| Failure::Input(format!("error: --outcome: {e}\n")))?;
+    let quantities = quantity_ids.len();
 
     // The inputs: parameters (by column of `params`) and first days (by event).
     let mut inputs: Vec<(String, Input, usize)> = Vec::new();
@@ -180,7 +173,7 @@ pub fn run(args: Args) -> Result<()> {
     // Read the inputs and the outcome of every run, column by column.
     let horizon = f64::from(m.horizon());
     let mut first = vec![None; events.len()];
-    let mut values = vec![None; quantities.len()];
+    let mut values = vec![None; quantities];
     let mut params = vec![0.0; runs.columns.params.len()];
     // Room for the runs the manifest announces (at most ten million; more grow as read), so
     // columns do not double past what they hold.

@@ -20,6 +20,25 @@ pub struct Columns {
     pub params: Vec<(String, usize)>,
 }
 
+impl Columns {
+    /// The ids of the event metrics and of the quantities, in file order.
+    pub fn names(&self) -> (Vec<String>, Vec<String>) {
+        (
+            self.events.iter().map(|e| e.0.clone()).collect(),
+            self.quantities.iter().map(|q| q.0.clone()).collect(),
+        )
+    }
+
+    /// The outcome `text` names (`--outcome`): an event metric or a quantity condition.
+    pub fn outcome(&self, text: &str) -> Result<brink::watch::Outcome> {
+        let (events, quantities) = self.names();
+        let events: Vec<&str> = events.iter().map(String::as_str).collect();
+        let quantities: Vec<&str> = quantities.iter().map(String::as_str).collect();
+        brink::watch::Outcome::parse(text, &events, &quantities)
+            .map_err(|e| Failure::Input(format!("error: --outcome: {e}\n")))
+    }
+}
+
 /// An open runs.csv.
 pub struct Runs {
     pub path: PathBuf,

@@ -71,17 +71,10 @@ pub fn run(args: Args) -> Result<()> {
     let dir = outdir::resolve(&args.results)?;
     let m = RunResult::read(&dir, "watch")?;
     let mut runs = runs_csv::open(&dir, &m, "watch")?;
-    let event_ids: Vec<String> = runs.columns.events.iter().map(|e| e.0.clone()).collect();
-    let quantity_ids: Vec<String> = runs
-        .columns
-        .quantities
-        .iter()
-        .map(|q| q.0.clone())
-        .collect();
+    let outcome = runs.columns.outcome(&args.outcome)?;
+    let (event_ids, quantity_ids) = runs.columns.names();
     let events: Vec<&str> = event_ids.iter().map(String::as_str).collect();
-    let quantities: Vec<&str> = quantity_ids.iter().map(String::as_str).collect();
-    let outcome = Outcome::parse(&args.outcome, &events, &quantities)
-        .map_err(|e| Failure::Input(format!("error: --outcome: {e}\n")))?;
+    let quantities = quantity_ids.len();
     let signposts: Vec<usize> = if args.signposts.is_empty() {
         (0..events.len())
             .filter(|&i| outcome != Outcome::Event(i))
@@ -149,7 +142,7 @@ pub fn run(args: Args) -> Result<()> {
         .prepare(&format!("{}_watch", m.scenario.name), WATCH_FILES, &inputs)?;
 
     // One pass over the runs: integer counts per (signpost, date).
-    let (ne, nq) = (events.len(), quantities.len());
+    let (ne, nq) = (events.len(), quantities);
     let mut first = vec![None; ne];
     let mut values = vec![None; nq];
     let mut params = vec![0.0; runs.columns.params.len()];
