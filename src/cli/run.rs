@@ -37,7 +37,8 @@ use super::{Failure, Result, overrides, part};
 #[derive(clap::Args, Debug)]
 #[command(mut_arg("out", |a| a.help(
     "Output directory [default: a new folder results/<scenario name>/<UTC time>/, linked as \
-     latest; with --shard, the folder of parts results/<scenario name>/parts/]"
+     latest; with --given, results/<scenario name>_given/<UTC time>/; with --shard, the folder \
+     of parts results/<scenario name>/parts/]"
 )))]
 pub struct Args {
     /// Scenario file (TOML).

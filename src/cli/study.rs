@@ -107,7 +107,7 @@ pub fn max_threads() -> usize {
     cores.saturating_mul(4).max(64)
 }
 
-fn threads_value(s: &str) -> std::result::Result<usize, String> {
+pub fn threads_value(s: &str) -> std::result::Result<usize, String> {
     match s.trim().parse::<usize>() {
         Ok(n) if n <= max_threads() => Ok(n),
         // The same words on every machine (the record of refusals is shared), with the rule.
