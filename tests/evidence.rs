@@ -1062,3 +1062,62 @@ fn precision_spends_at_most_max_runs_and_says_so() {
     assert_eq!(m["runs"], 3000);
     assert_eq!(m["precision"]["reached"], false);
 }
+
+#[test]
+fn readers_never_write_over_the_results_they_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    chain(d);
+    ok(
+        d,
+        &[
+            "run",
+            "chain.toml",
+            "--runs",
+            "500",
+            "--per-run",
+            "--out",
+            "r",
+            "-q",
+        ],
+    );
+    std::fs::write(
+        d.join("obs.toml"),
+        "[events]\nblue_strikes = { not_by = 2026-01-10 }\n",
+    )
+    .unwrap();
+    let before: Vec<Vec<u8>> = ["manifest.json", "summary.csv", "runs.csv"]
+        .iter()
+        .map(|f| std::fs::read(d.join("r").join(f)).unwrap())
+        .collect();
+    for args in [
+        &["score", "r", "--observed", "obs.toml"][..],
+        &[
+            "watch",
+            "r",
+            "--outcome",
+            "green_joins",
+            "--by",
+            "2026-01-20",
+        ][..],
+        &["discover", "r", "--outcome", "green_joins"][..],
+    ] {
+        let mut a = args.to_vec();
+        a.extend(["--out", "r", "--force"]);
+        let o = brink(d, &a);
+        assert_eq!(o.status.code(), Some(2), "{a:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("a file this command reads; brink never replaces its input"),
+            "{err}"
+        );
+    }
+    let after: Vec<Vec<u8>> = ["manifest.json", "summary.csv", "runs.csv"]
+        .iter()
+        .map(|f| std::fs::read(d.join("r").join(f)).unwrap())
+        .collect();
+    assert_eq!(before, after);
+    // Their own folders, beside the run's.
+    ok(d, &["score", "r", "--observed", "obs.toml", "-q"]);
+    assert!(d.join("results/chain_score/latest/score.csv").is_file());
+}
