@@ -171,7 +171,7 @@ pub fn run(args: Args) -> Result<()> {
     };
 
     let items = event_items(&obs, &first, runs, horizon, &checkpoints, &day_of);
-    warn_as_of(&m, &obs, &items, &checkpoints, &text, &shown, quiet);
+    warn_as_of(&m, &obs, &items, &checkpoints, &text, &shown);
 
     // Reliability: outcomes of distinct events at their last scored checkpoint.
     let mut last_outcome: BTreeMap<usize, bool> = BTreeMap::new();
@@ -284,7 +284,8 @@ fn event_items(
 }
 
 /// A forecast cannot be scored on what it already knew: warn about events dated on or before
-/// the scenario's `as_of`, and checkpoints that are.
+/// the scenario's `as_of`, and checkpoints that are (even with --quiet: it is about what the
+/// score means).
 fn warn_as_of(
     m: &RunResult,
     obs: &Observed,
@@ -292,7 +293,6 @@ fn warn_as_of(
     checkpoints: &[jiff::civil::Date],
     text: &str,
     file: &str,
-    quiet: bool,
 ) {
     let Some(as_of) = m
         .scenario
@@ -302,9 +302,6 @@ fn warn_as_of(
     else {
         return;
     };
-    if quiet {
-        return;
-    }
     for e in &obs.events {
         if let Fact::Happened(h) = e.fact
             && h <= as_of

@@ -299,22 +299,21 @@ pub fn run(
     }
     manifest.write(&staging)?;
     let dir = session.commit(out)?;
-    if !quiet {
-        report(
-            sc,
-            &total,
-            &Summary {
-                stop,
-                filtering,
-                reached,
-                kept: kept_total,
-                simulated,
-                max_runs,
-                elapsed: session.elapsed(),
-                dir: &dir,
-            },
-        );
-    }
+    report(
+        sc,
+        &total,
+        &Summary {
+            stop,
+            filtering,
+            reached,
+            kept: kept_total,
+            simulated,
+            max_runs,
+            elapsed: session.elapsed(),
+            dir: &dir,
+        },
+        quiet,
+    );
     Ok(())
 }
 
@@ -329,10 +328,11 @@ struct Summary<'a> {
     dir: &'a Path,
 }
 
-/// What the study did, on stderr.
-fn report(sc: &brink::model::Scenario, total: &Aggregate, s: &Summary) {
+/// What the study did, on stderr; warnings (too few runs kept, a budget spent) even with
+/// --quiet, since they are about what the result can be trusted for.
+fn report(sc: &brink::model::Scenario, total: &Aggregate, s: &Summary, quiet: bool) {
     use super::charts::num::thousands;
-    if s.filtering {
+    if s.filtering && !quiet {
         say!(
             "brink: kept {} of {} runs simulated ({:.1}%); effective number of runs {}",
             thousands(s.kept),
@@ -340,40 +340,42 @@ fn report(sc: &brink::model::Scenario, total: &Aggregate, s: &Summary) {
             100.0 * s.kept as f64 / s.simulated as f64,
             thousands(s.kept)
         );
-        if s.kept < FEW_RUNS {
-            say!(
-                "brink: warning: only {} runs are kept: below {FEW_RUNS}, a probability's 95% \
-                 interval is wider than ±5 points; simulate more (--runs, or --target-runs)",
-                s.kept
-            );
-        }
     }
+    if s.filtering && s.kept < FEW_RUNS {
+        say!(
+            "brink: warning: only {} runs are kept: below {FEW_RUNS}, a probability's 95% \
+             interval is wider than ±5 points; simulate more (--runs, or --target-runs)",
+            s.kept
+        );
+    }
+    let widest = widest_event(total).map_or((String::new(), 0.0), |(e, w)| {
+        (sc.metrics.events[e].id.clone(), w)
+    });
     match s.stop {
         Stop::Target(n) if !s.reached => say!(
             "brink: warning: --max-runs {} spent with {} of the {n} runs asked for kept",
             thousands(s.max_runs),
             thousands(s.kept)
         ),
-        Stop::Precision(h) => {
-            let (e, w) = widest_event(total).map_or((String::new(), 0.0), |(e, w)| {
-                (sc.metrics.events[e].id.clone(), w)
-            });
-            if s.reached {
-                say!(
-                    "brink: every event metric's 95% half-width is at most {h} after {} runs \
-                     ({} blocks of {CHUNK}); widest: {e}, {w:.5}",
-                    thousands(s.simulated),
-                    s.simulated.div_ceil(CHUNK)
-                );
-            } else {
-                say!(
-                    "brink: warning: --max-runs {} spent before every event metric reached a \
-                     95% half-width of {h}; widest: {e}, {w:.5}",
-                    thousands(s.max_runs)
-                );
-            }
-        }
+        Stop::Precision(h) if !s.reached => say!(
+            "brink: warning: --max-runs {} spent before every event metric reached a 95% \
+             half-width of {h}; widest: {}, {:.5}",
+            thousands(s.max_runs),
+            widest.0,
+            widest.1
+        ),
+        Stop::Precision(h) if !quiet => say!(
+            "brink: every event metric's 95% half-width is at most {h} after {} runs ({} \
+             blocks of {CHUNK}); widest: {}, {:.5}",
+            thousands(s.simulated),
+            s.simulated.div_ceil(CHUNK),
+            widest.0,
+            widest.1
+        ),
         _ => {}
+    }
+    if quiet {
+        return;
     }
     say!(
         "brink: {} runs simulated in {:.2}s; wrote {}",
