@@ -258,10 +258,19 @@ pub fn run(args: Args) -> Result<()> {
             super::progress::rate_text(runs, elapsed, "runs"),
             dir.display()
         );
-        for (e, m) in sc.metrics.events.iter().enumerate().take(6) {
-            let k = total.event_count(e);
-            say!("  {:<28} {:>6.1}%", m.id, 100.0 * k as f64 / runs as f64);
-        }
+        digest(sc, &total);
     }
     Ok(())
+}
+
+/// The first six event metrics' probabilities, on stderr after a run.
+pub fn digest(sc: &brink::model::Scenario, total: &Aggregate) {
+    for (e, m) in sc.metrics.events.iter().enumerate().take(6) {
+        let k = total.event_count(e);
+        say!(
+            "  {:<28} {:>6.1}%",
+            m.id,
+            100.0 * k as f64 / total.runs as f64
+        );
+    }
 }

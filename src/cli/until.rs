@@ -383,14 +383,7 @@ fn report(sc: &brink::model::Scenario, total: &Aggregate, s: &Summary, quiet: bo
         s.elapsed,
         s.dir.display()
     );
-    for (e, m) in sc.metrics.events.iter().enumerate().take(6) {
-        let k = total.event_count(e);
-        say!(
-            "  {:<28} {:>6.1}%",
-            m.id,
-            100.0 * k as f64 / total.runs as f64
-        );
-    }
+    super::run::digest(sc, total);
 }
 
 /// The budget of --target-runs and --precision without --max-runs, as for `trace --find`.
