@@ -408,24 +408,28 @@ fn given_matches_the_exact_conditional_probabilities_and_keeps_exactly_the_consi
     );
     let all = first_days(&d.join("all/runs.csv"));
     let q = 1.0 - P;
-
-    // 1. A strike by day 9 (2026-01-10).
-    let dd = 9;
-    ok(
-        d,
-        &[
+    // `brink run chain.toml --given CONDITION` over the same runs, into `out`.
+    let given = |runs: &str, out: &str, condition: &str, per_run: bool| {
+        let mut a = vec![
             "run",
             "chain.toml",
             "--runs",
-            &runs,
-            "--per-run",
+            runs,
             "--out",
-            "g1",
+            out,
             "-q",
             "--given",
-            "blue_strikes<=2026-01-10",
-        ],
-    );
+            condition,
+        ];
+        if per_run {
+            a.push("--per-run");
+        }
+        ok(d, &a);
+    };
+
+    // 1. A strike by day 9 (2026-01-10).
+    let dd = 9;
+    given(&runs, "g1", "blue_strikes<=2026-01-10", true);
     let s = summary(&d.join("g1"));
     let kept = s["blue_strikes"].0;
     // Exactly the runs of the plain study that satisfy the condition, with their indices.
@@ -482,20 +486,7 @@ fn given_matches_the_exact_conditional_probabilities_and_keeps_exactly_the_consi
     );
 
     // 2. No strike by day 9: the strike's clock starts again on day 10.
-    ok(
-        d,
-        &[
-            "run",
-            "chain.toml",
-            "--runs",
-            &runs,
-            "--out",
-            "g2",
-            "-q",
-            "--given",
-            "not blue_strikes<=2026-01-10",
-        ],
-    );
+    given(&runs, "g2", "not blue_strikes<=2026-01-10", false);
     let s = summary(&d.join("g2"));
     let kept = s["blue_strikes"].0;
     let later = 1.0 - q.powi((H - dd - 1) as i32);
@@ -533,20 +524,7 @@ fn given_matches_the_exact_conditional_probabilities_and_keeps_exactly_the_consi
 
     // 3. No answer by day 9, which a run without a strike and a run whose strike went
     //    unanswered both satisfy: Bayes' rule over the two.
-    ok(
-        d,
-        &[
-            "run",
-            "chain.toml",
-            "--runs",
-            &runs,
-            "--out",
-            "g3",
-            "-q",
-            "--given",
-            "not red_answers<=2026-01-10",
-        ],
-    );
+    given(&runs, "g3", "not red_answers<=2026-01-10", false);
     let s = summary(&d.join("g3"));
     let kept = s["blue_strikes"].0;
     let none = 1.0 - by(dd) * Q;
@@ -562,20 +540,7 @@ fn given_matches_the_exact_conditional_probabilities_and_keeps_exactly_the_consi
     }
 
     // 4. The strike on one given day: hostilities are exactly 0 before it and 1 from it on.
-    ok(
-        d,
-        &[
-            "run",
-            "chain.toml",
-            "--runs",
-            &runs,
-            "--out",
-            "g4",
-            "-q",
-            "--given",
-            "blue_strikes=2026-01-05",
-        ],
-    );
+    given(&runs, "g4", "blue_strikes=2026-01-05", false);
     let war = timeline(&d.join("g4"), "hostilities_at_least_strike");
     for (t, &x) in war.iter().enumerate() {
         assert_eq!(x, if t >= 4 { 1.0 } else { 0.0 }, "day {t}");
