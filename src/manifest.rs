@@ -3,7 +3,7 @@
 //! detail, and how the process ran). The command line writes it beside its CSV files; the
 //! Python package returns it as a dict. Pure: `Manifest::json` gives the text.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::load::Loaded;
@@ -22,16 +22,17 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// A scenario as a manifest identifies it.
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct ScenarioRef {
     pub name: String,
     pub path: String,
     pub sha256: String,
     /// Every file the scenario was read from (more than one when it extends another), each
     /// with its own SHA-256; `sha256` above is that of the merged text.
+    #[serde(default)]
     pub files: Vec<SourceFile>,
     /// The date up to which the scenario's authors used what was known (`[scenario] as_of`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub as_of: Option<String>,
     /// The calendar and ladder, in the manifests of run results (charts name days and levels
     /// from them without the scenario file).
@@ -39,14 +40,14 @@ pub struct ScenarioRef {
     pub calendar: Option<Calendar>,
 }
 
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct Calendar {
     pub start_date: String,
     pub horizon_days: u32,
     pub ladder: Vec<Rung>,
 }
 
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct Rung {
     pub id: String,
     pub name: String,
@@ -152,7 +153,7 @@ impl<D: Serialize> Manifest<D> {
 }
 
 /// One parameter of a run's scenario, as its manifest lists it.
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct Parameter {
     pub path: String,
     pub distribution: String,
@@ -164,11 +165,54 @@ pub struct Parameter {
 #[derive(Serialize, Clone, Debug)]
 pub struct RunDetail {
     pub parameters: Vec<Parameter>,
+    /// `run --given`: the conditions and how many runs were simulated to keep `runs`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub given: Option<GivenDetail>,
+    /// `run --precision`: the half-width asked for and whether it was reached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub precision: Option<PrecisionDetail>,
+}
+
+/// The conditions of a conditional run (`run --given`).
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct GivenDetail {
+    /// Each condition, written canonically.
+    pub conditions: Vec<String>,
+    /// The last date the conditions speak of.
+    pub through: String,
+    /// Runs 0 … simulated_runs − 1 were simulated; `runs` of them were kept.
+    pub simulated_runs: u64,
+    /// The effective number of runs: the kept runs, each an exact draw given the conditions.
+    pub effective_runs: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_runs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_runs: Option<u64>,
+}
+
+/// A run to a precision (`run --precision H`).
+#[derive(Serialize, Clone, Debug)]
+pub struct PrecisionDetail {
+    /// H: the largest 95% half-width allowed for every event metric.
+    pub half_width: f64,
+    /// Blocks of this many run indices; the study stops at the end of the first block after
+    /// which every event metric meets H.
+    pub block: u64,
+    pub max_runs: u64,
+    /// Whether H was met (false: `max_runs` was spent first).
+    pub reached: bool,
+    /// The event metric with the widest interval at the end, and its half-width.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub widest_metric: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub widest_half_width: Option<f64>,
 }
 
 impl RunDetail {
     pub fn of(sc: &Scenario) -> RunDetail {
         RunDetail {
+            given: None,
+            precision: None,
             parameters: sc
                 .params
                 .iter()

@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use rayon::prelude::*;
 
 use crate::engine::{CHUNK, ChunkResult, Engine, NoRecord, RunRows};
+use crate::given::Given;
 use crate::stats::Aggregate;
 
 /// What the sink wants after a piece.
@@ -159,6 +160,56 @@ pub fn chunk(
         runs,
         aggregate: agg,
         rows,
+    })
+}
+
+/// A piece of runs filtered by conditions (`brink run --given`): the aggregate and per-run
+/// rows of the runs kept, and their indices.
+pub struct Kept {
+    pub chunk: ChunkResult,
+    /// Indices of the kept runs, in order.
+    pub kept: Vec<u64>,
+}
+
+/// Simulates one piece of runs and keeps only those that satisfy `given`, exactly, from each
+/// run's event days: their outcomes, daily states and (with `per_run`) rows. `None` if stopped
+/// first.
+pub fn chunk_given(
+    engine: &Engine,
+    runs: Range<u64>,
+    per_run: bool,
+    given: &Given,
+    stop: &AtomicBool,
+) -> Option<Kept> {
+    let sc = engine.scenario;
+    let mut ws = engine.workspace();
+    let mut agg = Aggregate::new(sc);
+    let mut rows = per_run.then(|| RunRows::with_capacity(sc, 0));
+    let mut kept = Vec::new();
+    // The engine adds each run's daily states to `ws.daily`; starting every run from zeros
+    // keeps one run's states apart, to be counted only if the run is kept.
+    let done = each(runs.clone(), stop, |run| {
+        engine.simulate(run, &mut ws, &mut NoRecord);
+        if given.holds(&ws.outcome.first) {
+            agg.add(&ws.outcome);
+            agg.add_daily(&ws.daily);
+            kept.push(run);
+            if let Some(rows) = rows.as_mut() {
+                rows.push(run, &ws.outcome, &ws.world.params);
+            }
+        }
+        ws.daily.fill(0);
+    });
+    if !done {
+        return None;
+    }
+    Some(Kept {
+        chunk: ChunkResult {
+            runs,
+            aggregate: agg,
+            rows,
+        },
+        kept,
     })
 }
 

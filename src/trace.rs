@@ -734,6 +734,34 @@ pub enum Op {
     Eq,
 }
 
+impl Op {
+    /// Splits `NAME OP NUMBER` at its operator (>=, <=, ==, >, <, =): the trimmed name, the
+    /// operator and the trimmed rest; `None` without an operator.
+    pub fn split(text: &str) -> Option<(&str, Op, &str)> {
+        const OPS: [(&str, Op); 6] = [
+            (">=", Op::Ge),
+            ("<=", Op::Le),
+            ("==", Op::Eq),
+            (">", Op::Gt),
+            ("<", Op::Lt),
+            ("=", Op::Eq),
+        ];
+        OPS.iter()
+            .find_map(|(s, op)| text.split_once(s).map(|(l, r)| (l.trim(), *op, r.trim())))
+    }
+
+    /// Whether `v OP value`.
+    pub fn holds(self, v: f64, value: f64) -> bool {
+        match self {
+            Op::Ge => v >= value,
+            Op::Le => v <= value,
+            Op::Gt => v > value,
+            Op::Lt => v < value,
+            Op::Eq => v == value,
+        }
+    }
+}
+
 /// What `brink trace --find` looks for in a run.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Finding {
@@ -747,17 +775,7 @@ impl Finding {
     /// Parses `METRIC` (an event metric) or `QUANTITY OP NUMBER` with OP one of >=, <=, >, <, =.
     pub fn parse(sc: &Scenario, text: &str) -> Result<Finding, String> {
         let m = &sc.metrics;
-        let ops = [
-            (">=", Op::Ge),
-            ("<=", Op::Le),
-            ("==", Op::Eq),
-            (">", Op::Gt),
-            ("<", Op::Lt),
-            ("=", Op::Eq),
-        ];
-        let split = ops
-            .iter()
-            .find_map(|(s, op)| text.split_once(s).map(|(l, r)| (l.trim(), *op, r.trim())));
+        let split = Op::split(text);
         let name = split.map_or(text.trim(), |(l, _, _)| l);
         let names: Vec<&str> = m
             .events
@@ -801,14 +819,7 @@ impl Finding {
                 if values[q] == MISSING {
                     return false;
                 }
-                let v = sc.metrics.quantities[q].binning.value(values[q]);
-                match op {
-                    Op::Ge => v >= value,
-                    Op::Le => v <= value,
-                    Op::Gt => v > value,
-                    Op::Lt => v < value,
-                    Op::Eq => v == value,
-                }
+                op.holds(sc.metrics.quantities[q].binning.value(values[q]), value)
             }
         }
     }

@@ -67,6 +67,9 @@ struct Results {
     sweep_two: PathBuf,
     sweep_three: PathBuf,
     sensitivity: PathBuf,
+    score: PathBuf,
+    watch: PathBuf,
+    discover: PathBuf,
 }
 
 /// Flagship results of every kind, small enough for a debug build and large enough that
@@ -92,6 +95,9 @@ fn results() -> &'static Results {
             sweep_two: dir("sweep_two"),
             sweep_three: dir("sweep_three"),
             sensitivity: dir("sensitivity"),
+            score: dir("score"),
+            watch: dir("watch"),
+            discover: dir("discover"),
         };
         go(&["run", sc, "--runs", "2000", "--out", s(&r.run)]);
         go(&[
@@ -163,6 +169,44 @@ fn results() -> &'static Results {
             "50",
             "--out",
             s(&r.sensitivity),
+        ]);
+        // The readers of a run's rows: score, watch and discover.
+        let per_run = dir("per_run");
+        go(&[
+            "run",
+            sc,
+            "--runs",
+            "2000",
+            "--per-run",
+            "--out",
+            s(&per_run),
+        ]);
+        let observed = repo("scenarios/observed/iran_2026_example.toml");
+        go(&[
+            "score",
+            s(&per_run),
+            "--observed",
+            s(&observed),
+            "--out",
+            s(&r.score),
+        ]);
+        go(&[
+            "watch",
+            s(&per_run),
+            "--outcome",
+            "regional_war",
+            "--out",
+            s(&r.watch),
+        ]);
+        go(&[
+            "discover",
+            s(&per_run),
+            "--outcome",
+            "strike_on_iran",
+            "--features",
+            "params",
+            "--out",
+            s(&r.discover),
         ]);
         r
     })
@@ -617,6 +661,34 @@ fn expected(dir: &Path, chart: &str) -> Vec<String> {
         }
         return v;
     }
+    if dir.join("skill.csv").is_file() {
+        return own(vec!["model", "coin"]);
+    }
+    if dir.join("watch.csv").is_file() {
+        let rows = csv(dir, "watch.csv");
+        let mut v: Vec<String> = rows
+            .iter()
+            .take(12)
+            .map(|r| r["signpost"].clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        v.push(rows[0]["outcome"].clone());
+        return v;
+    }
+    if dir.join("discover.csv").is_file() {
+        let rows = csv(dir, "discover.csv");
+        let outcome = manifest_of(dir)["outcome"].as_str().unwrap().to_string();
+        return match stem {
+            "box" => rows
+                .iter()
+                .filter(|r| r["stage"] == "chosen")
+                .map(|r| r["feature"].clone())
+                .chain([outcome])
+                .collect(),
+            _ => vec![outcome],
+        };
+    }
     for (prefix, file) in [("sobol_", "sobol.csv"), ("morris_", "morris.csv")] {
         if let Some(metric) = stem.strip_prefix(prefix) {
             let rows = csv(dir, file);
@@ -632,6 +704,10 @@ fn expected(dir: &Path, chart: &str) -> Vec<String> {
         }
     }
     Vec::new()
+}
+
+fn manifest_of(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap()
 }
 
 /// Plots `dir` as SVG and holds every chart to `check_chart`; returns the charts by name.
@@ -903,6 +979,24 @@ fn run_charts_label_every_series_and_keep_labels_apart() {
 /// The first palette colour, used by the first series of every chart, and the zero bar's grey.
 const BLUE: &str = "#0072B2";
 const GREY: &str = "#8a8a8a";
+
+#[test]
+fn evidence_charts_label_what_they_draw_and_keep_labels_apart() {
+    let r = results();
+    for (dir, want) in [
+        (&r.score, vec!["score.svg"]),
+        (&r.watch, vec!["watch.svg"]),
+        (&r.discover, vec!["box.svg", "tradeoff.svg"]),
+    ] {
+        let (_t, charts) = plot_and_check(dir);
+        assert_eq!(
+            charts.keys().cloned().collect::<Vec<_>>(),
+            want,
+            "{}",
+            dir.display()
+        );
+    }
+}
 
 #[test]
 fn plot_defaults_to_a_charts_folder_in_the_results() {
@@ -1376,6 +1470,9 @@ fn reports_of_every_kind_are_self_contained_valid_and_explorable() {
         ("sweep", &r.sweep_two, 1),
         ("sweep", &r.sweep_three, 1),
         ("sensitivity", &r.sensitivity, 2),
+        ("score", &r.score, 1),
+        ("watch", &r.watch, 1),
+        ("discover", &r.discover, 2),
     ] {
         let out = tmp.path().join(dir.file_name().unwrap());
         let html = report(dir, &out);

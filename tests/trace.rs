@@ -6,7 +6,7 @@
 //! regenerate them with `BRINK_UPDATE_SNAPSHOTS=1 cargo test --test trace` and review the diff.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 

@@ -15,6 +15,9 @@ pub enum Kind {
     Sweep,
     Compare,
     Sensitivity,
+    Score,
+    Watch,
+    Discover,
 }
 
 impl Kind {
@@ -24,6 +27,9 @@ impl Kind {
             Kind::Sweep => "sweep",
             Kind::Compare => "compare",
             Kind::Sensitivity => "sensitivity",
+            Kind::Score => "score",
+            Kind::Watch => "watch",
+            Kind::Discover => "discover",
         }
     }
 }
@@ -155,10 +161,13 @@ pub fn manifest(dir: &Path) -> Result<Manifest> {
         Some("sweep") => Kind::Sweep,
         Some("compare") => Kind::Compare,
         Some("sensitivity") => Kind::Sensitivity,
+        Some("score") => Kind::Score,
+        Some("watch") => Kind::Watch,
+        Some("discover") => Kind::Discover,
         Some(other) => {
             return Err(Failure::Input(format!(
                 "error: {}: unknown \"command\": \"{other}\"; expected \"run\", \"sweep\", \
-                 \"compare\" or \"sensitivity\"",
+                 \"compare\", \"sensitivity\", \"score\", \"watch\" or \"discover\"",
                 path.display()
             )));
         }
