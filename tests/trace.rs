@@ -115,8 +115,8 @@ fn check_snapshot(name: &str, args: &[&str]) {
 #[test]
 fn snapshot_flagship_false_alarm_run() {
     check_snapshot(
-        "iran_2026_run_29.txt",
-        &["trace", "scenarios/iran_2026.toml", "--run", "29"],
+        "iran_2026_run_24.txt",
+        &["trace", "scenarios/iran_2026.toml", "--run", "24"],
     );
 }
 
@@ -156,10 +156,10 @@ fn the_readme_shows_a_real_false_alarm_trace() {
 }
 
 #[test]
-fn model_md_quotes_run_29_verbatim() {
+fn model_md_quotes_run_24_verbatim() {
     let model = std::fs::read_to_string(repo("docs/MODEL.md")).unwrap();
     let section = &model[model.find("## 8. Following one trace").unwrap()..];
-    let o = brink(&["trace", "scenarios/iran_2026.toml", "--run", "29"]);
+    let o = brink(&["trace", "scenarios/iran_2026.toml", "--run", "24"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     let quoted: Vec<&str> = section
@@ -173,7 +173,7 @@ fn model_md_quotes_run_29_verbatim() {
     for line in quoted {
         assert!(
             out.lines().any(|l| l == line),
-            "not in run 29's trace: {line}"
+            "not in run 24's trace: {line}"
         );
     }
 }
