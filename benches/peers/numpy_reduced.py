@@ -294,7 +294,7 @@ def simulate(n, seed):
         return Acts(j, pl["actor"], pd_target[k, j].copy(), pd_level[k, j].copy(),
                     np.where(pd_token[k, j], TOKEN, RETALIATION), pd_trigger[k, j].copy())
 
-    def red_line(r, u, z):
+    def red_line(r, u):
         """A red line decides: a planned strike lands, is called off or is prepared; or, on a
         day of resolve, the actor reads the lagged track and may decide to strike."""
         rl = RED_LINES[r]
@@ -320,7 +320,9 @@ def simulate(n, seed):
         free = ~planned & (day >= rl_cool[r])
         resolve = np.flatnonzero(free & (u < rl["p"]))
         if resolve.size:
-            seen = hist[max(day - LAG, 0) % (LAG + 1), resolve] + rl["noise"] * z[resolve]
+            # The reading's noise is drawn only on days of resolve, as brink draws it.
+            seen = hist[max(day - LAG, 0) % (LAG + 1), resolve]
+            seen += rl["noise"] * rng.standard_normal(resolve.size)
             d = resolve[seen >= rl["threshold"]]
             # Preparation days > 0: the strike is planned, prepared in sight from tomorrow.
             rl_planned[r, d] = True
@@ -364,7 +366,7 @@ def simulate(n, seed):
                     np.full(m, day, np.int32), justified=preparing[j].copy())
 
     for day in range(HORIZON):
-        zs = rng.standard_normal((5, n))  # two red-line readings, three signals
+        zs = rng.standard_normal((3, n))  # the three watchers' signal noise
         us_ = rng.random((5, n))  # two red lines' resolve, three watchers' ambiguous events
 
         # Wave 0, on the start-of-day world, rules in id order.
@@ -376,13 +378,13 @@ def simulate(n, seed):
         stop = watching[rng.random(watching.size) < CEASEFIRE_HAZARD]
         end_ir = stop[level[P_IR, stop] > 0]
         end_ur = stop[level[P_UR, stop] > 0]
-        b_w0 = watcher(0, zs[2], us_[2], at_war)
-        b_w1 = watcher(1, zs[3], us_[3], at_war)
+        b_w0 = watcher(0, zs[0], us_[2], at_war)
+        b_w1 = watcher(1, zs[1], us_[3], at_war)
         b_p2 = deliver(2)
-        b_rl0 = red_line(0, us_[0], zs[0])
-        b_w2 = watcher(2, zs[4], us_[4], at_war)
+        b_rl0 = red_line(0, us_[0])
+        b_w2 = watcher(2, zs[2], us_[4], at_war)
         b_p3 = deliver(3)
-        b_rl1 = red_line(1, us_[1], zs[1])
+        b_rl1 = red_line(1, us_[1])
         wave0 = [b_p0, b_p1, b_w0, b_w1, b_p2, b_rl0, b_w2, b_p3, b_rl1]
         for b in wave0:
             apply(b)
