@@ -17,6 +17,7 @@ The brink binary is --brink, else $BRINK_BIN, else target/release/brink. Not run
 
     python3 benches/peers/compare.py                 # check, then time
     python3 benches/peers/compare.py check --runs 200000
+    python3 benches/peers/compare.py check --stress     # rare paths made common
     python3 benches/peers/compare.py time --pairs 5 --sizes 10000 200000
 """
 
@@ -39,6 +40,20 @@ SCENARIO = HERE / "reduced.toml"
 PEER = HERE / "numpy_reduced.py"
 LIMIT_SE = 4.0
 
+# A variant where the model's rare paths are common (US strikes, plans called off by a
+# ceasefire, Iranian answers aimed at the US, US answers, exercises), given to both versions
+# with `--set`: `check --stress` tests the parts the flagship's own values seldom reach.
+STRESS = [
+    "rules.us_nuclear_red_line.threshold=0.3",
+    "rules.israel_nuclear_red_line.preparation_days=20",
+    "rules.iran_answers_israel.ally_target_probability=0.3",
+    "rules.us_answers_iran.probability=0.6",
+    "rules.iran_front_ceasefire.daily_hazard=0.2",
+    "rules.israel_preempts_iran.ambiguous_rate=0.05",
+    "rules.iran_preempts_israel.ambiguous_rate=0.03",
+    "rules.iran_preempts_us.ambiguous_rate=0.03",
+]
+
 # One thread for NumPy and whatever BLAS or OpenMP it may load.
 ONE_THREAD = {
     "OMP_NUM_THREADS": "1",
@@ -49,14 +64,18 @@ ONE_THREAD = {
 }
 
 
-def brink_cmd(brink, runs, seed, out):
+def sets(settings):
+    return [a for kv in settings for a in ("--set", kv)]
+
+
+def brink_cmd(brink, runs, seed, out, settings=()):
     return [str(brink), "run", str(SCENARIO), "--runs", str(runs), "--seed", str(seed),
-            "--threads", "1", "--out", str(out), "-q"]
+            "--threads", "1", "--out", str(out), "-q"] + sets(settings)
 
 
-def peer_cmd(runs, seed, out):
+def peer_cmd(runs, seed, out, settings=()):
     return [sys.executable, str(PEER), "--runs", str(runs), "--seed", str(seed), "--out",
-            str(out)]
+            str(out)] + sets(settings)
 
 
 def pinned(cmd):
@@ -85,15 +104,17 @@ def read_summary(path):
         return {r["metric"]: r for r in csv.DictReader(f)}
 
 
-def check(brink, runs, seed, peer_seed):
+def check(brink, runs, seed, peer_seed, settings=()):
     with tempfile.TemporaryDirectory(prefix="brink-peer-") as tmp:
         tmp = Path(tmp)
-        run(brink_cmd(brink, runs, seed, tmp / "brink"))
-        run(peer_cmd(runs, peer_seed, tmp / "numpy.csv"))
+        run(brink_cmd(brink, runs, seed, tmp / "brink", settings))
+        run(peer_cmd(runs, peer_seed, tmp / "numpy.csv", settings))
         b = read_summary(tmp / "brink" / "summary.csv")
         p = read_summary(tmp / "numpy.csv")
     print(f"Probabilities and quantities at {runs} runs (brink seed {seed}, NumPy seed "
           f"{peer_seed}); z = difference / combined SE, |z| > {LIMIT_SE:g} fails")
+    if settings:
+        print("with " + " ".join(settings))
     print(f"{'metric':26} {'kind':11} {'brink':>10} {'numpy':>10} {'n brink':>8} "
           f"{'n numpy':>8} {'z':>7}")
     worst, failed = 0.0, []
@@ -156,13 +177,15 @@ def main():
     ap.add_argument("--peer-seed", type=int, default=1, help="NumPy's seed for the check")
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 200_000])
     ap.add_argument("--pairs", type=int, default=3)
+    ap.add_argument("--stress", action="store_true",
+                    help="check the variant where rare paths are common (see STRESS)")
     a = ap.parse_args()
     brink = Path(a.brink or os.environ.get("BRINK_BIN") or ROOT / "target/release/brink")
     if not brink.exists():
         sys.exit(f"compare: no brink binary at {brink}; build it with `cargo build --release` "
                  "or pass --brink PATH")
     if a.what in ("check", "both"):
-        check(brink, a.runs, a.seed, a.peer_seed)
+        check(brink, a.runs, a.seed, a.peer_seed, STRESS if a.stress else ())
     if a.what in ("time", "both"):
         timing(brink, a.sizes, a.pairs, a.seed)
 

@@ -57,9 +57,9 @@ MIS = dict(initial=0.45, drift=0.001, noise=0.004)
 LAG = 30  # both red lines read the nuclear track 30 days late
 
 RED_LINES = [  # in rule-id order: israel_nuclear_red_line, us_nuclear_red_line
-    dict(name="israel", actor=ISRAEL, threshold=0.45, noise=0.1, p=0.04, prep=6,
+    dict(name="israel", actor=ISRAEL, threshold=0.45, penalty=0.0, noise=0.1, p=0.04, prep=6,
          cooldown=120, setback=0.45),
-    dict(name="us", actor=US, threshold=0.47 + 0.075, noise=0.08, p=0.03, prep=9,
+    dict(name="us", actor=US, threshold=0.47, penalty=0.075, noise=0.08, p=0.03, prep=9,
          cooldown=120, setback=0.6),
 ]
 
@@ -93,7 +93,24 @@ WATCHERS = [  # in rule-id order: iran_preempts_israel, iran_preempts_us, israel
 ]
 DECAY, SIGNAL_NOISE, READINESS, JUMP = 0.85, 0.15, 0.4, (0.8, 2.2)
 PREEMPT_COOLDOWN = 60
-CEASEFIRE_HAZARD = 0.055
+CEASEFIRE = dict(hazard=0.055)
+
+# What `--set` may change, under brink's names for the same keys (`brink run --set`), so that
+# compare.py can check both versions on a variant where rare paths are common.
+SETTABLE = {
+    "rules.israel_nuclear_red_line.threshold": (RED_LINES[0], "threshold", float),
+    "rules.israel_nuclear_red_line.daily_probability": (RED_LINES[0], "p", float),
+    "rules.israel_nuclear_red_line.preparation_days": (RED_LINES[0], "prep", int),
+    "rules.us_nuclear_red_line.threshold": (RED_LINES[1], "threshold", float),
+    "rules.us_nuclear_red_line.daily_probability": (RED_LINES[1], "p", float),
+    "rules.us_nuclear_red_line.preparation_days": (RED_LINES[1], "prep", int),
+    "rules.iran_answers_israel.ally_target_probability": (PLEDGES[0], "ally_p", float),
+    "rules.us_answers_iran.probability": (PLEDGES[3]["p"], LIMITED, float),
+    "rules.iran_front_ceasefire.daily_hazard": (CEASEFIRE, "hazard", float),
+    "rules.iran_preempts_israel.ambiguous_rate": (WATCHERS[0], "rate", float),
+    "rules.iran_preempts_us.ambiguous_rate": (WATCHERS[1], "rate", float),
+    "rules.israel_preempts_iran.ambiguous_rate": (WATCHERS[2], "rate", float),
+}
 
 # Event metrics, in reduced.toml's order.
 EVENTS = [
@@ -323,7 +340,7 @@ def simulate(n, seed):
             # The reading's noise is drawn only on days of resolve, as brink draws it.
             seen = hist[max(day - LAG, 0) % (LAG + 1), resolve]
             seen += rl["noise"] * rng.standard_normal(resolve.size)
-            d = resolve[seen >= rl["threshold"]]
+            d = resolve[seen >= rl["threshold"] + rl["penalty"]]
             # Preparation days > 0: the strike is planned, prepared in sight from tomorrow.
             rl_planned[r, d] = True
             rl_due[r, d] = day + rl["prep"]
@@ -375,7 +392,7 @@ def simulate(n, seed):
         b_p1 = deliver(1)
         # iran_front_ceasefire: one draw while any pair is at war; ends every hostile pair.
         watching = np.flatnonzero(at_war[P_IR] | at_war[P_UR])
-        stop = watching[rng.random(watching.size) < CEASEFIRE_HAZARD]
+        stop = watching[rng.random(watching.size) < CEASEFIRE["hazard"]]
         end_ir = stop[level[P_IR, stop] > 0]
         end_ur = stop[level[P_UR, stop] > 0]
         b_w0 = watcher(0, zs[0], us_[2], at_war)
@@ -457,7 +474,16 @@ def main():
     ap.add_argument("--runs", type=int, default=10000)
     ap.add_argument("--seed", type=int, default=20251229)
     ap.add_argument("--out", help="write the summary here as CSV (default: stdout)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="change a parameter, named as for `brink run --set`: "
+                    + ", ".join(SETTABLE))
     a = ap.parse_args()
+    for kv in a.set:
+        key, _, value = kv.partition("=")
+        if key not in SETTABLE:
+            ap.error(f"--set: `{key}` is not one of the keys this peer can change")
+        table, field, kind = SETTABLE[key]
+        table[field] = kind(value)
     t0 = time.perf_counter()
     rows = simulate(a.runs, a.seed)
     secs = time.perf_counter() - t0
