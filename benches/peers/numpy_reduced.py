@@ -48,6 +48,11 @@ def pair_with_iran(actor):
     return P_IR if actor == ISRAEL else P_UR
 
 
+def pair_of(actor, target):
+    """The pair an act is between: Israel–Iran if Israel is in it, else US–Iran."""
+    return np.where((actor == ISRAEL) | (target == ISRAEL), P_IR, P_UR)
+
+
 # Intents (a side preparing to strike another), indexed by (actor, target).
 I_RI, I_IR, I_UR, I_RU = 0, 1, 2, 3  # iran->israel, israel->iran, us->iran, iran->us
 INTENT = {(IRAN, ISRAEL): I_RI, (ISRAEL, IRAN): I_IR, (US, IRAN): I_UR, (IRAN, US): I_RU}
@@ -207,7 +212,7 @@ def simulate(n, seed):
         if batch is None or batch.idx.size == 0:
             return
         i, a, t, lv, f = batch.idx, batch.actor, batch.target, batch.level, batch.form
-        pr = np.where((a == ISRAEL) | (t == ISRAEL), P_IR, P_UR)
+        pr = pair_of(a, t)
         level[pr, i] = np.maximum(level[pr, i], lv)
         last_act[pr, i] = day
         peak[i] = np.maximum(peak[i], lv)
@@ -276,7 +281,7 @@ def simulate(n, seed):
             tq = target[q]
             pd_on[k, iq] = True
             pd_due[k, iq] = day + np.maximum(delay[q], 1)
-            pd_epoch[k, iq] = epoch[np.where((pl["actor"] == ISRAEL) | (tq == ISRAEL), P_IR, P_UR), iq]
+            pd_epoch[k, iq] = epoch[pair_of(pl["actor"], tq), iq]
             pd_target[k, iq] = tq
             pd_level[k, iq] = lv[q]
             pd_token[k, iq] = token[q]
@@ -296,7 +301,7 @@ def simulate(n, seed):
         if i.size == 0:
             return None
         t = pd_target[k, i]
-        pr = np.where((pl["actor"] == ISRAEL) | (t == ISRAEL), P_IR, P_UR)
+        pr = pair_of(pl["actor"], t)
         dropped = epoch[pr, i] != pd_epoch[k, i]
         due = ~dropped & (pd_due[k, i] <= day)
         waiting = ~dropped & ~due
