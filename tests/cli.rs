@@ -271,10 +271,13 @@ fn validate_checks_every_shipped_file_and_experiments_as_experiments() {
         files.len() >= 3,
         "the flagship, minimal and at least one study"
     );
+    // The benches' scenarios too: a change of the language must not silently break them.
+    let benches = [repo("benches/peers/reduced.toml")];
     let mut args = vec![std::ffi::OsStr::new("validate")];
-    args.extend(files.iter().map(|p| p.as_os_str()));
+    args.extend(files.iter().chain(&benches).map(|p| p.as_os_str()));
     let o = brink(&args);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("reduced.toml"), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("study_us_threshold.toml (experiment on"),
         "{}",
