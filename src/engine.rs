@@ -13,7 +13,7 @@
 
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::metrics::{MISSING, Outcome, QuantityDef};
+use crate::metrics::{ActIndex, MISSING, Outcome, QuantityDef};
 use crate::model::{Act, Effect, NEVER, NO_DAY, NO_RULE, Note, NoteKind, Scenario, World};
 use crate::rng::{Rng, StreamKey};
 use crate::rules::Rule;
@@ -43,6 +43,8 @@ pub struct Engine<'a> {
     correlator: Correlator,
     rule_keys: Vec<StreamKey>,
     track_keys: Vec<StreamKey>,
+    /// Which metrics each act matches (`ActIndex`).
+    act_index: ActIndex,
 }
 
 /// How `begin` draws a parameter for a run.
@@ -188,11 +190,18 @@ impl<'a> Engine<'a> {
                 }
             })
             .collect();
+        let act_index = ActIndex::new(
+            &scenario.metrics,
+            scenario.n_actors(),
+            scenario.ladder.len(),
+            scenario.rules.len(),
+        );
         Engine {
             scenario,
             seed,
             param_draws,
             correlator,
+            act_index,
             rule_keys: scenario
                 .rule_ids
                 .iter()
@@ -611,8 +620,10 @@ impl<'a> Engine<'a> {
         let m = &sc.metrics;
         let day = ws.world.day;
         let n = ws.world.n;
-        // Whether an act or note was recorded: only then can an all-of metric complete.
+        // Whether an act or note was recorded, and whether one of them is counted by an all-of
+        // metric: only then can one complete.
         let mut recorded = false;
+        let mut feeds_all_of = false;
         let mut k = 0;
         while k < ws.effects.len() {
             let e = ws.effects[k];
@@ -647,7 +658,7 @@ impl<'a> Engine<'a> {
                         ws.world.last_hit[base + l] = day as i32;
                     }
                     ws.scan_due = 0;
-                    m.on_act(day, &a, &mut ws.outcome);
+                    feeds_all_of |= self.act_index.on_act(m, day, &a, &mut ws.outcome);
                     recorded = true;
                     rec.act(day, &a);
                     ws.acts.push(a);
@@ -658,6 +669,7 @@ impl<'a> Engine<'a> {
                 Effect::Note(note) => {
                     m.on_note(day, &note, &mut ws.outcome);
                     recorded = true;
+                    feeds_all_of = true;
                     rec.note(day, &note);
                 }
                 Effect::Intent { actor, target } => {
@@ -721,6 +733,7 @@ impl<'a> Engine<'a> {
         }
         ws.effects.clear();
         recorded |= !ws.ends.is_empty();
+        feeds_all_of |= !ws.ends.is_empty();
         for idx in 0..ws.ends.len() {
             let (a, b, rule) = ws.ends[idx];
             let (i, j) = (a as usize * n + b as usize, b as usize * n + a as usize);
@@ -760,7 +773,11 @@ impl<'a> Engine<'a> {
         }
         ws.ends.clear();
         if recorded {
-            m.settle(day, &mut ws.outcome);
+            // An all-of metric counts how many of its members happened recently, which only
+            // a new occurrence of a member can raise.
+            if feeds_all_of {
+                m.settle(day, &mut ws.outcome);
+            }
             self.sync_metrics(ws);
         }
     }
