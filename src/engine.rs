@@ -68,6 +68,8 @@ pub struct Workspace {
     pub ignore_wake: bool,
     /// Which rules to wake for each kind of change (`rules::Wakes`), and which react to acts.
     wake_lists: WakeLists,
+    /// The reacting rules that a wave's acts concern, as a bit set over `WakeLists::reacting`.
+    react_mask: Vec<u64>,
     param_rng: Rng,
     /// The current block of correlated parameter values (`[[correlations]]`).
     correlated: BlockCache,
@@ -124,11 +126,21 @@ struct WakeLists {
     restraint: Vec<usize>,
     metrics: Vec<usize>,
     reacting: Vec<usize>,
+    /// Which reacting rules an act concerns (`Rule::reacts_to`), as bit sets over `reacting`
+    /// of `react_words` words: entry `((actor * n + target) * rungs + level) * react_words`.
+    react_sets: Vec<u64>,
+    react_words: usize,
+    n: usize,
+    rungs: usize,
 }
 
 impl WakeLists {
-    fn of(rules: &[Box<dyn Rule>]) -> WakeLists {
-        let mut l = WakeLists::default();
+    fn of(rules: &[Box<dyn Rule>], n: usize, rungs: usize) -> WakeLists {
+        let mut l = WakeLists {
+            n,
+            rungs,
+            ..WakeLists::default()
+        };
         for (i, r) in rules.iter().enumerate() {
             let w = r.wakes();
             for (on, list) in [
@@ -143,7 +155,39 @@ impl WakeLists {
                 }
             }
         }
+        let words = l.reacting.len().div_ceil(64);
+        l.react_words = words;
+        l.react_sets = vec![0; n * n * rungs * words];
+        for actor in 0..n {
+            for target in 0..n {
+                for level in 0..rungs {
+                    let at = ((actor * n + target) * rungs + level) * words;
+                    for (k, &i) in l.reacting.iter().enumerate() {
+                        if rules[i].reacts_to(actor as u8, target as u8, level as u8) {
+                            l.react_sets[at + k / 64] |= 1 << (k % 64);
+                        }
+                    }
+                }
+            }
+        }
         l
+    }
+
+    /// Adds to `mask` the reacting rules that `act` concerns.
+    #[inline]
+    fn add_reacting(&self, act: &Act, mask: &mut [u64]) {
+        let (a, t, l) = (act.actor as usize, act.target as usize, act.level as usize);
+        if a >= self.n || t >= self.n || l >= self.rungs {
+            mask.fill(!0);
+            return;
+        }
+        let at = ((a * self.n + t) * self.rungs + l) * self.react_words;
+        for (m, s) in mask
+            .iter_mut()
+            .zip(&self.react_sets[at..at + self.react_words])
+        {
+            *m |= s;
+        }
     }
 }
 
@@ -232,6 +276,7 @@ impl<'a> Engine<'a> {
             .filter(|&(_, k)| k > 0)
             .collect();
         let max_rule_states = rule_states.iter().map(|&(_, k)| k).max().unwrap_or(0);
+        let wake_lists = WakeLists::of(&sc.rules, n, rungs);
         Workspace {
             world: World {
                 day: 0,
@@ -266,7 +311,8 @@ impl<'a> Engine<'a> {
                 })
                 .collect(),
             ignore_wake: false,
-            wake_lists: WakeLists::of(&sc.rules),
+            react_mask: vec![0; wake_lists.react_words],
+            wake_lists,
             param_rng: dummy.for_run(0),
             correlated: self.correlator.cache(),
             effects: Vec::with_capacity(256),
@@ -343,12 +389,35 @@ impl<'a> Engine<'a> {
                 }
                 let acts = std::mem::take(&mut ws.acts);
                 ws.effects.clear();
-                for &i in &ws.wake_lists.reacting {
-                    let slot = &mut ws.rules[i];
-                    let asks =
-                        slot.rule
-                            .react(&acts, same_day, &ws.world, &mut slot.rng, &mut ws.effects);
-                    slot.wake = slot.wake.min(asks.day(day));
+                // Only the reacting rules that some act concerns see the acts
+                // (`Rule::reacts_to`), in rule order.
+                let lists = &ws.wake_lists;
+                ws.react_mask.fill(0);
+                if ws.ignore_wake {
+                    ws.react_mask.fill(!0);
+                } else {
+                    for a in &acts {
+                        lists.add_reacting(a, &mut ws.react_mask);
+                    }
+                }
+                for (k, &word) in ws.react_mask.iter().enumerate() {
+                    let mut bits = word;
+                    while bits != 0 {
+                        let pos = k * 64 + bits.trailing_zeros() as usize;
+                        bits &= bits - 1;
+                        let Some(&i) = lists.reacting.get(pos) else {
+                            break;
+                        };
+                        let slot = &mut ws.rules[i];
+                        let asks = slot.rule.react(
+                            &acts,
+                            same_day,
+                            &ws.world,
+                            &mut slot.rng,
+                            &mut ws.effects,
+                        );
+                        slot.wake = slot.wake.min(asks.day(day));
+                    }
                 }
                 ws.acts = acts;
                 ws.acts.clear();

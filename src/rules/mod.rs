@@ -13,7 +13,7 @@
 
 use std::fmt::Debug;
 
-use crate::model::{Act, Command, Effect, NEVER, Note, RuleIdx, World};
+use crate::model::{Act, ActorId, Command, Effect, Level, NEVER, Note, RuleIdx, World};
 use crate::rng::Rng;
 use crate::scenario::build::{Builder, RuleTable};
 
@@ -63,6 +63,15 @@ pub trait Rule: Send + Sync + Debug {
     /// Whether `react` does anything: the engine shows acts only to rules that react.
     fn reacts(&self) -> bool {
         false
+    }
+
+    /// Whether an act by `actor` against `target` at `level` can concern `react`. The engine
+    /// shows a wave's acts only to the reacting rules that at least one of them concerns, so
+    /// this must be true unless `react`, shown only acts for which it is false, would draw
+    /// nothing, emit nothing, change none of the rule's state and ask for no earlier wake-up
+    /// than the rule already has. True when in doubt.
+    fn reacts_to(&self, _actor: ActorId, _target: ActorId, _level: Level) -> bool {
+        true
     }
 
     /// What, besides its own wake day, may give this rule something to decide while it sleeps;
