@@ -70,6 +70,8 @@ pub struct Workspace {
     wake_lists: WakeLists,
     /// The reacting rules that a wave's acts concern, as a bit set over `WakeLists::reacting`.
     react_mask: Vec<u64>,
+    /// The tracks as the rules last saw them when deciding (for `WakeLists::track_watches`).
+    track_seen: Vec<f64>,
     param_rng: Rng,
     /// The current block of correlated parameter values (`[[correlations]]`).
     correlated: BlockCache,
@@ -132,6 +134,9 @@ struct WakeLists {
     react_words: usize,
     n: usize,
     rungs: usize,
+    /// (track, value, rule): wake the rule when the track crosses the value between two
+    /// days (`Cond::thresholds` of the rule's hazards).
+    track_watches: Vec<(usize, f64, usize)>,
 }
 
 impl WakeLists {
@@ -155,6 +160,19 @@ impl WakeLists {
                 }
             }
         }
+        let mut at = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            at.clear();
+            for h in r.hazards() {
+                h.thresholds(&mut at);
+            }
+            l.track_watches
+                .extend(at.iter().map(|&(t, x)| (t as usize, x, i)));
+        }
+        l.track_watches
+            .sort_by(|a, b| (a.0, a.2).cmp(&(b.0, b.2)).then(a.1.total_cmp(&b.1)));
+        l.track_watches
+            .dedup_by(|a, b| a.0 == b.0 && a.2 == b.2 && a.1.total_cmp(&b.1).is_eq());
         let words = l.reacting.len().div_ceil(64);
         l.react_words = words;
         l.react_sets = vec![0; n * n * rungs * words];
@@ -312,6 +330,7 @@ impl<'a> Engine<'a> {
                 .collect(),
             ignore_wake: false,
             react_mask: vec![0; wake_lists.react_words],
+            track_seen: vec![0.0; nt],
             wake_lists,
             param_rng: dummy.for_run(0),
             correlated: self.correlator.cache(),
@@ -375,6 +394,18 @@ impl<'a> Engine<'a> {
                 }
                 self.apply(ws, rec);
                 ws.effects.clear();
+            }
+            if !ws.wake_lists.track_watches.is_empty() {
+                // A track that crossed a bound of a sleeping rule's conditions since the rules
+                // last decided wakes it: nothing else changes a track condition.
+                if day > 0 {
+                    for &(t, at, r) in &ws.wake_lists.track_watches {
+                        if (ws.track_seen[t] >= at) != (ws.world.tracks[t] >= at) {
+                            ws.rules[r].wake = 0;
+                        }
+                    }
+                }
+                ws.track_seen.copy_from_slice(&ws.world.tracks);
             }
             for slot in &mut ws.rules {
                 if day >= slot.wake || ws.ignore_wake {

@@ -160,6 +160,13 @@ impl Hazard {
             .fold(super::Wakes::NONE, |w, m| w.or(m.cond.wakes()))
     }
 
+    /// The track values at which its modifiers' conditions may change (`Cond::thresholds`).
+    pub fn thresholds(&self, out: &mut Vec<(crate::model::TrackId, f64)>) {
+        for m in &self.mods {
+            m.cond.thresholds(out);
+        }
+    }
+
     /// Whether any modifier reads event metrics.
     pub fn reads_metrics(&self) -> bool {
         self.mods.iter().any(|m| m.cond.reads_metrics())

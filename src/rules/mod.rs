@@ -219,8 +219,9 @@ impl Wakes {
 /// no random number, emit no effect and change none of its own state, however tracks, intent
 /// and the calendar move in the meantime, and whatever happens of the kinds of change it does
 /// not list in `Rule::wakes`. Those it lists wake it early, as do a command it receives, a
-/// scaling of its hazards, and what its own `react` asks for. `react` is called as usual while
-/// a rule sleeps.
+/// scaling of its hazards, a track crossing a bound of a track condition of its hazards
+/// (`Cond::thresholds`: a rule must list in `Rule::hazards` every hazard its `decide` reads),
+/// and what its own `react` asks for. `react` is called as usual while a rule sleeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Wake {
     /// Ask again tomorrow.
