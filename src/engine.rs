@@ -123,7 +123,13 @@ struct Walk {
 /// The indices of the rules that each kind of change wakes, and of those that react to acts.
 #[derive(Default)]
 struct WakeLists {
+    /// Rules woken by a change of hostilities in any pair.
     hostilities: Vec<usize>,
+    /// Rules woken by a change of hostilities in a pair they name (`Rule::hostility_pairs`):
+    /// those of ordered pair `i = a * n + b` (listed under both orders) are
+    /// `by_pair[pair_start[i]..pair_start[i + 1]]`.
+    by_pair: Vec<usize>,
+    pair_start: Vec<usize>,
     status: Vec<usize>,
     restraint: Vec<usize>,
     metrics: Vec<usize>,
@@ -146,10 +152,22 @@ impl WakeLists {
             rungs,
             ..WakeLists::default()
         };
+        let mut pairs: Vec<Vec<usize>> = vec![Vec::new(); n * n];
         for (i, r) in rules.iter().enumerate() {
             let w = r.wakes();
+            if w.hostilities {
+                match r.hostility_pairs(n) {
+                    Some(v) if v.iter().all(|&(a, b)| (a as usize) < n && (b as usize) < n) => {
+                        for (a, b) in v {
+                            let (a, b) = (a as usize, b as usize);
+                            pairs[a * n + b].push(i);
+                            pairs[b * n + a].push(i);
+                        }
+                    }
+                    _ => l.hostilities.push(i),
+                }
+            }
             for (on, list) in [
-                (w.hostilities, &mut l.hostilities),
                 (w.status, &mut l.status),
                 (w.restraint, &mut l.restraint),
                 (w.metrics, &mut l.metrics),
@@ -160,6 +178,13 @@ impl WakeLists {
                 }
             }
         }
+        for list in &mut pairs {
+            list.sort_unstable();
+            list.dedup();
+            l.pair_start.push(l.by_pair.len());
+            l.by_pair.extend_from_slice(list);
+        }
+        l.pair_start.push(l.by_pair.len());
         let mut at = Vec::new();
         for (i, r) in rules.iter().enumerate() {
             at.clear();
@@ -189,6 +214,17 @@ impl WakeLists {
             }
         }
         l
+    }
+
+    /// Wakes the rules that a change of hostilities between `a` and `b` may concern.
+    #[inline]
+    fn hostilities(&self, rules: &mut [Slot], a: usize, b: usize) {
+        wake(rules, &self.hostilities);
+        let i = a * self.n + b;
+        wake(
+            rules,
+            &self.by_pair[self.pair_start[i]..self.pair_start[i + 1]],
+        );
     }
 
     /// Adds to `mask` the reacting rules that `act` concerns.
@@ -466,7 +502,6 @@ impl<'a> Engine<'a> {
             } else if day >= ws.scan_due {
                 let mut global = 0u8;
                 let mut due = NEVER;
-                let mut fell = false;
                 let n = ws.world.n;
                 for i in 0..ws.world.level.len() {
                     let mut l = ws.world.level[i];
@@ -478,7 +513,7 @@ impl<'a> Engine<'a> {
                         if day >= end {
                             // Nobody acted for `quiet_days`: the war is over, though the pair
                             // stays hostile (below war level) until calm returns.
-                            fell = true;
+                            ws.wake_lists.hostilities(&mut ws.rules, i / n, i % n);
                             l = war_level.saturating_sub(1);
                             ws.world.level[i] = l;
                             let started = ws.world.war_start[i];
@@ -509,7 +544,7 @@ impl<'a> Engine<'a> {
                     if l < war_level {
                         let calm = day_at(ws.last_act[i], ws.calm_after);
                         if day >= calm {
-                            fell = true;
+                            ws.wake_lists.hostilities(&mut ws.rules, i / n, i % n);
                             ws.world.level[i] = 0;
                             ws.world.hostile_pairs -= 1;
                             continue;
@@ -522,10 +557,6 @@ impl<'a> Engine<'a> {
                 }
                 ws.global = global;
                 ws.scan_due = due;
-                // A level that fell may change what a sleeping rule's conditions see.
-                if fell {
-                    wake(&mut ws.rules, &ws.wake_lists.hostilities);
-                }
             }
             let global = ws.global;
             if global >= war_level {
@@ -763,8 +794,10 @@ impl<'a> Engine<'a> {
                     rec.act(day, &a);
                     ws.acts.push(a);
                     // An act may give a sleeping rule something to do (a war to end, a
-                    // condition that now holds): those that read hostilities decide again.
-                    wake(&mut ws.rules, &ws.wake_lists.hostilities);
+                    // condition that now holds): those that read this pair's hostilities
+                    // decide again.
+                    ws.wake_lists
+                        .hostilities(&mut ws.rules, a.actor as usize, a.target as usize);
                 }
                 Effect::Note(note) => {
                     m.on_note(day, &note, &mut ws.outcome);
@@ -852,7 +885,8 @@ impl<'a> Engine<'a> {
             ws.world.ended[j] = day;
             ws.world.accord[i] = day;
             ws.world.accord[j] = day;
-            wake(&mut ws.rules, &ws.wake_lists.hostilities);
+            ws.wake_lists
+                .hostilities(&mut ws.rules, a as usize, b as usize);
             ws.scan_due = 0;
             // Days at war as the war metrics count them: from the day it began up to, not
             // including, the day it ended.

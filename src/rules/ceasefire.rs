@@ -628,6 +628,17 @@ impl Rule for Ceasefire {
         Wakes::of(&self.hazards())
     }
 
+    fn hostility_pairs(&self, n: usize) -> Option<Vec<(ActorId, ActorId)>> {
+        // Its hazards are evaluated for the parties, each against the other.
+        let [a, b] = self.parties;
+        let own = [(a, b), (b, a)];
+        let mut v = Vec::new();
+        for h in self.hazards() {
+            h.pairs(&own, n, &mut v);
+        }
+        Some(v)
+    }
+
     fn source(&self) -> Option<&str> {
         self.source.as_deref()
     }

@@ -330,6 +330,38 @@ impl Cond {
         }
     }
 
+    /// The pairs whose hostilities the condition reads, when the rule evaluates it for the
+    /// pairs `own`: each added to `out` as (a, b), standing for both orders. The engine wakes
+    /// a sleeping rule for a change of hostilities only in the pairs its conditions read.
+    pub fn pairs(&self, own: &[Ctx], n: usize, out: &mut Vec<Ctx>) {
+        let mut pair = |p: &PairRef| match *p {
+            PairRef::Fixed(a, b) => out.push((a, b)),
+            PairRef::Own => out.extend_from_slice(own),
+        };
+        match self {
+            Cond::Level { pair: p, .. }
+            | Cond::AtWar { pair: p, .. }
+            | Cond::NotAtWar { pair: p } => pair(p),
+            Cond::Struck { target, by, .. } => out.extend(
+                (0..n as ActorId)
+                    .filter(|&a| has(*by, a))
+                    .map(|a| (a, *target)),
+            ),
+            Cond::Striking { actor, against, .. } => out.extend(
+                (0..n as ActorId)
+                    .filter(|&b| has(*against, b))
+                    .map(|b| (*actor, b)),
+            ),
+            Cond::All(cs) | Cond::Any(cs) => cs.iter().for_each(|c| c.pairs(own, n, out)),
+            Cond::Not(c) => c.pairs(own, n, out),
+            Cond::Status { .. }
+            | Cond::Track { .. }
+            | Cond::Preparing { .. }
+            | Cond::Date { .. }
+            | Cond::Happened { .. } => {}
+        }
+    }
+
     /// The track values at which the condition may change (the finite bounds of its track
     /// conditions), as (track, value): the engine wakes a sleeping rule on the first day that
     /// starts on the other side of one of them from the day before.

@@ -330,6 +330,19 @@ impl Rule for Decision {
         v
     }
 
+    fn hostility_pairs(&self, n: usize) -> Option<Vec<(ActorId, ActorId)>> {
+        // Its modifiers' conditions, and its own pair (a plan called off by peace).
+        let own = [(self.actor, self.target)];
+        let mut v = Vec::new();
+        if self.target != NO_ACTOR {
+            v.extend_from_slice(&own);
+        }
+        for h in self.hazards() {
+            h.pairs(&own, n, &mut v);
+        }
+        Some(v)
+    }
+
     fn wakes(&self) -> Wakes {
         // Restraint (on a strike) and the modifiers' conditions change the daily probability.
         Wakes::of(&self.hazards()).or(Wakes {

@@ -80,6 +80,14 @@ pub trait Rule: Send + Sync + Debug {
         Wakes::ALL
     }
 
+    /// The pairs whose hostilities its decisions read, when it can name them, each as (a, b)
+    /// standing for both orders: a rule that `Wakes::hostilities` is then woken only by an
+    /// act between, an end of hostilities of, or a level falling back in, one of those pairs
+    /// (in a scenario of `n` actors). `None`, the default: any pair.
+    fn hostility_pairs(&self, _n: usize) -> Option<Vec<(ActorId, ActorId)>> {
+        None
+    }
+
     /// Sees the acts of the scenario's history (`[initial]` acts dated up to the start), on
     /// the first day before anything else happens. Only pledges answer them; their other
     /// consequences are part of the starting state.

@@ -199,6 +199,13 @@ impl Rule for Termination {
         vec![&self.hazard]
     }
 
+    fn hostility_pairs(&self, n: usize) -> Option<Vec<(ActorId, ActorId)>> {
+        // The pairs it watches, and what its modifiers read for them.
+        let mut v = self.pairs.clone();
+        self.hazard.pairs(&self.pairs, n, &mut v);
+        Some(v)
+    }
+
     fn wakes(&self) -> Wakes {
         // A war starting gives it something to watch.
         Wakes::of(&self.hazards()).or(Wakes {
