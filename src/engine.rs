@@ -141,7 +141,7 @@ struct WakeLists {
     n: usize,
     rungs: usize,
     /// (track, value, rule): wake the rule when the track crosses the value between two
-    /// days (`Cond::thresholds` of the rule's hazards).
+    /// days (`Rule::thresholds`).
     track_watches: Vec<(usize, f64, usize)>,
 }
 
@@ -188,9 +188,7 @@ impl WakeLists {
         let mut at = Vec::new();
         for (i, r) in rules.iter().enumerate() {
             at.clear();
-            for h in r.hazards() {
-                h.thresholds(&mut at);
-            }
+            r.thresholds(&mut at);
             l.track_watches
                 .extend(at.iter().map(|&(t, x)| (t as usize, x, i)));
         }

@@ -13,7 +13,7 @@
 
 use std::fmt::Debug;
 
-use crate::model::{Act, ActorId, Command, Effect, Level, NEVER, Note, RuleIdx, World};
+use crate::model::{Act, ActorId, Command, Effect, Level, NEVER, Note, RuleIdx, TrackId, World};
 use crate::rng::Rng;
 use crate::scenario::build::{Builder, RuleTable};
 
@@ -86,6 +86,15 @@ pub trait Rule: Send + Sync + Debug {
     /// (in a scenario of `n` actors). `None`, the default: any pair.
     fn hostility_pairs(&self, _n: usize) -> Option<Vec<(ActorId, ActorId)>> {
         None
+    }
+
+    /// The track values at which its decisions may change, as (track, value): the engine
+    /// wakes it on the first day that starts on the other side of one of them from the day
+    /// before. By default the bounds of its hazards' track conditions (`Cond::thresholds`).
+    fn thresholds(&self, out: &mut Vec<(TrackId, f64)>) {
+        for h in self.hazards() {
+            h.thresholds(out);
+        }
     }
 
     /// Sees the acts of the scenario's history (`[initial]` acts dated up to the start), on
@@ -227,9 +236,9 @@ impl Wakes {
 /// no random number, emit no effect and change none of its own state, however tracks, intent
 /// and the calendar move in the meantime, and whatever happens of the kinds of change it does
 /// not list in `Rule::wakes`. Those it lists wake it early, as do a command it receives, a
-/// scaling of its hazards, a track crossing a bound of a track condition of its hazards
-/// (`Cond::thresholds`: a rule must list in `Rule::hazards` every hazard its `decide` reads),
-/// and what its own `react` asks for. `react` is called as usual while a rule sleeps.
+/// scaling of its hazards, a track crossing one of its `Rule::thresholds` (by default the
+/// bounds of its hazards' track conditions, so a rule must list in `Rule::hazards` every
+/// hazard its `decide` reads), and what its own `react` asks for. `react` is called as usual while a rule sleeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Wake {
     /// Ask again tomorrow.
