@@ -14,7 +14,7 @@
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::metrics::{ActIndex, MISSING, Outcome, QuantityDef};
-use crate::model::{Act, Effect, NEVER, NO_DAY, NO_RULE, Note, NoteKind, Scenario, World};
+use crate::model::{Act, Effect, Level, NEVER, NO_DAY, NO_RULE, Note, NoteKind, Scenario, World};
 use crate::rng::{Rng, StreamKey};
 use crate::rules::Rule;
 use crate::scenario::correlation::{BlockCache, Correlator};
@@ -125,10 +125,10 @@ struct Walk {
 struct WakeLists {
     /// Rules woken by a change of hostilities in any pair.
     hostilities: Vec<usize>,
-    /// Rules woken by a change of hostilities in a pair they name (`Rule::hostility_pairs`):
-    /// those of ordered pair `i = a * n + b` (listed under both orders) are
-    /// `by_pair[pair_start[i]..pair_start[i + 1]]`.
-    by_pair: Vec<usize>,
+    /// Rules woken by a change of hostilities in a pair they name (`Rule::hostility_pairs`),
+    /// as (rule, lowest act that concerns it, whether falls do): those of ordered pair
+    /// `i = a * n + b` (listed under both orders) are `by_pair[pair_start[i]..pair_start[i + 1]]`.
+    by_pair: Vec<(usize, Level, bool)>,
     pair_start: Vec<usize>,
     status: Vec<usize>,
     restraint: Vec<usize>,
@@ -152,16 +152,16 @@ impl WakeLists {
             rungs,
             ..WakeLists::default()
         };
-        let mut pairs: Vec<Vec<usize>> = vec![Vec::new(); n * n];
+        let mut pairs: Vec<Vec<(usize, Level, bool)>> = vec![Vec::new(); n * n];
         for (i, r) in rules.iter().enumerate() {
             let w = r.wakes();
             if w.hostilities {
                 match r.hostility_pairs(n) {
-                    Some(v) if v.iter().all(|&(a, b)| (a as usize) < n && (b as usize) < n) => {
-                        for (a, b) in v {
-                            let (a, b) = (a as usize, b as usize);
-                            pairs[a * n + b].push(i);
-                            pairs[b * n + a].push(i);
+                    Some(v) if v.iter().all(|p| (p.a as usize) < n && (p.b as usize) < n) => {
+                        for p in v {
+                            let (a, b) = (p.a as usize, p.b as usize);
+                            pairs[a * n + b].push((i, p.min_level, p.falls));
+                            pairs[b * n + a].push((i, p.min_level, p.falls));
                         }
                     }
                     _ => l.hostilities.push(i),
@@ -179,10 +179,19 @@ impl WakeLists {
             }
         }
         for list in &mut pairs {
+            // One entry per rule: the lowest act and any fall that concern it.
             list.sort_unstable();
-            list.dedup();
-            l.pair_start.push(l.by_pair.len());
-            l.by_pair.extend_from_slice(list);
+            let start = l.by_pair.len();
+            l.pair_start.push(start);
+            for &(i, min_level, falls) in list.iter() {
+                match l.by_pair[start..].last_mut() {
+                    Some(last) if last.0 == i => {
+                        last.1 = last.1.min(min_level);
+                        last.2 |= falls;
+                    }
+                    _ => l.by_pair.push((i, min_level, falls)),
+                }
+            }
         }
         l.pair_start.push(l.by_pair.len());
         let mut at = Vec::new();
@@ -214,15 +223,29 @@ impl WakeLists {
         l
     }
 
-    /// Wakes the rules that a change of hostilities between `a` and `b` may concern.
+    /// Wakes the rules that an act between `a` and `b` at `level` may concern.
     #[inline]
-    fn hostilities(&self, rules: &mut [Slot], a: usize, b: usize) {
+    fn act(&self, rules: &mut [Slot], a: usize, b: usize, level: Level) {
         wake(rules, &self.hostilities);
         let i = a * self.n + b;
-        wake(
-            rules,
-            &self.by_pair[self.pair_start[i]..self.pair_start[i + 1]],
-        );
+        for &(r, min_level, _) in &self.by_pair[self.pair_start[i]..self.pair_start[i + 1]] {
+            if level >= min_level {
+                rules[r].wake = 0;
+            }
+        }
+    }
+
+    /// Wakes the rules that hostilities between `a` and `b` ending or falling back may
+    /// concern.
+    #[inline]
+    fn fall(&self, rules: &mut [Slot], a: usize, b: usize) {
+        wake(rules, &self.hostilities);
+        let i = a * self.n + b;
+        for &(r, _, falls) in &self.by_pair[self.pair_start[i]..self.pair_start[i + 1]] {
+            if falls {
+                rules[r].wake = 0;
+            }
+        }
     }
 
     /// Adds to `mask` the reacting rules that `act` concerns.
@@ -511,7 +534,7 @@ impl<'a> Engine<'a> {
                         if day >= end {
                             // Nobody acted for `quiet_days`: the war is over, though the pair
                             // stays hostile (below war level) until calm returns.
-                            ws.wake_lists.hostilities(&mut ws.rules, i / n, i % n);
+                            ws.wake_lists.fall(&mut ws.rules, i / n, i % n);
                             l = war_level.saturating_sub(1);
                             ws.world.level[i] = l;
                             let started = ws.world.war_start[i];
@@ -542,7 +565,7 @@ impl<'a> Engine<'a> {
                     if l < war_level {
                         let calm = day_at(ws.last_act[i], ws.calm_after);
                         if day >= calm {
-                            ws.wake_lists.hostilities(&mut ws.rules, i / n, i % n);
+                            ws.wake_lists.fall(&mut ws.rules, i / n, i % n);
                             ws.world.level[i] = 0;
                             ws.world.hostile_pairs -= 1;
                             continue;
@@ -795,7 +818,7 @@ impl<'a> Engine<'a> {
                     // condition that now holds): those that read this pair's hostilities
                     // decide again.
                     ws.wake_lists
-                        .hostilities(&mut ws.rules, a.actor as usize, a.target as usize);
+                        .act(&mut ws.rules, a.actor as usize, a.target as usize, a.level);
                 }
                 Effect::Note(note) => {
                     m.on_note(day, &note, &mut ws.outcome);
@@ -883,8 +906,7 @@ impl<'a> Engine<'a> {
             ws.world.ended[j] = day;
             ws.world.accord[i] = day;
             ws.world.accord[j] = day;
-            ws.wake_lists
-                .hostilities(&mut ws.rules, a as usize, b as usize);
+            ws.wake_lists.fall(&mut ws.rules, a as usize, b as usize);
             ws.scan_due = 0;
             // Days at war as the war metrics count them: from the day it began up to, not
             // including, the day it ended.

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::hazard::{Hazard, ModifierConfig, ModifierSet, index};
-use super::{CommandSpec, Kind, Rule, Wake, Wakes, chance, next_event_day};
+use super::{CommandSpec, Kind, PairWatch, Rule, Wake, Wakes, chance, next_event_day};
 use crate::model::{
     Act, ActorId, COLLAPSED, Command, Effect, Form, Level, NEVER, Note, NoteKind, Odds, ParamId,
     RuleIdx, TrackId, Why, World,
@@ -643,7 +643,7 @@ impl Rule for Ceasefire {
         out.extend(self.conditions.iter().map(|c| (c.track, c.at_least)));
     }
 
-    fn hostility_pairs(&self, n: usize) -> Option<Vec<(ActorId, ActorId)>> {
+    fn hostility_pairs(&self, n: usize) -> Option<Vec<PairWatch>> {
         // Its hazards are evaluated for the parties, each against the other.
         let [a, b] = self.parties;
         let own = [(a, b), (b, a)];

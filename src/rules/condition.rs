@@ -26,6 +26,7 @@
 use serde::Deserialize;
 use toml::value::Datetime;
 
+use super::PairWatch;
 use crate::model::{ActorId, COLLAPSED, Level, NEVER, NO_DAY, RuleIdx, TrackId, World};
 use crate::scenario::build::Builder;
 use crate::scenario::diag::suggest;
@@ -330,27 +331,41 @@ impl Cond {
         }
     }
 
-    /// The pairs whose hostilities the condition reads, when the rule evaluates it for the
-    /// pairs `own`: each added to `out` as (a, b), standing for both orders. The engine wakes
-    /// a sleeping rule for a change of hostilities only in the pairs its conditions read.
-    pub fn pairs(&self, own: &[Ctx], n: usize, out: &mut Vec<Ctx>) {
+    /// The pairs whose hostilities the condition reads, and which of their changes, when the
+    /// rule evaluates it for the pairs `own`. The engine wakes a sleeping rule for a change
+    /// of hostilities only in the pairs its conditions read.
+    pub fn pairs(&self, own: &[Ctx], n: usize, out: &mut Vec<PairWatch>) {
         let mut pair = |p: &PairRef| match *p {
-            PairRef::Fixed(a, b) => out.push((a, b)),
-            PairRef::Own => out.extend_from_slice(own),
+            PairRef::Fixed(a, b) => out.push(PairWatch::any(a, b)),
+            PairRef::Own => out.extend(own.iter().map(|&(a, b)| PairWatch::any(a, b))),
+        };
+        // Who struck whom changes only with an act at the condition's level or above.
+        let blow = |a, b, level| PairWatch {
+            a,
+            b,
+            min_level: level,
+            falls: false,
         };
         match self {
             Cond::Level { pair: p, .. }
             | Cond::AtWar { pair: p, .. }
             | Cond::NotAtWar { pair: p } => pair(p),
-            Cond::Struck { target, by, .. } => out.extend(
+            Cond::Struck {
+                target, by, level, ..
+            } => out.extend(
                 (0..n as ActorId)
                     .filter(|&a| has(*by, a))
-                    .map(|a| (a, *target)),
+                    .map(|a| blow(a, *target, *level)),
             ),
-            Cond::Striking { actor, against, .. } => out.extend(
+            Cond::Striking {
+                actor,
+                against,
+                level,
+                ..
+            } => out.extend(
                 (0..n as ActorId)
                     .filter(|&b| has(*against, b))
-                    .map(|b| (*actor, b)),
+                    .map(|b| blow(*actor, b, *level)),
             ),
             Cond::All(cs) | Cond::Any(cs) => cs.iter().for_each(|c| c.pairs(own, n, out)),
             Cond::Not(c) => c.pairs(own, n, out),

@@ -161,7 +161,7 @@ impl Hazard {
     }
 
     /// The pairs whose hostilities its modifiers' conditions read (`Cond::pairs`).
-    pub fn pairs(&self, own: &[Ctx], n: usize, out: &mut Vec<Ctx>) {
+    pub fn pairs(&self, own: &[Ctx], n: usize, out: &mut Vec<super::PairWatch>) {
         for m in &self.mods {
             m.cond.pairs(own, n, out);
         }

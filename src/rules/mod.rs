@@ -80,11 +80,10 @@ pub trait Rule: Send + Sync + Debug {
         Wakes::ALL
     }
 
-    /// The pairs whose hostilities its decisions read, when it can name them, each as (a, b)
-    /// standing for both orders: a rule that `Wakes::hostilities` is then woken only by an
-    /// act between, an end of hostilities of, or a level falling back in, one of those pairs
-    /// (in a scenario of `n` actors). `None`, the default: any pair.
-    fn hostility_pairs(&self, _n: usize) -> Option<Vec<(ActorId, ActorId)>> {
+    /// The pairs whose hostilities its decisions read, and which of their changes concern
+    /// it, when it can name them: a rule that `Wakes::hostilities` is then woken only by those
+    /// changes (in a scenario of `n` actors). `None`, the default: any change in any pair.
+    fn hostility_pairs(&self, _n: usize) -> Option<Vec<PairWatch>> {
         None
     }
 
@@ -224,6 +223,31 @@ impl Wakes {
     /// What the given hazards' conditions read.
     pub fn of(hazards: &[&hazard::Hazard]) -> Wakes {
         hazards.iter().fold(Wakes::NONE, |w, h| w.or(h.wakes()))
+    }
+}
+
+/// A pair whose hostilities a rule reads (`Rule::hostility_pairs`), and which changes of them
+/// concern it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PairWatch {
+    /// The pair, standing for both orders.
+    pub a: ActorId,
+    pub b: ActorId,
+    /// Acts between them below this rung do not concern the rule.
+    pub min_level: Level,
+    /// Whether ends of hostilities and levels falling back concern it.
+    pub falls: bool,
+}
+
+impl PairWatch {
+    /// Every change of the pair's hostilities.
+    pub fn any(a: ActorId, b: ActorId) -> PairWatch {
+        PairWatch {
+            a,
+            b,
+            min_level: 0,
+            falls: true,
+        }
     }
 }
 

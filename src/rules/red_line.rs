@@ -14,8 +14,8 @@ use serde::Deserialize;
 
 use super::hazard::{Hazard, ModifierConfig, ModifierSet, index};
 use super::strike::{Consent, ConsentConfig, SetbackConfig, Striker, compile_setbacks};
-use super::{Kind, Rule, Wake, Wakes, next_event_day};
-use crate::model::{ActorId, Effect, Odds, ParamId, TrackId, Why, World};
+use super::{Kind, PairWatch, Rule, Wake, Wakes, next_event_day};
+use crate::model::{Effect, Odds, ParamId, TrackId, Why, World};
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
 use crate::scenario::days::Days;
@@ -269,10 +269,10 @@ impl Rule for RedLine {
         v
     }
 
-    fn hostility_pairs(&self, n: usize) -> Option<Vec<(ActorId, ActorId)>> {
+    fn hostility_pairs(&self, n: usize) -> Option<Vec<PairWatch>> {
         // Its modifiers' conditions, and its own pair (a plan called off by peace).
         let own = [self.ctx()];
-        let mut v = own.to_vec();
+        let mut v = vec![PairWatch::any(own[0].0, own[0].1)];
         for h in self.hazards() {
             h.pairs(&own, n, &mut v);
         }
