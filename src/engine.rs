@@ -60,9 +60,11 @@ enum ParamDraw {
 /// Per-worker scratch space, reused across the runs of a chunk so no run allocates.
 pub struct Workspace {
     pub world: World,
-    /// The rules in id order, each with its stream and wake-up day, side by side because the
-    /// daily loop visits all three together.
+    /// The rules in id order, each with its stream.
     rules: Vec<Slot>,
+    /// Each rule's first day on which it must be asked to decide again (see `rules::Wake`),
+    /// apart from the rules so that the daily scan of them is dense.
+    wakes: Vec<u32>,
     /// Ask every rule every day, ignoring `Wake`: for the test that proves skipping exact.
     #[doc(hidden)]
     pub ignore_wake: bool,
@@ -90,6 +92,9 @@ pub struct Workspace {
     intent_next: Vec<bool>,
     restraint_next: Vec<f64>,
     marks: Marks,
+    /// The pairs whose level is above calm, as bits of `a * n + b`: the end-of-day scan
+    /// visits only these.
+    hostile: Vec<u64>,
     /// Day of the last act between each pair (negative: before the start), or `NO_DAY`.
     last_act: Vec<i32>,
     /// The scenario's history acts, answered on the first day.
@@ -225,12 +230,12 @@ impl WakeLists {
 
     /// Wakes the rules that an act between `a` and `b` at `level` may concern.
     #[inline]
-    fn act(&self, rules: &mut [Slot], a: usize, b: usize, level: Level) {
-        wake(rules, &self.hostilities);
+    fn act(&self, wakes: &mut [u32], a: usize, b: usize, level: Level) {
+        wake(wakes, &self.hostilities);
         let i = a * self.n + b;
         for &(r, min_level, _) in &self.by_pair[self.pair_start[i]..self.pair_start[i + 1]] {
             if level >= min_level {
-                rules[r].wake = 0;
+                wakes[r] = 0;
             }
         }
     }
@@ -238,12 +243,12 @@ impl WakeLists {
     /// Wakes the rules that hostilities between `a` and `b` ending or falling back may
     /// concern.
     #[inline]
-    fn fall(&self, rules: &mut [Slot], a: usize, b: usize) {
-        wake(rules, &self.hostilities);
+    fn fall(&self, wakes: &mut [u32], a: usize, b: usize) {
+        wake(wakes, &self.hostilities);
         let i = a * self.n + b;
         for &(r, _, falls) in &self.by_pair[self.pair_start[i]..self.pair_start[i + 1]] {
             if falls {
-                rules[r].wake = 0;
+                wakes[r] = 0;
             }
         }
     }
@@ -268,16 +273,14 @@ impl WakeLists {
 
 /// Wakes the rules of `list`: they decide again from the next decision wave.
 #[inline]
-fn wake(rules: &mut [Slot], list: &[usize]) {
+fn wake(wakes: &mut [u32], list: &[usize]) {
     for &i in list {
-        rules[i].wake = 0;
+        wakes[i] = 0;
     }
 }
 
 /// One rule's place in a workspace.
 struct Slot {
-    /// First day on which the rule must be asked to decide again (see `rules::Wake`).
-    wake: u32,
     rng: Rng,
     rule: Box<dyn Rule>,
 }
@@ -380,11 +383,11 @@ impl<'a> Engine<'a> {
                 .rules
                 .iter()
                 .map(|rule| Slot {
-                    wake: 0,
                     rng: dummy.for_run(0),
                     rule: rule.clone(),
                 })
                 .collect(),
+            wakes: vec![0; sc.rules.len()],
             ignore_wake: false,
             react_mask: vec![0; wake_lists.react_words],
             track_seen: vec![0.0; nt],
@@ -412,6 +415,7 @@ impl<'a> Engine<'a> {
             intent_next: vec![false; n * n],
             restraint_next: vec![1.0; n * n],
             marks: Marks::default(),
+            hostile: vec![0; (n * n).div_ceil(64)],
             last_act: vec![NO_DAY; n * n],
             history: sc.initial.acts.iter().map(|h| h.act).collect(),
             calm_after: 0,
@@ -458,16 +462,19 @@ impl<'a> Engine<'a> {
                 if day > 0 {
                     for &(t, at, r) in &ws.wake_lists.track_watches {
                         if (ws.track_seen[t] >= at) != (ws.world.tracks[t] >= at) {
-                            ws.rules[r].wake = 0;
+                            ws.wakes[r] = 0;
                         }
                     }
                 }
                 ws.track_seen.copy_from_slice(&ws.world.tracks);
             }
-            for slot in &mut ws.rules {
-                if day >= slot.wake || ws.ignore_wake {
-                    let wake = slot.rule.decide(&ws.world, &mut slot.rng, &mut ws.effects);
-                    slot.wake = wake.day(day);
+            let ask_all = ws.ignore_wake;
+            for (wake, slot) in ws.wakes.iter_mut().zip(&mut ws.rules) {
+                if day >= *wake || ask_all {
+                    *wake = slot
+                        .rule
+                        .decide(&ws.world, &mut slot.rng, &mut ws.effects)
+                        .day(day);
                 }
             }
             self.apply(ws, rec);
@@ -504,7 +511,7 @@ impl<'a> Engine<'a> {
                             &mut slot.rng,
                             &mut ws.effects,
                         );
-                        slot.wake = slot.wake.min(asks.day(day));
+                        ws.wakes[i] = ws.wakes[i].min(asks.day(day));
                     }
                 }
                 ws.acts = acts;
@@ -524,56 +531,65 @@ impl<'a> Engine<'a> {
                 let mut global = 0u8;
                 let mut due = NEVER;
                 let n = ws.world.n;
-                for i in 0..ws.world.level.len() {
-                    let mut l = ws.world.level[i];
-                    if l == 0 {
-                        continue;
-                    }
-                    if l >= war_level && ws.quiet[i] != NEVER {
-                        let end = day_at(ws.last_act[i], ws.quiet[i]);
-                        if day >= end {
-                            // Nobody acted for `quiet_days`: the war is over, though the pair
-                            // stays hostile (below war level) until calm returns.
-                            ws.wake_lists.fall(&mut ws.rules, i / n, i % n);
-                            l = war_level.saturating_sub(1);
-                            ws.world.level[i] = l;
-                            let started = ws.world.war_start[i];
-                            ws.world.war_start[i] = NO_DAY;
-                            let (a, b) = (i / n, i % n);
-                            if a < b {
-                                let value = (i64::from(day) - i64::from(started)).max(0) as u32;
-                                let note = Note {
-                                    kind: NoteKind::WarEnded,
-                                    rule: NO_RULE,
-                                    a: a as u8,
-                                    b: b as u8,
-                                    value,
-                                };
-                                sc.metrics.on_note(day, &note, &mut ws.outcome);
-                                rec.note(day, &note);
-                                sc.metrics.settle(day, &mut ws.outcome);
-                                self.sync_metrics(ws);
-                            }
-                            if l == 0 {
-                                ws.world.hostile_pairs -= 1;
-                                continue;
-                            }
-                        } else {
-                            due = due.min(end);
-                        }
-                    }
-                    if l < war_level {
-                        let calm = day_at(ws.last_act[i], ws.calm_after);
-                        if day >= calm {
-                            ws.wake_lists.fall(&mut ws.rules, i / n, i % n);
-                            ws.world.level[i] = 0;
-                            ws.world.hostile_pairs -= 1;
+                // Only pairs above calm have anything to scan, visited in index order as if
+                // scanning them all; a pair that calms down leaves the set.
+                for word in 0..ws.hostile.len() {
+                    let mut bits = ws.hostile[word];
+                    while bits != 0 {
+                        let i = word * 64 + bits.trailing_zeros() as usize;
+                        bits &= bits - 1;
+                        let mut l = ws.world.level[i];
+                        if l == 0 {
                             continue;
                         }
-                        due = due.min(calm);
-                    }
-                    if l > global && sc.war_pairs[i] {
-                        global = l;
+                        if l >= war_level && ws.quiet[i] != NEVER {
+                            let end = day_at(ws.last_act[i], ws.quiet[i]);
+                            if day >= end {
+                                // Nobody acted for `quiet_days`: the war is over, though the pair
+                                // stays hostile (below war level) until calm returns.
+                                ws.wake_lists.fall(&mut ws.wakes, i / n, i % n);
+                                l = war_level.saturating_sub(1);
+                                ws.world.level[i] = l;
+                                let started = ws.world.war_start[i];
+                                ws.world.war_start[i] = NO_DAY;
+                                let (a, b) = (i / n, i % n);
+                                if a < b {
+                                    let value = (i64::from(day) - i64::from(started)).max(0) as u32;
+                                    let note = Note {
+                                        kind: NoteKind::WarEnded,
+                                        rule: NO_RULE,
+                                        a: a as u8,
+                                        b: b as u8,
+                                        value,
+                                    };
+                                    sc.metrics.on_note(day, &note, &mut ws.outcome);
+                                    rec.note(day, &note);
+                                    sc.metrics.settle(day, &mut ws.outcome);
+                                    self.sync_metrics(ws);
+                                }
+                                if l == 0 {
+                                    ws.world.hostile_pairs -= 1;
+                                    ws.hostile[word] &= !(1 << (i % 64));
+                                    continue;
+                                }
+                            } else {
+                                due = due.min(end);
+                            }
+                        }
+                        if l < war_level {
+                            let calm = day_at(ws.last_act[i], ws.calm_after);
+                            if day >= calm {
+                                ws.wake_lists.fall(&mut ws.wakes, i / n, i % n);
+                                ws.world.level[i] = 0;
+                                ws.world.hostile_pairs -= 1;
+                                ws.hostile[word] &= !(1 << (i % 64));
+                                continue;
+                            }
+                            due = due.min(calm);
+                        }
+                        if l > global && sc.war_pairs[i] {
+                            global = l;
+                        }
                     }
                 }
                 ws.global = global;
@@ -616,7 +632,7 @@ impl<'a> Engine<'a> {
             if ws.marks.restraint || ws.marks.restraint_next {
                 // A change of restraint changes sleeping rules' hazards: wake them to redraw.
                 if ws.world.restraint != ws.restraint_next {
-                    wake(&mut ws.rules, &ws.wake_lists.restraint);
+                    wake(&mut ws.wakes, &ws.wake_lists.restraint);
                 }
                 std::mem::swap(&mut ws.world.restraint, &mut ws.restraint_next);
                 ws.restraint_next.fill(1.0);
@@ -735,6 +751,12 @@ impl<'a> Engine<'a> {
                 ws.last_act[i] = ws.last_act[i].max(l.last_act);
             }
         }
+        ws.hostile.fill(0);
+        for (i, &l) in w.level.iter().enumerate() {
+            if l != 0 {
+                ws.hostile[i / 64] |= 1 << (i % 64);
+            }
+        }
         for h in &sc.initial.acts {
             let a = &h.act;
             let base = (a.actor as usize * n + a.target as usize) * w.rungs;
@@ -743,8 +765,8 @@ impl<'a> Engine<'a> {
                 *d = (*d).max(h.day);
             }
         }
+        ws.wakes.fill(0);
         for (slot, key) in ws.rules.iter_mut().zip(&self.rule_keys) {
-            slot.wake = 0;
             key.reset(&mut slot.rng, run);
             slot.rule.begin_run(&ws.world, &mut slot.rng);
         }
@@ -759,7 +781,7 @@ impl<'a> Engine<'a> {
         if self.scenario.reads_metrics {
             ws.world.happened_first.copy_from_slice(&ws.outcome.first);
             ws.world.happened_last.copy_from_slice(&ws.outcome.last);
-            wake(&mut ws.rules, &ws.wake_lists.metrics);
+            wake(&mut ws.wakes, &ws.wake_lists.metrics);
         }
     }
 
@@ -790,6 +812,8 @@ impl<'a> Engine<'a> {
                     if a.level > before {
                         if before == 0 {
                             ws.world.hostile_pairs += 2;
+                            ws.hostile[i / 64] |= 1 << (i % 64);
+                            ws.hostile[j / 64] |= 1 << (j % 64);
                             ws.world.episode[i] += 1;
                             ws.world.episode[j] += 1;
                         }
@@ -818,7 +842,7 @@ impl<'a> Engine<'a> {
                     // condition that now holds): those that read this pair's hostilities
                     // decide again.
                     ws.wake_lists
-                        .act(&mut ws.rules, a.actor as usize, a.target as usize, a.level);
+                        .act(&mut ws.wakes, a.actor as usize, a.target as usize, a.level);
                 }
                 Effect::Note(note) => {
                     m.on_note(day, &note, &mut ws.outcome);
@@ -865,17 +889,17 @@ impl<'a> Engine<'a> {
                 Effect::EndWar { a, b, rule } => ws.ends.push((a, b, rule)),
                 Effect::ScaleHazard { rule, factor } => {
                     ws.world.scale[rule as usize] *= factor;
-                    ws.rules[rule as usize].wake = 0;
+                    ws.wakes[rule as usize] = 0;
                 }
                 Effect::Command { rule, command } => {
+                    ws.wakes[rule as usize] = 0;
                     let slot = &mut ws.rules[rule as usize];
-                    slot.wake = 0;
                     slot.rule.command(command, &ws.world, &mut ws.effects);
                 }
                 Effect::Status { rule, value } => {
                     ws.world.status[rule as usize] = value;
                     // Conditions may read the status: those rules look again.
-                    wake(&mut ws.rules, &ws.wake_lists.status);
+                    wake(&mut ws.wakes, &ws.wake_lists.status);
                 }
                 Effect::Accord { a, b } => {
                     ws.world.accord[a as usize * n + b as usize] = day;
@@ -898,6 +922,8 @@ impl<'a> Engine<'a> {
             ws.world.level[i] = 0;
             ws.world.level[j] = 0;
             ws.world.hostile_pairs -= 2;
+            ws.hostile[i / 64] &= !(1 << (i % 64));
+            ws.hostile[j / 64] &= !(1 << (j % 64));
             ws.world.epoch[i] += 1;
             ws.world.epoch[j] += 1;
             ws.world.war_start[i] = NO_DAY;
@@ -906,7 +932,7 @@ impl<'a> Engine<'a> {
             ws.world.ended[j] = day;
             ws.world.accord[i] = day;
             ws.world.accord[j] = day;
-            ws.wake_lists.fall(&mut ws.rules, a as usize, b as usize);
+            ws.wake_lists.fall(&mut ws.wakes, a as usize, b as usize);
             ws.scan_due = 0;
             // Days at war as the war metrics count them: from the day it began up to, not
             // including, the day it ended.
