@@ -72,7 +72,20 @@ impl Pairing {
         }
         Pairing { metrics, unmatched }
     }
+
+    /// `new`, refused when nothing can be compared; the message is the one the user sees.
+    pub fn checked(base: &Scenario, variant: &Scenario) -> Result<Pairing, String> {
+        let p = Pairing::new(base, variant);
+        if p.metrics.is_empty() {
+            return Err("error: the base and the variant have no metric in common\n".into());
+        }
+        Ok(p)
+    }
 }
+
+/// Why a comparison without a variant file and without overrides is refused.
+pub const NOTHING_TO_COMPARE: &str =
+    "error: nothing to compare: give a VARIANT scenario file or --set overrides\n";
 
 /// Integer sums over the runs where a metric is defined in both scenarios, in bins.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

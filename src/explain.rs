@@ -76,6 +76,17 @@ fn param_cells(p: &ParamSpec) -> (String, String, String) {
     (p.reading.clone().unwrap_or(v), m, r)
 }
 
+/// A modifier's factor or value in a sentence: the number when fixed, else the distribution as
+/// written with its mean and range.
+fn modifier_param(p: &ParamSpec) -> String {
+    let (v, m, r) = param_cells(p);
+    if p.dist.is_fixed() {
+        v
+    } else {
+        format!("{v} (mean {m}, range {r})")
+    }
+}
+
 fn inline(v: &toml::Value) -> String {
     match v {
         toml::Value::String(s) => format!("\"{s}\""),
@@ -476,8 +487,8 @@ pub fn explain(sc: &Scenario, text: &str) -> Explanation {
             seen.push(h.key.clone());
             for m in &h.mods {
                 let what = match m.op {
-                    Op::Factor(f) => format!("× {}", dist_cells(&sc.params[f as usize].dist).0),
-                    Op::Value(v) => format!("= {}", dist_cells(&sc.params[v as usize].dist).0),
+                    Op::Factor(f) => format!("× {}", modifier_param(&sc.params[f as usize])),
+                    Op::Value(v) => format!("= {}", modifier_param(&sc.params[v as usize])),
                 };
                 let mut line = format!("`{}` {what} while {}", h.key, m.cond.describe(&names));
                 if !m.label.is_empty() {

@@ -54,7 +54,7 @@ pub struct Rung {
 }
 
 /// A file a scenario was read from, as manifests list it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SourceFile {
     /// The path as shown to the user.
     pub path: String,

@@ -25,6 +25,7 @@ use crate::rng::{Rng, StreamKey};
 use crate::scenario::days::MAX_DAYS;
 use crate::scenario::dist::{Dist, to_days};
 use crate::study::{self, Ended, Flow, Pace};
+use crate::table::Cell;
 
 /// The value of `dist` at quantile `u` ∈ (0, 1): its inverse CDF, truncation included (a
 /// truncated family's quantile u is the untruncated quantile of F(min) + u·(F(max) − F(min))).
@@ -390,6 +391,370 @@ pub fn evaluate(
         },
     );
     matches!(ended, Ok(Ended::Complete)).then_some(out)
+}
+
+/// The most memory a design may take: its points, their outputs and the bootstrap's
+/// resamples are held whole (a design of the flagship's default size takes about 40 MB).
+pub const MAX_DESIGN_BYTES: u64 = 4 << 30;
+
+/// What a sensitivity study is asked for (`brink sensitivity`'s flags, the Python
+/// `sensitivity` function's arguments).
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// "morris", "sobol" or "both".
+    pub method: String,
+    /// Metrics to analyse [default: every event metric and unconditional quantity].
+    pub metrics: Vec<String>,
+    /// Parameters to vary, by key path [default: every uncertain parameter].
+    pub params: Vec<String>,
+    pub trajectories: Option<u64>,
+    pub levels: Option<u64>,
+    pub samples: Option<u64>,
+    pub bootstrap: u64,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            method: "both".into(),
+            metrics: Vec::new(),
+            params: Vec::new(),
+            trajectories: None,
+            levels: None,
+            samples: None,
+            bootstrap: 500,
+        }
+    }
+}
+
+/// Morris trajectories and Sobol samples: 2 to `MAX_RUNS`.
+pub fn design_size(n: u64) -> Result<u64, String> {
+    study::whole(n, 2, crate::scenario::MAX_RUNS)
+}
+
+/// Morris grid levels: an even number from 2 to 1000000.
+pub fn levels(n: u64) -> Result<u64, String> {
+    match study::whole(n, 2, 1_000_000) {
+        Ok(n) if n % 2 == 0 => Ok(n),
+        _ => Err(
+            "expected an even whole number from 2 to 1000000: each Morris step moves a \
+                  parameter by half the levels"
+                .into(),
+        ),
+    }
+}
+
+/// Bootstrap resamples: 0 to 100000.
+pub fn bootstrap(n: u64) -> Result<u64, String> {
+    study::whole(n, 0, 100_000)
+}
+
+/// A sensitivity study of one scenario, checked: its factors, its outputs and the size of its
+/// designs. Every front end runs `morris_points` and `sobol_points` through `evaluate` and
+/// turns the outputs into the rows of morris.csv and sobol.csv with `morris_rows` and
+/// `sobol_rows`.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// (index into `Scenario::params`, key path) of each factor.
+    pub factors: Vec<(usize, String)>,
+    /// Each output and its metric's id.
+    pub outputs: Vec<(Output, String)>,
+    pub morris: bool,
+    pub sobol: bool,
+    pub trajectories: u64,
+    pub levels: u64,
+    pub samples: u64,
+    pub bootstrap: u64,
+    /// Simulated runs in all.
+    pub total: u64,
+}
+
+impl Plan {
+    /// Checks the options against the scenario; the message says what is wrong and what
+    /// would be right.
+    pub fn new(sc: &crate::model::Scenario, o: &Options) -> Result<Plan, String> {
+        use crate::scenario::diag::{clip, suggest};
+        let quote = |s: &str| clip(s, crate::scenario::diag::QUOTE_MAX).into_owned();
+        for n in [o.trajectories, o.samples].into_iter().flatten() {
+            design_size(n)?;
+        }
+        if let Some(l) = o.levels {
+            levels(l)?;
+        }
+        bootstrap(o.bootstrap)?;
+        let (morris, sobol) = match o.method.as_str() {
+            "morris" => (true, false),
+            "sobol" => (false, true),
+            "both" => (true, true),
+            other => {
+                return Err(format!(
+                    "unknown method `{}`\n  = help: morris, sobol or both",
+                    quote(other)
+                ));
+            }
+        };
+        let uncertain: Vec<(usize, &str)> = sc
+            .uncertain_params()
+            .map(|(i, p)| (i, p.path.as_str()))
+            .collect();
+        let factors: Vec<(usize, String)> = if o.params.is_empty() {
+            uncertain.iter().map(|&(i, p)| (i, p.to_string())).collect()
+        } else {
+            let names: Vec<&str> = uncertain.iter().map(|u| u.1).collect();
+            o.params
+                .iter()
+                .map(|k| {
+                    uncertain
+                        .iter()
+                        .find(|u| u.1 == k)
+                        .map(|&(i, p)| (i, p.to_string()))
+                        .ok_or_else(|| {
+                            format!(
+                                "`{}` is not an uncertain parameter of the scenario\n  = help: {}",
+                                quote(k),
+                                suggest(k, &names)
+                            )
+                        })
+                })
+                .collect::<Result<_, _>>()?
+        };
+        if factors.is_empty() {
+            return Err("the scenario has no uncertain parameter to analyse".into());
+        }
+        let m = &sc.metrics;
+        let mut outputs: Vec<(Output, String)> = m
+            .events
+            .iter()
+            .enumerate()
+            .map(|(e, x)| (Output::Event(e), x.id.clone()))
+            .chain(
+                m.quantities
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, q)| !q.conditional)
+                    .map(|(q, x)| (Output::Quantity(q), x.id.clone())),
+            )
+            .collect();
+        if !o.metrics.is_empty() {
+            let names: Vec<&str> = outputs.iter().map(|o| o.1.as_str()).collect();
+            let mut chosen = Vec::new();
+            for w in &o.metrics {
+                match outputs.iter().find(|o| &o.1 == w) {
+                    Some(o) => chosen.push(o.clone()),
+                    None => {
+                        return Err(format!(
+                            "`{}` is not an event metric or unconditional quantity\n  = help: {}",
+                            quote(w),
+                            suggest(w, &names)
+                        ));
+                    }
+                }
+            }
+            outputs = chosen;
+        }
+        let k = factors.len() as u64;
+        let unused = match (morris, sobol) {
+            (false, _) if o.trajectories.is_some() || o.levels.is_some() => {
+                Some("--trajectories and --levels set the Morris design")
+            }
+            (_, false) if o.samples.is_some() => Some("--samples sets the Sobol design"),
+            _ => None,
+        };
+        if let Some(what) = unused {
+            return Err(format!(
+                "{what}, which --method {} does not run\n  = help: drop it, or use --method both",
+                o.method
+            ));
+        }
+        let t = o.trajectories.unwrap_or(200);
+        let levels = o.levels.unwrap_or(4);
+        let (n, boot) = (o.samples.unwrap_or(2000), o.bootstrap);
+        let morris_runs = if morris {
+            t.checked_mul(k + 1)
+        } else {
+            Some(0)
+        };
+        let sobol_runs = if sobol { n.checked_mul(k + 2) } else { Some(0) };
+        let total = morris_runs
+            .zip(sobol_runs)
+            .and_then(|(a, b)| a.checked_add(b))
+            .filter(|&r| r <= crate::scenario::MAX_RUNS)
+            .ok_or_else(|| {
+                format!(
+                    "this design asks for more than {} runs (trajectories × (parameters + 1) + \
+                     samples × (parameters + 2) = {} × {} + {} × {}); lower --trajectories or \
+                     --samples",
+                    crate::scenario::MAX_RUNS,
+                    if morris { t } else { 0 },
+                    k + 1,
+                    if sobol { n } else { 0 },
+                    k + 2
+                )
+            })?;
+        // Memory: each point holds its k quantiles and its outputs; Sobol's bootstrap holds its
+        // resamples of the N rows; Morris' holds one statistic per resample.
+        let outs = outputs.len() as u64;
+        let bytes = (total as u128) * (64 + 8 * (k + outs) as u128)
+            + if sobol {
+                (boot as u128) * (n as u128) * 8
+            } else {
+                0
+            }
+            + (boot as u128) * 8;
+        if bytes > MAX_DESIGN_BYTES as u128 {
+            return Err(format!(
+                "this design needs about {:.1} GiB of memory ({total} runs; parameters: {k}, \
+                 metrics: {outs}, bootstrap resamples: {boot}), more than the {} GiB brink \
+                 allows; lower --trajectories, --samples or --bootstrap",
+                bytes as f64 / (1u64 << 30) as f64,
+                MAX_DESIGN_BYTES >> 30
+            ));
+        }
+        Ok(Plan {
+            factors,
+            outputs,
+            morris,
+            sobol,
+            trajectories: t,
+            levels,
+            samples: n,
+            bootstrap: boot,
+            total,
+        })
+    }
+
+    /// The indices of the factors into `Scenario::params`, as `evaluate` takes them.
+    pub fn factor_indices(&self) -> Vec<usize> {
+        self.factors.iter().map(|f| f.0).collect()
+    }
+
+    /// The outputs, as `evaluate` takes them.
+    pub fn output_list(&self) -> Vec<Output> {
+        self.outputs.iter().map(|o| o.0).collect()
+    }
+
+    /// The Morris design and its points: every point of trajectory t is simulated as run t,
+    /// so the effects are paired differences.
+    pub fn morris_points(&self, seed: u64) -> (Vec<Trajectory>, Vec<DesignPoint>) {
+        let k = self.factors.len();
+        let design = morris_design(k, self.trajectories as usize, self.levels as usize, seed);
+        let points = design
+            .iter()
+            .enumerate()
+            .flat_map(|(t, tr)| {
+                tr.points.iter().map(move |u| DesignPoint {
+                    run: t as u64,
+                    u: u.clone(),
+                })
+            })
+            .collect();
+        (design, points)
+    }
+
+    /// The rows of morris.csv from the outputs `y` of `morris_points`; `tick` is called once
+    /// per metric (the bootstrap takes a while).
+    pub fn morris_rows<E>(
+        &self,
+        design: &[Trajectory],
+        y: &[Vec<f64>],
+        seed: u64,
+        mut tick: impl FnMut(),
+        mut f: impl FnMut(&[Cell]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let k = self.factors.len();
+        for (o, (_, name)) in self.outputs.iter().enumerate() {
+            let per: Vec<Vec<f64>> = (0..design.len())
+                .map(|t| (0..=k).map(|s| y[t * (k + 1) + s][o]).collect())
+                .collect();
+            let stats = morris_indices(design, &per, k, self.bootstrap as usize, seed);
+            tick();
+            for (factor, s) in self.factors.iter().zip(stats) {
+                f(&[
+                    Cell::Text(name.into()),
+                    Cell::Text(factor.1.as_str().into()),
+                    Cell::Num(s.mu),
+                    Cell::Num(s.mu_star),
+                    Cell::Num(s.sigma),
+                    Cell::Num(s.mu_star_ci_low),
+                    Cell::Num(s.mu_star_ci_high),
+                ])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The Saltelli points: row i of A, B and every A_B^(j) is simulated as run i.
+    pub fn sobol_points(&self, seed: u64) -> Vec<DesignPoint> {
+        let (k, n) = (self.factors.len(), self.samples as usize);
+        let (a, b) = saltelli_design(k, n, seed);
+        let mut points = Vec::with_capacity(n * (k + 2));
+        for i in 0..n {
+            let run = i as u64;
+            points.push(DesignPoint {
+                run,
+                u: a[i].clone(),
+            });
+            points.push(DesignPoint {
+                run,
+                u: b[i].clone(),
+            });
+            for j in 0..k {
+                points.push(DesignPoint {
+                    run,
+                    u: mixed(&a[i], &b[i], j),
+                });
+            }
+        }
+        points
+    }
+
+    /// The rows of sobol.csv from the outputs `y` of `sobol_points`; `tick` is called once per
+    /// metric.
+    pub fn sobol_rows<E>(
+        &self,
+        y: &[Vec<f64>],
+        seed: u64,
+        mut tick: impl FnMut(),
+        mut f: impl FnMut(&[Cell]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let (k, n) = (self.factors.len(), self.samples as usize);
+        for (o, (_, name)) in self.outputs.iter().enumerate() {
+            let row = |i: usize, s: usize| y[i * (k + 2) + s][o];
+            let fa: Vec<f64> = (0..n).map(|i| row(i, 0)).collect();
+            let fb: Vec<f64> = (0..n).map(|i| row(i, 1)).collect();
+            let fab: Vec<Vec<f64>> = (0..k)
+                .map(|j| (0..n).map(|i| row(i, 2 + j)).collect())
+                .collect();
+            let stats = sobol_indices(&fa, &fb, &fab, self.bootstrap as usize, seed);
+            tick();
+            for (factor, (s1, st)) in self.factors.iter().zip(stats) {
+                for (index, s) in [("first", s1), ("total", st)] {
+                    f(&[
+                        Cell::Text(name.into()),
+                        Cell::Text(factor.1.as_str().into()),
+                        Cell::Text(index.into()),
+                        Cell::Num(s.value),
+                        Cell::Num(s.ci_low),
+                        Cell::Num(s.ci_high),
+                    ])?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What the manifest records of the study.
+    pub fn detail(&self, method: &str) -> crate::manifest::SensitivityDetail {
+        crate::manifest::SensitivityDetail {
+            method: method.to_string(),
+            parameters: self.factors.iter().map(|f| f.1.clone()).collect(),
+            metrics: self.outputs.iter().map(|o| o.1.clone()).collect(),
+            trajectories: self.morris.then_some(self.trajectories),
+            levels: self.morris.then_some(self.levels),
+            samples: self.sobol.then_some(self.samples),
+            bootstrap: self.bootstrap,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -205,6 +205,11 @@ pub struct RunPart {
     pub scenario_path: String,
     /// The scenario text, whose SHA-256 is `info.scenario_sha256`.
     pub scenario_text: String,
+    /// Every file that text was composed from (more than one when the scenario `extends`
+    /// another), each with its own SHA-256: the merged manifest lists them as a single
+    /// process's would, though the merge reads only `scenario_text`.
+    #[serde(default)]
+    pub scenario_files: Vec<crate::model::SourceFile>,
     /// File name (beside this part) of this shard's runs.csv, header included.
     pub runs_csv: Option<String>,
     /// SHA-256 of that file, so a merge notices a changed or truncated one.

@@ -203,6 +203,26 @@ pub fn wilson(k: u64, n: u64, z: f64) -> (f64, f64) {
     (lo, hi)
 }
 
+/// Half the width of the Wilson 95% interval of k successes in n trials: the precision
+/// `brink run --precision` asks of every event metric (`(ci_high − ci_low) / 2` in summary.csv).
+pub fn half_width(k: u64, n: u64) -> f64 {
+    let (lo, hi) = wilson(k, n, Z95);
+    (hi - lo) / 2.0
+}
+
+/// The event metric whose Wilson 95% interval is widest in `agg`, with its half-width; `None`
+/// for a scenario without event metrics. Ties go to the first in file order.
+pub fn widest_event(agg: &Aggregate) -> Option<(usize, f64)> {
+    let mut best: Option<(usize, f64)> = None;
+    for e in 0..agg.first_day.len() {
+        let h = half_width(agg.event_count(e), agg.runs);
+        if best.is_none_or(|(_, b)| h > b) {
+            best = Some((e, h));
+        }
+    }
+    best
+}
+
 /// Summary of a histogram of values.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Moments {

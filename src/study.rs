@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use rayon::prelude::*;
 
 use crate::engine::{CHUNK, ChunkResult, Engine, NoRecord, RunRows};
+use crate::given::Given;
 use crate::stats::Aggregate;
 
 /// What the sink wants after a piece.
@@ -162,6 +163,56 @@ pub fn chunk(
     })
 }
 
+/// A piece of runs filtered by conditions (`brink run --given`): the aggregate and per-run
+/// rows of the runs kept, and their indices.
+pub struct Kept {
+    pub chunk: ChunkResult,
+    /// Indices of the kept runs, in order.
+    pub kept: Vec<u64>,
+}
+
+/// Simulates one piece of runs and keeps only those that satisfy `given`, exactly, from each
+/// run's event days: their outcomes, daily states and (with `per_run`) rows. `None` if stopped
+/// first.
+pub fn chunk_given(
+    engine: &Engine,
+    runs: Range<u64>,
+    per_run: bool,
+    given: &Given,
+    stop: &AtomicBool,
+) -> Option<Kept> {
+    let sc = engine.scenario;
+    let mut ws = engine.workspace();
+    let mut agg = Aggregate::new(sc);
+    let mut rows = per_run.then(|| RunRows::with_capacity(sc, 0));
+    let mut kept = Vec::new();
+    // The engine adds each run's daily states to `ws.daily`; starting every run from zeros
+    // keeps one run's states apart, to be counted only if the run is kept.
+    let done = each(runs.clone(), stop, |run| {
+        engine.simulate(run, &mut ws, &mut NoRecord);
+        if given.holds(&ws.outcome.first) {
+            agg.add(&ws.outcome);
+            agg.add_daily(&ws.daily);
+            kept.push(run);
+            if let Some(rows) = rows.as_mut() {
+                rows.push(run, &ws.outcome, &ws.world.params);
+            }
+        }
+        ws.daily.fill(0);
+    });
+    if !done {
+        return None;
+    }
+    Some(Kept {
+        chunk: ChunkResult {
+            runs,
+            aggregate: agg,
+            rows,
+        },
+        kept,
+    })
+}
+
 /// Simulates `runs` on the current rayon pool, calling `sink` with each chunk's result in run
 /// order. `Ok(false)` if it stopped; the sink then received a prefix of the runs.
 pub fn runs<E>(
@@ -189,6 +240,43 @@ pub fn aggregate(engine: &Engine, runs: Range<u64>, stop: &AtomicBool) -> Option
         Ok::<(), std::convert::Infallible>(())
     });
     matches!(complete, Ok(true)).then_some(total)
+}
+
+/// `n` if it is in `lo..=hi`, else the words every front end gives for a count out of range.
+pub fn whole(n: u64, lo: u64, hi: u64) -> Result<u64, String> {
+    if (lo..=hi).contains(&n) {
+        Ok(n)
+    } else {
+        Err(range_words(lo, hi))
+    }
+}
+
+/// What a count from `lo` to `hi` must be, in words.
+pub fn range_words(lo: u64, hi: u64) -> String {
+    format!("expected a whole number from {lo} to {hi}")
+}
+
+/// The largest number of worker threads: four per core, and at least 64. The work is
+/// CPU-bound, so threads beyond the cores add nothing but memory (each keeps four chunks of
+/// runs in flight) and the time to start them; a few per core still let tests and users check
+/// that results do not depend on the thread count.
+pub fn max_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores.saturating_mul(4).max(64)
+}
+
+/// `n` worker threads (0: all cores) if brink allows that many, else why not.
+pub fn threads(n: usize) -> Result<usize, String> {
+    if n <= max_threads() {
+        Ok(n)
+    } else {
+        // The same words on every machine (the record of refusals is shared), with the rule.
+        Err(
+            "too many: brink allows four threads per core, and 64 on any machine; more give \
+             no speed, only memory and start-up time"
+                .into(),
+        )
+    }
 }
 
 #[cfg(test)]

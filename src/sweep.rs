@@ -21,8 +21,12 @@
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
+use std::path::Path;
+
+use crate::model::Scenario;
 use crate::rng::StreamKey;
-use crate::scenario::diag::ScenarioError;
+use crate::scenario::diag::{QUOTE_MAX, ScenarioError, clip, clip_quotes};
+use crate::scenario::overrides::Override;
 
 /// Documented upper bound on the number of points of a design.
 pub const MAX_POINTS: u64 = 1_000_000;
@@ -285,6 +289,193 @@ impl Points {
             Design::Lhs | Design::List => self.columns.iter().map(|c| c[i as usize]).collect(),
         }
     }
+}
+
+/// Whether a file's text is an experiment: its top-level `scenario` is a file name, not a
+/// table.
+pub fn is_experiment(text: &str) -> bool {
+    text.parse::<toml::Table>()
+        .ok()
+        .is_some_and(|t| t.get("scenario").is_some_and(toml::Value::is_str))
+}
+
+/// A sweep with everything resolved: what its outputs depend on.
+pub struct Study {
+    pub experiment: Experiment,
+    /// The base scenario's path, as shown.
+    pub scenario_path: String,
+    /// The base scenario's text as read (merged when it extends other files).
+    pub text: String,
+    /// The experiment's `set` and the caller's overrides, applied to every point.
+    pub base: Vec<Override>,
+    pub runs: u64,
+    pub seed: u64,
+    pub points: Points,
+    pub metrics: Vec<String>,
+    /// The base scenario's name.
+    pub name: String,
+    /// The files the scenario was read from, and its as-of date, for the manifest.
+    pub files: Vec<crate::model::SourceFile>,
+    pub as_of: Option<String>,
+}
+
+fn input(e: impl std::fmt::Display) -> String {
+    format!("error: {e}\n")
+}
+
+/// Resolves a sweep of `experiment` over the scenario `text` read from `scenario_path` (files
+/// it extends are read by `read`), with the caller's overrides `set` after the experiment's,
+/// and `metrics`, `runs`, `seed` (when given) before the experiment's. Every check is made
+/// before anything runs: overrides, run count, design, whole-number keys, that every varied
+/// key exists, metric names. The message is the one the user sees.
+#[allow(clippy::too_many_arguments)]
+pub fn study(
+    experiment: Experiment,
+    scenario_path: &Path,
+    text: String,
+    set: &[Override],
+    metrics: &[String],
+    runs: Option<u64>,
+    seed: Option<u64>,
+    read: &mut crate::load::Read,
+) -> Result<Study, String> {
+    let quote = |s: &str| clip(s, QUOTE_MAX).into_owned();
+    let mut base = experiment
+        .set
+        .iter()
+        .map(|s| Override::parse(s).map_err(|e| input(format!("set: {}", clip_quotes(&e)))))
+        .collect::<Result<Vec<_>, _>>()?;
+    base.extend(set.iter().cloned());
+    let loaded = crate::load::load(scenario_path, text, &base, read)?;
+    let sc = &loaded.scenario;
+    let runs = runs.or(experiment.runs).unwrap_or(sc.default_runs);
+    if runs == 0 || runs > crate::scenario::MAX_RUNS {
+        return Err(input(format!(
+            "runs must be between 1 and {}, got {runs}",
+            crate::scenario::MAX_RUNS
+        )));
+    }
+    let seed = seed.or(experiment.seed).unwrap_or(sc.default_seed);
+    let points = Points::new(&experiment, seed).map_err(|e| input(clip_quotes(&e)))?;
+    // A key that holds a whole number (a horizon, a count) takes whole numbers only: say so now
+    // rather than at the point that first gives it a fraction.
+    for (j, key) in points.keys.iter().enumerate() {
+        if crate::scenario::overrides::is_integer(&loaded.text, key)
+            && let Some(v) = points.values(j).iter().find(|v| v.fract() != 0.0)
+        {
+            return Err(input(format!(
+                "`{}` takes whole numbers, but the design gives it {v}\n  = help: give whole \
+                 values (values = [30, 60, 90]), or a range whose levels fall on whole numbers",
+                quote(key)
+            )));
+        }
+    }
+    // Every varied key must exist: check once with the first point's values.
+    let mut first = base.clone();
+    first.extend(point_overrides(&points, 0));
+    let edited = crate::load::apply(&loaded.text, &first)?;
+    crate::scenario::parse(&edited, &loaded.path).map_err(|e| crate::load::render(e, &first))?;
+    let all: Vec<String> = sc
+        .metrics
+        .events
+        .iter()
+        .map(|m| m.id.clone())
+        .chain(sc.metrics.quantities.iter().map(|m| m.id.clone()))
+        .collect();
+    let wanted = if !metrics.is_empty() {
+        metrics.to_vec()
+    } else {
+        experiment.metrics.clone().unwrap_or_else(|| all.clone())
+    };
+    for m in &wanted {
+        if !all.contains(m) {
+            let names: Vec<&str> = all.iter().map(String::as_str).collect();
+            return Err(input(format!(
+                "unknown metric `{}`\n  = help: {}",
+                quote(m),
+                crate::scenario::diag::suggest(m, &names)
+            )));
+        }
+    }
+    Ok(Study {
+        experiment,
+        scenario_path: loaded.path.clone(),
+        base,
+        runs,
+        seed,
+        points,
+        metrics: wanted,
+        name: sc.name.clone(),
+        files: sc.sources.clone(),
+        as_of: sc.as_of.map(|d| d.to_string()),
+        text: loaded.text,
+    })
+}
+
+/// The overrides that put a scenario at point `i`.
+pub fn point_overrides(points: &Points, i: u64) -> Vec<Override> {
+    points
+        .keys
+        .iter()
+        .zip(points.point(i))
+        .map(|(k, v)| Override {
+            key: k.clone(),
+            // `{:?}` keeps a decimal point, so TOML reads a float even for whole numbers; an
+            // integer key takes it as its integer.
+            value: format!("{v:?}"),
+        })
+        .collect()
+}
+
+impl Study {
+    /// What `validate` says of a valid experiment.
+    pub fn outline(&self) -> String {
+        format!(
+            "experiment on {}: {} points x {} runs",
+            self.scenario_path,
+            self.points.len(),
+            self.runs
+        )
+    }
+
+    /// The scenario at point `i`.
+    pub fn scenario_at(&self, i: u64) -> Result<Scenario, String> {
+        let mut set = self.base.clone();
+        set.extend(point_overrides(&self.points, i));
+        let text = crate::load::apply(&self.text, &set)?;
+        let shown = format!("{} (point {i})", self.scenario_path);
+        crate::scenario::parse(&text, &shown).map_err(|e| crate::load::render(e, &set))
+    }
+
+    /// The base scenario as the manifest identifies it.
+    pub fn scenario_ref(&self) -> crate::manifest::ScenarioRef {
+        crate::manifest::ScenarioRef {
+            name: self.name.clone(),
+            path: self.scenario_path.clone(),
+            sha256: crate::manifest::sha256(self.text.as_bytes()),
+            files: self.files.clone(),
+            as_of: self.as_of.clone(),
+            calendar: None,
+        }
+    }
+}
+
+/// The message for an experiment whose `scenario` (`reference`, resolved to `base`) is not a
+/// scenario: the experiment file itself (`itself`) or another experiment; `shown` is the
+/// experiment's path.
+pub fn not_a_scenario(reference: &str, base: &str, itself: bool, shown: &str) -> String {
+    let quote = |s: &str| clip(s, QUOTE_MAX).into_owned();
+    input(format!(
+        "the experiment's `scenario = \"{}\"` names {}, not a scenario\n  = help: name the \
+         scenario file the experiment varies, relative to {}",
+        quote(reference),
+        if itself {
+            "the experiment itself".to_string()
+        } else {
+            format!("an experiment file ({})", quote(base))
+        },
+        quote(shown)
+    ))
 }
 
 #[cfg(test)]

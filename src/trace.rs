@@ -5,12 +5,15 @@
 //! (the same streams as that run in a bulk run, so the same story and the same outcomes), and
 //! `render` turns the result into plain text: the parameters drawn for the run, each day on
 //! which something happened with who did what to whom, which rule fired and the numbers behind
-//! it, and the run's outcomes. `csv_rows` gives the same events as rows of the event log
+//! it, and the run's outcomes; acts below the war rung that recur all year (near-daily strikes,
+//! a ceasefire's incidents) are told once as routine unless every event is asked for.
+//! `event_rows` gives the same events as rows of the event log
 //! (`brink trace --csv`, `brink run --events`). `Finding` says which runs `brink trace --find`
 //! is looking for.
 //!
 //! Nothing here does I/O: rendering returns strings and rows.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use crate::engine::{Engine, Recorder, Workspace};
@@ -22,6 +25,7 @@ use crate::model::{
 use crate::rules::condition::Names;
 use crate::rules::hazard::Op as ModOp;
 use crate::summary::bin_value;
+use crate::table::Cell;
 
 /// What the recorder saw: an act or a note, on the day it took effect.
 #[derive(Clone, Copy, Debug)]
@@ -260,6 +264,14 @@ fn why_text(sc: &Scenario, names: &Names, a: &Act, params: &[f64]) -> Option<Str
             "threat signal {signal:.3} ≥ pre-emption threshold {threshold:.3}; {}, draw {draw:.4}",
             odds(&o, "daily probability")
         )),
+        // A pledge that decides once per war draws nothing for its later answers.
+        Why::Chance {
+            odds: o,
+            draw: None,
+        } if rule_kind(sc, a.rule) == "retaliation" => Some(format!(
+            "{}, decided once for this war",
+            odds(&o, "probability")
+        )),
         Why::Chance {
             odds: o,
             draw: None,
@@ -349,8 +361,67 @@ pub fn quantity_text(sc: &Scenario, q: usize, bin: u32) -> String {
     }
 }
 
-/// The run's story as plain text.
+/// How many times the same low-level act must recur in a run to be told once as routine.
+pub const ROUTINE_AT_LEAST: usize = 5;
+
+/// What makes two acts "the same" for telling routine once: rule, sides, rung and form.
+fn routine_key(a: &Act) -> (RuleIdx, ActorId, ActorId, u8, std::mem::Discriminant<Form>) {
+    (
+        a.rule,
+        a.actor,
+        a.target,
+        a.level,
+        std::mem::discriminant(&a.form),
+    )
+}
+
+/// For each event of the trace, whether it is shown, and for the first of a routine the number
+/// of times it recurs and the day of the last. Routine: acts below the war rung that the same
+/// rule repeats between the same sides at the same rung at least `ROUTINE_AT_LEAST` times
+/// (Israel's near-daily strikes in Lebanon, a ceasefire's incidents). Told once, they would
+/// otherwise bury the run's story.
+fn routine(sc: &Scenario, t: &Trace) -> Vec<(bool, Option<(usize, u32)>)> {
+    use std::collections::HashMap;
+    let mut seen: HashMap<_, (usize, u32)> = HashMap::new();
+    for e in &t.events {
+        if let Event::Act(a) = &e.event
+            && a.level < sc.war_level
+        {
+            let c = seen.entry(routine_key(a)).or_insert((0, e.day));
+            *c = (c.0 + 1, e.day);
+        }
+    }
+    let mut told: HashMap<_, ()> = HashMap::new();
+    t.events
+        .iter()
+        .map(|e| match &e.event {
+            Event::Act(a) if a.level < sc.war_level => {
+                let key = routine_key(a);
+                let (n, last) = seen[&key];
+                if n < ROUTINE_AT_LEAST {
+                    (true, None)
+                } else if told.insert(key, ()).is_none() {
+                    (true, Some((n, last)))
+                } else {
+                    (false, None)
+                }
+            }
+            _ => (true, None),
+        })
+        .collect()
+}
+
+/// The run's story as plain text, with routine acts told once (`render_all` tells each).
 pub fn render(sc: &Scenario, t: &Trace) -> String {
+    render_with(sc, t, false)
+}
+
+/// The run's story as plain text with every event told, routine ones included.
+pub fn render_all(sc: &Scenario, t: &Trace) -> String {
+    render_with(sc, t, true)
+}
+
+fn render_with(sc: &Scenario, t: &Trace, all: bool) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -371,13 +442,9 @@ pub fn render(sc: &Scenario, t: &Trace) -> String {
             .max()
             .unwrap_or(0);
         for (i, p) in &uncertain {
-            let _ = writeln!(
-                s,
-                "  {:<w$}  {:>9}  from {}",
-                p.path,
-                val(t.params[*i]),
-                p.dist.to_toml_string()
-            );
+            // A range in words is shown as written, as `brink explain` shows it.
+            let from = p.reading.clone().unwrap_or_else(|| p.dist.to_toml_string());
+            let _ = writeln!(s, "  {:<w$}  {:>9}  from {from}", p.path, val(t.params[*i]));
         }
     }
     let _ = writeln!(s, "\nWhat happened:");
@@ -385,8 +452,16 @@ pub fn render(sc: &Scenario, t: &Trace) -> String {
     if t.events.is_empty() {
         let _ = writeln!(s, "  nothing: no act or note in {} days", sc.horizon);
     }
+    let shown = if all {
+        vec![(true, None); t.events.len()]
+    } else {
+        routine(sc, t)
+    };
     let mut last_day = NEVER;
-    for e in &t.events {
+    for (e, &(show, recurs)) in t.events.iter().zip(&shown) {
+        if !show {
+            continue;
+        }
         if e.day != last_day {
             let _ = writeln!(s, "{} (day {})", date(sc, e.day), e.day);
             last_day = e.day;
@@ -401,6 +476,14 @@ pub fn render(sc: &Scenario, t: &Trace) -> String {
         };
         let _ = writeln!(s, "  {sentence}");
         let _ = writeln!(s, "      {}", rule_line(sc, rule, why));
+        if let Some((n, last)) = recurs {
+            let _ = writeln!(
+                s,
+                "      routine: {n} times in the run, the last on {}; told once here (--all tells \
+                 each)",
+                date(sc, last)
+            );
+        }
     }
     let _ = writeln!(s, "\nOutcomes:");
     let m = &sc.metrics;
@@ -451,28 +534,30 @@ pub const CSV_HEADER: [&str; 16] = [
     "detail",
 ];
 
-fn num(x: f64) -> String {
-    format!("{x:.6}")
+/// The run's events as rows of the event log, in the order they took effect, as text.
+pub fn csv_rows(sc: &Scenario, t: &Trace) -> Vec<[String; 16]> {
+    event_rows(sc, t)
+        .iter()
+        .map(|r| r.each_ref().map(|c| c.text().into_owned()))
+        .collect()
 }
 
-/// The run's events as rows of the event log, in the order they took effect.
-pub fn csv_rows(sc: &Scenario, t: &Trace) -> Vec<[String; 16]> {
+/// The run's events as typed rows of the event log (`table::events_columns`), in the order
+/// they took effect.
+pub fn event_rows<'a>(sc: &'a Scenario, t: &Trace) -> Vec<[Cell<'a>; 16]> {
+    let text = |s: &'a str| Cell::Text(Cow::Borrowed(s));
+    let owned = |s: String| Cell::Text(Cow::Owned(s));
     t.events
         .iter()
         .map(|e| {
-            let run = t.run.to_string();
-            let day = e.day.to_string();
-            let date = date(sc, e.day);
+            let run = Cell::Int(t.run);
+            let day = Cell::Int(e.day.into());
+            let date = owned(date(sc, e.day));
             match &e.event {
                 Event::Act(a) => {
+                    let none = || Cell::Empty;
                     let (why, obs, thr, p, draw) = match a.why {
-                        Why::None => (
-                            "",
-                            String::new(),
-                            String::new(),
-                            String::new(),
-                            String::new(),
-                        ),
+                        Why::None => ("", none(), none(), none(), none()),
                         Why::Threshold {
                             perceived,
                             threshold,
@@ -480,10 +565,10 @@ pub fn csv_rows(sc: &Scenario, t: &Trace) -> Vec<[String; 16]> {
                             ..
                         } => (
                             "threshold",
-                            num(perceived),
-                            num(threshold),
-                            num(odds.p),
-                            String::new(),
+                            Cell::Num(perceived),
+                            Cell::Num(threshold),
+                            Cell::Num(odds.p),
+                            none(),
                         ),
                         Why::Signal {
                             signal,
@@ -492,35 +577,35 @@ pub fn csv_rows(sc: &Scenario, t: &Trace) -> Vec<[String; 16]> {
                             draw,
                         } => (
                             "signal",
-                            num(signal),
-                            num(threshold),
-                            num(odds.p),
-                            num(draw),
+                            Cell::Num(signal),
+                            Cell::Num(threshold),
+                            Cell::Num(odds.p),
+                            Cell::Num(draw),
                         ),
                         Why::Chance { odds, draw } => (
                             "chance",
-                            String::new(),
-                            String::new(),
-                            num(odds.p),
-                            draw.map(num).unwrap_or_default(),
+                            none(),
+                            none(),
+                            Cell::Num(odds.p),
+                            draw.map_or(Cell::Empty, Cell::Num),
                         ),
                     };
                     let detail = match a.why {
-                        Why::Threshold { track, .. } => sc.tracks[track as usize].id.clone(),
-                        _ => String::new(),
+                        Why::Threshold { track, .. } => text(&sc.tracks[track as usize].id),
+                        _ => text(""),
                     };
                     [
                         run,
                         day,
                         date,
-                        actor_id(sc, a.actor).to_string(),
-                        actor_id(sc, a.target).to_string(),
-                        a.form.name().to_string(),
-                        sc.ladder[a.level as usize].id.clone(),
-                        rule_id(sc, a.rule).to_string(),
-                        rule_kind(sc, a.rule).to_string(),
-                        a.trigger_day.to_string(),
-                        why.to_string(),
+                        text(actor_id(sc, a.actor)),
+                        text(actor_id(sc, a.target)),
+                        text(a.form.name()),
+                        text(&sc.ladder[a.level as usize].id),
+                        text(rule_id(sc, a.rule)),
+                        text(rule_kind(sc, a.rule)),
+                        Cell::Int(a.trigger_day.into()),
+                        text(why),
                         obs,
                         thr,
                         p,
@@ -530,31 +615,113 @@ pub fn csv_rows(sc: &Scenario, t: &Trace) -> Vec<[String; 16]> {
                 }
                 Event::Note(n) => {
                     let detail = match n.kind {
-                        NoteKind::WarEnded => n.value.to_string(),
-                        _ => label(sc, n).unwrap_or("").to_string(),
+                        NoteKind::WarEnded => owned(n.value.to_string()),
+                        _ => text(label(sc, n).unwrap_or("")),
                     };
                     [
                         run,
                         day,
                         date,
-                        actor_id(sc, n.a).to_string(),
-                        actor_id(sc, n.b).to_string(),
-                        n.kind.name().to_string(),
-                        String::new(),
-                        rule_id(sc, n.rule).to_string(),
-                        rule_kind(sc, n.rule).to_string(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
-                        String::new(),
+                        text(actor_id(sc, n.a)),
+                        text(actor_id(sc, n.b)),
+                        text(n.kind.name()),
+                        Cell::Empty,
+                        text(rule_id(sc, n.rule)),
+                        text(rule_kind(sc, n.rule)),
+                        Cell::Empty,
+                        Cell::Empty,
+                        Cell::Empty,
+                        Cell::Empty,
+                        Cell::Empty,
+                        Cell::Empty,
                         detail,
                     ]
                 }
             }
         })
         .collect()
+}
+
+/// The first `count` runs below `max` in which `finding` holds, in index order, through the
+/// study driver on the current rayon pool: batches start small, so a common outcome is found
+/// at once even in a debug build, and double up to a full load; pieces are read in run
+/// order, so the runs found do not depend on the number of threads. `None` if `stop` was
+/// raised first.
+pub fn search(
+    engine: &Engine,
+    finding: &Finding,
+    count: u64,
+    max: u64,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Option<Vec<u64>> {
+    use crate::study::{self, Ended, Flow, Pace};
+    let sc = engine.scenario;
+    let mut found = Vec::new();
+    let ended = study::drive(
+        0..max,
+        Pace::ramp(64),
+        stop,
+        |r| study::chunk(engine, r, true, stop),
+        |chunk| {
+            let Some(rows) = &chunk.rows else {
+                return Ok::<_, std::convert::Infallible>(Flow::Continue);
+            };
+            for i in 0..rows.len() {
+                let (run, first, values, _) = rows.row(i);
+                if finding.holds(sc, first, values) {
+                    found.push(run);
+                    if found.len() as u64 == count {
+                        return Ok(Flow::Enough);
+                    }
+                }
+            }
+            Ok(Flow::Continue)
+        },
+    );
+    match ended {
+        Ok(Ended::Stopped) => None,
+        _ => Some(found),
+    }
+}
+
+/// The line above the stories of a search: how many runs were found among how many, and
+/// which. `found` is not empty.
+pub fn found_header(metric: &str, found: &[u64], count: u64, max: u64, seed: u64) -> String {
+    let searched = if found.len() as u64 == count {
+        found[found.len() - 1] + 1
+    } else {
+        max
+    };
+    let list: Vec<String> = found.iter().map(u64::to_string).collect();
+    format!(
+        "Found {} run{} with {metric} in {searched} runs searched (runs 0 to {}, seed {seed}): {}.",
+        found.len(),
+        if found.len() == 1 { "" } else { "s" },
+        searched - 1,
+        list.join(", ")
+    )
+}
+
+/// The stories of `traces` as `brink trace` prints them, after `header` when there is one,
+/// routine acts told once.
+pub fn stories(sc: &Scenario, header: &str, traces: &[Trace]) -> String {
+    stories_with(sc, header, traces, false)
+}
+
+/// `stories`, with every routine act told when `all` (`brink trace --all`).
+pub fn stories_with(sc: &Scenario, header: &str, traces: &[Trace], all: bool) -> String {
+    let mut out = String::new();
+    if !header.is_empty() {
+        out.push_str(header);
+        out.push('\n');
+    }
+    for (i, t) in traces.iter().enumerate() {
+        if i > 0 || !header.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&render_with(sc, t, all));
+    }
+    out
 }
 
 /// A comparison in a `--find` condition on a quantity.
@@ -565,6 +732,34 @@ pub enum Op {
     Gt,
     Lt,
     Eq,
+}
+
+impl Op {
+    /// Splits `NAME OP NUMBER` at its operator (>=, <=, ==, >, <, =): the trimmed name, the
+    /// operator and the trimmed rest; `None` without an operator.
+    pub fn split(text: &str) -> Option<(&str, Op, &str)> {
+        const OPS: [(&str, Op); 6] = [
+            (">=", Op::Ge),
+            ("<=", Op::Le),
+            ("==", Op::Eq),
+            (">", Op::Gt),
+            ("<", Op::Lt),
+            ("=", Op::Eq),
+        ];
+        OPS.iter()
+            .find_map(|(s, op)| text.split_once(s).map(|(l, r)| (l.trim(), *op, r.trim())))
+    }
+
+    /// Whether `v OP value`.
+    pub fn holds(self, v: f64, value: f64) -> bool {
+        match self {
+            Op::Ge => v >= value,
+            Op::Le => v <= value,
+            Op::Gt => v > value,
+            Op::Lt => v < value,
+            Op::Eq => v == value,
+        }
+    }
 }
 
 /// What `brink trace --find` looks for in a run.
@@ -580,17 +775,7 @@ impl Finding {
     /// Parses `METRIC` (an event metric) or `QUANTITY OP NUMBER` with OP one of >=, <=, >, <, =.
     pub fn parse(sc: &Scenario, text: &str) -> Result<Finding, String> {
         let m = &sc.metrics;
-        let ops = [
-            (">=", Op::Ge),
-            ("<=", Op::Le),
-            ("==", Op::Eq),
-            (">", Op::Gt),
-            ("<", Op::Lt),
-            ("=", Op::Eq),
-        ];
-        let split = ops
-            .iter()
-            .find_map(|(s, op)| text.split_once(s).map(|(l, r)| (l.trim(), *op, r.trim())));
+        let split = Op::split(text);
         let name = split.map_or(text.trim(), |(l, _, _)| l);
         let names: Vec<&str> = m
             .events
@@ -634,14 +819,7 @@ impl Finding {
                 if values[q] == MISSING {
                     return false;
                 }
-                let v = sc.metrics.quantities[q].binning.value(values[q]);
-                match op {
-                    Op::Ge => v >= value,
-                    Op::Le => v <= value,
-                    Op::Gt => v > value,
-                    Op::Lt => v < value,
-                    Op::Eq => v == value,
-                }
+                op.holds(sc.metrics.quantities[q].binning.value(values[q]), value)
             }
         }
     }

@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use brink::engine::{Engine, NoRecord};
 
+mod support;
+
 struct Counting;
 
 static ALLOCS: AtomicUsize = AtomicUsize::new(0);
@@ -61,7 +63,7 @@ const MEASURED_RUNS: u64 = 200;
 /// Allocations and bytes requested while simulating `MEASURED_RUNS` runs (after warming up on
 /// other run indices) of the flagship scenario with the given horizon.
 fn allocations_with_horizon(days: u32) -> (usize, usize) {
-    let text = std::fs::read_to_string(FLAGSHIP).expect("read the flagship scenario");
+    let text = support::composed(std::path::Path::new(FLAGSHIP));
     let line = "horizon_days = 366";
     assert!(text.contains(line), "the flagship scenario sets `{line}`");
     let text = text.replacen(line, &format!("horizon_days = {days}"), 1);

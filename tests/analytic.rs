@@ -650,6 +650,43 @@ actor = ["blue"]
 }
 
 #[test]
+fn consent_is_a_standing_policy_that_changes_with_the_state() {
+    // Blue resolves to strike red every day but needs green's consent, given with probability
+    // 0.3 until 21 January (day 20) and 0.6 from then on. Green's answer is a policy, not a
+    // fresh coin at every request: 30% of runs strike on day 0, none on days 1..=19 (asked
+    // twenty times, a refusal stands), another 30% on day 20, when the policy moves, and none
+    // after. A coin per request would strike by day 19 in 1 − 0.7^20 ≈ 99.9% of runs.
+    let sc = bare(
+        40,
+        r#"
+[rules.blue_strikes]
+kind = "decision"
+actor = "blue"
+target = "red"
+level = "strike"
+daily_probability = 1
+cooldown_days = 1000
+consent = { actor = "green", probability = 0.3 }
+modifiers = [{ key = "consent.probability", when = { from = 2026-01-21 }, value = 0.6 }]
+
+[metrics.struck]
+actor = ["blue"]
+"#,
+    );
+    let runs = 100_000;
+    let agg = aggregate(&sc, 9, runs);
+    let first = &agg.first_day[event(&sc, "struck")];
+    assert_proportion("struck on day 0", first[0], runs, 0.3);
+    assert_eq!(
+        first[1..20].iter().sum::<u64>(),
+        0,
+        "a refusal stands while nothing changes"
+    );
+    assert_proportion("struck on day 20", first[20], runs, 0.3);
+    assert_eq!(first[21..].iter().sum::<u64>(), 0, "and stands again after");
+}
+
+#[test]
 fn talks_opening_changes_the_hazard_from_the_next_decision() {
     // A scheduled event opens a channel on day 10; blue's daily probability is quadrupled
     // while the talks are open. Decisions of day 10 were taken before the talks opened, so

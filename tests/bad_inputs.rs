@@ -1018,6 +1018,143 @@ const ARG_CASES: &[ArgCase] = &[
         code: 2,
         expect: "error: --points and --design go with --vary",
     },
+    // Issue 13: conditions, precision and the readers of results.
+    ArgCase {
+        what: "--given naming no event metric (caret under the name)",
+        args: &["run", "ok.toml", "--given", "blue_strike<=2026-01-31"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: --given `blue_strike<=2026-01-31`: no event metric `blue_strike` in scenario minimal",
+    },
+    ArgCase {
+        what: "--given about the future",
+        args: &["run", "ok.toml", "--given", "blue_strikes>2026-01-31"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: --given `blue_strikes>2026-01-31`: `>` would condition on the future",
+    },
+    ArgCase {
+        what: "--given before the start date",
+        args: &["run", "ok.toml", "--given", "blue_strikes<=2025-12-31"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: --given `blue_strikes<=2025-12-31`: 2025-12-31 is before the scenario's start date, 2026-01-01",
+    },
+    ArgCase {
+        what: "--given with no date",
+        args: &["run", "ok.toml", "--given", "blue_strikes<=soon"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: --given `blue_strikes<=soon`: `soon` is not a date",
+    },
+    ArgCase {
+        what: "--given on a quantity",
+        args: &["run", "ok.toml", "--given", "war_days<=2026-01-31"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: --given `war_days<=2026-01-31`: `war_days` is a quantity; conditions take event metrics",
+    },
+    ArgCase {
+        what: "--given conditions that contradict each other",
+        args: &["run", "ok.toml", "--given", "blue_strikes<=2026-01-10", "--given", "not blue_strikes<=2026-01-20"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: --given: no run can satisfy `blue_strikes<=2026-01-10` and `not blue_strikes<=2026-01-20` together",
+    },
+    ArgCase {
+        what: "--given that no simulated run satisfies",
+        args: &["run", "ok.toml", "--runs", "20", "--given", "red_answers=2026-01-01", "-q"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: none of the 20 runs simulated satisfies red_answers=2026-01-01; nothing was written",
+    },
+    ArgCase {
+        what: "--target-runs without --given",
+        args: &["run", "ok.toml", "--target-runs", "100"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: the following required arguments were not provided:",
+    },
+    ArgCase {
+        what: "--precision of a whole probability",
+        args: &["run", "ok.toml", "--precision", "0.5"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: invalid value '0.5' for '--precision <H>': expected a half-width between 0 and 0.5 (exclusive)",
+    },
+    ArgCase {
+        what: "--precision with --runs",
+        args: &["run", "ok.toml", "--precision", "0.01", "--runs", "100"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: the argument '--precision <H>' cannot be used with '--runs <RUNS>'",
+    },
+    ArgCase {
+        what: "--max-runs without a stopping rule",
+        args: &["run", "ok.toml", "--max-runs", "100"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: --max-runs goes with --target-runs or --precision",
+    },
+    ArgCase {
+        what: "--events with --given",
+        args: &["run", "ok.toml", "--given", "blue_strikes<=2026-01-31", "--events", "3"],
+        setup: &[],
+        links: &[],
+        code: 2,
+        expect: "error: --events is not written with --given or --precision",
+    },
+    ArgCase {
+        what: "watch of a result without runs.csv",
+        args: &["watch", "res", "--outcome", "blue_strikes"],
+        setup: &[("res/manifest.json", RESULT_MANIFEST)],
+        links: &[],
+        code: 2,
+        expect: "error: cannot read `res/runs.csv`: No such file or directory (os error 2)",
+    },
+    ArgCase {
+        what: "watch of an outcome the results lack",
+        args: &["watch", "res", "--outcome", "blue_strike"],
+        setup: &[("res/manifest.json", RESULT_MANIFEST), ("res/runs.csv", RESULT_RUNS)],
+        links: &[],
+        code: 2,
+        expect: "error: --outcome: no metric `blue_strike` in the results; did you mean `blue_strikes`?",
+    },
+    ArgCase {
+        what: "watch by a date outside the runs",
+        args: &["watch", "res", "--outcome", "blue_strikes", "--by", "2027-01-01"],
+        setup: &[("res/manifest.json", RESULT_MANIFEST), ("res/runs.csv", RESULT_RUNS)],
+        links: &[],
+        code: 2,
+        expect: "error: --by 2027-01-01 is outside the runs, which cover 2026-01-01 to 2026-03-31",
+    },
+    ArgCase {
+        what: "discover of an outcome no run has",
+        args: &["discover", "res", "--outcome", "red_answers"],
+        setup: &[("res/manifest.json", RESULT_MANIFEST), ("res/runs.csv", RESULT_RUNS)],
+        links: &[],
+        code: 2,
+        expect: "error: `red_answers` happens in none of the 2 runs: there is nothing to tell apart",
+    },
+    ArgCase {
+        what: "score of a result that is not a run",
+        args: &["score", "res", "--observed", "obs.toml"],
+        setup: &[("res/manifest.json", b"{\"command\": \"compare\"}"), ("obs.toml", b"")],
+        links: &[],
+        code: 2,
+        expect: "error: `res` holds the result of `brink compare`; `brink score` reads the result of `brink run`",
+    },
     ArgCase {
         what: "endless input file",
         args: &["validate", "/dev/zero"],
@@ -1027,6 +1164,200 @@ const ARG_CASES: &[ArgCase] = &[
         expect: "error: cannot read scenario `/dev/zero`: it is larger than 16 MiB, the most brink reads",
     },
 ];
+
+/// A hand-made result of the minimal scenario (two runs), for the readers of results.
+const RESULT_MANIFEST: &[u8] = br#"{"command": "run", "seed": 1, "runs": 2,
+  "scenario": {"name": "minimal", "path": "ok.toml", "sha256": "00",
+               "start_date": "2026-01-01", "horizon_days": 90, "ladder": []},
+  "parameters": [{"path": "rules.blue_red_line.threshold", "distribution": "",
+                  "uncertain": true, "mean": 0.7}]}"#;
+const RESULT_RUNS: &[u8] =
+    b"run,blue_strikes,blue_strikes_first_day,red_answers,red_answers_first_day,\
+war_days,rules.blue_red_line.threshold\n0,1,4,0,,3.000000,0.650000\n1,0,,0,,0.000000,0.710000\n";
+
+/// The observed file the observed-file cases edit: of the minimal scenario, invented.
+const OBSERVED: &str = "# Observations of the minimal scenario, invented for these tests.
+scenario = \"minimal\"
+through = 2026-02-28
+
+[events]
+blue_strikes = { happened = 2026-02-10 }
+red_answers = { not_by = 2026-02-28 }
+
+[quantities]
+war_days = 4
+
+[base_rates]
+blue_strikes = 0.3
+";
+
+const OBS_CASES: &[Case] = &[
+    case(
+        "TOML syntax",
+        Replace("[events]", "[events"),
+        "unclosed table, expected `]`",
+        (5, 8),
+    ),
+    case(
+        "unknown key (did you mean)",
+        Replace("through =", "thru ="),
+        "unknown key `thru`",
+        (3, 1),
+    ),
+    case(
+        "observations of another scenario",
+        Replace("\"minimal\"", "\"iran_2026\""),
+        "these observations are of scenario `iran_2026`, the results of `minimal`",
+        (2, 12),
+    ),
+    case(
+        "event before the start date",
+        Replace("2026-02-10", "2025-12-20"),
+        "2025-12-20 is before the scenario's start date, 2026-01-01",
+        (6, 29),
+    ),
+    case(
+        "not a date",
+        Replace("happened = 2026-02-10", "happened = \"soon\""),
+        "expected a calendar date",
+        (6, 29),
+    ),
+    case(
+        "unknown event metric (did you mean)",
+        Replace("blue_strikes = { happened", "blue_strike = { happened"),
+        "no event metric `blue_strike` in the results of minimal",
+        (6, 1),
+    ),
+    case(
+        "a quantity among the events",
+        Replace("red_answers = {", "war_days = {"),
+        "`war_days` is a quantity, not an event metric",
+        (7, 1),
+    ),
+    case(
+        "an event metric among the quantities",
+        Replace("war_days = 4", "blue_strikes = 4"),
+        "`blue_strikes` is an event metric, not a quantity",
+        (10, 1),
+    ),
+    case(
+        "both happened and not_by",
+        Replace(
+            "{ happened = 2026-02-10 }",
+            "{ happened = 2026-02-10, not_by = 2026-02-01 }",
+        ),
+        "give either `happened` or `not_by`, not both",
+        (6, 41),
+    ),
+    case(
+        "an event with nothing observed",
+        Replace("{ not_by = 2026-02-28 }", "{ }"),
+        "say what was observed: `happened = DATE` or `not_by = DATE`",
+        (7, 15),
+    ),
+    case(
+        "unknown key in an event",
+        Replace("not_by =", "notby ="),
+        "unknown key `notby`",
+        (7, 17),
+    ),
+    case(
+        "an event dated after `through`",
+        Replace("not_by = 2026-02-28", "not_by = 2026-03-15"),
+        "2026-03-15 is after `through` (2026-02-28), the last day the file covers",
+        (7, 26),
+    ),
+    case(
+        "a checkpoint after the last simulated day",
+        Replace(
+            "through = 2026-02-28",
+            "through = 2026-02-28\ncheckpoints = [2026-04-30]",
+        ),
+        "2026-04-30 is after the last simulated day, 2026-03-31",
+        (4, 16),
+    ),
+    case(
+        "base rate above 1",
+        Replace("blue_strikes = 0.3", "blue_strikes = 1.3"),
+        "a base rate is a probability per 365 days in [0, 1], got 1.3",
+        (13, 16),
+    ),
+    case(
+        "quantity that is not a number",
+        Replace("war_days = 4", "war_days = \"four\""),
+        "expected a finite number",
+        (10, 12),
+    ),
+    case(
+        "nothing to score",
+        Whole("scenario = \"minimal\"\n"),
+        "nothing to score: the file lists no [events] and no [quantities]",
+        (1, 1),
+    ),
+];
+
+/// Checks one observed-file case against `res` (a result of the minimal scenario) and returns
+/// its table row.
+fn check_obs(c: &Case, dir: &Path) -> String {
+    std::fs::write(dir.join("bad_obs.toml"), apply(&c.edit, OBSERVED)).unwrap();
+    let (code, err) = brink(
+        dir,
+        &[
+            "score",
+            "res",
+            "--observed",
+            "bad_obs.toml",
+            "--out",
+            "never",
+        ],
+    );
+    assert_eq!(code, 2, "{}: exit code {code}\n{err}", c.what);
+    assert!(!dir.join("never").exists(), "{}: wrote a result", c.what);
+    located_row(c, &err, "bad_obs.toml")
+}
+
+/// Checks that the first message of `err` is the case's, at its line and column in `file`,
+/// with the caret under the column; returns the case's table row.
+fn located_row(c: &Case, err: &str, file: &str) -> String {
+    let lines: Vec<&str> = err.lines().collect();
+    let first = lines[0];
+    assert!(
+        first.starts_with("error: ") && first.contains(c.expect),
+        "{}: first error is not about `{}`:\n{err}",
+        c.what,
+        c.expect
+    );
+    let at = format!("  --> {file}:{}:{}", c.at.0, c.at.1);
+    assert_eq!(lines[1], at, "{}: wrong location\n{err}", c.what);
+    // The caret line points at the column: `N | ` then column - 1 spaces, then ^.
+    let caret = lines[4];
+    let bar = caret.find('|').unwrap();
+    assert_eq!(
+        caret[bar + 2..].find('^'),
+        Some(c.at.1 - 1),
+        "{}: caret misplaced\n{err}",
+        c.what
+    );
+    assert!(
+        err.contains(&format!("{file}: ")),
+        "{}: no summary line",
+        c.what
+    );
+    let edit = match &c.edit {
+        Replace(from, to) => format!("{} → {}", md(from), md(to)),
+        Append(text) => format!("append {}", md(text.trim())),
+        Whole(text) => format!("whole file: {}", md(text)),
+        With(_, how) => how.to_string(),
+    };
+    format!(
+        "| {} | {} | {} | {}:{} |",
+        c.what,
+        edit,
+        md(first),
+        c.at.0,
+        c.at.1
+    )
+}
 
 fn minimal() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/minimal.toml"))
@@ -1062,40 +1393,7 @@ fn check(c: &Case, dir: &Path) -> String {
     std::fs::write(dir.join("bad.toml"), apply(&c.edit, &minimal())).unwrap();
     let (code, err) = brink(dir, &["validate", "bad.toml"]);
     assert_eq!(code, 2, "{}: exit code {code}\n{err}", c.what);
-    let lines: Vec<&str> = err.lines().collect();
-    let first = lines[0];
-    assert!(
-        first.starts_with("error: ") && first.contains(c.expect),
-        "{}: first error is not about `{}`:\n{err}",
-        c.what,
-        c.expect
-    );
-    let at = format!("  --> bad.toml:{}:{}", c.at.0, c.at.1);
-    assert_eq!(lines[1], at, "{}: wrong location\n{err}", c.what);
-    // The caret line points at the column: `N | ` then column - 1 spaces, then ^.
-    let caret = lines[4];
-    let bar = caret.find('|').unwrap();
-    assert_eq!(
-        caret[bar + 2..].find('^'),
-        Some(c.at.1 - 1),
-        "{}: caret misplaced\n{err}",
-        c.what
-    );
-    assert!(err.contains("bad.toml: "), "{}: no summary line", c.what);
-    let edit = match &c.edit {
-        Replace(from, to) => format!("{} → {}", md(from), md(to)),
-        Append(text) => format!("append {}", md(text.trim())),
-        Whole(text) => format!("whole file: {}", md(text)),
-        With(_, how) => how.to_string(),
-    };
-    format!(
-        "| {} | {} | {} | {}:{} |",
-        c.what,
-        edit,
-        md(first),
-        c.at.0,
-        c.at.1
-    )
+    located_row(c, &err, "bad.toml")
 }
 
 fn md(s: &str) -> String {
@@ -1184,6 +1482,29 @@ fn every_bad_input_is_refused_where_it_is_and_the_record_is_current() {
         }
         table.push('\n');
     }
+    // Observed files for `brink score`, against a result of the minimal scenario.
+    let obs_dir = tmp.path().join("observed");
+    std::fs::create_dir_all(&obs_dir).unwrap();
+    std::fs::write(obs_dir.join("ok.toml"), minimal()).unwrap();
+    let (code, err) = brink(
+        &obs_dir,
+        &["run", "ok.toml", "--runs", "200", "--out", "res", "-q"],
+    );
+    assert_eq!(code, 0, "{err}");
+    table.push_str(
+        "\n| bad observed file | edit of the observed file below | first message (exit 2) | line:column |\n",
+    );
+    table.push_str("| --- | --- | --- | --- |\n");
+    for c in OBS_CASES {
+        match std::panic::catch_unwind(|| check_obs(c, &obs_dir)) {
+            Ok(row) => table.push_str(&row),
+            Err(_) => failures.push(c.what),
+        }
+        table.push('\n');
+    }
+    table.push_str(&format!(
+        "\nThe observed file those cases edit (of scenarios/minimal.toml):\n\n```toml\n{OBSERVED}```\n"
+    ));
     table.push_str("\n| bad input | command | exit | message |\n| --- | --- | --- | --- |\n");
     for c in ARG_CASES {
         match std::panic::catch_unwind(|| check_args(c, tmp.path())) {

@@ -6,6 +6,9 @@ use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+mod support;
+use support::{composed, load, repo};
+
 use brink::engine::Engine;
 use brink::model::Scenario;
 use brink::stats::Aggregate;
@@ -17,30 +20,6 @@ const CSVS: [&str; 4] = [
     "distributions.csv",
     "runs.csv",
 ];
-
-/// Reads and compiles a scenario file, with the files it extends.
-fn load(file: &Path) -> Scenario {
-    parse(&composed(file))
-}
-
-/// The text of a scenario file merged with the files it extends (`extends`).
-fn composed(file: &Path) -> String {
-    let text = std::fs::read_to_string(file).unwrap();
-    let mut resolve = |reference: &str, from: &str| {
-        let p = Path::new(from).parent().unwrap().join(reference);
-        std::fs::read_to_string(&p)
-            .map(|t| (p.display().to_string(), t))
-            .map_err(|e| e.to_string())
-    };
-    let shown = file.display().to_string();
-    brink::scenario::compose(&text, &shown, &mut resolve)
-        .unwrap_or_else(|e| panic!("{shown}:\n{e}"))
-        .text
-}
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
 
 /// Starts `brink run SCENARIO --out OUT -q ARGS...`.
 fn spawn(scenario: &Path, out: &Path, args: &[&str]) -> Child {

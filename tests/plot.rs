@@ -16,8 +16,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+mod support;
+use support::repo;
+
+/// The flagship as compiled, for counts the charts must match.
+fn flagship() -> &'static brink::model::Scenario {
+    static SC: OnceLock<brink::model::Scenario> = OnceLock::new();
+    SC.get_or_init(|| support::load(&repo("scenarios/iran_2026.toml")))
 }
 
 fn brink(args: &[&str]) -> Output {
@@ -62,6 +67,9 @@ struct Results {
     sweep_two: PathBuf,
     sweep_three: PathBuf,
     sensitivity: PathBuf,
+    score: PathBuf,
+    watch: PathBuf,
+    discover: PathBuf,
 }
 
 /// Flagship results of every kind, small enough for a debug build and large enough that
@@ -87,6 +95,9 @@ fn results() -> &'static Results {
             sweep_two: dir("sweep_two"),
             sweep_three: dir("sweep_three"),
             sensitivity: dir("sensitivity"),
+            score: dir("score"),
+            watch: dir("watch"),
+            discover: dir("discover"),
         };
         go(&["run", sc, "--runs", "2000", "--out", s(&r.run)]);
         go(&[
@@ -158,6 +169,44 @@ fn results() -> &'static Results {
             "50",
             "--out",
             s(&r.sensitivity),
+        ]);
+        // The readers of a run's rows: score, watch and discover.
+        let per_run = dir("per_run");
+        go(&[
+            "run",
+            sc,
+            "--runs",
+            "2000",
+            "--per-run",
+            "--out",
+            s(&per_run),
+        ]);
+        let observed = repo("scenarios/observed/iran_2026_example.toml");
+        go(&[
+            "score",
+            s(&per_run),
+            "--observed",
+            s(&observed),
+            "--out",
+            s(&r.score),
+        ]);
+        go(&[
+            "watch",
+            s(&per_run),
+            "--outcome",
+            "regional_war",
+            "--out",
+            s(&r.watch),
+        ]);
+        // Paths as well as parameters: among the flagship's 70 parameters none stands out on
+        // its own in 2 000 runs, and the chart of a box needs one.
+        go(&[
+            "discover",
+            s(&per_run),
+            "--outcome",
+            "regional_war",
+            "--out",
+            s(&r.discover),
         ]);
         r
     })
@@ -612,6 +661,34 @@ fn expected(dir: &Path, chart: &str) -> Vec<String> {
         }
         return v;
     }
+    if dir.join("skill.csv").is_file() {
+        return own(vec!["model", "coin"]);
+    }
+    if dir.join("watch.csv").is_file() {
+        let rows = csv(dir, "watch.csv");
+        let mut v: Vec<String> = rows
+            .iter()
+            .take(12)
+            .map(|r| r["signpost"].clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        v.push(rows[0]["outcome"].clone());
+        return v;
+    }
+    if dir.join("discover.csv").is_file() {
+        let rows = csv(dir, "discover.csv");
+        let outcome = manifest_of(dir)["outcome"].as_str().unwrap().to_string();
+        return match stem {
+            "box" => rows
+                .iter()
+                .filter(|r| r["stage"] == "chosen")
+                .map(|r| r["feature"].clone())
+                .chain([outcome])
+                .collect(),
+            _ => vec![outcome],
+        };
+    }
     for (prefix, file) in [("sobol_", "sobol.csv"), ("morris_", "morris.csv")] {
         if let Some(metric) = stem.strip_prefix(prefix) {
             let rows = csv(dir, file);
@@ -629,6 +706,10 @@ fn expected(dir: &Path, chart: &str) -> Vec<String> {
     Vec::new()
 }
 
+fn manifest_of(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap()
+}
+
 /// Plots `dir` as SVG and holds every chart to `check_chart`; returns the charts by name.
 fn plot_and_check(dir: &Path) -> (tempfile::TempDir, BTreeMap<String, Svg>) {
     let tmp = tempfile::tempdir().unwrap();
@@ -642,6 +723,64 @@ fn plot_and_check(dir: &Path) -> (tempfile::TempDir, BTreeMap<String, Svg>) {
         charts.insert(n, svg);
     }
     (tmp, charts)
+}
+
+/// A daily state's series in timeline.csv: (value, ci_low, ci_high) by day.
+fn series(tl_rows: &[BTreeMap<String, String>], m: &str) -> Vec<(String, String, String)> {
+    tl_rows
+        .iter()
+        .filter(|r| r["metric"] == m)
+        .map(|r| {
+            (
+                r["value"].clone(),
+                r["ci_low"].clone(),
+                r["ci_high"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// Asserts that states.svg draws each distinct daily series once and names the states that
+/// coincide with one drawn ("= name"); returns how many states were merged so.
+fn states_drawn_once(dir: &Path, st: &Svg) -> usize {
+    let tl_rows = csv(dir, "timeline.csv");
+    let states = expected(dir, "states.svg");
+    let distinct_series: BTreeSet<Vec<(String, String, String)>> =
+        states.iter().map(|m| series(&tl_rows, m)).collect();
+    assert_eq!(
+        st.series().len(),
+        distinct_series.len(),
+        "each distinct series drawn once"
+    );
+    let merged = st.texts().iter().filter(|t| t.starts_with("= ")).count();
+    assert_eq!(
+        merged,
+        states.len() - distinct_series.len(),
+        "the coinciding states are named"
+    );
+    merged
+}
+
+#[test]
+fn identical_daily_states_are_drawn_once() {
+    // In the June 2025 replay nobody acts below covert_or_proxy (there are no threats alone),
+    // so hostilities at least threats and at least covert_or_proxy coincide.
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("june");
+    ok(&brink(&[
+        "run",
+        s(&repo("scenarios/examples/june_2025.toml")),
+        "--runs",
+        "300",
+        "-q",
+        "--out",
+        s(&dir),
+    ]));
+    let (_t, charts) = plot_and_check(&dir);
+    assert!(
+        states_drawn_once(&dir, &charts["states.svg"]) > 0,
+        "no coinciding states in the June 2025 replay, which this test is meant to see merged"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -715,40 +854,11 @@ fn run_charts_label_every_series_and_keep_labels_apart() {
     let st = &charts["states.svg"];
     let tl_rows = csv(dir, "timeline.csv");
     let states = expected(dir, "states.svg");
-    let series_of = |m: &str| -> Vec<(String, String, String)> {
-        tl_rows
-            .iter()
-            .filter(|r| r["metric"] == m)
-            .map(|r| {
-                (
-                    r["value"].clone(),
-                    r["ci_low"].clone(),
-                    r["ci_high"].clone(),
-                )
-            })
-            .collect()
-    };
-    let distinct_series: BTreeSet<Vec<(String, String, String)>> =
-        states.iter().map(|m| series_of(m)).collect();
-    assert!(
-        distinct_series.len() < states.len(),
-        "the flagship has identical daily states (hostilities at least threats, covert \
-         action, limited strikes), which this test is meant to see merged"
-    );
-    assert_eq!(
-        st.series().len(),
-        distinct_series.len(),
-        "each distinct series drawn once"
-    );
-    let merged = st.texts().iter().filter(|t| t.starts_with("= ")).count();
-    assert_eq!(
-        merged,
-        states.len() - distinct_series.len(),
-        "the coinciding states are named"
-    );
+    states_drawn_once(dir, st);
+    let series_of = |m: &str| series(&tl_rows, m);
     // Each state's label sits in the panel of its line; a panel holds states whose peaks are
-    // within a factor of five, and the flagship's ceasefire (about 100%) and hostilities (at
-    // most a few percent) are in different panels.
+    // within a factor of five, and the flagship's Gaza ceasefire (over half the runs) and
+    // hostilities at strike_campaign (a few percent) are in different panels.
     let panels: Vec<(f64, f64)> = st
         .doc()
         .descendants()
@@ -774,7 +884,7 @@ fn run_charts_label_every_series_and_keep_labels_apart() {
     let peak = |m: &str| series_of(m).iter().map(|v| num(&v.2)).fold(0.0, f64::max);
     assert_ne!(
         panel_of("gaza_ceasefire_in_force"),
-        panel_of("hostilities_at_least_threats")
+        panel_of("hostilities_at_least_strike_campaign")
     );
     for p in 0..panels.len() {
         let peaks: Vec<f64> = states
@@ -796,17 +906,26 @@ fn run_charts_label_every_series_and_keep_labels_apart() {
         "iran_2026: peak escalation level",
         "peak level (escalation ladder rung)",
         "share of runs (%)",
-        "0 Calm",
-        "5 Regional war",
     ]);
-    // Six rungs, six bars, each with its share written on it.
-    assert_eq!(pk.count("rect", "fill", BLUE), 6);
+    // A bar per rung, each named and with its share written on it.
+    let ladder = &flagship().ladder;
+    for (i, rung) in ladder.iter().enumerate() {
+        // Long names wrap onto further lines: the first line starts with the rung's number.
+        let first = format!("{i} {}", rung.name.split(' ').next().unwrap());
+        assert!(
+            pk.texts().iter().any(|t| t.starts_with(&first)
+                && t.get(2..).is_some_and(|head| rung.name.starts_with(head))),
+            "no label for rung {i} ({})",
+            rung.name
+        );
+    }
+    assert_eq!(pk.count("rect", "fill", BLUE), ladder.len());
     let values = pk
         .labels()
         .iter()
         .filter(|l| l.num.as_deref() == Some("value"))
         .count();
-    assert_eq!(values, 6);
+    assert_eq!(values, ladder.len());
 
     for (file, title, x) in [
         (
@@ -860,6 +979,24 @@ fn run_charts_label_every_series_and_keep_labels_apart() {
 /// The first palette colour, used by the first series of every chart, and the zero bar's grey.
 const BLUE: &str = "#0072B2";
 const GREY: &str = "#8a8a8a";
+
+#[test]
+fn evidence_charts_label_what_they_draw_and_keep_labels_apart() {
+    let r = results();
+    for (dir, want) in [
+        (&r.score, vec!["score.svg"]),
+        (&r.watch, vec!["watch.svg"]),
+        (&r.discover, vec!["box.svg", "tradeoff.svg"]),
+    ] {
+        let (_t, charts) = plot_and_check(dir);
+        assert_eq!(
+            charts.keys().cloned().collect::<Vec<_>>(),
+            want,
+            "{}",
+            dir.display()
+        );
+    }
+}
 
 #[test]
 fn plot_defaults_to_a_charts_folder_in_the_results() {
@@ -996,14 +1133,18 @@ fn compare_chart_of_the_flagship_labels_all_its_metrics() {
     );
     let c = &charts["compare.svg"];
     let metrics = expected(&r.compare, "compare.svg");
-    assert_eq!(metrics.len(), 14, "the flagship's 14 event metrics");
+    assert_eq!(
+        metrics.len(),
+        flagship().metrics.events.len(),
+        "every event metric of the flagship"
+    );
     // A row per metric: its name, a bar, and its difference with the paired interval.
     let values = c
         .labels()
         .iter()
         .filter(|l| l.num.as_deref() == Some("value"))
         .count();
-    assert_eq!(values, 14);
+    assert_eq!(values, metrics.len());
     c.assert_texts(&[
         "difference, variant − base, with paired 95% interval",
         "95% interval if the runs were unpaired",
@@ -1329,6 +1470,9 @@ fn reports_of_every_kind_are_self_contained_valid_and_explorable() {
         ("sweep", &r.sweep_two, 1),
         ("sweep", &r.sweep_three, 1),
         ("sensitivity", &r.sensitivity, 2),
+        ("score", &r.score, 1),
+        ("watch", &r.watch, 1),
+        ("discover", &r.discover, 2),
     ] {
         let out = tmp.path().join(dir.file_name().unwrap());
         let html = report(dir, &out);

@@ -41,7 +41,18 @@ const SMALLER: &[(&str, &str, &str, &str)] = &[
     ),
     // Ten million runs in four shards: 20 chunks of 1 024, five a shard.
     ("run", "--runs 10000000", "--runs 10000000", "--runs 20480"),
+    // A precision of half a point takes some 39 000 runs; two points, a few thousand.
+    (
+        "run",
+        "--precision 0.005",
+        "--precision 0.005",
+        "--precision 0.02",
+    ),
 ];
+
+/// Flags that set how many runs a command makes: the quick start's `--runs 2000` is not added
+/// to a command that has one (it would conflict with `--precision` and `--target-runs`).
+const SIZED: &[&str] = &["--runs", "--precision", "--target-runs"];
 
 /// The ```sh blocks of the README, each as its lines (continuations joined).
 fn blocks(readme: &str) -> Vec<Vec<String>> {
@@ -152,9 +163,12 @@ fn readme_commands_produce_the_paths_they_name() {
             };
             for (k, (sub, marker, from, to)) in SMALLER.iter().enumerate() {
                 let is_sub = code.starts_with(&format!("brink {sub} "));
-                // An appended flag the command already has is left alone.
+                // An appended flag the command already has is left alone, and so is a
+                // command whose size another flag sets.
                 let flag = to.split_whitespace().next().unwrap_or("");
-                let has = from.is_empty() && code.contains(flag);
+                let has = from.is_empty()
+                    && (code.contains(flag)
+                        || (flag == "--runs" && SIZED.iter().any(|f| code.contains(f))));
                 if is_sub && code.contains(marker) && !has {
                     code = if from.is_empty() {
                         format!("{code}{to}")
@@ -223,11 +237,18 @@ fn readme_commands_produce_the_paths_they_name() {
         );
     }
     assert!(ran >= 12, "only {ran} brink commands ran");
-    // The paths the quick start and the charts section promise are among those checked.
+    // The paths the quick start, the charts section and the evidence section promise are
+    // among those checked.
     for want in [
         "results/iran_2026/latest/summary.csv",
         "results/iran_2026/latest/charts/",
         "results/iran_2026/latest/report.html",
+        "results/iran_2026/latest/runs.csv",
+        "results/iran_2026_score/latest/score.csv",
+        "results/iran_2026_watch/latest/watch.csv",
+        "results/iran_2026_discover/latest/discover.csv",
+        "results/iran_2026_given/latest/summary.csv",
+        "results/iran_2026/latest/manifest.json",
     ] {
         assert!(
             checked.iter().any(|c| c == want),

@@ -91,6 +91,64 @@ fn manifest_without_invocation(path: &Path) -> serde_json::Value {
     m
 }
 
+/// A scenario that `extends` another is read from two files; the merged manifest must list
+/// both, with their own checksums, exactly as the single process's does (the merge sees only
+/// the composed text, so the part has to carry the list).
+#[test]
+fn merged_shards_of_an_extending_scenario_name_every_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = repo("scenarios/examples/june_2025.toml");
+    let sc = s(&scenario);
+    let (single, parts, merged) = (
+        dir.path().join("single"),
+        dir.path().join("parts"),
+        dir.path().join("merged"),
+    );
+    let args = |out: &Path, extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = ["run", sc, "--runs", "2048", "--seed", "5", "-q", "--out"]
+            .map(String::from)
+            .to_vec();
+        v.push(s(out).to_owned());
+        v.extend(extra.iter().map(|e| e.to_string()));
+        v
+    };
+    let run = |a: Vec<String>| {
+        ok(&brink(
+            &a.iter().map(String::as_str).collect::<Vec<_>>(),
+            &[],
+        ))
+    };
+    run(args(&single, &["--no-shard"]));
+    run(args(&parts, &["--shard", "0/2"]));
+    run(args(&parts, &["--shard", "1/2"]));
+    ok(&brink(
+        &[
+            "merge",
+            s(&parts.join("part-0-of-2.json")),
+            s(&parts.join("part-1-of-2.json")),
+            "--out",
+            s(&merged),
+            "-q",
+        ],
+        &[],
+    ));
+    let (a, b) = (
+        manifest_without_invocation(&single.join("manifest.json")),
+        manifest_without_invocation(&merged.join("manifest.json")),
+    );
+    let files = a["scenario"]["files"].as_array().unwrap();
+    assert_eq!(
+        files.len(),
+        2,
+        "june_2025 extends the shared behaviour: {files:?}"
+    );
+    assert_eq!(a, b);
+    assert_eq!(
+        std::fs::read(single.join("summary.csv")).unwrap(),
+        std::fs::read(merged.join("summary.csv")).unwrap()
+    );
+}
+
 #[test]
 fn merged_shards_equal_the_single_process_run() {
     let dir = tempfile::tempdir().unwrap();

@@ -6,7 +6,7 @@
 //! regenerate them with `BRINK_UPDATE_SNAPSHOTS=1 cargo test --test trace` and review the diff.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
@@ -15,9 +15,8 @@ use brink::metrics::{EventDef, QuantityDef};
 use brink::model::{NEVER, Scenario};
 use brink::trace::{Event, Trace, csv_rows, trace_in};
 
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
+mod support;
+use support::repo;
 
 fn brink(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_brink"))
@@ -35,8 +34,9 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// A scenario compiled with the files it extends, and its merged text.
 fn load(path: &str) -> (Scenario, String) {
-    let text = std::fs::read_to_string(repo(path)).unwrap();
+    let text = support::composed(&repo(path));
     (brink::scenario::parse(&text, path).unwrap(), text)
 }
 
@@ -115,8 +115,8 @@ fn check_snapshot(name: &str, args: &[&str]) {
 #[test]
 fn snapshot_flagship_false_alarm_run() {
     check_snapshot(
-        "iran_2026_run_29.txt",
-        &["trace", "scenarios/iran_2026.toml", "--run", "29"],
+        "iran_2026_run_24.txt",
+        &["trace", "scenarios/iran_2026.toml", "--run", "24"],
     );
 }
 
@@ -156,10 +156,10 @@ fn the_readme_shows_a_real_false_alarm_trace() {
 }
 
 #[test]
-fn model_md_quotes_run_29_verbatim() {
+fn model_md_quotes_run_24_verbatim() {
     let model = std::fs::read_to_string(repo("docs/MODEL.md")).unwrap();
     let section = &model[model.find("## 8. Following one trace").unwrap()..];
-    let o = brink(&["trace", "scenarios/iran_2026.toml", "--run", "29"]);
+    let o = brink(&["trace", "scenarios/iran_2026.toml", "--run", "24"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     let quoted: Vec<&str> = section
@@ -173,7 +173,7 @@ fn model_md_quotes_run_29_verbatim() {
     for line in quoted {
         assert!(
             out.lines().any(|l| l == line),
-            "not in run 29's trace: {line}"
+            "not in run 24's trace: {line}"
         );
     }
 }
@@ -510,13 +510,13 @@ fn find_takes_a_condition_on_a_quantity() {
         "trace",
         "scenarios/iran_2026.toml",
         "--find",
-        "war_duration_days>=30",
+        "war_duration_days>=12",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let want = first_run(dir, |c| {
         c["war_duration_days"]
             .parse::<f64>()
-            .is_ok_and(|v| v >= 30.0)
+            .is_ok_and(|v| v >= 12.0)
     })
     .unwrap();
     assert_eq!(found(&stdout(&o)).0, vec![want]);
@@ -599,7 +599,8 @@ fn explain_lists_every_element_with_its_source_and_parameters() {
     for (_, p) in sc.uncertain_params() {
         let (lo, hi) = p.dist.support();
         let shown = out.lines().any(|l| {
-            l.contains(&p.dist.to_toml_string())
+            // As written: a range in words keeps its reading, a table its TOML.
+            l.contains(p.reading.as_deref().unwrap_or(&p.dist.to_toml_string()))
                 && l.contains(&format!("{lo} to {hi}"))
                 && l.contains(
                     format!("{:.4}", p.dist.mean())
@@ -609,15 +610,16 @@ fn explain_lists_every_element_with_its_source_and_parameters() {
         });
         assert!(shown, "{} with mean and range", p.path);
     }
-    // The flagship cites a source everywhere but on its ladder rungs.
+    // The flagship cites a source everywhere, down to its ladder rungs ...
     let e = brink::explain::explain(&sc, &text);
-    let want: Vec<String> = sc
-        .ladder
-        .iter()
-        .enumerate()
-        .map(|(i, r)| format!("ladder[{i}] ({})", r.id))
-        .collect();
-    assert_eq!(e.unsourced, want);
+    assert_eq!(e.unsourced, Vec::<String>::new());
+    // ... and a rung that lost its source would be listed.
+    let cited = "mid = 1\nsource = \"CoW\"\n";
+    assert!(text.contains(cited));
+    let bare = text.replacen(cited, "mid = 1\n", 1);
+    let sc = brink::scenario::parse(&bare, "bare.toml").unwrap();
+    let e = brink::explain::explain(&sc, &bare);
+    assert_eq!(e.unsourced, vec!["ladder[0] (calm)".to_string()]);
 }
 
 #[test]

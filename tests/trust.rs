@@ -400,7 +400,7 @@ fn interrupt(earlier: &str, long: &str, signal: i32) {
 /// Each simulating command: how to make an earlier result, and a study that would run for
 /// minutes. War days never reach 100 000 in a ten-year horizon, so the trace search would go
 /// on to the last of a billion runs.
-const STUDIES: [(&str, &str); 6] = [
+const STUDIES: [(&str, &str); 8] = [
     (
         "run slow.toml --runs 50 -q",
         "run slow.toml --runs 1000000000 --per-run -q",
@@ -424,6 +424,14 @@ const STUDIES: [(&str, &str); 6] = [
     (
         "trace slow.toml --run 0 --out found.txt",
         "trace slow.toml --find war_days>=100000 --max-runs 1000000000 --out found.txt",
+    ),
+    (
+        "run slow.toml --runs 50 --given blue_strikes<=2026-03-01 -q",
+        "run slow.toml --given blue_strikes<=2026-03-01 --target-runs 1000000 --max-runs 1000000000 --per-run -q",
+    ),
+    (
+        "run slow.toml --runs 50 -q",
+        "run slow.toml --precision 0.00001 --max-runs 1000000000 --per-run -q",
     ),
 ];
 
@@ -464,6 +472,16 @@ fn signals_stop_sweep() {
 #[test]
 fn signals_stop_trace_find() {
     both_signals(5);
+}
+
+#[test]
+fn signals_stop_a_conditional_run() {
+    both_signals(6);
+}
+
+#[test]
+fn signals_stop_a_run_to_a_precision() {
+    both_signals(7);
 }
 
 #[test]

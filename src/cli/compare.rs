@@ -15,12 +15,13 @@ use std::path::PathBuf;
 
 use brink::compare::{Pairing, rows, run_paired};
 use brink::engine::Engine;
-use serde::Serialize;
 
 use super::outdir::COMPARE_FILES;
-use super::output::{atomic, csv_file_writer, num};
-use super::study::{Manifest, ScenarioRef, StudyArgs};
+use super::output::write_table;
+use super::study::{Manifest, ScenarioRef, StudyArgs, WriteManifest};
 use super::{Failure, Result, overrides};
+use brink::manifest::CompareDetail;
+use brink::table;
 
 #[derive(clap::Args, Debug)]
 #[command(mut_arg("out", |a| a.help(
@@ -36,26 +37,10 @@ pub struct Args {
     pub study: StudyArgs,
 }
 
-/// What a comparison's manifest records beyond the common fields: the variant.
-#[derive(Serialize)]
-struct Detail {
-    variant: Variant,
-}
-
-#[derive(Serialize)]
-struct Variant {
-    name: String,
-    path: String,
-    sha256: String,
-    overrides: Vec<brink::scenario::overrides::Override>,
-}
-
 pub fn run(args: Args) -> Result<()> {
     let (session, set) = args.study.engine.start()?;
     if args.variant.is_none() && set.is_empty() {
-        return Err(Failure::Input(
-            "error: nothing to compare: give a VARIANT scenario file or --set overrides\n".into(),
-        ));
+        return Err(Failure::Input(brink::compare::NOTHING_TO_COMPARE.into()));
     }
     let base = overrides::load(&args.base, &[])?;
     let variant_path = args.variant.clone().unwrap_or_else(|| args.base.clone());
@@ -64,12 +49,7 @@ pub fn run(args: Args) -> Result<()> {
     let runs = args.study.runs.runs.unwrap_or(sb.default_runs);
     let seed = args.study.engine.seed.unwrap_or(sb.default_seed);
     let quiet = args.study.output.quiet;
-    let pairing = Pairing::new(sb, sv);
-    if pairing.metrics.is_empty() {
-        return Err(Failure::Input(
-            "error: the base and the variant have no metric in common\n".into(),
-        ));
-    }
+    let pairing = Pairing::checked(sb, sv).map_err(Failure::Input)?;
     if !quiet && !pairing.unmatched.is_empty() {
         say!(
             "brink: not in the variant, not compared: {}",
@@ -99,48 +79,11 @@ pub fn run(args: Args) -> Result<()> {
         return Err(session.interrupted(done, runs, "paired runs", &out));
     };
     let elapsed = session.elapsed();
-    let table = rows(&pairing, &paired);
-    atomic(&staging, "compare.csv", |w| {
-        let mut c = csv_file_writer(w);
-        c.write_record([
-            "metric",
-            "kind",
-            "n",
-            "base",
-            "variant",
-            "difference",
-            "ci_low",
-            "ci_high",
-            "unpaired_ci_low",
-            "unpaired_ci_high",
-            "share_changed",
-        ])?;
-        for r in &table {
-            c.write_record([
-                r.metric.clone(),
-                r.kind.to_string(),
-                r.n.to_string(),
-                num(r.base),
-                num(r.variant),
-                num(r.difference),
-                num(r.ci_low),
-                num(r.ci_high),
-                num(r.unpaired_ci_low),
-                num(r.unpaired_ci_high),
-                num(r.share_changed),
-            ])?;
-        }
-        c.flush()?;
-        Ok(())
+    let compared = rows(&pairing, &paired);
+    write_table(&staging, "compare.csv", &table::compare_columns(), |f| {
+        table::compare(&compared, f)
     })?;
-    let detail = Detail {
-        variant: Variant {
-            name: sv.name.clone(),
-            path: variant.path.clone(),
-            sha256: super::study::sha256(variant.text.as_bytes()),
-            overrides: set.clone(),
-        },
-    };
+    let detail = CompareDetail::of(&variant, &set);
     Manifest::new(
         "compare",
         ScenarioRef::of(&base),
@@ -156,7 +99,7 @@ pub fn run(args: Args) -> Result<()> {
             "brink: {runs} paired runs in {elapsed:.2}s; wrote {}",
             dir.display()
         );
-        for r in table.iter().take(6) {
+        for r in compared.iter().take(6) {
             say!(
                 "  {:<28} {:>+8.4}  [{:+.4}, {:+.4}]",
                 r.metric,

@@ -1,5 +1,5 @@
 //! The event log as CSV: shared by `brink trace --csv` and `brink run --events N`, so both
-//! write exactly the same columns (`brink::trace::CSV_HEADER`).
+//! write exactly the same columns (`brink::table::events_columns`).
 
 use std::io::Write;
 use std::path::Path;
@@ -8,18 +8,17 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Context;
 use brink::engine::Engine;
 use brink::model::Scenario;
-use brink::trace::{CSV_HEADER, Trace, csv_rows, trace_in};
+use brink::table::{self, events_columns};
+use brink::trace::{Trace, trace_in};
 
-use super::output::{Pending, csv_file_writer};
+use super::output::{Pending, csv_file_writer, header, record};
 
 /// Writes the header and the events of `traces` as CSV.
 pub fn write<W: Write>(w: W, sc: &Scenario, traces: &[Trace]) -> anyhow::Result<()> {
     let mut c = csv_file_writer(w);
-    c.write_record(CSV_HEADER)?;
+    header(&mut c, &events_columns())?;
     for t in traces {
-        for r in csv_rows(sc, t) {
-            c.write_record(&r)?;
-        }
+        table::events(sc, t, |cells| record(&mut c, cells))?;
     }
     c.flush()?;
     Ok(())
@@ -31,7 +30,7 @@ pub fn write_file(dir: &Path, engine: &Engine, n: u64, stop: &AtomicBool) -> any
     let sc = engine.scenario;
     let file = Pending::new(dir, "events.csv")?;
     let mut c = csv_file_writer(file.writer()?);
-    c.write_record(CSV_HEADER)?;
+    header(&mut c, &events_columns())?;
     let mut ws = engine.workspace();
     let mut failed = None;
     let done = brink::study::each(0..n, stop, |run| {
@@ -39,11 +38,8 @@ pub fn write_file(dir: &Path, engine: &Engine, n: u64, stop: &AtomicBool) -> any
             return;
         }
         let t = trace_in(engine, &mut ws, run);
-        for r in csv_rows(sc, &t) {
-            if let Err(e) = c.write_record(&r) {
-                failed = Some(e);
-                return;
-            }
+        if let Err(e) = table::events(sc, &t, |cells| record(&mut c, cells)) {
+            failed = Some(e);
         }
     });
     if let Some(e) = failed {

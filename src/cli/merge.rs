@@ -28,7 +28,7 @@ use sha2::Digest;
 use super::outdir::{OutDir, Plan, RUN_FILES};
 use super::output::{self, Pending};
 use super::paths::is_plain_name;
-use super::study::{Invocation, OutArgs, hex, interrupt_flag, run_manifest, sha256};
+use super::study::{Invocation, OutArgs, WriteManifest, hex, interrupt_flag, run_manifest, sha256};
 use super::{Failure, Result, load, part, quote};
 
 #[derive(clap::Args, Debug)]
@@ -106,8 +106,12 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     let text = super::overrides::apply(&first.scenario_text, &first.overrides)?;
-    let sc = brink::scenario::parse(&text, &first.scenario_path)
+    let mut sc = brink::scenario::parse(&text, &first.scenario_path)
         .map_err(|e| Failure::Input(super::overrides::render(e, &first.overrides)))?;
+    // The composed text no longer says which files it came from; the part does.
+    if !first.scenario_files.is_empty() {
+        sc.sources = first.scenario_files.clone();
+    }
     let mut total = Aggregate::new(&sc);
     for &i in &order {
         let (name, p) = (&names[i], &parts[i]);

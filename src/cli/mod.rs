@@ -21,6 +21,7 @@ macro_rules! say {
 
 mod charts;
 mod compare;
+mod discover;
 mod events;
 mod explain;
 mod load;
@@ -34,12 +35,16 @@ mod plot;
 mod progress;
 mod report;
 mod run;
+mod runs_csv;
 mod schema;
+mod score;
 mod sensitivity;
 mod study;
 mod sweep;
 mod trace;
+mod until;
 mod validate;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -81,6 +86,12 @@ enum Command {
     Report(report::Args),
     /// Combine the part files of a sharded run into the single-machine result.
     Merge(merge::Args),
+    /// Score a run's forecast against what happened: Brier, log score, CRPS, skill.
+    Score(score::Args),
+    /// Which signpost events, seen by a date, move an outcome's probability most.
+    Watch(watch::Args),
+    /// Find the combinations of assumptions and events behind an outcome (PRIM).
+    Discover(discover::Args),
 }
 
 /// A failure with the exit code it maps to.
@@ -153,6 +164,9 @@ pub fn main() -> ExitCode {
         Command::Plot(args) => plot::run(args),
         Command::Report(args) => report::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::Score(args) => score::run(args),
+        Command::Watch(args) => watch::run(args),
+        Command::Discover(args) => discover::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -103,18 +103,50 @@ pub struct OutDir {
     staging: tempfile::TempDir,
     target: Target,
     files: Vec<String>,
+    /// Dropped after `staging`: the folders made for this result, removed if it never comes.
+    created: Created,
+}
+
+/// Folders a command created on the way to its output folder, deepest first. Unless cleared
+/// (a result was committed), dropping it removes those still empty, so a command that ends
+/// without a result (refused, interrupted, failed) leaves no empty `results/<name>/` behind.
+struct Created(Vec<PathBuf>);
+
+impl Drop for Created {
+    fn drop(&mut self) {
+        for d in &self.0 {
+            if std::fs::remove_dir(d).is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// The folders on the way to `dir` (itself included) that do not exist yet, deepest first.
+fn missing(dir: &Path) -> Vec<PathBuf> {
+    dir.ancestors()
+        .filter(|a| !a.as_os_str().is_empty() && std::fs::symlink_metadata(a).is_err())
+        .map(Path::to_path_buf)
+        .collect()
 }
 
 impl OutDir {
     /// Checks the destination and creates the staging folder, before any computation, so a
     /// refused or unwritable destination costs nothing.
     pub fn prepare(plan: Plan) -> Result<OutDir> {
+        let made = match &plan.dest {
+            Dest::Fresh(parent) => missing(parent),
+            Dest::Explicit(dir) => missing(&parent_of(dir)),
+            Dest::Shared(dir) => missing(dir),
+        };
         let (target, stage_in) = admit(&plan)?;
+        let created = Created(made);
         let staging = hidden_dir(&stage_in, ".brink-staging-")?;
         Ok(OutDir {
             staging,
             target,
             files: plan.files,
+            created,
         })
     }
 
@@ -154,7 +186,10 @@ impl OutDir {
             staging,
             target,
             files,
+            mut created,
         } = self;
+        // The result's folders stay, whatever becomes of this commit.
+        created.0.clear();
         match target {
             Target::New(dir) => {
                 let staged = staging.path().to_path_buf();

@@ -6,31 +6,9 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use brink::model::{NEVER, Scenario};
+use brink::model::Scenario;
 use brink::stats::Aggregate;
-use brink::summary;
-
-/// Formats a float for CSV: fixed six decimals, empty for NaN.
-pub fn num(x: f64) -> String {
-    if x.is_nan() {
-        String::new()
-    } else {
-        format!("{x:.6}")
-    }
-}
-
-/// A text cell that no spreadsheet will run as a formula: text starting with `=`, `+`, `-`,
-/// `@`, tab or carriage return gets a leading `'` (the OWASP advice for CSV injection). Names
-/// and titles with those starts are refused by the loader and ids are snake_case, so today this
-/// changes nothing; it guards every text column against what later commands may write (free
-/// text such as descriptions and sources).
-pub fn cell(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.starts_with(brink::scenario::FORMULA_STARTS) {
-        format!("'{text}").into()
-    } else {
-        text.into()
-    }
-}
+use brink::table::{self, Cell, Column};
 
 /// A file being written in `dir` under a hidden temporary name, readable like any file the user
 /// creates (mode 0644 less the umask; tempfile's default 0600 would hide shared results), and
@@ -182,141 +160,55 @@ fn csv_writer<W: Write>(w: W) -> csv::Writer<W> {
     csv::WriterBuilder::new().has_headers(false).from_writer(w)
 }
 
-pub fn write_summary(dir: &Path, sc: &Scenario, agg: &Aggregate) -> anyhow::Result<()> {
-    atomic(dir, "summary.csv", |w| {
+/// Writes one row of cells (`brink::table`) as a CSV record.
+pub fn record<W: Write>(c: &mut csv::Writer<W>, cells: &[Cell]) -> csv::Result<()> {
+    for x in cells {
+        c.write_field(x.text().as_bytes())?;
+    }
+    c.write_record(None::<&[u8]>)
+}
+
+/// Writes the header of `columns` as a CSV record.
+pub fn header<W: Write>(c: &mut csv::Writer<W>, columns: &[Column]) -> csv::Result<()> {
+    c.write_record(columns.iter().map(|x| x.name.as_bytes()))
+}
+
+/// Writes `name` in `dir` atomically as a table: the header of `columns`, then the rows that
+/// `rows` hands over.
+pub fn write_table<F>(dir: &Path, name: &str, columns: &[Column], rows: F) -> anyhow::Result<()>
+where
+    F: FnOnce(&mut dyn FnMut(&[Cell]) -> csv::Result<()>) -> csv::Result<()>,
+{
+    atomic(dir, name, |w| {
         let mut c = csv_writer(w);
-        c.write_record([
-            "metric", "kind", "n", "mean", "ci_low", "ci_high", "sd", "p05", "p25", "p50", "p75",
-            "p95",
-        ])?;
-        for r in summary::summary(sc, agg) {
-            c.write_record(summary_cells(&r))?;
-        }
+        header(&mut c, columns)?;
+        rows(&mut |cells| record(&mut c, cells))?;
         c.flush()?;
         Ok(())
     })
 }
 
-/// The cells of one summary row, as summary.csv and sweep.csv write them: metric, kind, n,
-/// mean, ci_low, ci_high, sd and the five quantiles (empty for a probability).
-pub fn summary_cells(r: &summary::SummaryRow) -> Vec<String> {
-    let mut rec = vec![
-        cell(&r.metric).into_owned(),
-        r.kind.to_string(),
-        r.n.to_string(),
-        num(r.mean),
-        num(r.ci_low),
-        num(r.ci_high),
-        num(r.sd),
-    ];
-    match r.quantiles {
-        Some(q) => rec.extend(q.map(num)),
-        None => rec.extend(std::iter::repeat_n(String::new(), 5)),
-    }
-    rec
+pub fn write_summary(dir: &Path, sc: &Scenario, agg: &Aggregate) -> anyhow::Result<()> {
+    write_table(dir, "summary.csv", &table::summary_columns(), |f| {
+        table::summary(sc, agg, f)
+    })
 }
 
 pub fn write_timeline(dir: &Path, sc: &Scenario, agg: &Aggregate) -> anyhow::Result<()> {
-    let dates: Vec<String> = (0..sc.horizon).map(|d| sc.date(d).to_string()).collect();
-    atomic(dir, "timeline.csv", |w| {
-        let mut c = csv_writer(w);
-        c.write_record(["day", "date", "metric", "value", "ci_low", "ci_high"])?;
-        summary::timeline(sc, agg, |r| {
-            c.write_record([
-                r.day.to_string(),
-                dates[r.day as usize].clone(),
-                cell(r.metric).into_owned(),
-                num(r.value),
-                num(r.ci_low),
-                num(r.ci_high),
-            ])
-        })?;
-        c.flush()?;
-        Ok(())
+    write_table(dir, "timeline.csv", &table::timeline_columns(), |f| {
+        table::timeline(sc, agg, f)
     })
 }
 
 pub fn write_distributions(dir: &Path, sc: &Scenario, agg: &Aggregate) -> anyhow::Result<()> {
-    atomic(dir, "distributions.csv", |w| {
-        let mut c = csv_writer(w);
-        c.write_record(["metric", "value", "count", "share"])?;
-        for r in summary::distributions(sc, agg) {
-            c.write_record([
-                cell(&r.metric).into_owned(),
-                num(r.value),
-                r.count.to_string(),
-                num(r.share),
-            ])?;
-        }
-        c.flush()?;
-        Ok(())
-    })
-}
-
-/// Header of runs.csv: run, each event metric (0/1) and its first day, each quantity, then
-/// every uncertain parameter by its key path.
-pub fn runs_header(sc: &Scenario) -> Vec<String> {
-    let mut h = vec!["run".to_string()];
-    for e in &sc.metrics.events {
-        h.push(cell(&e.id).into_owned());
-        h.push(format!("{}_first_day", e.id));
-    }
-    for q in &sc.metrics.quantities {
-        h.push(cell(&q.id).into_owned());
-    }
-    for (_, p) in sc.uncertain_params() {
-        h.push(cell(&p.path).into_owned());
-    }
-    h
-}
-
-/// Appends the rows of one chunk to runs.csv.
-pub fn runs_rows<W: Write>(
-    c: &mut csv::Writer<W>,
-    sc: &Scenario,
-    rows: &brink::engine::RunRows,
-) -> anyhow::Result<()> {
-    let uncertain: Vec<usize> = sc.uncertain_params().map(|(i, _)| i).collect();
-    let mut rec: Vec<String> = Vec::new();
-    for i in 0..rows.len() {
-        let (run, first, values, params) = rows.row(i);
-        rec.clear();
-        rec.push(run.to_string());
-        for &d in first {
-            if d == NEVER {
-                rec.push("0".into());
-                rec.push(String::new());
-            } else {
-                rec.push("1".into());
-                rec.push(d.to_string());
-            }
-        }
-        for (q, &v) in values.iter().enumerate() {
-            rec.push(summary::bin_value(sc, q, v).map(num).unwrap_or_default());
-        }
-        for &p in &uncertain {
-            rec.push(num(params[p]));
-        }
-        c.write_record(&rec)?;
-    }
-    Ok(())
+    write_table(
+        dir,
+        "distributions.csv",
+        &table::distributions_columns(),
+        |f| table::distributions(sc, agg, f),
+    )
 }
 
 pub fn csv_file_writer<W: Write>(w: W) -> csv::Writer<W> {
     csv_writer(w)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::cell;
-
-    #[test]
-    fn formula_like_text_is_neutralised_and_other_text_kept() {
-        for f in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
-            assert_eq!(cell(f), format!("'{f}"));
-        }
-        for ok in ["peak_level", "Red", "a=b", "", "1-2"] {
-            assert_eq!(cell(ok), ok);
-        }
-    }
 }

@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use brink::scenario::overrides::{self, Override};
+use brink::scenario::overrides::Override;
 
 use super::{Failure, Result, load::Loaded};
 
@@ -42,8 +42,7 @@ impl SetArgs {
 }
 
 /// Reads the scenario at `path` (with any file it extends), applies `set` and parses the
-/// result. `Loaded::text` stays the text as read (merged when the scenario extends another
-/// file), so the manifest's checksum identifies it; the overrides are recorded beside it.
+/// result (`brink::load::load`).
 pub fn load(path: &Path, set: &[Override]) -> Result<Loaded> {
     let text = super::load::text(path, "scenario", super::load::MAX_INPUT)?;
     loaded(path, text, set)
@@ -51,65 +50,15 @@ pub fn load(path: &Path, set: &[Override]) -> Result<Loaded> {
 
 /// `load` of a text already read from `path`.
 pub fn loaded(path: &Path, text: String, set: &[Override]) -> Result<Loaded> {
-    if set.is_empty() {
-        return super::load::parsed(path, text);
-    }
-    let (composite, display) = super::load::compose(path, &text)?;
-    let edited = apply(&composite.text, set)?;
-    match composite.parse(&edited) {
-        Ok(scenario) => Ok(Loaded {
-            scenario,
-            text: composite.text,
-            path: display,
-        }),
-        Err(e) => Err(Failure::Input(render(e, set))),
-    }
+    brink::load::load(path, text, set, &mut super::load::read).map_err(Failure::Input)
 }
 
-/// Renders a scenario error of an overridden text: problems in an overridden value are shown
-/// under the `--set` that gave it, the others under the file's lines.
-pub fn render(mut e: brink::scenario::diag::ScenarioError, set: &[Override]) -> String {
-    let from = |path: &str| {
-        set.iter().rev().find(|o| {
-            path == o.key
-                || path
-                    .strip_prefix(o.key.as_str())
-                    .is_some_and(|rest| rest.starts_with(['.', '[']))
-        })
-    };
-    let (mut ours, theirs): (Vec<_>, Vec<_>) = e
-        .diagnostics
-        .drain(..)
-        .partition(|d| from(&d.path).is_some());
-    let mut out = String::new();
-    if !theirs.is_empty() {
-        e.diagnostics = theirs;
-        out.push_str(&e.render());
-    }
-    for d in &mut ours {
-        let o = from(&d.path).expect("partitioned by override");
-        let one = brink::scenario::diag::ScenarioError {
-            file: format!("--set {}={}", o.key, o.value),
-            source: String::new(),
-            diagnostics: vec![brink::scenario::diag::Diagnostic {
-                span: None,
-                origin: 0,
-                ..d.clone()
-            }],
-            others: Vec::new(),
-        };
-        out.push_str(&one.render());
-    }
-    out
+/// Renders a scenario error of an overridden text (`brink::load::render`).
+pub fn render(e: brink::scenario::diag::ScenarioError, set: &[Override]) -> String {
+    brink::load::render(e, set)
 }
 
 /// Applies the overrides to a text, as an exit-2 failure listing every bad one.
 pub fn apply(text: &str, set: &[Override]) -> Result<String> {
-    overrides::apply(text, set).map_err(|errors| {
-        let mut msg = String::new();
-        for e in errors {
-            msg.push_str(&format!("{e}\n"));
-        }
-        Failure::Input(msg)
-    })
+    brink::load::apply(text, set).map_err(Failure::Input)
 }

@@ -85,6 +85,7 @@ pub fn write_run_part(
         ),
         scenario_path: loaded.path.clone(),
         scenario_text: loaded.text.clone(),
+        scenario_files: loaded.scenario.sources.clone(),
         runs_csv,
         runs_csv_sha256,
         overrides: set.to_vec(),

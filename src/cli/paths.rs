@@ -3,17 +3,9 @@
 //! directory, so a project moves as a whole. Files are written only under an output directory,
 //! by plain names that cannot climb out of it.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, Path};
 
-/// Resolves `reference`, as written in the file at `base_file`, relative to that file's folder.
-/// Absolute references are kept as they are.
-pub fn relative_to(base_file: &Path, reference: &str) -> PathBuf {
-    let r = Path::new(reference);
-    if r.is_absolute() {
-        return r.to_path_buf();
-    }
-    base_file.parent().unwrap_or_else(|| Path::new("")).join(r)
-}
+pub use brink::load::relative_to;
 
 /// True if the entry at `at` is the file `input`: writing to `at` by renaming over it would
 /// replace what `input` names. A symbolic link at `at` is not its target (a rename replaces the
@@ -43,22 +35,6 @@ pub fn is_plain_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn references_resolve_next_to_the_file_that_names_them() {
-        assert_eq!(
-            relative_to(Path::new("studies/exp.toml"), "../scenarios/a.toml"),
-            PathBuf::from("studies/../scenarios/a.toml")
-        );
-        assert_eq!(
-            relative_to(Path::new("exp.toml"), "a.toml"),
-            PathBuf::from("a.toml")
-        );
-        assert_eq!(
-            relative_to(Path::new("studies/exp.toml"), "/abs/a.toml"),
-            PathBuf::from("/abs/a.toml")
-        );
-    }
 
     #[test]
     fn only_plain_names_are_written() {

@@ -126,8 +126,284 @@ fn tables(dir: &Path, m: &data::Manifest) -> Result<Vec<Table>> {
                 out.push(morris_table(&data::Table::read(dir, "morris.csv")?)?);
             }
         }
+        data::Kind::Score => score_tables(
+            &data::Table::read(dir, "skill.csv")?,
+            &data::Table::read(dir, "score.csv")?,
+            &mut out,
+        )?,
+        data::Kind::Watch => out.push(watch_table(&data::Table::read(dir, "watch.csv")?)?),
+        data::Kind::Discover => {
+            discover_tables(&data::Table::read(dir, "discover.csv")?, &mut out)?;
+        }
     }
     Ok(out)
+}
+
+/// A score in a table: four decimals, or a dash where there is none.
+fn score4(x: f64) -> Cell {
+    if x.is_finite() {
+        Cell::num(num::fixed(x, 4), x)
+    } else {
+        Cell::num("–".into(), f64::NAN)
+    }
+}
+
+fn skill_cell(x: f64) -> Cell {
+    if x.is_finite() {
+        Cell::num(num::signed(x, 2), x)
+    } else {
+        Cell::num("–".into(), f64::NAN)
+    }
+}
+
+fn score_tables(skill: &data::Table, score: &data::Table, out: &mut Vec<Table>) -> Result<()> {
+    let (cs, cm, cr) = (
+        skill.col("scope")?,
+        skill.col("metric")?,
+        skill.col("reference")?,
+    );
+    let v = cols(
+        skill,
+        &[
+            "items",
+            "model_brier",
+            "reference_brier",
+            "brier_skill",
+            "model_log_score",
+            "reference_log_score",
+            "log_skill",
+        ],
+    )?;
+    let reference = |r: &str| match r {
+        "coin" => "coin (0.5)".to_string(),
+        "constant_hazard" => "constant hazard".to_string(),
+        other => other.replace('_', " "),
+    };
+    out.push(Table {
+        id: "skill".into(),
+        title: "Skill against reference forecasters".into(),
+        note: "Mean Brier and log scores (lower is better) of the model and of each reference                on the same forecasts, and the skill 1 − model / reference (skill.csv)."
+            .into(),
+        head: [
+            "event",
+            "reference",
+            "forecasts",
+            "model Brier",
+            "reference Brier",
+            "Brier skill",
+            "model log score",
+            "reference log score",
+            "log skill",
+        ]
+        .map(String::from)
+        .to_vec(),
+        numeric: vec![false, false, true, true, true, true, true, true, true],
+        stack: false,
+        rows: (0..skill.rows.len())
+            .map(|r| {
+                let x = &v[r];
+                let scope = match skill.text(r, cs) {
+                    "all" => "all events".to_string(),
+                    _ => skill.text(r, cm).to_string(),
+                };
+                vec![
+                    Cell::text(scope),
+                    Cell::text(reference(skill.text(r, cr))),
+                    Cell::num(num::thousands(x[0] as u64), x[0]),
+                    score4(x[1]),
+                    score4(x[2]),
+                    skill_cell(x[3]),
+                    score4(x[4]),
+                    score4(x[5]),
+                    skill_cell(x[6]),
+                ]
+            })
+            .collect(),
+    });
+    let (qm, qk) = (score.col("metric")?, score.col("kind")?);
+    let qv = cols(score, &["observed", "forecast", "crps"])?;
+    let qs: Vec<usize> = (0..score.rows.len())
+        .filter(|&r| score.text(r, qk) == "quantity")
+        .collect();
+    if !qs.is_empty() {
+        out.push(Table {
+            id: "crps".into(),
+            title: "Observed quantities".into(),
+            note: "Each observed quantity against the model's distribution of it: its mean and                    the continuous ranked probability score, in the quantity's units (score.csv)."
+                .into(),
+            head: ["quantity", "observed", "forecast mean", "CRPS"]
+                .map(String::from)
+                .to_vec(),
+            numeric: vec![false, true, true, true],
+            stack: false,
+            rows: qs
+                .iter()
+                .map(|&r| {
+                    let x = &qv[r];
+                    vec![
+                        Cell::text(score.text(r, qm)),
+                        Cell::num(num::short(x[0]), x[0]),
+                        Cell::num(num::fixed(x[1], 2), x[1]),
+                        Cell::num(num::fixed(x[2], 3), x[2]),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    Ok(())
+}
+
+fn watch_table(t: &data::Table) -> Result<Table> {
+    let (cs, cd) = (t.col("signpost")?, t.col("date")?);
+    let v = cols(
+        t,
+        &[
+            "signpost_probability",
+            "signpost_ci_low",
+            "signpost_ci_high",
+            "if_signpost",
+            "if_signpost_ci_low",
+            "if_signpost_ci_high",
+            "if_no_signpost",
+            "if_no_signpost_ci_low",
+            "if_no_signpost_ci_high",
+            "lift",
+            "lift_ci_low",
+            "lift_ci_high",
+            "expected_shift",
+        ],
+    )?;
+    let share = |x: f64, lo: f64, hi: f64| {
+        if x.is_finite() {
+            Cell::num(num::pct(x, 1), x).with(interval(lo, hi, |y| num::fixed(100.0 * y, 1)))
+        } else {
+            Cell::num("–".into(), f64::NAN)
+        }
+    };
+    Ok(Table {
+        id: "watch".into(),
+        title: "What to watch".into(),
+        note: "For each signpost and date: how likely the signpost is by then, the outcome's                probability if it has happened and if it has not (Wilson 95% intervals), the                lift P(outcome | signpost) / P(outcome) and the expected shift of the forecast,                by which the rows are sorted (watch.csv)."
+            .into(),
+        head: [
+            "signpost",
+            "by",
+            "signpost [95%]",
+            "outcome if seen [95%]",
+            "outcome if not [95%]",
+            "lift [95%]",
+            "expected shift",
+        ]
+        .map(String::from)
+        .to_vec(),
+        numeric: vec![false, false, true, true, true, true, true],
+        stack: true,
+        rows: (0..t.rows.len())
+            .map(|r| {
+                let x = &v[r];
+                vec![
+                    Cell::text(t.text(r, cs)),
+                    Cell::text(t.text(r, cd)),
+                    share(x[0], x[1], x[2]),
+                    share(x[3], x[4], x[5]),
+                    share(x[6], x[7], x[8]),
+                    if x[9].is_finite() {
+                        Cell::num(num::fixed(x[9], 2), x[9])
+                            .with(interval(x[10], x[11], |y| num::fixed(y, 2)))
+                    } else {
+                        Cell::num("–".into(), f64::NAN)
+                    },
+                    Cell::num(num::fixed(100.0 * x[12], 2) + " pp", x[12]),
+                ]
+            })
+            .collect(),
+    })
+}
+
+fn discover_tables(t: &data::Table, out: &mut Vec<Table>) -> Result<()> {
+    let (cb, cst, cf) = (t.col("box")?, t.col("stage")?, t.col("feature")?);
+    let v = cols(
+        t,
+        &[
+            "coverage",
+            "density",
+            "mass",
+            "restricted",
+            "low",
+            "high",
+            "quasi_p_low",
+            "quasi_p_high",
+        ],
+    )?;
+    let limit = |x: f64| {
+        if x.is_finite() {
+            Cell::num(num::short(x), x)
+        } else {
+            Cell::num(String::new(), f64::NAN)
+        }
+    };
+    let qp = |x: f64| {
+        if x.is_finite() {
+            Cell::num(format!("{x:.2e}"), x)
+        } else {
+            Cell::num(String::new(), f64::NAN)
+        }
+    };
+    let chosen: Vec<usize> = (0..t.rows.len())
+        .filter(|&r| t.text(r, cst) == "chosen" && !t.text(r, cf).is_empty())
+        .collect();
+    out.push(Table {
+        id: "box".into(),
+        title: "The chosen box".into(),
+        note: "Each restriction of the chosen box, with its quasi-p-value on each side: the                chance of the box's density if the restriction were lifted (discover.csv)."
+            .into(),
+        head: ["input", "low", "high", "quasi-p low", "quasi-p high"]
+            .map(String::from)
+            .to_vec(),
+        numeric: vec![false, true, true, true, true],
+        stack: false,
+        rows: chosen
+            .iter()
+            .map(|&r| {
+                let x = &v[r];
+                vec![
+                    Cell::text(t.text(r, cf)),
+                    limit(x[4]),
+                    limit(x[5]),
+                    qp(x[6]),
+                    qp(x[7]),
+                ]
+            })
+            .collect(),
+    });
+    let mut seen = std::collections::BTreeSet::new();
+    let mut rows = Vec::new();
+    for (r, x) in v.iter().enumerate() {
+        if t.text(r, cst) == "chosen" || !seen.insert(t.text(r, cb).to_string()) {
+            continue;
+        }
+        rows.push(vec![
+            Cell::num(t.text(r, cb).to_string(), r as f64),
+            Cell::text(t.text(r, cst)),
+            Cell::num(num::pct(x[0], 1), x[0]),
+            Cell::num(num::pct(x[1], 1), x[1]),
+            Cell::num(num::pct(x[2], 1), x[2]),
+            Cell::num(format!("{}", x[3] as u64), x[3]),
+        ]);
+    }
+    out.push(Table {
+        id: "trajectory".into(),
+        title: "Peeling and pasting trajectory".into(),
+        note: "Every box PRIM visited: the share of the outcome's runs it holds (coverage), the                share of its runs with the outcome (density), its share of all runs (mass) and                how many inputs it restricts (discover.csv)."
+            .into(),
+        head: ["box", "stage", "coverage", "density", "mass", "restricted"]
+            .map(String::from)
+            .to_vec(),
+        numeric: vec![true, false, true, true, true, true],
+        stack: false,
+        rows,
+    });
+    Ok(())
 }
 
 /// Reads named columns of every row as numbers.
@@ -1006,6 +1282,22 @@ fn lead(m: &data::Manifest) -> String {
             "Morris and Sobol sensitivity of the chosen metrics to the uncertain parameters, \
              from {runs} runs."
         ),
+        data::Kind::Score => format!(
+            "A forecast of {runs} runs scored against what happened ({}).",
+            m.raw["observed"]["path"]
+                .as_str()
+                .unwrap_or("an observed file")
+        ),
+        data::Kind::Watch => format!(
+            "Which signposts, seen by a date, move the probability of {} most, from {runs} runs.",
+            m.raw["outcome"].as_str().unwrap_or("the outcome")
+        ),
+        data::Kind::Discover => format!(
+            "{} (PRIM over {runs} runs.)",
+            m.raw["sentence"]
+                .as_str()
+                .unwrap_or("Scenario discovery with PRIM.")
+        ),
     }
 }
 
@@ -1069,6 +1361,36 @@ fn facts(m: &data::Manifest) -> Vec<(String, String)> {
                 ));
             }
         }
+    }
+    if let Some(conditions) = m.raw["given"]["conditions"].as_array() {
+        let list: Vec<&str> = conditions.iter().filter_map(Value::as_str).collect();
+        f.push(("given".into(), list.join(" and ")));
+        if let Some(n) = m.raw["given"]["simulated_runs"].as_u64() {
+            f.push(("runs simulated".into(), num::thousands(n)));
+        }
+    }
+    if let Some(h) = m.raw["precision"]["half_width"].as_f64() {
+        let reached = m.raw["precision"]["reached"].as_bool() == Some(true);
+        f.push((
+            "precision".into(),
+            format!(
+                "95% half-width at most {h} for every event metric{}",
+                if reached { "" } else { " (not reached)" }
+            ),
+        ));
+    }
+    for k in ["outcome", "features"] {
+        if let Some(v) = m.raw[k].as_str()
+            && matches!(m.kind, data::Kind::Watch | data::Kind::Discover)
+        {
+            f.push((k.into(), v.to_string()));
+        }
+    }
+    if let Some(o) = m.raw["observed"]["path"].as_str() {
+        f.push(("observed".into(), o.to_string()));
+    }
+    if let Some(r) = m.raw["results"].as_str() {
+        f.push(("results scored or read".into(), r.to_string()));
     }
     if let Some(when) = m.raw["invocation"]["command_line"].as_array() {
         let line: Vec<&str> = when.iter().filter_map(Value::as_str).collect();

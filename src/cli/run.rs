@@ -9,6 +9,15 @@
 //! under the output folder rule of outdir.rs. Results depend only on the scenario, the seed and
 //! the number of runs.
 //!
+//! With --given CONDITION (repeatable) it keeps only the runs consistent with what happened
+//! (`gaza_phase_two<=2026-01-31`, `not strike_on_iran<=2026-02-15`; grammar in
+//! brink::given), exactly, from each run's event days, and writes the same files over the kept
+//! runs into results/<scenario name>_given/; --target-runs N simulates runs 0, 1, 2, ... until
+//! N runs are kept (or --max-runs are spent). With --precision H it simulates blocks of 1024
+//! runs until every event metric's 95% half-width is at most H (or --max-runs). Either way
+//! the result depends only on the scenario, the seed and the options, never on threads: the
+//! study stops at a run index fixed by them (the N-th kept run, or the end of a block).
+//!
 //! With --shard K/N (or inside a Slurm job array or Kubernetes Indexed Job) it computes only
 //! shard K of N and writes part-K-of-N.json (and part-K-of-N.runs.csv with --per-run) into DIR
 //! (default results/<scenario name>/parts/), a folder the shards of one study share; `brink
@@ -22,13 +31,14 @@ use brink::stats::Aggregate;
 
 use super::outdir::{Dest, OutDir, Plan, RUN_FILES};
 use super::output::{self, Hashing, Pending};
-use super::study::{StudyArgs, run_manifest, whole};
+use super::study::{StudyArgs, WriteManifest, run_manifest, whole};
 use super::{Failure, Result, overrides, part};
 
 #[derive(clap::Args, Debug)]
 #[command(mut_arg("out", |a| a.help(
     "Output directory [default: a new folder results/<scenario name>/<UTC time>/, linked as \
-     latest; with --shard, the folder of parts results/<scenario name>/parts/]"
+     latest; with --given, results/<scenario name>_given/<UTC time>/; with --shard, the folder \
+     of parts results/<scenario name>/parts/]"
 )))]
 pub struct Args {
     /// Scenario file (TOML).
@@ -50,6 +60,40 @@ pub struct Args {
     /// Run the whole study even inside a cluster job array.
     #[arg(long, conflicts_with = "shard")]
     pub no_shard: bool,
+    /// Keep only the runs consistent with CONDITION (repeatable; all must hold):
+    /// METRIC<=DATE (the event had happened by the end of DATE), METRIC=DATE (it first happened
+    /// on DATE), or 'not METRIC<=DATE'. Writes into results/<scenario name>_given/ by default.
+    #[arg(long, value_name = "CONDITION", conflicts_with = "shard")]
+    pub given: Vec<String>,
+    /// With --given: simulate runs 0, 1, 2, ... until N of them satisfy the conditions (or
+    /// --max-runs are spent), instead of a fixed --runs.
+    #[arg(long, value_name = "N", requires = "given", conflicts_with = "runs",
+          value_parser = events_value, allow_negative_numbers = true)]
+    pub target_runs: Option<u64>,
+    /// Simulate blocks of 1024 runs until every event metric's 95% interval half-width is at
+    /// most H (a probability: 0.01 is one percentage point), or --max-runs are spent.
+    #[arg(long, value_name = "H", conflicts_with_all = ["runs", "target_runs", "shard"],
+          value_parser = precision_value, allow_negative_numbers = true)]
+    pub precision: Option<f64>,
+    /// With --target-runs or --precision: simulate at most this many runs [default: 1000000].
+    #[arg(long, value_name = "N", value_parser = events_value, allow_negative_numbers = true)]
+    pub max_runs: Option<u64>,
+}
+
+/// Below this many kept runs a conditional result is flagged: a probability's 95% interval is
+/// then wider than ±5 points at p = 0.5 (1.96 · 0.5 / √400 = 0.049), coarser than the
+/// differences a forecast is read for.
+pub const FEW_RUNS: u64 = 400;
+
+fn precision_value(s: &str) -> std::result::Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(h) if h > 0.0 && h < 0.5 => Ok(h),
+        _ => Err(
+            "expected a half-width between 0 and 0.5 (exclusive), e.g. 0.01 for one \
+                  percentage point"
+                .into(),
+        ),
+    }
 }
 
 fn events_value(s: &str) -> std::result::Result<u64, String> {
@@ -76,6 +120,31 @@ pub fn run(args: Args) -> Result<()> {
         )));
     }
     let shard = part::choose(args.shard, args.no_shard)?;
+    if !args.given.is_empty() || args.precision.is_some() {
+        if let Some(s) = shard {
+            return Err(Failure::Input(format!(
+                "error: --given and --precision are not sharded (this process is shard {s} of \
+                 a job array): they decide at which run to stop, which shards cannot agree on\n  \
+                 = help: run the study in one process (--no-shard)\n"
+            )));
+        }
+        if args.events.is_some() {
+            return Err(Failure::Input(
+                "error: --events is not written with --given or --precision: the event log is \
+                 of runs 0 … N−1 of a plain run\n  = help: write it with a plain `brink run \
+                 --events N` or with `brink trace --csv`\n"
+                    .into(),
+            ));
+        }
+        return super::until::run(&args, &session, &loaded, &set);
+    }
+    if args.max_runs.is_some() {
+        return Err(Failure::Input(
+            "error: --max-runs goes with --target-runs or --precision, which decide when to \
+             stop; a plain run simulates --runs\n"
+                .into(),
+        ));
+    }
     if let (Some(s), Some(_)) = (shard, args.events) {
         return Err(Failure::Input(format!(
             "error: --events is not written by shard {s}: a shard writes only its part, and \
@@ -115,7 +184,7 @@ pub fn run(args: Args) -> Result<()> {
         true => {
             let file = Pending::new(&staging, &runs_name)?;
             let mut w = output::csv_file_writer(Hashing::new(file.writer()?));
-            w.write_record(output::runs_header(sc))
+            output::header(&mut w, &brink::table::runs_columns(sc))
                 .context("cannot write runs.csv")?;
             Some((file, w))
         }
@@ -131,7 +200,8 @@ pub fn run(args: Args) -> Result<()> {
             |chunk| -> anyhow::Result<()> {
                 total.merge(&chunk.aggregate);
                 if let (Some(r), Some((_, w))) = (&chunk.rows, rows.as_mut()) {
-                    output::runs_rows(w, sc, r).context("cannot write runs.csv")?;
+                    brink::table::runs(sc, r, |cells| output::record(w, cells))
+                        .context("cannot write runs.csv")?;
                 }
                 let n = chunk.runs.end - chunk.runs.start;
                 progress.inc(n);
@@ -189,10 +259,19 @@ pub fn run(args: Args) -> Result<()> {
             super::progress::rate_text(runs, elapsed, "runs"),
             dir.display()
         );
-        for (e, m) in sc.metrics.events.iter().enumerate().take(6) {
-            let k = total.event_count(e);
-            say!("  {:<28} {:>6.1}%", m.id, 100.0 * k as f64 / runs as f64);
-        }
+        digest(sc, &total);
     }
     Ok(())
+}
+
+/// The first six event metrics' probabilities, on stderr after a run.
+pub fn digest(sc: &brink::model::Scenario, total: &Aggregate) {
+    for (e, m) in sc.metrics.events.iter().enumerate().take(6) {
+        let k = total.event_count(e);
+        say!(
+            "  {:<28} {:>6.1}%",
+            m.id,
+            100.0 * k as f64 / total.runs as f64
+        );
+    }
 }

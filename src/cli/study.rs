@@ -15,11 +15,10 @@ use std::time::Instant;
 
 use anyhow::Context;
 use brink::scenario::overrides::Override;
-use serde::Serialize;
-use sha2::{Digest, Sha256};
+use serde::{Deserialize, Serialize};
 
 use super::outdir::{Dest, OutDir, Plan};
-use super::{Failure, Result, load};
+use super::{Failure, Result};
 
 /// The flags that decide what is simulated and on how many threads.
 #[derive(clap::Args, Debug, Clone)]
@@ -98,24 +97,9 @@ pub struct RunsArg {
     pub runs: Option<u64>,
 }
 
-/// The largest `--threads`: four per core, and at least 64. The work is CPU-bound, so threads
-/// beyond the cores add nothing but memory (each keeps four chunks of runs in flight) and the
-/// time to start them; a few per core still let tests and users check that results do not
-/// depend on the thread count.
-pub fn max_threads() -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    cores.saturating_mul(4).max(64)
-}
-
-fn threads_value(s: &str) -> std::result::Result<usize, String> {
+pub fn threads_value(s: &str) -> std::result::Result<usize, String> {
     match s.trim().parse::<usize>() {
-        Ok(n) if n <= max_threads() => Ok(n),
-        // The same words on every machine (the record of refusals is shared), with the rule.
-        Ok(_) => Err(
-            "too many: brink allows four threads per core, and 64 on any machine; \
-                      more give no speed, only memory and start-up time"
-                .into(),
-        ),
+        Ok(n) => brink::study::threads(n),
         Err(_) => Err("expected a whole number of threads (0 or none: all cores)".into()),
     }
 }
@@ -124,8 +108,8 @@ fn threads_value(s: &str) -> std::result::Result<usize, String> {
 /// (negative numbers included, instead of clap's tip about `--`).
 pub fn whole(s: &str, lo: u64, hi: u64) -> std::result::Result<u64, String> {
     match s.trim().parse::<u64>() {
-        Ok(n) if (lo..=hi).contains(&n) => Ok(n),
-        _ => Err(format!("expected a whole number from {lo} to {hi}")),
+        Ok(n) => brink::study::whole(n, lo, hi),
+        Err(_) => Err(brink::study::range_words(lo, hi)),
     }
 }
 
@@ -133,15 +117,7 @@ fn runs_value(s: &str) -> std::result::Result<u64, String> {
     whole(s, 1, brink::scenario::MAX_RUNS)
 }
 
-/// SHA-256 of `bytes` in lowercase hex: checksums of scenarios, parts and fingerprints.
-pub fn sha256(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-/// Bytes (a digest) in lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use brink::manifest::{Invocation, Manifest, ScenarioRef, hex, run_manifest, sha256};
 
 /// The interrupt flag: the first SIGINT or SIGTERM raises it (installed once per process). If
 /// the handlers cannot be installed the command proceeds without them: it is then only as
@@ -229,185 +205,109 @@ impl Session {
     }
 }
 
-/// A scenario as a manifest identifies it.
-#[derive(Serialize, Clone, Debug)]
-pub struct ScenarioRef {
-    pub name: String,
-    pub path: String,
-    pub sha256: String,
-    /// Every file the scenario was read from (more than one when it extends another), each
-    /// with its own SHA-256; `sha256` above is that of the merged text.
-    pub files: Vec<brink::model::SourceFile>,
-    /// The date up to which the scenario's authors used what was known (`[scenario] as_of`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub as_of: Option<String>,
-    /// The calendar and ladder, in the manifests of run results (charts name days and levels
-    /// from them without the scenario file).
-    #[serde(flatten)]
-    pub calendar: Option<Calendar>,
-}
-
-#[derive(Serialize, Clone, Debug)]
-pub struct Calendar {
-    pub start_date: String,
-    pub horizon_days: u32,
-    pub ladder: Vec<Rung>,
-}
-
-#[derive(Serialize, Clone, Debug)]
-pub struct Rung {
-    pub id: String,
-    pub name: String,
-}
-
-impl ScenarioRef {
-    pub fn of(loaded: &load::Loaded) -> ScenarioRef {
-        ScenarioRef {
-            name: loaded.scenario.name.clone(),
-            path: loaded.path.clone(),
-            sha256: sha256(loaded.text.as_bytes()),
-            files: loaded.scenario.sources.clone(),
-            as_of: loaded.scenario.as_of.map(|d| d.to_string()),
-            calendar: None,
-        }
-    }
-
-    /// With the calendar and ladder, as a run's manifest gives them.
-    pub fn with_calendar(mut self, sc: &brink::model::Scenario) -> ScenarioRef {
-        self.calendar = Some(Calendar {
-            start_date: sc.start_date.to_string(),
-            horizon_days: sc.horizon,
-            ladder: sc
-                .ladder
-                .iter()
-                .map(|r| Rung {
-                    id: r.id.clone(),
-                    name: r.name.clone(),
-                })
-                .collect(),
-        });
-        self
-    }
-}
-
-/// How this process ran: the only part of a manifest that may differ between identical
-/// results.
-#[derive(Serialize, Clone, Debug)]
-pub struct Invocation {
-    pub command_line: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub threads: Option<usize>,
-    pub elapsed_seconds: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub points_computed: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub merged_parts: Option<Vec<String>>,
-}
-
-/// manifest.json: everything needed to reproduce and audit a result. `D` holds what only one
-/// command records. Keys are written in alphabetical order, nested ones too.
-#[derive(Serialize, Clone, Debug)]
-pub struct Manifest<D: Serialize> {
-    pub command: &'static str,
-    pub brink_version: &'static str,
-    pub scenario: ScenarioRef,
-    pub seed: u64,
-    pub runs: u64,
-    /// The `--set` overrides (for `compare`, under `variant`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub overrides: Option<Vec<Override>>,
-    #[serde(flatten)]
-    pub detail: D,
-    pub invocation: Invocation,
-}
-
-impl<D: Serialize> Manifest<D> {
-    pub fn new(
-        command: &'static str,
-        scenario: ScenarioRef,
-        seed: u64,
-        runs: u64,
-        detail: D,
-        invocation: Invocation,
-    ) -> Manifest<D> {
-        Manifest {
-            command,
-            brink_version: env!("CARGO_PKG_VERSION"),
-            scenario,
-            seed,
-            runs,
-            overrides: None,
-            detail,
-            invocation,
-        }
-    }
-
-    pub fn overrides(mut self, set: &[Override]) -> Self {
-        self.overrides = Some(set.to_vec());
-        self
-    }
-
+/// The manifest's `invocation` block for a session, and writing a manifest: the typed
+/// manifest itself is the library's (`brink::manifest`).
+pub trait WriteManifest {
     /// Writes manifest.json (pretty JSON, sorted keys, a final newline) atomically into `dir`.
-    pub fn write(&self, dir: &Path) -> anyhow::Result<()> {
-        // Through a Value, whose maps are sorted: the key order of every manifest is the same
-        // whatever the order of the fields above.
-        let value = serde_json::to_value(self)?;
+    fn write(&self, dir: &Path) -> anyhow::Result<()>;
+}
+
+impl<D: Serialize> WriteManifest for Manifest<D> {
+    fn write(&self, dir: &Path) -> anyhow::Result<()> {
+        let json = self.json()?;
         super::output::atomic(dir, "manifest.json", |w| {
-            serde_json::to_writer_pretty(&mut *w, &value)?;
-            std::io::Write::write_all(w, b"\n")?;
+            std::io::Write::write_all(w, json.as_bytes())?;
             Ok(())
         })
     }
 }
 
-/// One parameter of a run's scenario, as its manifest lists it.
-#[derive(Serialize, Clone, Debug)]
-pub struct Parameter {
-    pub path: String,
-    pub distribution: String,
-    pub uncertain: bool,
-    pub mean: f64,
+/// What the readers of a run's result (`score`, `watch`, `discover`) take from its manifest.
+#[derive(Deserialize, Clone, Debug)]
+pub struct RunResult {
+    pub scenario: brink::manifest::ScenarioRef,
+    pub seed: u64,
+    pub runs: u64,
+    #[serde(default)]
+    pub parameters: Vec<brink::manifest::Parameter>,
+    #[serde(default)]
+    pub given: Option<brink::manifest::GivenDetail>,
 }
 
-/// What a run's manifest records beyond the common fields.
-#[derive(Serialize, Clone, Debug)]
-pub struct RunDetail {
-    pub parameters: Vec<Parameter>,
-}
-
-impl RunDetail {
-    pub fn of(sc: &brink::model::Scenario) -> RunDetail {
-        RunDetail {
-            parameters: sc
-                .params
-                .iter()
-                .map(|p| Parameter {
-                    path: p.path.clone(),
-                    distribution: p.dist.to_toml_string(),
-                    uncertain: !p.dist.is_fixed(),
-                    mean: p.dist.mean(),
-                })
-                .collect(),
+impl RunResult {
+    /// Reads the manifest of a run's result in `dir` (already resolved from `latest`); refuses
+    /// the result of another command, or one without the calendar this needs.
+    pub fn read(dir: &Path, command: &str) -> Result<RunResult> {
+        let path = dir.join("manifest.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            Failure::Input(format!(
+                "error: cannot read `{}`: {e}\n  = help: give the folder of a `brink run` \
+                 result (or a scenario's folder of runs, for its latest)\n",
+                path.display()
+            ))
+        })?;
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            Failure::Input(format!(
+                "error: {}:{}:{}: not valid JSON: {e}",
+                path.display(),
+                e.line(),
+                e.column()
+            ))
+        })?;
+        match value.get("command").and_then(serde_json::Value::as_str) {
+            Some("run") => {}
+            Some(other) => {
+                return Err(Failure::Input(format!(
+                    "error: `{}` holds the result of `brink {}`; `brink {command}` reads the \
+                     result of `brink run`\n",
+                    dir.display(),
+                    super::quote(other)
+                )));
+            }
+            None => {
+                return Err(Failure::Input(format!(
+                    "error: {}: no \"command\": not the manifest of a brink result\n",
+                    path.display()
+                )));
+            }
         }
+        let m: RunResult = serde_json::from_value(value).map_err(|e| {
+            Failure::Input(format!(
+                "error: {}: not the manifest of a brink run: {e}\n",
+                path.display()
+            ))
+        })?;
+        if m.scenario.calendar.is_none() {
+            return Err(Failure::Input(format!(
+                "error: {}: the manifest has no start date and horizon; is it from an older \
+                 brink? Run the scenario again\n",
+                path.display()
+            )));
+        }
+        Ok(m)
     }
-}
 
-/// The manifest of a run's result, as `run` and `merge` write it.
-pub fn run_manifest(
-    loaded: &load::Loaded,
-    seed: u64,
-    runs: u64,
-    set: &[Override],
-    invocation: Invocation,
-) -> Manifest<RunDetail> {
-    let sc = &loaded.scenario;
-    Manifest::new(
-        "run",
-        ScenarioRef::of(loaded).with_calendar(sc),
-        seed,
-        runs,
-        RunDetail::of(sc),
-        invocation,
-    )
-    .overrides(set)
+    pub fn calendar(&self) -> &brink::manifest::Calendar {
+        self.scenario
+            .calendar
+            .as_ref()
+            .expect("checked when the manifest was read")
+    }
+
+    pub fn start(&self) -> jiff::civil::Date {
+        self.calendar()
+            .start_date
+            .parse()
+            .unwrap_or(jiff::civil::Date::MIN)
+    }
+
+    pub fn horizon(&self) -> u32 {
+        self.calendar().horizon_days
+    }
+
+    pub fn date(&self, day: u32) -> jiff::civil::Date {
+        self.start()
+            .checked_add(jiff::Span::new().days(i64::from(day)))
+            .unwrap_or(jiff::civil::Date::MAX)
+    }
 }

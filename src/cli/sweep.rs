@@ -23,14 +23,15 @@ use brink::model::Scenario;
 use brink::scenario::diag::clip_quotes;
 use brink::scenario::overrides::Override;
 use brink::stats::Aggregate;
-use brink::summary::{SummaryRow, summary};
-use brink::sweep::{self, Design, Experiment, Points};
-use serde::Serialize;
+use brink::summary::summary;
+use brink::sweep::{self, Design, Experiment};
 
 use super::outdir::{OutDir, Plan, SWEEP_FILES};
-use super::output::{atomic, csv_file_writer, num, summary_cells};
-use super::study::{Manifest, ScenarioRef, Session, StudyArgs, sha256};
-use super::{Failure, Result, load, overrides, quote};
+use super::output::{atomic, csv_file_writer, record, write_table};
+use super::study::{Manifest, Session, StudyArgs, WriteManifest, sha256};
+use super::{Failure, Result, load};
+use brink::manifest::SweepDetail;
+use brink::table;
 
 #[derive(clap::Args, Debug)]
 #[command(mut_arg("out", |a| a.help(
@@ -81,32 +82,21 @@ fn points_value(s: &str) -> std::result::Result<u64, String> {
 /// The hidden folder of finished points, kept for --resume.
 const PARTIAL: &str = ".sweep.partial";
 
-/// The experiment with everything resolved: what the outputs depend on.
+/// The experiment with everything resolved (`brink::sweep::Study`: what the outputs depend
+/// on), and where it came from and goes.
 struct Study {
-    experiment: Experiment,
+    study: sweep::Study,
     experiment_path: Option<PathBuf>,
     scenario_path: PathBuf,
-    text: String,
-    base: Vec<Override>,
-    runs: u64,
-    seed: u64,
-    points: Points,
-    metrics: Vec<String>,
     /// The folder of this study's results under results/: <name>_sweep.
     folder: String,
-    name: String,
-    /// The files the scenario was read from, and its as-of date, for the manifest.
-    files: Vec<brink::model::SourceFile>,
-    as_of: Option<String>,
 }
 
-/// What a sweep's manifest records beyond the common fields.
-#[derive(Serialize)]
-struct Detail<'a> {
-    experiment: &'a Experiment,
-    experiment_path: Option<String>,
-    points: u64,
-    metrics: &'a [String],
+impl std::ops::Deref for Study {
+    type Target = sweep::Study;
+    fn deref(&self) -> &sweep::Study {
+        &self.study
+    }
 }
 
 /// Checks an experiment file, already read from `path`, as `brink sweep` reads it (the file,
@@ -114,12 +104,7 @@ struct Detail<'a> {
 /// a one-line summary.
 pub fn check(path: &Path, text: String) -> Result<String> {
     let s = resolve(Source::Experiment(path, text), &[], &[], None, None)?;
-    Ok(format!(
-        "experiment on {}: {} points x {} runs",
-        s.scenario_path.display(),
-        s.points.len(),
-        s.runs
-    ))
+    Ok(s.outline())
 }
 
 fn input(e: String) -> Failure {
@@ -192,19 +177,11 @@ fn resolve(
                 load::text(&base, "scenario", load::MAX_INPUT)?
             };
             if itself || is_experiment(&base_text) {
-                return Err(input(format!(
-                    "the experiment's `scenario = \"{}\"` names {}, not a scenario\n  = help: \
-                     name the scenario file the experiment varies, relative to {}",
-                    quote(&e.scenario),
-                    if itself {
-                        "the experiment itself".to_string()
-                    } else {
-                        format!(
-                            "an experiment file ({})",
-                            quote(&base.display().to_string())
-                        )
-                    },
-                    quote(&shown)
+                return Err(Failure::Input(sweep::not_a_scenario(
+                    &e.scenario,
+                    &base.display().to_string(),
+                    itself,
+                    &shown,
                 )));
             }
             let stem = path
@@ -229,113 +206,36 @@ fn resolve(
             (e, None, scenario.to_path_buf(), None, text)
         }
     };
-    let mut base = experiment
-        .set
-        .iter()
-        .map(|s| Override::parse(s).map_err(|e| input(format!("set: {}", clip_quotes(&e)))))
-        .collect::<Result<Vec<_>>>()?;
-    base.extend(set.iter().cloned());
-    let loaded = overrides::loaded(&scenario_path, text, &base)?;
-    let sc = &loaded.scenario;
-    let runs = runs.or(experiment.runs).unwrap_or(sc.default_runs);
-    if runs == 0 || runs > brink::scenario::MAX_RUNS {
-        return Err(input(format!(
-            "runs must be between 1 and {}, got {runs}",
-            brink::scenario::MAX_RUNS
-        )));
-    }
-    let seed = seed.or(experiment.seed).unwrap_or(sc.default_seed);
-    let points = Points::new(&experiment, seed).map_err(|e| input(clip_quotes(&e).into_owned()))?;
-    // A key that holds a whole number (a horizon, a count) takes whole numbers only: say so now
-    // rather than at the point that first gives it a fraction.
-    for (j, key) in points.keys.iter().enumerate() {
-        if brink::scenario::overrides::is_integer(&loaded.text, key)
-            && let Some(v) = points.values(j).iter().find(|v| v.fract() != 0.0)
-        {
-            return Err(input(format!(
-                "`{}` takes whole numbers, but the design gives it {v}\n  = help: give whole \
-                 values (values = [30, 60, 90]), or a range whose levels fall on whole numbers",
-                quote(key)
-            )));
-        }
-    }
-    // Every varied key must exist: check once with the first point's values.
-    let mut first = base.clone();
-    first.extend(point_overrides(&points, 0));
-    let edited = overrides::apply(&loaded.text, &first)?;
-    brink::scenario::parse(&edited, &loaded.path)
-        .map_err(|e| Failure::Input(overrides::render(e, &first)))?;
-    let all: Vec<String> = sc
-        .metrics
-        .events
-        .iter()
-        .map(|m| m.id.clone())
-        .chain(sc.metrics.quantities.iter().map(|m| m.id.clone()))
-        .collect();
-    let wanted = if !metrics.is_empty() {
-        metrics.to_vec()
-    } else {
-        experiment.metrics.clone().unwrap_or_else(|| all.clone())
-    };
-    for m in &wanted {
-        if !all.contains(m) {
-            let names: Vec<&str> = all.iter().map(String::as_str).collect();
-            return Err(input(format!(
-                "unknown metric `{}`\n  = help: {}",
-                quote(m),
-                brink::scenario::diag::suggest(m, &names)
-            )));
-        }
-    }
-    // Sweeps have folders of their own, so an experiment named like a scenario never writes
-    // among that scenario's runs.
-    let folder = format!("{}_sweep", name.as_deref().unwrap_or(&sc.name));
-    Ok(Study {
+    let study = sweep::study(
         experiment,
-        experiment_path,
-        scenario_path,
-        text: loaded.text,
-        base,
+        &scenario_path,
+        text,
+        set,
+        metrics,
         runs,
         seed,
-        points,
-        metrics: wanted,
+        &mut load::read,
+    )
+    .map_err(Failure::Input)?;
+    // Sweeps have folders of their own, so an experiment named like a scenario never writes
+    // among that scenario's runs.
+    let folder = format!("{}_sweep", name.as_deref().unwrap_or(&study.name));
+    Ok(Study {
+        study,
+        experiment_path,
+        scenario_path,
         folder,
-        name: sc.name.clone(),
-        files: sc.sources.clone(),
-        as_of: sc.as_of.map(|d| d.to_string()),
     })
 }
 
-/// Whether a file's text is an experiment: its top-level `scenario` is a file name, not a
-/// table.
+/// Whether a file's text is an experiment (`brink::sweep::is_experiment`).
 pub fn is_experiment(text: &str) -> bool {
-    text.parse::<toml::Table>()
-        .ok()
-        .is_some_and(|t| t.get("scenario").is_some_and(toml::Value::is_str))
-}
-
-fn point_overrides(points: &Points, i: u64) -> Vec<Override> {
-    points
-        .keys
-        .iter()
-        .zip(points.point(i))
-        .map(|(k, v)| Override {
-            key: k.clone(),
-            // `{:?}` keeps a decimal point, so TOML reads a float even for whole numbers; an
-            // integer key takes it as its integer.
-            value: format!("{v:?}"),
-        })
-        .collect()
+    sweep::is_experiment(text)
 }
 
 /// Parses the scenario at point `i`.
 fn scenario_at(s: &Study, i: u64) -> Result<Scenario> {
-    let mut set = s.base.clone();
-    set.extend(point_overrides(&s.points, i));
-    let text = overrides::apply(&s.text, &set)?;
-    let shown = format!("{} (point {i})", s.scenario_path.display());
-    brink::scenario::parse(&text, &shown).map_err(|e| Failure::Input(overrides::render(e, &set)))
+    s.scenario_at(i).map_err(Failure::Input)
 }
 
 /// What the outputs depend on, hashed: a partial sweep is resumed only if it matches.
@@ -370,12 +270,6 @@ fn simulate(
         })
     });
     matches!(complete, Ok(true)).then_some(total)
-}
-
-fn record(point: u64, r: &SummaryRow) -> Vec<String> {
-    let mut rec = vec![point.to_string()];
-    rec.extend(summary_cells(r));
-    rec
 }
 
 fn part_name(i: u64) -> String {
@@ -484,11 +378,7 @@ pub fn run(args: Args) -> Result<()> {
         let rows = summary(&sc, &agg);
         atomic(&partial, &part_name(i), |w| {
             let mut c = csv_file_writer(w);
-            for m in &s.metrics {
-                if let Some(r) = rows.iter().find(|r| &r.metric == m) {
-                    c.write_record(record(i, r))?;
-                }
-            }
+            table::sweep_point(i, &rows, &s.metrics, |cells| record(&mut c, cells))?;
             c.flush()?;
             Ok(())
         })?;
@@ -497,22 +387,13 @@ pub fn run(args: Args) -> Result<()> {
     progress.finish_and_clear();
     let out = OutDir::prepare(plan())?;
     let staging = out.staging().to_path_buf();
-    atomic(&staging, "points.csv", |w| {
-        let mut c = csv_file_writer(w);
-        c.write_record(["point", "parameter", "value"])?;
-        for i in 0..n_points {
-            for (k, v) in s.points.keys.iter().zip(s.points.point(i)) {
-                c.write_record([i.to_string(), k.clone(), num(v)])?;
-            }
-        }
-        c.flush()?;
-        Ok(())
+    write_table(&staging, "points.csv", &table::points_columns(), |f| {
+        table::points(&s.points, f)
     })?;
     atomic(&staging, "sweep.csv", |w| {
-        writeln!(
-            w,
-            "point,metric,kind,n,mean,ci_low,ci_high,sd,p05,p25,p50,p75,p95"
-        )?;
+        // The header, then each finished point's rows as they were written.
+        let names: Vec<String> = table::sweep_columns().into_iter().map(|c| c.name).collect();
+        writeln!(w, "{}", names.join(","))?;
         for i in 0..n_points {
             let f = std::fs::File::open(partial.join(part_name(i)))?;
             for line in BufReader::new(f).lines() {
@@ -522,7 +403,7 @@ pub fn run(args: Args) -> Result<()> {
         Ok(())
     })?;
     let elapsed = session.elapsed();
-    let detail = Detail {
+    let detail = SweepDetail {
         experiment: &s.experiment,
         experiment_path: s.experiment_path.as_ref().map(|p| p.display().to_string()),
         points: n_points,
@@ -530,14 +411,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     let mut invocation = session.invocation();
     invocation.points_computed = Some(computed);
-    let scenario = ScenarioRef {
-        name: s.name.clone(),
-        path: s.scenario_path.display().to_string(),
-        sha256: sha256(s.text.as_bytes()),
-        files: s.files.clone(),
-        as_of: s.as_of.clone(),
-        calendar: None,
-    };
+    let scenario = s.scenario_ref();
     Manifest::new("sweep", scenario, s.seed, s.runs, detail, invocation)
         .overrides(&s.base)
         .write(&staging)?;

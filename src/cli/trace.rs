@@ -1,12 +1,13 @@
 //! `brink trace`: tell one run's story, or find the runs behind an outcome.
 //!
 //! Usage:
-//!   brink trace SCENARIO.toml --run I [--seed S] [--csv] [--out FILE]
+//!   brink trace SCENARIO.toml --run I [--seed S] [--all | --csv] [--out FILE]
 //!   brink trace SCENARIO.toml --find METRIC [--count K] [--max-runs N] [--seed S] [--threads T]
-//!       [--csv] [--out FILE]
+//!       [--all | --csv] [--out FILE]
 //!
 //! `--run I` simulates run I exactly as `brink run` does (same streams, same outcomes) and
-//! prints the days on which something happened, which rule fired and why, and the outcomes.
+//! prints the days on which something happened, which rule fired and why, and the outcomes;
+//! an act below the war rung that recurs all year is told once as routine unless `--all`.
 //! `--find METRIC` scans runs 0, 1, 2, ... and prints the first K in which the event metric
 //! happened; a quantity takes a condition, e.g. `--find 'war_duration_days>=30'`. `--csv`
 //! writes the event log (the columns of events.csv) instead of the stories. Output goes to
@@ -18,9 +19,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use brink::engine::Engine;
-use brink::model::Scenario;
-use brink::study::{self, Ended, Flow, Pace};
-use brink::trace::{Finding, Trace, render, trace, trace_in};
+use brink::trace::{Finding, Trace, stories_with, trace, trace_in};
 
 use super::output::{atomic, file_target};
 use super::study::{EngineArgs, Session, whole};
@@ -51,6 +50,10 @@ pub struct Args {
     /// Write the event log as CSV instead of the story.
     #[arg(long)]
     pub csv: bool,
+    /// Tell every event: routine acts (the same low-level act recurring at least five times,
+    /// such as near-daily strikes) are otherwise told once.
+    #[arg(long, conflicts_with = "csv")]
+    pub all: bool,
     /// Write to this file instead of stdout, replacing it; the scenario file itself is refused.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -94,7 +97,7 @@ pub fn run(args: Args) -> Result<()> {
         if args.csv {
             events::write(w, sc, &traces)
         } else {
-            write_stories(w, sc, &header, &traces)
+            Ok(w.write_all(stories_with(sc, &header, &traces, args.all).as_bytes())?)
         }
     };
     match &target {
@@ -114,24 +117,6 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-fn write_stories(
-    w: &mut dyn Write,
-    sc: &Scenario,
-    header: &str,
-    traces: &[Trace],
-) -> anyhow::Result<()> {
-    if !header.is_empty() {
-        writeln!(w, "{header}")?;
-    }
-    for (i, t) in traces.iter().enumerate() {
-        if i > 0 || !header.is_empty() {
-            writeln!(w)?;
-        }
-        w.write_all(render(sc, t).as_bytes())?;
-    }
-    Ok(())
-}
-
 pub fn broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()
@@ -142,10 +127,8 @@ pub fn broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// The first `count` runs below `max` in which `finding` holds, in index order, through the
-/// study driver: batches start small, so a common outcome is found at once even in a debug
-/// build, and double up to a full load; pieces are read in run order, so the runs found do not
-/// depend on the number of threads. `None` if the stop flag was raised first.
+/// The first `count` runs below `max` in which `finding` holds, on the session's workers
+/// (`brink::trace::search`); `None` if the stop flag was raised first.
 fn search(
     session: &Session,
     engine: &Engine,
@@ -153,36 +136,7 @@ fn search(
     count: u64,
     max: u64,
 ) -> Option<Vec<u64>> {
-    let sc = engine.scenario;
-    let stop = &session.stop;
-    let mut found = Vec::new();
-    let ended = session.install(|| {
-        study::drive(
-            0..max,
-            Pace::ramp(64),
-            stop,
-            |r| study::chunk(engine, r, true, stop),
-            |chunk| {
-                let Some(rows) = &chunk.rows else {
-                    return Ok::<_, std::convert::Infallible>(Flow::Continue);
-                };
-                for i in 0..rows.len() {
-                    let (run, first, values, _) = rows.row(i);
-                    if finding.holds(sc, first, values) {
-                        found.push(run);
-                        if found.len() as u64 == count {
-                            return Ok(Flow::Enough);
-                        }
-                    }
-                }
-                Ok(Flow::Continue)
-            },
-        )
-    });
-    match ended {
-        Ok(Ended::Stopped) => None,
-        _ => Some(found),
-    }
+    session.install(|| brink::trace::search(engine, finding, count, max, &session.stop))
 }
 
 fn find(
@@ -211,20 +165,7 @@ fn find(
             engine.seed
         )));
     }
-    let searched = if found.len() as u64 == args.count {
-        found[found.len() - 1] + 1
-    } else {
-        max
-    };
-    let list: Vec<String> = found.iter().map(u64::to_string).collect();
-    let header = format!(
-        "Found {} run{} with {metric} in {searched} runs searched (runs 0 to {}, seed {}): {}.",
-        found.len(),
-        if found.len() == 1 { "" } else { "s" },
-        searched - 1,
-        engine.seed,
-        list.join(", ")
-    );
+    let header = brink::trace::found_header(metric, &found, args.count, max, engine.seed);
     if (found.len() as u64) < args.count {
         say!(
             "brink: only {} of the {} runs asked for have {name} among the first {max}",

@@ -31,14 +31,7 @@ pub fn run(args: Args) -> Result<()> {
                 super::sweep::check(path, text)
             } else {
                 let l = load::parsed(path, text)?;
-                let sc = &l.scenario;
-                Ok(format!(
-                    "{} actors, {} rules, {} metrics, {} days",
-                    sc.actors.len(),
-                    sc.rules.len(),
-                    sc.metrics.events.len() + sc.metrics.quantities.len(),
-                    sc.horizon
-                ))
+                Ok(brink::load::outline(&l.scenario))
             }
         });
         match checked {

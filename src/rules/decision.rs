@@ -263,12 +263,12 @@ impl Rule for Decision {
         "decision"
     }
 
-    fn begin_run(&mut self, _w: &World, _rng: &mut Rng) {
+    fn begin_run(&mut self, _w: &World, rng: &mut Rng) {
         self.next = 0;
         self.p_seen = f64::NAN;
         self.done = false;
         match &mut self.deed {
-            Deed::Strike(s) => s.begin_run(),
+            Deed::Strike(s) => s.begin_run(rng),
             Deed::Move { until, .. } => *until = 0,
         }
     }

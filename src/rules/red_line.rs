@@ -219,12 +219,12 @@ impl Rule for RedLine {
         "red_line"
     }
 
-    fn begin_run(&mut self, w: &World, _rng: &mut Rng) {
+    fn begin_run(&mut self, w: &World, rng: &mut Rng) {
         self.threshold_run = w.p(self.threshold) + w.p(self.penalty);
         self.next_resolve = 0;
         // Not a probability, so the first decision draws a resolve day.
         self.p_seen = f64::NAN;
-        self.strike.begin_run();
+        self.strike.begin_run(rng);
     }
 
     fn decide(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) -> Wake {

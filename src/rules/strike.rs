@@ -248,6 +248,10 @@ pub struct Striker {
     last_strike: Option<u32>,
     /// First day after the last strike's cooldown.
     cool_until: u32,
+    /// The partner's standing willingness in this run, uniform on [0, 1): it approves while
+    /// the consent probability exceeds it. Asked again in the same state it gives the same
+    /// answer; a change of state (a modifier) can change it.
+    willingness: f64,
 }
 
 impl Striker {
@@ -279,13 +283,19 @@ impl Striker {
             planned: None,
             last_strike: None,
             cool_until: 0,
+            willingness: 0.0,
         }
     }
 
-    pub fn begin_run(&mut self) {
+    /// Resets the run's state; draws the partner's standing willingness when there is one.
+    pub fn begin_run(&mut self, rng: &mut Rng) {
         self.planned = None;
         self.last_strike = None;
         self.cool_until = 0;
+        if self.consent.is_some() {
+            use rand::RngExt;
+            self.willingness = rng.random();
+        }
     }
 
     /// Carries a prepared strike forward: today's preparation (visible from tomorrow), the
@@ -336,8 +346,9 @@ impl Striker {
         let mut joins = false;
         if let Some(c) = &self.consent {
             let ctx = (self.actor, self.target);
-            let p = c.probability.value(w, ctx);
-            let (approved, _) = chance(rng, p);
+            // A standing policy, not a fresh coin each time Israel asks: refused once, the
+            // partner refuses again until the state moves its probability past its willingness.
+            let approved = self.willingness < c.probability.value(w, ctx);
             if !approved {
                 out.push(Effect::Note(Note {
                     kind: NoteKind::ConsentDenied,

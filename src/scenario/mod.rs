@@ -1099,9 +1099,18 @@ fn compile_initial(c: &InitialConfig, b: &mut Builder, war_level: crate::model::
 /// name a folder (with a suffix such as `_sensitivity`), which file systems cap at 255 bytes.
 pub const MAX_ID_LEN: usize = 64;
 
-/// Suffixes that the results folders of `compare`, `sensitivity` and `sweep` add to a name, so
-/// no scenario's own runs can share a folder with them.
-pub const RESERVED_SUFFIXES: &[&str] = &["_compare", "_sensitivity", "_sweep"];
+/// Suffixes that the results folders of `compare`, `sensitivity`, `sweep`, `run --given`,
+/// `score`, `watch` and `discover` add to a name, so no scenario's own runs can share a folder
+/// with them.
+pub const RESERVED_SUFFIXES: &[&str] = &[
+    "_compare",
+    "_sensitivity",
+    "_sweep",
+    "_given",
+    "_score",
+    "_watch",
+    "_discover",
+];
 
 /// The refusal of an id longer than `MAX_ID_LEN`.
 fn too_long(path: &str, id: &str) -> Option<Diagnostic> {

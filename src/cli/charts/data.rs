@@ -15,6 +15,9 @@ pub enum Kind {
     Sweep,
     Compare,
     Sensitivity,
+    Score,
+    Watch,
+    Discover,
 }
 
 impl Kind {
@@ -24,6 +27,9 @@ impl Kind {
             Kind::Sweep => "sweep",
             Kind::Compare => "compare",
             Kind::Sensitivity => "sensitivity",
+            Kind::Score => "score",
+            Kind::Watch => "watch",
+            Kind::Discover => "discover",
         }
     }
 }
@@ -155,10 +161,13 @@ pub fn manifest(dir: &Path) -> Result<Manifest> {
         Some("sweep") => Kind::Sweep,
         Some("compare") => Kind::Compare,
         Some("sensitivity") => Kind::Sensitivity,
+        Some("score") => Kind::Score,
+        Some("watch") => Kind::Watch,
+        Some("discover") => Kind::Discover,
         Some(other) => {
             return Err(Failure::Input(format!(
                 "error: {}: unknown \"command\": \"{other}\"; expected \"run\", \"sweep\", \
-                 \"compare\" or \"sensitivity\"",
+                 \"compare\", \"sensitivity\", \"score\", \"watch\" or \"discover\"",
                 path.display()
             )));
         }
@@ -209,10 +218,11 @@ fn ladder_from_scenario(m: &Manifest, dir: &Path) -> Option<Vec<String>> {
     Some(sc.ladder.iter().map(|r| r.name.clone()).collect())
 }
 
-/// The scenario file the manifest names, with its text, if it can be found and its checksum
-/// shows it is the file that produced the results. Its path was written relative to where the
-/// command ran, so it is looked for from here, from the results directory and from up to three
-/// folders above it (a run in `results/<name>/<time>/` was usually started from the top).
+/// The scenario file the manifest names, with its text merged with any file it extends, if it
+/// can be found and its checksum shows it is the file that produced the results. Its path was
+/// written relative to where the command ran, so it is looked for from here, from the results
+/// directory and from up to three folders above it (a run in `results/<name>/<time>/` was
+/// usually started from the top).
 pub fn scenario_text(m: &Manifest, dir: &Path) -> Option<(PathBuf, String)> {
     let rel = Path::new(m.scenario_path.as_deref()?);
     let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
@@ -228,6 +238,12 @@ pub fn scenario_text(m: &Manifest, dir: &Path) -> Option<(PathBuf, String)> {
         let Ok(text) = std::fs::read_to_string(&p) else {
             continue;
         };
+        // The checksum is of the text as run: merged with the files it extends.
+        let Ok((composite, _)) = brink::load::compose(&p, &text, &mut crate::cli::load::read)
+        else {
+            continue;
+        };
+        let text = composite.text;
         let sha = crate::cli::study::sha256(text.as_bytes());
         if Some(&sha) == m.sha256.as_ref() {
             return Some((p, text));

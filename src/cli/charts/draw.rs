@@ -1147,6 +1147,9 @@ const ROW_LABEL_SHARE: f64 = 0.42;
 /// a rule at zero, a legend above, every category named at the left (wrapped at its dots when
 /// long) and, when `values` is given, a column of values at the right. The chart is as tall as
 /// its rows need. `tip(i)` is the tooltip of row i.
+/// The least height of a bar chart's plot area, in pixels.
+const MIN_HBAR_PLOT: f64 = 110.0;
+
 #[allow(clippy::too_many_arguments)]
 pub fn hbars(
     frame: &Frame,
@@ -1192,10 +1195,18 @@ pub fn hbars(
     let right = WIDTH - PAD - value_w;
     let k = series.len().max(1) as f64;
     let sub = 11.0;
-    let rows: Vec<f64> = names
+    let mut rows: Vec<f64> = names
         .iter()
         .map(|l| (k * sub + 10.0).max(text::height(l.len(), LABEL) + 8.0))
         .collect();
+    // One or two rows would make a strip of a chart: give the plot a minimum height, shared
+    // out among the rows, whose bars stay centred in their bands.
+    let total: f64 = rows.iter().sum();
+    if total > 0.0 && total < MIN_HBAR_PLOT {
+        for r in &mut rows {
+            *r *= MIN_HBAR_PLOT / total;
+        }
+    }
     let xt = numeric_ticks(x_lo, x_hi, 8, false);
     let xs = Scale {
         lo: x_lo,

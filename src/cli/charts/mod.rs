@@ -49,6 +49,9 @@ pub fn charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
         Kind::Sweep => sweep_charts(dir, m),
         Kind::Compare => compare_charts(dir, m),
         Kind::Sensitivity => sensitivity_charts(dir, m),
+        Kind::Score => score_charts(dir, m),
+        Kind::Watch => watch_charts(dir, m),
+        Kind::Discover => discover_charts(dir, m),
     }
 }
 
@@ -57,10 +60,17 @@ fn title(m: &Manifest, what: &str) -> String {
 }
 
 fn provenance(m: &Manifest) -> String {
+    let given = match m.raw["given"]["conditions"].as_array() {
+        Some(c) => {
+            let list: Vec<&str> = c.iter().filter_map(serde_json::Value::as_str).collect();
+            format!(" kept given {}", list.join(" and "))
+        }
+        None => String::new(),
+    };
     match (m.runs, m.seed) {
         // No-break spaces keep a number with its word when a subtitle wraps.
-        (Some(r), Some(s)) => format!("{}\u{a0}runs, seed\u{a0}{s}", num::thousands(r)),
-        (Some(r), None) => format!("{}\u{a0}runs", num::thousands(r)),
+        (Some(r), Some(s)) => format!("{}\u{a0}runs{given}, seed\u{a0}{s}", num::thousands(r)),
+        (Some(r), None) => format!("{}\u{a0}runs{given}", num::thousands(r)),
         _ => String::new(),
     }
 }
@@ -969,4 +979,353 @@ fn morris(dir: &Path, m: &Manifest, out: &mut Vec<Chart>) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// brink score, watch and discover
+
+/// Mean Brier and log scores of the model and each reference forecaster over all the items
+/// each was scored on (skill.csv, scope `all`).
+fn score_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
+    let t = Table::read(dir, "skill.csv")?;
+    let c = |n: &str| t.col(n);
+    let (cs, cr, ci, mb, rb, ml, rl) = (
+        c("scope")?,
+        c("reference")?,
+        c("items")?,
+        c("model_brier")?,
+        c("reference_brier")?,
+        c("model_log_score")?,
+        c("reference_log_score")?,
+    );
+    let rows: Vec<usize> = (0..t.rows.len())
+        .filter(|&r| t.text(r, cs) == "all")
+        .collect();
+    let Some(&first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let name = |r: &str| match r {
+        "coin" => "coin (0.5)",
+        "constant_hazard" => "constant hazard, the model's own total",
+        _ => "base rate",
+    };
+    let mut cats = vec![format!("model ({} forecasts)", t.text(first, ci))];
+    let mut brier = vec![t.num(first, mb)?];
+    let mut log = vec![t.num(first, ml)?];
+    for &r in &rows {
+        cats.push(format!(
+            "{} ({} forecasts)",
+            name(t.text(r, cr)),
+            t.text(r, ci)
+        ));
+        brier.push(t.num(r, rb)?);
+        log.push(t.num(r, rl)?);
+    }
+    let hi = brier
+        .iter()
+        .chain(&log)
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max);
+    let (_, hi) = padded(0.0, hi);
+    let n = cats.len();
+    let series = [("mean Brier score", brier), ("mean log score", log)]
+        .into_iter()
+        .map(|(name, values)| HSeries {
+            name: name.into(),
+            intervals: vec![(f64::NAN, f64::NAN); n],
+            values,
+            whiskers_only: false,
+        })
+        .collect::<Vec<_>>();
+    let observed = m.raw["observed"]["path"]
+        .as_str()
+        .unwrap_or("what happened");
+    let sub = format!(
+        "Mean scores over the events and checkpoints of {observed} (lower is better; the \
+         base rate over the events it is given for); {}",
+        provenance(m)
+    );
+    let d = draw::hbars(
+        &Frame {
+            title: &title(m, "the forecast against what happened"),
+            subtitle: &sub,
+            x_desc: "mean score (0 is a perfect forecast)",
+            y_desc: "",
+        },
+        &cats,
+        0.0,
+        hi,
+        &series,
+        None,
+        &|i| {
+            format!(
+                "{}: Brier {:.4}, log score {:.4}",
+                cats[i], series[0].values[i], series[1].values[i]
+            )
+        },
+    )?;
+    Ok(vec![Chart::new(
+        "score",
+        "Mean Brier and log scores of the model and of each reference forecaster",
+        d,
+    )])
+}
+
+/// The most telling signposts (watch.csv is sorted): the outcome's probability if each is
+/// seen by its date and if it is not, with 95% intervals, and the lift.
+fn watch_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
+    const ROWS: usize = 12;
+    let t = Table::read(dir, "watch.csv")?;
+    let c = |n: &str| t.col(n);
+    let (co, cs, cd, cy, cyl, cyh, cn, cnl, cnh, cl, cp) = (
+        c("outcome")?,
+        c("signpost")?,
+        c("date")?,
+        c("if_signpost")?,
+        c("if_signpost_ci_low")?,
+        c("if_signpost_ci_high")?,
+        c("if_no_signpost")?,
+        c("if_no_signpost_ci_low")?,
+        c("if_no_signpost_ci_high")?,
+        c("lift")?,
+        c("outcome_probability")?,
+    );
+    let rows: Vec<usize> = (0..t.rows.len().min(ROWS)).collect();
+    let Some(&first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let outcome = t.text(first, co).to_string();
+    let cats: Vec<String> = rows
+        .iter()
+        .map(|&r| format!("{} by {}", t.text(r, cs), t.text(r, cd)))
+        .collect();
+    let get = |col: usize| -> Result<Vec<f64>> { rows.iter().map(|&r| t.num(r, col)).collect() };
+    let (y, yl, yh, n, nl, nh, lift) = (
+        get(cy)?,
+        get(cyl)?,
+        get(cyh)?,
+        get(cn)?,
+        get(cnl)?,
+        get(cnh)?,
+        get(cl)?,
+    );
+    let hi = yh
+        .iter()
+        .chain(&nh)
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max);
+    let (_, hi) = padded(0.0, hi);
+    let series = vec![
+        HSeries {
+            name: "if the signpost has happened by the date, with 95% interval".into(),
+            values: y.clone(),
+            intervals: yl.iter().copied().zip(yh.iter().copied()).collect(),
+            whiskers_only: false,
+        },
+        HSeries {
+            name: "if it has not".into(),
+            values: n.clone(),
+            intervals: nl.iter().copied().zip(nh.iter().copied()).collect(),
+            whiskers_only: false,
+        },
+    ];
+    let values: Vec<String> = lift
+        .iter()
+        .map(|l| {
+            if l.is_finite() {
+                format!("×{l:.2}")
+            } else {
+                "—".into()
+            }
+        })
+        .collect();
+    let more = if t.rows.len() > ROWS {
+        format!(
+            "the {ROWS} most telling of {} rows (all in watch.csv); ",
+            t.rows.len()
+        )
+    } else {
+        String::new()
+    };
+    let sub = format!(
+        "Probability of {outcome} (in {} of all runs) given each signpost, most telling first; \
+         at the right, the lift P(outcome | signpost) / P(outcome); {more}{}",
+        num::pct(t.num(first, cp)?, 1),
+        provenance(m)
+    );
+    let d = draw::hbars(
+        &Frame {
+            title: &title(m, &format!("what to watch for {outcome}")),
+            subtitle: &sub,
+            x_desc: &format!("probability of {outcome}"),
+            y_desc: "",
+        },
+        &cats,
+        0.0,
+        hi,
+        &series,
+        Some(&values),
+        &|i| {
+            format!(
+                "{}: {} if seen, {} if not",
+                cats[i],
+                num::pct(y[i], 1),
+                num::pct(n[i], 1)
+            )
+        },
+    )?;
+    Ok(vec![Chart::new(
+        "watch",
+        "The outcome's probability if each signpost is seen by its date, and if it is not",
+        d,
+    )])
+}
+
+/// The coverage–density trade-off of PRIM's trajectory, and the chosen box's restrictions.
+fn discover_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
+    let t = Table::read(dir, "discover.csv")?;
+    let c = |n: &str| t.col(n);
+    let (cb, cst, ccov, cden, cn, ck, cf, clo, chi, cmin, cmax) = (
+        c("box")?,
+        c("stage")?,
+        c("coverage")?,
+        c("density")?,
+        c("runs")?,
+        c("outcome_runs")?,
+        c("feature")?,
+        c("low")?,
+        c("high")?,
+        c("min")?,
+        c("max")?,
+    );
+    let outcome = m.raw["outcome"]
+        .as_str()
+        .unwrap_or("the outcome")
+        .to_string();
+    // One point per box of the trajectory, with the Wilson interval of its density.
+    let mut seen = BTreeMap::new();
+    for r in 0..t.rows.len() {
+        if t.text(r, cst) == "chosen" {
+            continue;
+        }
+        let b: u64 = t.text(r, cb).parse().unwrap_or(0);
+        if seen.contains_key(&b) {
+            continue;
+        }
+        let (n, k) = (t.num(r, cn)? as u64, t.num(r, ck)? as u64);
+        let (lo, hi) = brink::stats::wilson(k, n, brink::stats::Z95);
+        seen.insert(b, (t.num(r, ccov)?, t.num(r, cden)?, lo, hi));
+    }
+    let mut points: Vec<(f64, f64, f64, f64)> = seen.values().copied().collect();
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let chosen: Vec<usize> = (0..t.rows.len())
+        .filter(|&r| t.text(r, cst) == "chosen")
+        .collect();
+    let chosen_text = match chosen.first() {
+        Some(&r) => format!(
+            "the chosen box (from box {}) holds {} of the runs with {outcome} at a density of {}",
+            t.text(r, cb),
+            num::pct(t.num(r, ccov)?, 0),
+            num::pct(t.num(r, cden)?, 0)
+        ),
+        None => String::new(),
+    };
+    let sub = format!(
+        "Each box of PRIM's peeling and pasting trajectory: the share of the runs with \
+         {outcome} it holds (coverage) against the share of its runs with {outcome} (density), \
+         with 95% bands; {chosen_text}; {}",
+        provenance(m)
+    );
+    let curve = draw::bands(
+        &Frame {
+            title: &title(m, &format!("coverage and density of boxes for {outcome}")),
+            subtitle: &sub,
+            x_desc: "coverage (share of the runs with the outcome that are in the box)",
+            y_desc: "density (% of the box's runs with the outcome)",
+        },
+        LineX::Numeric,
+        0.0,
+        1.0,
+        &[Band {
+            name: "boxes".into(),
+            points,
+        }],
+    )?;
+    let mut out = vec![Chart::new(
+        "tradeoff",
+        "Coverage against density for every box of the PRIM trajectory",
+        curve,
+    )];
+    let restricted: Vec<usize> = chosen
+        .iter()
+        .copied()
+        .filter(|&r| !t.text(r, cf).is_empty())
+        .collect();
+    if !restricted.is_empty() {
+        let mut cats = Vec::new();
+        let mut spans = Vec::new();
+        for &r in &restricted {
+            let (min, max) = (t.num(r, cmin)?, t.num(r, cmax)?);
+            let lo = t.num(r, clo)?;
+            let hi = t.num(r, chi)?;
+            let (a, b) = (
+                if lo.is_nan() { min } else { lo },
+                if hi.is_nan() { max } else { hi },
+            );
+            let w = (max - min).max(f64::MIN_POSITIVE);
+            spans.push(((a - min) / w, (b - min) / w));
+            // Three significant digits, as the sentence gives them.
+            let show = |x: f64| {
+                let mag = if x == 0.0 {
+                    0
+                } else {
+                    x.abs().log10().floor() as i32
+                };
+                let d = (2 - mag).clamp(0, 9) as usize;
+                format!("{x:.d$}")
+            };
+            cats.push(match (lo.is_nan(), hi.is_nan()) {
+                (false, false) => format!("{}: {} to {}", t.text(r, cf), show(lo), show(hi)),
+                (false, true) => format!("{}: above {}", t.text(r, cf), show(lo)),
+                _ => format!("{}: below {}", t.text(r, cf), show(hi)),
+            });
+        }
+        let n = cats.len();
+        let series = vec![HSeries {
+            name: "the box's range, as a share of each input's range over all runs".into(),
+            values: vec![f64::NAN; n],
+            intervals: spans,
+            whiskers_only: true,
+        }];
+        let sub = format!(
+            "{} ({})",
+            m.raw["sentence"]
+                .as_str()
+                .unwrap_or("")
+                .trim_end_matches('.'),
+            provenance(m)
+        );
+        let d = draw::hbars(
+            &Frame {
+                title: &title(m, &format!("the box where {outcome} is likeliest")),
+                subtitle: &sub,
+                x_desc: "position in the input's range over all runs (0 = its minimum, 1 = its maximum)",
+                y_desc: "",
+            },
+            &cats,
+            0.0,
+            1.0,
+            &series,
+            None,
+            &|i| cats[i].clone(),
+        )?;
+        out.push(Chart::new(
+            "box",
+            "The chosen box: each restricted input's range within its range over all runs",
+            d,
+        ));
+    }
+    Ok(out)
 }

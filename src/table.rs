@@ -1,0 +1,428 @@
+//! The tables brink writes, as typed cells: one definition of every CSV file's columns and of
+//! how each value becomes text, shared by the command line (which writes the cells as CSV) and
+//! the Python package (which builds its DataFrames from the same cells). A number is written
+//! one way only (`num`), so a DataFrame formatted with `%.6f` is the CLI's file byte for byte.
+//!
+//! Pure: tables are handed to the caller row by row (`FnMut(&[Cell])`), so a table of a
+//! million runs never has to be held whole, and writing them is the caller's business.
+
+use std::borrow::Cow;
+
+use crate::compare::CompareRow;
+use crate::engine::RunRows;
+use crate::model::{NEVER, Scenario};
+use crate::stats::Aggregate;
+use crate::summary::{self, SummaryRow};
+use crate::sweep::Points;
+
+/// What a column holds, so that a DataFrame gets a typed column for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Whole numbers, never empty.
+    Int,
+    /// Whole numbers or empty (a first day in a run where the event never happened).
+    MaybeInt,
+    /// Real numbers, empty for undefined (NaN).
+    Num,
+    /// Text.
+    Text,
+}
+
+/// A column of a table: its CSV header and what it holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    pub kind: Kind,
+}
+
+/// One cell of a row.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell<'a> {
+    Int(u64),
+    /// Written by `num`: six decimals, empty for NaN.
+    Num(f64),
+    Text(Cow<'a, str>),
+    Empty,
+}
+
+impl Cell<'_> {
+    /// The cell as CSV text (before quoting).
+    pub fn text(&self) -> Cow<'_, str> {
+        match self {
+            Cell::Int(n) => n.to_string().into(),
+            Cell::Num(x) => num(*x).into(),
+            Cell::Text(t) => Cow::Borrowed(t),
+            Cell::Empty => "".into(),
+        }
+    }
+}
+
+/// Formats a float for CSV: fixed six decimals, empty for NaN.
+pub fn num(x: f64) -> String {
+    if x.is_nan() {
+        String::new()
+    } else {
+        format!("{x:.6}")
+    }
+}
+
+/// A text cell that no spreadsheet will run as a formula: text starting with `=`, `+`, `-`,
+/// `@`, tab or carriage return gets a leading `'` (the OWASP advice for CSV injection). Names
+/// and titles with those starts are refused by the loader and ids are snake_case, so today this
+/// changes nothing; it guards the text columns of the tables that have always applied it.
+pub fn guard(text: &str) -> Cow<'_, str> {
+    if text.starts_with(crate::scenario::FORMULA_STARTS) {
+        format!("'{text}").into()
+    } else {
+        text.into()
+    }
+}
+
+fn columns(spec: &[(&str, Kind)]) -> Vec<Column> {
+    spec.iter()
+        .map(|&(name, kind)| Column {
+            name: name.to_string(),
+            kind,
+        })
+        .collect()
+}
+
+fn opt_num(x: Option<f64>) -> Cell<'static> {
+    x.map_or(Cell::Empty, Cell::Num)
+}
+
+use Kind::{Int, MaybeInt, Num, Text};
+
+const SUMMARY: [(&str, Kind); 12] = [
+    ("metric", Text),
+    ("kind", Text),
+    ("n", Int),
+    ("mean", Num),
+    ("ci_low", Num),
+    ("ci_high", Num),
+    ("sd", Num),
+    ("p05", Num),
+    ("p25", Num),
+    ("p50", Num),
+    ("p75", Num),
+    ("p95", Num),
+];
+
+/// Columns of summary.csv.
+pub fn summary_columns() -> Vec<Column> {
+    columns(&SUMMARY)
+}
+
+/// The cells of one summary row, as summary.csv and sweep.csv write them: metric, kind, n,
+/// mean, ci_low, ci_high, sd and the five quantiles (empty for a probability).
+pub fn summary_cells(r: &SummaryRow) -> Vec<Cell<'_>> {
+    let mut rec = vec![
+        Cell::Text(guard(&r.metric)),
+        Cell::Text(r.kind.into()),
+        Cell::Int(r.n),
+        Cell::Num(r.mean),
+        Cell::Num(r.ci_low),
+        Cell::Num(r.ci_high),
+        Cell::Num(r.sd),
+    ];
+    match r.quantiles {
+        Some(q) => rec.extend(q.map(Cell::Num)),
+        None => rec.extend(std::iter::repeat_n(Cell::Empty, 5)),
+    }
+    rec
+}
+
+/// The rows of summary.csv.
+pub fn summary<E>(
+    sc: &Scenario,
+    agg: &Aggregate,
+    mut f: impl FnMut(&[Cell]) -> Result<(), E>,
+) -> Result<(), E> {
+    for r in summary::summary(sc, agg) {
+        f(&summary_cells(&r))?;
+    }
+    Ok(())
+}
+
+/// Columns of timeline.csv.
+pub fn timeline_columns() -> Vec<Column> {
+    columns(&[
+        ("day", Int),
+        ("date", Text),
+        ("metric", Text),
+        ("value", Num),
+        ("ci_low", Num),
+        ("ci_high", Num),
+    ])
+}
+
+/// The rows of timeline.csv.
+pub fn timeline<E>(
+    sc: &Scenario,
+    agg: &Aggregate,
+    mut f: impl FnMut(&[Cell]) -> Result<(), E>,
+) -> Result<(), E> {
+    let dates: Vec<String> = (0..sc.horizon).map(|d| sc.date(d).to_string()).collect();
+    summary::timeline(sc, agg, |r| {
+        f(&[
+            Cell::Int(r.day.into()),
+            Cell::Text(Cow::Borrowed(&dates[r.day as usize])),
+            Cell::Text(guard(r.metric)),
+            Cell::Num(r.value),
+            Cell::Num(r.ci_low),
+            Cell::Num(r.ci_high),
+        ])
+    })
+}
+
+/// Columns of distributions.csv.
+pub fn distributions_columns() -> Vec<Column> {
+    columns(&[
+        ("metric", Text),
+        ("value", Num),
+        ("count", Int),
+        ("share", Num),
+    ])
+}
+
+/// The rows of distributions.csv.
+pub fn distributions<E>(
+    sc: &Scenario,
+    agg: &Aggregate,
+    mut f: impl FnMut(&[Cell]) -> Result<(), E>,
+) -> Result<(), E> {
+    for r in summary::distributions(sc, agg) {
+        f(&[
+            Cell::Text(guard(&r.metric)),
+            Cell::Num(r.value),
+            Cell::Int(r.count),
+            Cell::Num(r.share),
+        ])?;
+    }
+    Ok(())
+}
+
+/// Columns of runs.csv: run, each event metric (0/1) and its first day, each quantity, then
+/// every uncertain parameter by its key path.
+pub fn runs_columns(sc: &Scenario) -> Vec<Column> {
+    let mut h = vec![Column {
+        name: "run".into(),
+        kind: Int,
+    }];
+    for e in &sc.metrics.events {
+        h.push(Column {
+            name: guard(&e.id).into_owned(),
+            kind: Int,
+        });
+        h.push(Column {
+            name: format!("{}_first_day", e.id),
+            kind: MaybeInt,
+        });
+    }
+    for q in &sc.metrics.quantities {
+        h.push(Column {
+            name: guard(&q.id).into_owned(),
+            kind: Num,
+        });
+    }
+    for (_, p) in sc.uncertain_params() {
+        h.push(Column {
+            name: guard(&p.path).into_owned(),
+            kind: Num,
+        });
+    }
+    h
+}
+
+/// The rows of runs.csv for one chunk of runs.
+pub fn runs<E>(
+    sc: &Scenario,
+    rows: &RunRows,
+    mut f: impl FnMut(&[Cell]) -> Result<(), E>,
+) -> Result<(), E> {
+    let uncertain: Vec<usize> = sc.uncertain_params().map(|(i, _)| i).collect();
+    let mut rec: Vec<Cell> = Vec::new();
+    for i in 0..rows.len() {
+        let (run, first, values, params) = rows.row(i);
+        rec.clear();
+        rec.push(Cell::Int(run));
+        for &d in first {
+            if d == NEVER {
+                rec.push(Cell::Int(0));
+                rec.push(Cell::Empty);
+            } else {
+                rec.push(Cell::Int(1));
+                rec.push(Cell::Int(d.into()));
+            }
+        }
+        for (q, &v) in values.iter().enumerate() {
+            rec.push(opt_num(summary::bin_value(sc, q, v)));
+        }
+        for &p in &uncertain {
+            rec.push(Cell::Num(params[p]));
+        }
+        f(&rec)?;
+    }
+    Ok(())
+}
+
+/// Columns of the event log (`brink trace --csv`, events.csv): `trace::CSV_HEADER`.
+pub fn events_columns() -> Vec<Column> {
+    let kinds = [
+        Int, Int, Text, Text, Text, Text, Text, Text, Text, MaybeInt, Text, Num, Num, Num, Num,
+        Text,
+    ];
+    crate::trace::CSV_HEADER
+        .iter()
+        .zip(kinds)
+        .map(|(&name, kind)| Column {
+            name: name.into(),
+            kind,
+        })
+        .collect()
+}
+
+/// The rows of the event log for one traced run.
+pub fn events<E>(
+    sc: &Scenario,
+    t: &crate::trace::Trace,
+    mut f: impl FnMut(&[Cell]) -> Result<(), E>,
+) -> Result<(), E> {
+    for r in crate::trace::event_rows(sc, t) {
+        f(&r)?;
+    }
+    Ok(())
+}
+
+/// Columns of compare.csv.
+pub fn compare_columns() -> Vec<Column> {
+    columns(&[
+        ("metric", Text),
+        ("kind", Text),
+        ("n", Int),
+        ("base", Num),
+        ("variant", Num),
+        ("difference", Num),
+        ("ci_low", Num),
+        ("ci_high", Num),
+        ("unpaired_ci_low", Num),
+        ("unpaired_ci_high", Num),
+        ("share_changed", Num),
+    ])
+}
+
+/// The rows of compare.csv.
+pub fn compare<E>(
+    rows: &[CompareRow],
+    mut f: impl FnMut(&[Cell]) -> Result<(), E>,
+) -> Result<(), E> {
+    for r in rows {
+        f(&[
+            Cell::Text(Cow::Borrowed(&r.metric)),
+            Cell::Text(r.kind.into()),
+            Cell::Int(r.n),
+            Cell::Num(r.base),
+            Cell::Num(r.variant),
+            Cell::Num(r.difference),
+            Cell::Num(r.ci_low),
+            Cell::Num(r.ci_high),
+            Cell::Num(r.unpaired_ci_low),
+            Cell::Num(r.unpaired_ci_high),
+            Cell::Num(r.share_changed),
+        ])?;
+    }
+    Ok(())
+}
+
+/// Columns of a sweep's points.csv.
+pub fn points_columns() -> Vec<Column> {
+    columns(&[("point", Int), ("parameter", Text), ("value", Num)])
+}
+
+/// The rows of points.csv: each point's value of each varied key.
+pub fn points<E>(p: &Points, mut f: impl FnMut(&[Cell]) -> Result<(), E>) -> Result<(), E> {
+    for i in 0..p.len() {
+        for (k, v) in p.keys.iter().zip(p.point(i)) {
+            f(&[Cell::Int(i), Cell::Text(Cow::Borrowed(k)), Cell::Num(v)])?;
+        }
+    }
+    Ok(())
+}
+
+/// Columns of sweep.csv: the point, then summary.csv's.
+pub fn sweep_columns() -> Vec<Column> {
+    let mut c = columns(&[("point", Int)]);
+    c.extend(summary_columns());
+    c
+}
+
+/// The rows of sweep.csv for point `i`: its summary rows of `metrics`, in that order.
+pub fn sweep_point<E>(
+    i: u64,
+    rows: &[SummaryRow],
+    metrics: &[String],
+    mut f: impl FnMut(&[Cell]) -> Result<(), E>,
+) -> Result<(), E> {
+    for m in metrics {
+        if let Some(r) = rows.iter().find(|r| &r.metric == m) {
+            let mut rec = vec![Cell::Int(i)];
+            rec.extend(summary_cells(r));
+            f(&rec)?;
+        }
+    }
+    Ok(())
+}
+
+/// Columns of morris.csv.
+pub fn morris_columns() -> Vec<Column> {
+    columns(&[
+        ("metric", Text),
+        ("parameter", Text),
+        ("mu", Num),
+        ("mu_star", Num),
+        ("sigma", Num),
+        ("mu_star_ci_low", Num),
+        ("mu_star_ci_high", Num),
+    ])
+}
+
+/// Columns of sobol.csv.
+pub fn sobol_columns() -> Vec<Column> {
+    columns(&[
+        ("metric", Text),
+        ("parameter", Text),
+        ("index", Text),
+        ("value", Num),
+        ("ci_low", Num),
+        ("ci_high", Num),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_like_text_is_neutralised_and_other_text_kept() {
+        for f in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(guard(f), format!("'{f}"));
+        }
+        for ok in ["peak_level", "Red", "a=b", "", "1-2"] {
+            assert_eq!(guard(ok), ok);
+        }
+    }
+
+    #[test]
+    fn numbers_have_six_decimals_and_nan_is_empty() {
+        assert_eq!(Cell::Num(0.5).text(), "0.500000");
+        assert_eq!(Cell::Num(f64::NAN).text(), "");
+        assert_eq!(Cell::Num(-0.0).text(), "-0.000000");
+        assert_eq!(Cell::Int(u64::MAX).text(), "18446744073709551615");
+        assert_eq!(Cell::Empty.text(), "");
+        // Exact binary ties round half to even, as C's (and so pandas') `%.6f` does: the
+        // Python package's DataFrames print as the CLI's files (python/tests/test_parity.py).
+        assert_eq!(Cell::Num(0.0078125).text(), "0.007812");
+        assert_eq!(Cell::Num(0.0234375).text(), "0.023438");
+        assert_eq!(Cell::Num(-1e-9).text(), "-0.000000");
+    }
+}
