@@ -16,7 +16,9 @@
 //! target of 100 000 (issue 15). The whole
 //! bench takes under two minutes on an idle machine; `cargo bench --bench engine -- summary`
 //! prints only the summary. Figures are only meaningful on an otherwise idle machine: the
-//! summary prints the load average it started with.
+//! summary prints the load average it started with. `BRINK_BENCH_SCENARIO=path` benches
+//! another scenario instead (relative to the crate's folder), e.g. the live
+//! `scenarios/iran_2026.toml`.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -37,9 +39,21 @@ const TARGET_RUNS_PER_SEC_PER_CORE: f64 = 100_000.0;
 /// Runs per parallel iteration: 8 chunks of 1024, so two threads get equal work.
 const PAR_RUNS: u64 = 8 * brink::engine::CHUNK;
 
-/// The frozen flagship, merged with the file it extends.
+/// The scenario benched: the frozen flagship unless `BRINK_BENCH_SCENARIO` names another.
+fn scenario_path() -> String {
+    match std::env::var("BRINK_BENCH_SCENARIO") {
+        Ok(p) => std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(p)
+            .display()
+            .to_string(),
+        Err(_) => SCENARIO.to_string(),
+    }
+}
+
+/// The benched flagship, merged with the file it extends.
 fn flagship() -> Scenario {
-    let text = std::fs::read_to_string(SCENARIO).expect("read the flagship scenario");
+    let path = scenario_path();
+    let text = std::fs::read_to_string(&path).expect("read the flagship scenario");
     let mut resolve = |reference: &str, from: &str| {
         let p = std::path::Path::new(from)
             .parent()
@@ -49,7 +63,7 @@ fn flagship() -> Scenario {
             .map(|t| (p.display().to_string(), t))
             .map_err(|e| e.to_string())
     };
-    let composite = brink::scenario::compose(&text, SCENARIO, &mut resolve)
+    let composite = brink::scenario::compose(&text, &path, &mut resolve)
         .expect("the flagship's extends resolve");
     composite
         .parse(&composite.text)
@@ -247,10 +261,11 @@ fn summary(_c: &mut Criterion) {
     let ceiling = median(twos.iter().zip(&ones).map(|(b, a)| b / a).collect());
 
     println!();
-    println!(
-        "== brink engine summary: benches/flagship/iran_2026.toml (flagship as of 8120c7b), \
-         horizon {horizon} days =="
-    );
+    let name = match std::env::var("BRINK_BENCH_SCENARIO") {
+        Ok(p) => p,
+        Err(_) => "benches/flagship/iran_2026.toml (flagship as of 8120c7b)".to_string(),
+    };
+    println!("== brink engine summary: {name}, horizon {horizon} days ==");
     println!(
         "single thread (simulate loop, {REPS} x {N} runs, median): {per_core:.0} runs/s/core \
          (range {lo:.0}..{hi:.0}), {ns_per_run:.0} ns/run, {ns_per_day:.1} ns/run-day"
