@@ -13,8 +13,8 @@
 
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::metrics::{MISSING, Outcome, QuantityDef};
-use crate::model::{Act, Effect, NEVER, NO_DAY, NO_RULE, Note, NoteKind, Scenario, World};
+use crate::metrics::{ActIndex, MISSING, Outcome, QuantityDef};
+use crate::model::{Act, Effect, Level, NEVER, NO_DAY, NO_RULE, Note, NoteKind, Scenario, World};
 use crate::rng::{Rng, StreamKey};
 use crate::rules::Rule;
 use crate::scenario::correlation::{BlockCache, Correlator};
@@ -43,6 +43,8 @@ pub struct Engine<'a> {
     correlator: Correlator,
     rule_keys: Vec<StreamKey>,
     track_keys: Vec<StreamKey>,
+    /// Which metrics each act matches (`ActIndex`).
+    act_index: ActIndex,
 }
 
 /// How `begin` draws a parameter for a run.
@@ -58,14 +60,20 @@ enum ParamDraw {
 /// Per-worker scratch space, reused across the runs of a chunk so no run allocates.
 pub struct Workspace {
     pub world: World,
-    /// The rules in id order, each with its stream and wake-up day, side by side because the
-    /// daily loop visits all three together.
+    /// The rules in id order, each with its stream.
     rules: Vec<Slot>,
+    /// Each rule's first day on which it must be asked to decide again (see `rules::Wake`),
+    /// apart from the rules so that the daily scan of them is dense.
+    wakes: Vec<u32>,
     /// Ask every rule every day, ignoring `Wake`: for the test that proves skipping exact.
     #[doc(hidden)]
     pub ignore_wake: bool,
     /// Which rules to wake for each kind of change (`rules::Wakes`), and which react to acts.
     wake_lists: WakeLists,
+    /// The reacting rules that a wave's acts concern, as a bit set over `WakeLists::reacting`.
+    react_mask: Vec<u64>,
+    /// The tracks as the rules last saw them when deciding (for `WakeLists::track_watches`).
+    track_seen: Vec<f64>,
     param_rng: Rng,
     /// The current block of correlated parameter values (`[[correlations]]`).
     correlated: BlockCache,
@@ -84,6 +92,9 @@ pub struct Workspace {
     intent_next: Vec<bool>,
     restraint_next: Vec<f64>,
     marks: Marks,
+    /// The pairs whose level is above calm, as bits of `a * n + b`: the end-of-day scan
+    /// visits only these.
+    hostile: Vec<u64>,
     /// Day of the last act between each pair (negative: before the start), or `NO_DAY`.
     last_act: Vec<i32>,
     /// The scenario's history acts, answered on the first day.
@@ -117,20 +128,51 @@ struct Walk {
 /// The indices of the rules that each kind of change wakes, and of those that react to acts.
 #[derive(Default)]
 struct WakeLists {
+    /// Rules woken by a change of hostilities in any pair.
     hostilities: Vec<usize>,
+    /// Rules woken by a change of hostilities in a pair they name (`Rule::hostility_pairs`),
+    /// as (rule, lowest act that concerns it, whether falls do): those of ordered pair
+    /// `i = a * n + b` (listed under both orders) are `by_pair[pair_start[i]..pair_start[i + 1]]`.
+    by_pair: Vec<(usize, Level, bool)>,
+    pair_start: Vec<usize>,
     status: Vec<usize>,
     restraint: Vec<usize>,
     metrics: Vec<usize>,
     reacting: Vec<usize>,
+    /// Which reacting rules an act concerns (`Rule::reacts_to`), as bit sets over `reacting`
+    /// of `react_words` words: entry `((actor * n + target) * rungs + level) * react_words`.
+    react_sets: Vec<u64>,
+    react_words: usize,
+    n: usize,
+    rungs: usize,
+    /// (track, value, rule): wake the rule when the track crosses the value between two
+    /// days (`Rule::thresholds`).
+    track_watches: Vec<(usize, f64, usize)>,
 }
 
 impl WakeLists {
-    fn of(rules: &[Box<dyn Rule>]) -> WakeLists {
-        let mut l = WakeLists::default();
+    fn of(rules: &[Box<dyn Rule>], n: usize, rungs: usize) -> WakeLists {
+        let mut l = WakeLists {
+            n,
+            rungs,
+            ..WakeLists::default()
+        };
+        let mut pairs: Vec<Vec<(usize, Level, bool)>> = vec![Vec::new(); n * n];
         for (i, r) in rules.iter().enumerate() {
             let w = r.wakes();
+            if w.hostilities {
+                match r.hostility_pairs(n) {
+                    Some(v) if v.iter().all(|p| (p.a as usize) < n && (p.b as usize) < n) => {
+                        for p in v {
+                            let (a, b) = (p.a as usize, p.b as usize);
+                            pairs[a * n + b].push((i, p.min_level, p.falls));
+                            pairs[b * n + a].push((i, p.min_level, p.falls));
+                        }
+                    }
+                    _ => l.hostilities.push(i),
+                }
+            }
             for (on, list) in [
-                (w.hostilities, &mut l.hostilities),
                 (w.status, &mut l.status),
                 (w.restraint, &mut l.restraint),
                 (w.metrics, &mut l.metrics),
@@ -141,22 +183,104 @@ impl WakeLists {
                 }
             }
         }
+        for list in &mut pairs {
+            // One entry per rule: the lowest act and any fall that concern it.
+            list.sort_unstable();
+            let start = l.by_pair.len();
+            l.pair_start.push(start);
+            for &(i, min_level, falls) in list.iter() {
+                match l.by_pair[start..].last_mut() {
+                    Some(last) if last.0 == i => {
+                        last.1 = last.1.min(min_level);
+                        last.2 |= falls;
+                    }
+                    _ => l.by_pair.push((i, min_level, falls)),
+                }
+            }
+        }
+        l.pair_start.push(l.by_pair.len());
+        let mut at = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            at.clear();
+            r.thresholds(&mut at);
+            l.track_watches
+                .extend(at.iter().map(|&(t, x)| (t as usize, x, i)));
+        }
+        l.track_watches
+            .sort_by(|a, b| (a.0, a.2).cmp(&(b.0, b.2)).then(a.1.total_cmp(&b.1)));
+        l.track_watches
+            .dedup_by(|a, b| a.0 == b.0 && a.2 == b.2 && a.1.total_cmp(&b.1).is_eq());
+        let words = l.reacting.len().div_ceil(64);
+        l.react_words = words;
+        l.react_sets = vec![0; n * n * rungs * words];
+        for actor in 0..n {
+            for target in 0..n {
+                for level in 0..rungs {
+                    let at = ((actor * n + target) * rungs + level) * words;
+                    for (k, &i) in l.reacting.iter().enumerate() {
+                        if rules[i].reacts_to(actor as u8, target as u8, level as u8) {
+                            l.react_sets[at + k / 64] |= 1 << (k % 64);
+                        }
+                    }
+                }
+            }
+        }
         l
+    }
+
+    /// Wakes the rules that an act between `a` and `b` at `level` may concern.
+    #[inline]
+    fn act(&self, wakes: &mut [u32], a: usize, b: usize, level: Level) {
+        wake(wakes, &self.hostilities);
+        let i = a * self.n + b;
+        for &(r, min_level, _) in &self.by_pair[self.pair_start[i]..self.pair_start[i + 1]] {
+            if level >= min_level {
+                wakes[r] = 0;
+            }
+        }
+    }
+
+    /// Wakes the rules that hostilities between `a` and `b` ending or falling back may
+    /// concern.
+    #[inline]
+    fn fall(&self, wakes: &mut [u32], a: usize, b: usize) {
+        wake(wakes, &self.hostilities);
+        let i = a * self.n + b;
+        for &(r, _, falls) in &self.by_pair[self.pair_start[i]..self.pair_start[i + 1]] {
+            if falls {
+                wakes[r] = 0;
+            }
+        }
+    }
+
+    /// Adds to `mask` the reacting rules that `act` concerns.
+    #[inline]
+    fn add_reacting(&self, act: &Act, mask: &mut [u64]) {
+        let (a, t, l) = (act.actor as usize, act.target as usize, act.level as usize);
+        if a >= self.n || t >= self.n || l >= self.rungs {
+            mask.fill(!0);
+            return;
+        }
+        let at = ((a * self.n + t) * self.rungs + l) * self.react_words;
+        for (m, s) in mask
+            .iter_mut()
+            .zip(&self.react_sets[at..at + self.react_words])
+        {
+            *m |= s;
+        }
     }
 }
 
 /// Wakes the rules of `list`: they decide again from the next decision wave.
 #[inline]
-fn wake(rules: &mut [Slot], list: &[usize]) {
+fn wake(wakes: &mut [u32], list: &[usize]) {
     for &i in list {
-        rules[i].wake = 0;
+        wakes[i] = 0;
     }
 }
 
 /// One rule's place in a workspace.
 struct Slot {
-    /// First day on which the rule must be asked to decide again (see `rules::Wake`).
-    wake: u32,
     rng: Rng,
     rule: Box<dyn Rule>,
 }
@@ -188,11 +312,18 @@ impl<'a> Engine<'a> {
                 }
             })
             .collect();
+        let act_index = ActIndex::new(
+            &scenario.metrics,
+            scenario.n_actors(),
+            scenario.ladder.len(),
+            scenario.rules.len(),
+        );
         Engine {
             scenario,
             seed,
             param_draws,
             correlator,
+            act_index,
             rule_keys: scenario
                 .rule_ids
                 .iter()
@@ -223,6 +354,7 @@ impl<'a> Engine<'a> {
             .filter(|&(_, k)| k > 0)
             .collect();
         let max_rule_states = rule_states.iter().map(|&(_, k)| k).max().unwrap_or(0);
+        let wake_lists = WakeLists::of(&sc.rules, n, rungs);
         Workspace {
             world: World {
                 day: 0,
@@ -251,13 +383,15 @@ impl<'a> Engine<'a> {
                 .rules
                 .iter()
                 .map(|rule| Slot {
-                    wake: 0,
                     rng: dummy.for_run(0),
                     rule: rule.clone(),
                 })
                 .collect(),
+            wakes: vec![0; sc.rules.len()],
             ignore_wake: false,
-            wake_lists: WakeLists::of(&sc.rules),
+            react_mask: vec![0; wake_lists.react_words],
+            track_seen: vec![0.0; nt],
+            wake_lists,
             param_rng: dummy.for_run(0),
             correlated: self.correlator.cache(),
             effects: Vec::with_capacity(256),
@@ -281,6 +415,7 @@ impl<'a> Engine<'a> {
             intent_next: vec![false; n * n],
             restraint_next: vec![1.0; n * n],
             marks: Marks::default(),
+            hostile: vec![0; (n * n).div_ceil(64)],
             last_act: vec![NO_DAY; n * n],
             history: sc.initial.acts.iter().map(|h| h.act).collect(),
             calm_after: 0,
@@ -321,10 +456,25 @@ impl<'a> Engine<'a> {
                 self.apply(ws, rec);
                 ws.effects.clear();
             }
-            for slot in &mut ws.rules {
-                if day >= slot.wake || ws.ignore_wake {
-                    let wake = slot.rule.decide(&ws.world, &mut slot.rng, &mut ws.effects);
-                    slot.wake = wake.day(day);
+            if !ws.wake_lists.track_watches.is_empty() {
+                // A track that crossed a bound of a sleeping rule's conditions since the rules
+                // last decided wakes it: nothing else changes a track condition.
+                if day > 0 {
+                    for &(t, at, r) in &ws.wake_lists.track_watches {
+                        if (ws.track_seen[t] >= at) != (ws.world.tracks[t] >= at) {
+                            ws.wakes[r] = 0;
+                        }
+                    }
+                }
+                ws.track_seen.copy_from_slice(&ws.world.tracks);
+            }
+            let ask_all = ws.ignore_wake;
+            for (wake, slot) in ws.wakes.iter_mut().zip(&mut ws.rules) {
+                if day >= *wake || ask_all {
+                    *wake = slot
+                        .rule
+                        .decide(&ws.world, &mut slot.rng, &mut ws.effects)
+                        .day(day);
                 }
             }
             self.apply(ws, rec);
@@ -334,12 +484,35 @@ impl<'a> Engine<'a> {
                 }
                 let acts = std::mem::take(&mut ws.acts);
                 ws.effects.clear();
-                for &i in &ws.wake_lists.reacting {
-                    let slot = &mut ws.rules[i];
-                    let asks =
-                        slot.rule
-                            .react(&acts, same_day, &ws.world, &mut slot.rng, &mut ws.effects);
-                    slot.wake = slot.wake.min(asks.day(day));
+                // Only the reacting rules that some act concerns see the acts
+                // (`Rule::reacts_to`), in rule order.
+                let lists = &ws.wake_lists;
+                ws.react_mask.fill(0);
+                if ws.ignore_wake {
+                    ws.react_mask.fill(!0);
+                } else {
+                    for a in &acts {
+                        lists.add_reacting(a, &mut ws.react_mask);
+                    }
+                }
+                for (k, &word) in ws.react_mask.iter().enumerate() {
+                    let mut bits = word;
+                    while bits != 0 {
+                        let pos = k * 64 + bits.trailing_zeros() as usize;
+                        bits &= bits - 1;
+                        let Some(&i) = lists.reacting.get(pos) else {
+                            break;
+                        };
+                        let slot = &mut ws.rules[i];
+                        let asks = slot.rule.react(
+                            &acts,
+                            same_day,
+                            &ws.world,
+                            &mut slot.rng,
+                            &mut ws.effects,
+                        );
+                        ws.wakes[i] = ws.wakes[i].min(asks.day(day));
+                    }
                 }
                 ws.acts = acts;
                 ws.acts.clear();
@@ -357,66 +530,70 @@ impl<'a> Engine<'a> {
             } else if day >= ws.scan_due {
                 let mut global = 0u8;
                 let mut due = NEVER;
-                let mut fell = false;
                 let n = ws.world.n;
-                for i in 0..ws.world.level.len() {
-                    let mut l = ws.world.level[i];
-                    if l == 0 {
-                        continue;
-                    }
-                    if l >= war_level && ws.quiet[i] != NEVER {
-                        let end = day_at(ws.last_act[i], ws.quiet[i]);
-                        if day >= end {
-                            // Nobody acted for `quiet_days`: the war is over, though the pair
-                            // stays hostile (below war level) until calm returns.
-                            fell = true;
-                            l = war_level.saturating_sub(1);
-                            ws.world.level[i] = l;
-                            let started = ws.world.war_start[i];
-                            ws.world.war_start[i] = NO_DAY;
-                            let (a, b) = (i / n, i % n);
-                            if a < b {
-                                let value = (i64::from(day) - i64::from(started)).max(0) as u32;
-                                let note = Note {
-                                    kind: NoteKind::WarEnded,
-                                    rule: NO_RULE,
-                                    a: a as u8,
-                                    b: b as u8,
-                                    value,
-                                };
-                                sc.metrics.on_note(day, &note, &mut ws.outcome);
-                                rec.note(day, &note);
-                                sc.metrics.settle(day, &mut ws.outcome);
-                                self.sync_metrics(ws);
-                            }
-                            if l == 0 {
-                                ws.world.hostile_pairs -= 1;
-                                continue;
-                            }
-                        } else {
-                            due = due.min(end);
-                        }
-                    }
-                    if l < war_level {
-                        let calm = day_at(ws.last_act[i], ws.calm_after);
-                        if day >= calm {
-                            fell = true;
-                            ws.world.level[i] = 0;
-                            ws.world.hostile_pairs -= 1;
+                // Only pairs above calm have anything to scan, visited in index order as if
+                // scanning them all; a pair that calms down leaves the set.
+                for word in 0..ws.hostile.len() {
+                    let mut bits = ws.hostile[word];
+                    while bits != 0 {
+                        let i = word * 64 + bits.trailing_zeros() as usize;
+                        bits &= bits - 1;
+                        let mut l = ws.world.level[i];
+                        if l == 0 {
                             continue;
                         }
-                        due = due.min(calm);
-                    }
-                    if l > global && sc.war_pairs[i] {
-                        global = l;
+                        if l >= war_level && ws.quiet[i] != NEVER {
+                            let end = day_at(ws.last_act[i], ws.quiet[i]);
+                            if day >= end {
+                                // Nobody acted for `quiet_days`: the war is over, though the pair
+                                // stays hostile (below war level) until calm returns.
+                                ws.wake_lists.fall(&mut ws.wakes, i / n, i % n);
+                                l = war_level.saturating_sub(1);
+                                ws.world.level[i] = l;
+                                let started = ws.world.war_start[i];
+                                ws.world.war_start[i] = NO_DAY;
+                                let (a, b) = (i / n, i % n);
+                                if a < b {
+                                    let value = (i64::from(day) - i64::from(started)).max(0) as u32;
+                                    let note = Note {
+                                        kind: NoteKind::WarEnded,
+                                        rule: NO_RULE,
+                                        a: a as u8,
+                                        b: b as u8,
+                                        value,
+                                    };
+                                    sc.metrics.on_note(day, &note, &mut ws.outcome);
+                                    rec.note(day, &note);
+                                    sc.metrics.settle(day, &mut ws.outcome);
+                                    self.sync_metrics(ws);
+                                }
+                                if l == 0 {
+                                    ws.world.hostile_pairs -= 1;
+                                    ws.hostile[word] &= !(1 << (i % 64));
+                                    continue;
+                                }
+                            } else {
+                                due = due.min(end);
+                            }
+                        }
+                        if l < war_level {
+                            let calm = day_at(ws.last_act[i], ws.calm_after);
+                            if day >= calm {
+                                ws.wake_lists.fall(&mut ws.wakes, i / n, i % n);
+                                ws.world.level[i] = 0;
+                                ws.world.hostile_pairs -= 1;
+                                ws.hostile[word] &= !(1 << (i % 64));
+                                continue;
+                            }
+                            due = due.min(calm);
+                        }
+                        if l > global && sc.war_pairs[i] {
+                            global = l;
+                        }
                     }
                 }
                 ws.global = global;
                 ws.scan_due = due;
-                // A level that fell may change what a sleeping rule's conditions see.
-                if fell {
-                    wake(&mut ws.rules, &ws.wake_lists.hostilities);
-                }
             }
             let global = ws.global;
             if global >= war_level {
@@ -455,7 +632,7 @@ impl<'a> Engine<'a> {
             if ws.marks.restraint || ws.marks.restraint_next {
                 // A change of restraint changes sleeping rules' hazards: wake them to redraw.
                 if ws.world.restraint != ws.restraint_next {
-                    wake(&mut ws.rules, &ws.wake_lists.restraint);
+                    wake(&mut ws.wakes, &ws.wake_lists.restraint);
                 }
                 std::mem::swap(&mut ws.world.restraint, &mut ws.restraint_next);
                 ws.restraint_next.fill(1.0);
@@ -574,6 +751,12 @@ impl<'a> Engine<'a> {
                 ws.last_act[i] = ws.last_act[i].max(l.last_act);
             }
         }
+        ws.hostile.fill(0);
+        for (i, &l) in w.level.iter().enumerate() {
+            if l != 0 {
+                ws.hostile[i / 64] |= 1 << (i % 64);
+            }
+        }
         for h in &sc.initial.acts {
             let a = &h.act;
             let base = (a.actor as usize * n + a.target as usize) * w.rungs;
@@ -582,8 +765,8 @@ impl<'a> Engine<'a> {
                 *d = (*d).max(h.day);
             }
         }
+        ws.wakes.fill(0);
         for (slot, key) in ws.rules.iter_mut().zip(&self.rule_keys) {
-            slot.wake = 0;
             key.reset(&mut slot.rng, run);
             slot.rule.begin_run(&ws.world, &mut slot.rng);
         }
@@ -598,7 +781,7 @@ impl<'a> Engine<'a> {
         if self.scenario.reads_metrics {
             ws.world.happened_first.copy_from_slice(&ws.outcome.first);
             ws.world.happened_last.copy_from_slice(&ws.outcome.last);
-            wake(&mut ws.rules, &ws.wake_lists.metrics);
+            wake(&mut ws.wakes, &ws.wake_lists.metrics);
         }
     }
 
@@ -611,8 +794,10 @@ impl<'a> Engine<'a> {
         let m = &sc.metrics;
         let day = ws.world.day;
         let n = ws.world.n;
-        // Whether an act or note was recorded: only then can an all-of metric complete.
+        // Whether an act or note was recorded, and whether one of them is counted by an all-of
+        // metric: only then can one complete.
         let mut recorded = false;
+        let mut feeds_all_of = false;
         let mut k = 0;
         while k < ws.effects.len() {
             let e = ws.effects[k];
@@ -627,6 +812,8 @@ impl<'a> Engine<'a> {
                     if a.level > before {
                         if before == 0 {
                             ws.world.hostile_pairs += 2;
+                            ws.hostile[i / 64] |= 1 << (i % 64);
+                            ws.hostile[j / 64] |= 1 << (j % 64);
                             ws.world.episode[i] += 1;
                             ws.world.episode[j] += 1;
                         }
@@ -647,17 +834,20 @@ impl<'a> Engine<'a> {
                         ws.world.last_hit[base + l] = day as i32;
                     }
                     ws.scan_due = 0;
-                    m.on_act(day, &a, &mut ws.outcome);
+                    feeds_all_of |= self.act_index.on_act(m, day, &a, &mut ws.outcome);
                     recorded = true;
                     rec.act(day, &a);
                     ws.acts.push(a);
                     // An act may give a sleeping rule something to do (a war to end, a
-                    // condition that now holds): those that read hostilities decide again.
-                    wake(&mut ws.rules, &ws.wake_lists.hostilities);
+                    // condition that now holds): those that read this pair's hostilities
+                    // decide again.
+                    ws.wake_lists
+                        .act(&mut ws.wakes, a.actor as usize, a.target as usize, a.level);
                 }
                 Effect::Note(note) => {
                     m.on_note(day, &note, &mut ws.outcome);
                     recorded = true;
+                    feeds_all_of = true;
                     rec.note(day, &note);
                 }
                 Effect::Intent { actor, target } => {
@@ -699,17 +889,17 @@ impl<'a> Engine<'a> {
                 Effect::EndWar { a, b, rule } => ws.ends.push((a, b, rule)),
                 Effect::ScaleHazard { rule, factor } => {
                     ws.world.scale[rule as usize] *= factor;
-                    ws.rules[rule as usize].wake = 0;
+                    ws.wakes[rule as usize] = 0;
                 }
                 Effect::Command { rule, command } => {
+                    ws.wakes[rule as usize] = 0;
                     let slot = &mut ws.rules[rule as usize];
-                    slot.wake = 0;
                     slot.rule.command(command, &ws.world, &mut ws.effects);
                 }
                 Effect::Status { rule, value } => {
                     ws.world.status[rule as usize] = value;
                     // Conditions may read the status: those rules look again.
-                    wake(&mut ws.rules, &ws.wake_lists.status);
+                    wake(&mut ws.wakes, &ws.wake_lists.status);
                 }
                 Effect::Accord { a, b } => {
                     ws.world.accord[a as usize * n + b as usize] = day;
@@ -721,6 +911,7 @@ impl<'a> Engine<'a> {
         }
         ws.effects.clear();
         recorded |= !ws.ends.is_empty();
+        feeds_all_of |= !ws.ends.is_empty();
         for idx in 0..ws.ends.len() {
             let (a, b, rule) = ws.ends[idx];
             let (i, j) = (a as usize * n + b as usize, b as usize * n + a as usize);
@@ -731,6 +922,8 @@ impl<'a> Engine<'a> {
             ws.world.level[i] = 0;
             ws.world.level[j] = 0;
             ws.world.hostile_pairs -= 2;
+            ws.hostile[i / 64] &= !(1 << (i % 64));
+            ws.hostile[j / 64] &= !(1 << (j % 64));
             ws.world.epoch[i] += 1;
             ws.world.epoch[j] += 1;
             ws.world.war_start[i] = NO_DAY;
@@ -739,7 +932,7 @@ impl<'a> Engine<'a> {
             ws.world.ended[j] = day;
             ws.world.accord[i] = day;
             ws.world.accord[j] = day;
-            wake(&mut ws.rules, &ws.wake_lists.hostilities);
+            ws.wake_lists.fall(&mut ws.wakes, a as usize, b as usize);
             ws.scan_due = 0;
             // Days at war as the war metrics count them: from the day it began up to, not
             // including, the day it ended.
@@ -760,7 +953,11 @@ impl<'a> Engine<'a> {
         }
         ws.ends.clear();
         if recorded {
-            m.settle(day, &mut ws.outcome);
+            // An all-of metric counts how many of its members happened recently, which only
+            // a new occurrence of a member can raise.
+            if feeds_all_of {
+                m.settle(day, &mut ws.outcome);
+            }
             self.sync_metrics(ws);
         }
     }

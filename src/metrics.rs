@@ -301,6 +301,215 @@ impl Metrics {
     }
 }
 
+/// What a bit of an `ActIndex` stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Matcher {
+    /// A probability metric (index into `Metrics::events`).
+    Event(usize),
+    /// A per-event quantity (index into `Metrics::quantities`).
+    Quantity(usize),
+}
+
+/// The metrics that match an act, found by bit sets instead of asking every filter: an act
+/// matches exactly the metrics in the intersection of the sets for its actor, target, level,
+/// rule and form. Acts take effect most days of a run and a scenario has dozens of metrics, so
+/// this is the engine's way of recording them; `Metrics::on_act` stays the reference it is
+/// tested against.
+#[derive(Clone, Debug, Default)]
+pub struct ActIndex {
+    /// Words per set: one bit per entry of `matchers`.
+    words: usize,
+    matchers: Vec<Matcher>,
+    by_actor: Vec<u64>,
+    by_target: Vec<u64>,
+    by_level: Vec<u64>,
+    by_rule: Vec<u64>,
+    by_form: Vec<u64>,
+    /// The probability metrics that some all_of metric counts.
+    feeds_all_of: Vec<u64>,
+    n_actors: usize,
+    n_levels: usize,
+    n_rules: usize,
+}
+
+/// Every form an act can have, in the order `form_code` numbers them.
+const FORMS: [Form; 9] = [
+    Form::Strike,
+    Form::JointStrike,
+    Form::Preemptive { justified: true },
+    Form::Preemptive { justified: false },
+    Form::Retaliation { token: false },
+    Form::Retaliation { token: true },
+    Form::Proxy,
+    Form::Violation,
+    Form::Enforcement,
+];
+
+#[inline]
+fn form_code(f: Form) -> usize {
+    match f {
+        Form::Strike => 0,
+        Form::JointStrike => 1,
+        Form::Preemptive { justified: true } => 2,
+        Form::Preemptive { justified: false } => 3,
+        Form::Retaliation { token: false } => 4,
+        Form::Retaliation { token: true } => 5,
+        Form::Proxy => 6,
+        Form::Violation => 7,
+        Form::Enforcement => 8,
+    }
+}
+
+impl ActIndex {
+    /// The index of `m` for a scenario of `n_actors` actors, `n_levels` rungs and `n_rules`
+    /// rules.
+    pub fn new(m: &Metrics, n_actors: usize, n_levels: usize, n_rules: usize) -> ActIndex {
+        let mut matchers = Vec::new();
+        for &i in &m.filters {
+            if let EventDef::Filter(f) = &m.events[i].def
+                && f.note.is_none()
+            {
+                matchers.push(Matcher::Event(i));
+            }
+        }
+        for &q in &m.event_quantities {
+            if let QuantityDef::Delay(f) | QuantityDef::Count(f) = &m.quantities[q].def
+                && f.note.is_none()
+            {
+                matchers.push(Matcher::Quantity(q));
+            }
+        }
+        let words = matchers.len().div_ceil(64);
+        let filter = |k: usize| -> &Filter {
+            match matchers[k] {
+                Matcher::Event(i) => match &m.events[i].def {
+                    EventDef::Filter(f) => f,
+                    EventDef::AllOf { .. } => unreachable!("only filters are indexed"),
+                },
+                Matcher::Quantity(q) => match &m.quantities[q].def {
+                    QuantityDef::Delay(f) | QuantityDef::Count(f) => f,
+                    _ => unreachable!("only delay and count quantities are indexed"),
+                },
+            }
+        };
+        // One table per attribute: entry `value * words + word` holds the matchers that admit
+        // an act with that value of the attribute.
+        let table = |values: usize, admits: &dyn Fn(&Filter, usize) -> bool| -> Vec<u64> {
+            let mut t = vec![0u64; values * words];
+            for v in 0..values {
+                for k in 0..matchers.len() {
+                    if admits(filter(k), v) {
+                        t[v * words + k / 64] |= 1 << (k % 64);
+                    }
+                }
+            }
+            t
+        };
+        let by_actor = table(n_actors, &|f, v| {
+            f.actors
+                .as_ref()
+                .is_none_or(|s| s.contains(&(v as ActorId)))
+        });
+        let by_target = table(n_actors, &|f, v| {
+            f.targets
+                .as_ref()
+                .is_none_or(|s| s.contains(&(v as ActorId)))
+        });
+        let by_level = table(n_levels, &|f, v| {
+            f.min_level as usize <= v && v <= f.max_level as usize
+        });
+        let by_rule = table(n_rules, &|f, v| {
+            f.rules.as_ref().is_none_or(|s| s.contains(&(v as RuleIdx)))
+        });
+        let by_form = table(FORMS.len(), &|f, v| {
+            let form = FORMS[v];
+            f.forms.as_ref().is_none_or(|s| s.contains(&class_of(form)))
+                && f.false_alarm
+                    .is_none_or(|fa| form == Form::Preemptive { justified: !fa })
+        });
+        let mut feeds_all_of = vec![0u64; words];
+        for (k, mt) in matchers.iter().enumerate() {
+            if let Matcher::Event(i) = *mt
+                && m.all_of.iter().any(|&j| match &m.events[j].def {
+                    EventDef::AllOf { of, .. } => of.contains(&i),
+                    EventDef::Filter(_) => false,
+                })
+            {
+                feeds_all_of[k / 64] |= 1 << (k % 64);
+            }
+        }
+        ActIndex {
+            words,
+            matchers,
+            by_actor,
+            by_target,
+            by_level,
+            by_rule,
+            by_form,
+            feeds_all_of,
+            n_actors,
+            n_levels,
+            n_rules,
+        }
+    }
+
+    /// Records an act that took effect on `day`, as `Metrics::on_act` does. Returns whether it
+    /// matched a metric that an all_of metric counts (only then can one complete).
+    #[inline]
+    pub fn on_act(&self, m: &Metrics, day: u32, a: &Act, o: &mut Outcome) -> bool {
+        let (actor, target, level, rule) = (
+            a.actor as usize,
+            a.target as usize,
+            a.level as usize,
+            a.rule as usize,
+        );
+        if actor >= self.n_actors
+            || target >= self.n_actors
+            || level >= self.n_levels
+            || rule >= self.n_rules
+        {
+            // Nothing the engine emits, but the reference is always right.
+            m.on_act(day, a, o);
+            return true;
+        }
+        let form = form_code(a.form);
+        let w = self.words;
+        let mut feeds = false;
+        for k in 0..w {
+            let mut set = self.by_actor[actor * w + k]
+                & self.by_target[target * w + k]
+                & self.by_level[level * w + k]
+                & self.by_rule[rule * w + k]
+                & self.by_form[form * w + k];
+            feeds |= set & self.feeds_all_of[k] != 0;
+            while set != 0 {
+                let bit = set.trailing_zeros() as usize;
+                set &= set - 1;
+                match self.matchers[k * 64 + bit] {
+                    Matcher::Event(i) => {
+                        if o.first[i] == NEVER {
+                            o.first[i] = day;
+                        }
+                        o.last[i] = day;
+                    }
+                    Matcher::Quantity(q) => {
+                        let metric = &m.quantities[q];
+                        match metric.def {
+                            QuantityDef::Delay(_) => {
+                                if o.values[q] == MISSING {
+                                    o.values[q] = (day - a.trigger_day).min(metric.binning.max_bin);
+                                }
+                            }
+                            _ => bump(&mut o.values[q], metric.binning.max_bin),
+                        }
+                    }
+                }
+            }
+        }
+        feeds
+    }
+}
+
 #[inline]
 fn bump(v: &mut u32, max: u32) {
     *v = if *v == MISSING { 1 } else { (*v + 1).min(max) };
@@ -461,4 +670,104 @@ pub fn compile_filter(
         }
     }
     f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Why;
+    use std::path::Path;
+
+    /// Every scenario shipped in `scenarios/` (and its examples), compiled with what it extends.
+    fn shipped() -> Vec<crate::model::Scenario> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut files = Vec::new();
+        for dir in [root.clone(), root.join("examples")] {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.extension().is_some_and(|x| x == "toml") {
+                    files.push(p);
+                }
+            }
+        }
+        files.sort();
+        files
+            .iter()
+            .filter_map(|p| {
+                let text = std::fs::read_to_string(p).unwrap();
+                let mut resolve = |reference: &str, from: &str| {
+                    let q = Path::new(from).parent().unwrap().join(reference);
+                    std::fs::read_to_string(&q)
+                        .map(|t| (q.display().to_string(), t))
+                        .map_err(|e| e.to_string())
+                };
+                let c =
+                    crate::scenario::compose(&text, &p.display().to_string(), &mut resolve).ok()?;
+                // Experiment files and bases that are not scenarios on their own are skipped.
+                c.parse(&c.text).ok()
+            })
+            .collect()
+    }
+
+    /// The index must record exactly what asking every filter records, for every act a
+    /// scenario can produce (every actor, target, level, rule and form), and say an all-of
+    /// member matched exactly when one did.
+    #[test]
+    fn act_index_records_what_every_filter_records() {
+        let scenarios = shipped();
+        assert!(scenarios.len() >= 10, "found {} scenarios", scenarios.len());
+        let mut checked = 0u64;
+        for sc in &scenarios {
+            let m = &sc.metrics;
+            let (n, levels, rules) = (sc.n_actors(), sc.ladder.len(), sc.rules.len());
+            let index = ActIndex::new(m, n, levels, rules);
+            let members: Vec<usize> = m
+                .all_of
+                .iter()
+                .flat_map(|&j| match &m.events[j].def {
+                    EventDef::AllOf { of, .. } => of.clone(),
+                    EventDef::Filter(_) => Vec::new(),
+                })
+                .collect();
+            for actor in 0..n {
+                for target in 0..n {
+                    for level in 0..levels {
+                        for rule in 0..rules {
+                            for form in FORMS {
+                                let act = Act {
+                                    actor: actor as ActorId,
+                                    target: target as ActorId,
+                                    level: level as Level,
+                                    rule: rule as RuleIdx,
+                                    form,
+                                    trigger_day: 3,
+                                    why: Why::None,
+                                };
+                                // Start from an outcome where some delays are already set.
+                                let mut want = Outcome::new(m);
+                                for (q, v) in want.values.iter_mut().enumerate() {
+                                    if q % 2 == 1 {
+                                        *v = 1;
+                                    }
+                                }
+                                let mut got = want.clone();
+                                m.on_act(10, &act, &mut want);
+                                m.on_act(12, &act, &mut want);
+                                let f1 = index.on_act(m, 10, &act, &mut got);
+                                let f2 = index.on_act(m, 12, &act, &mut got);
+                                assert_eq!(want.first, got.first, "{}: {act:?}", sc.name);
+                                assert_eq!(want.last, got.last, "{}: {act:?}", sc.name);
+                                assert_eq!(want.values, got.values, "{}: {act:?}", sc.name);
+                                let fed = members.iter().any(|&i| want.last[i] != NEVER);
+                                assert_eq!(fed, f1, "{}: {act:?}", sc.name);
+                                assert_eq!(f1, f2);
+                                checked += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 100_000, "only {checked} acts checked");
+    }
 }

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::hazard::{Hazard, ModifierConfig, ModifierSet, index};
-use super::{CommandSpec, Kind, Rule, Wake, Wakes, chance, next_event_day};
+use super::{CommandSpec, Kind, PairWatch, Rule, Wake, Wakes, chance, next_event_day};
 use crate::model::{
     Act, ActorId, COLLAPSED, Command, Effect, Form, Level, NEVER, Note, NoteKind, Odds, ParamId,
     RuleIdx, TrackId, Why, World,
@@ -550,17 +550,24 @@ impl Rule for Ceasefire {
             self.enter_phase(next, w, out);
             return Wake::Tomorrow;
         }
-        // With no advance hazard and no condition left to watch in this phase, nothing happens
-        // before the next violation: a phase command or a change of scale wakes the rule.
-        let watching = (0..self.conditions.len())
-            .any(|i| !self.settled[i] && self.conditions[i].phase == self.phase);
-        if advancing || watching || self.stale || !self.phases[self.phase].advance.mods.is_empty() {
+        // With no advance hazard, nothing happens before the next violation or the deadline of
+        // a condition still open in this phase: a phase command, a change of scale and a
+        // condition's track reaching its level (`thresholds`) wake the rule.
+        let mut deadline = NEVER;
+        for (i, c) in self.conditions.iter().enumerate() {
+            if !self.settled[i] && c.phase == self.phase {
+                let day = self.phase_start.saturating_add(w.p(c.deadline) as i64);
+                deadline = deadline.min(u32::try_from(day.max(0)).unwrap_or(NEVER));
+            }
+        }
+        if advancing || self.stale || !self.phases[self.phase].advance.mods.is_empty() {
             Wake::Tomorrow
         } else {
             Wake::Day(
                 self.next_violation[0]
                     .min(self.next_violation[1])
-                    .min(until),
+                    .min(until)
+                    .min(deadline),
             )
         }
     }
@@ -626,6 +633,25 @@ impl Rule for Ceasefire {
 
     fn wakes(&self) -> Wakes {
         Wakes::of(&self.hazards())
+    }
+
+    fn thresholds(&self, out: &mut Vec<(TrackId, f64)>) {
+        for h in self.hazards() {
+            h.thresholds(out);
+        }
+        // A condition is met once its track reaches its level.
+        out.extend(self.conditions.iter().map(|c| (c.track, c.at_least)));
+    }
+
+    fn hostility_pairs(&self, n: usize) -> Option<Vec<PairWatch>> {
+        // Its hazards are evaluated for the parties, each against the other.
+        let [a, b] = self.parties;
+        let own = [(a, b), (b, a)];
+        let mut v = Vec::new();
+        for h in self.hazards() {
+            h.pairs(&own, n, &mut v);
+        }
+        Some(v)
     }
 
     fn source(&self) -> Option<&str> {

@@ -18,13 +18,15 @@
 //!
 //! Conditions are compiled once, with every name resolved, into `Cond`, which is cheap to
 //! evaluate: a few array reads. Evaluating a condition also tells the rule until when its value
-//! cannot change unless something happens that wakes every rule anyway (an act, an end of
-//! hostilities, a change of status, a level falling back), so rules that sleep between
-//! geometric gaps stay exact (see `rules::Wake`).
+//! cannot change unless something happens that wakes the rule anyway (an act, an end of
+//! hostilities, a change of status, a level falling back, a track crossing one of the
+//! condition's bounds), so rules that sleep between geometric gaps stay exact (see
+//! `rules::Wake`).
 
 use serde::Deserialize;
 use toml::value::Datetime;
 
+use super::PairWatch;
 use crate::model::{ActorId, COLLAPSED, Level, NEVER, NO_DAY, RuleIdx, TrackId, World};
 use crate::scenario::build::Builder;
 use crate::scenario::diag::suggest;
@@ -220,8 +222,9 @@ impl Cond {
             }
             Cond::Track { track, lo, hi } => {
                 let v = w.tracks[*track as usize];
-                // Tracks move every night.
-                (*lo <= v && v < *hi, day + 1)
+                // Tracks move every night, but the engine wakes the rule when its track
+                // crosses `lo` or `hi` (`thresholds`), so only that can change the value.
+                (*lo <= v && v < *hi, NEVER)
             }
             Cond::Struck {
                 target,
@@ -325,6 +328,70 @@ impl Cond {
             Cond::Track { .. } | Cond::Preparing { .. } | Cond::Date { .. } => Wakes::NONE,
             Cond::All(cs) | Cond::Any(cs) => cs.iter().fold(Wakes::NONE, |w, c| w.or(c.wakes())),
             Cond::Not(c) => c.wakes(),
+        }
+    }
+
+    /// The pairs whose hostilities the condition reads, and which of their changes, when the
+    /// rule evaluates it for the pairs `own`. The engine wakes a sleeping rule for a change
+    /// of hostilities only in the pairs its conditions read.
+    pub fn pairs(&self, own: &[Ctx], n: usize, out: &mut Vec<PairWatch>) {
+        let mut pair = |p: &PairRef| match *p {
+            PairRef::Fixed(a, b) => out.push(PairWatch::any(a, b)),
+            PairRef::Own => out.extend(own.iter().map(|&(a, b)| PairWatch::any(a, b))),
+        };
+        // Who struck whom changes only with an act at the condition's level or above.
+        let blow = |a, b, level| PairWatch {
+            a,
+            b,
+            min_level: level,
+            falls: false,
+        };
+        match self {
+            Cond::Level { pair: p, .. }
+            | Cond::AtWar { pair: p, .. }
+            | Cond::NotAtWar { pair: p } => pair(p),
+            Cond::Struck {
+                target, by, level, ..
+            } => out.extend(
+                (0..n as ActorId)
+                    .filter(|&a| has(*by, a))
+                    .map(|a| blow(a, *target, *level)),
+            ),
+            Cond::Striking {
+                actor,
+                against,
+                level,
+                ..
+            } => out.extend(
+                (0..n as ActorId)
+                    .filter(|&b| has(*against, b))
+                    .map(|b| blow(*actor, b, *level)),
+            ),
+            Cond::All(cs) | Cond::Any(cs) => cs.iter().for_each(|c| c.pairs(own, n, out)),
+            Cond::Not(c) => c.pairs(own, n, out),
+            Cond::Status { .. }
+            | Cond::Track { .. }
+            | Cond::Preparing { .. }
+            | Cond::Date { .. }
+            | Cond::Happened { .. } => {}
+        }
+    }
+
+    /// The track values at which the condition may change (the finite bounds of its track
+    /// conditions), as (track, value): the engine wakes a sleeping rule on the first day that
+    /// starts on the other side of one of them from the day before.
+    pub fn thresholds(&self, out: &mut Vec<(TrackId, f64)>) {
+        match self {
+            Cond::Track { track, lo, hi } => {
+                for x in [*lo, *hi] {
+                    if x.is_finite() {
+                        out.push((*track, x));
+                    }
+                }
+            }
+            Cond::All(cs) | Cond::Any(cs) => cs.iter().for_each(|c| c.thresholds(out)),
+            Cond::Not(c) => c.thresholds(out),
+            _ => {}
         }
     }
 

@@ -17,7 +17,7 @@ use super::strike::{
     SetbackConfig, ShiftConfig, Striker, compile_actions, compile_setbacks, decision_note,
     emit_actions,
 };
-use super::{Kind, Rule, Wake, Wakes, next_event_day};
+use super::{Kind, PairWatch, Rule, Wake, Wakes, next_event_day};
 use crate::model::{ActorId, Effect, NEVER, NO_ACTOR, Odds, RuleIdx, Why, World};
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
@@ -328,6 +328,19 @@ impl Rule for Decision {
             v.push(&c.join);
         }
         v
+    }
+
+    fn hostility_pairs(&self, n: usize) -> Option<Vec<PairWatch>> {
+        // Its modifiers' conditions, and its own pair (a plan called off by peace).
+        let own = [(self.actor, self.target)];
+        let mut v = Vec::new();
+        if self.target != NO_ACTOR {
+            v.push(PairWatch::any(self.actor, self.target));
+        }
+        for h in self.hazards() {
+            h.pairs(&own, n, &mut v);
+        }
+        Some(v)
     }
 
     fn wakes(&self) -> Wakes {

@@ -234,6 +234,22 @@ impl Rule for EffectRule {
         true
     }
 
+    fn reacts_to(&self, actor: ActorId, target: ActorId, level: Level) -> bool {
+        // `concerns` without the form, which the act's sides and level do not give.
+        let other = if self.struck {
+            if target != self.actor {
+                return false;
+            }
+            actor
+        } else {
+            if actor != self.actor {
+                return false;
+            }
+            target
+        };
+        has(self.others, other) && level >= self.min_level
+    }
+
     fn wakes(&self) -> Wakes {
         Wakes::NONE
     }

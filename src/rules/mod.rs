@@ -13,7 +13,7 @@
 
 use std::fmt::Debug;
 
-use crate::model::{Act, Command, Effect, NEVER, Note, RuleIdx, World};
+use crate::model::{Act, ActorId, Command, Effect, Level, NEVER, Note, RuleIdx, TrackId, World};
 use crate::rng::Rng;
 use crate::scenario::build::{Builder, RuleTable};
 
@@ -65,10 +65,35 @@ pub trait Rule: Send + Sync + Debug {
         false
     }
 
+    /// Whether an act by `actor` against `target` at `level` can concern `react`. The engine
+    /// shows a wave's acts only to the reacting rules that at least one of them concerns, so
+    /// this must be true unless `react`, shown only acts for which it is false, would draw
+    /// nothing, emit nothing, change none of the rule's state and ask for no earlier wake-up
+    /// than the rule already has. True when in doubt.
+    fn reacts_to(&self, _actor: ActorId, _target: ActorId, _level: Level) -> bool {
+        true
+    }
+
     /// What, besides its own wake day, may give this rule something to decide while it sleeps;
     /// the engine wakes it when one of those happens (see `Wake`).
     fn wakes(&self) -> Wakes {
         Wakes::ALL
+    }
+
+    /// The pairs whose hostilities its decisions read, and which of their changes concern
+    /// it, when it can name them: a rule that `Wakes::hostilities` is then woken only by those
+    /// changes (in a scenario of `n` actors). `None`, the default: any change in any pair.
+    fn hostility_pairs(&self, _n: usize) -> Option<Vec<PairWatch>> {
+        None
+    }
+
+    /// The track values at which its decisions may change, as (track, value): the engine
+    /// wakes it on the first day that starts on the other side of one of them from the day
+    /// before. By default the bounds of its hazards' track conditions (`Cond::thresholds`).
+    fn thresholds(&self, out: &mut Vec<(TrackId, f64)>) {
+        for h in self.hazards() {
+            h.thresholds(out);
+        }
     }
 
     /// Sees the acts of the scenario's history (`[initial]` acts dated up to the start), on
@@ -201,6 +226,31 @@ impl Wakes {
     }
 }
 
+/// A pair whose hostilities a rule reads (`Rule::hostility_pairs`), and which changes of them
+/// concern it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PairWatch {
+    /// The pair, standing for both orders.
+    pub a: ActorId,
+    pub b: ActorId,
+    /// Acts between them below this rung do not concern the rule.
+    pub min_level: Level,
+    /// Whether ends of hostilities and levels falling back concern it.
+    pub falls: bool,
+}
+
+impl PairWatch {
+    /// Every change of the pair's hostilities.
+    pub fn any(a: ActorId, b: ActorId) -> PairWatch {
+        PairWatch {
+            a,
+            b,
+            min_level: 0,
+            falls: true,
+        }
+    }
+}
+
 /// When a rule next needs its `decide` called: the engine skips a sleeping rule's calls, which
 /// is most of the flagship's rules on most days (a pledge with nothing to answer, a termination
 /// rule with no war, a scheduled event before its day, a red line between its days of resolve,
@@ -210,8 +260,9 @@ impl Wakes {
 /// no random number, emit no effect and change none of its own state, however tracks, intent
 /// and the calendar move in the meantime, and whatever happens of the kinds of change it does
 /// not list in `Rule::wakes`. Those it lists wake it early, as do a command it receives, a
-/// scaling of its hazards, and what its own `react` asks for. `react` is called as usual while
-/// a rule sleeps.
+/// scaling of its hazards, a track crossing one of its `Rule::thresholds` (by default the
+/// bounds of its hazards' track conditions, so a rule must list in `Rule::hazards` every
+/// hazard its `decide` reads), and what its own `react` asks for. `react` is called as usual while a rule sleeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Wake {
     /// Ask again tomorrow.

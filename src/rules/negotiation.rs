@@ -405,6 +405,11 @@ impl Rule for Negotiation {
         true
     }
 
+    fn reacts_to(&self, actor: ActorId, target: ActorId, level: Level) -> bool {
+        // Only an act that breaks the talks off concerns them.
+        level >= self.breaks_at && self.pairs.contains(&(actor, target))
+    }
+
     fn wakes(&self) -> Wakes {
         Wakes::of(&self.hazards())
     }

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::hazard::{Hazard, ModifierConfig, ModifierSet, index};
 use super::strike::{Consent, ConsentConfig, SetbackConfig, Striker, compile_setbacks};
-use super::{Kind, Rule, Wake, Wakes, next_event_day};
+use super::{Kind, PairWatch, Rule, Wake, Wakes, next_event_day};
 use crate::model::{Effect, Odds, ParamId, TrackId, Why, World};
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
@@ -267,6 +267,16 @@ impl Rule for RedLine {
         }
         debug_assert_eq!(index(3), self.strike.consent_hazard);
         v
+    }
+
+    fn hostility_pairs(&self, n: usize) -> Option<Vec<PairWatch>> {
+        // Its modifiers' conditions, and its own pair (a plan called off by peace).
+        let own = [self.ctx()];
+        let mut v = vec![PairWatch::any(own[0].0, own[0].1)];
+        for h in self.hazards() {
+            h.pairs(&own, n, &mut v);
+        }
+        Some(v)
     }
 
     fn wakes(&self) -> Wakes {

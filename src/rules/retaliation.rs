@@ -384,9 +384,14 @@ fn keep(
 
 impl Retaliation {
     fn concerns(&self, act: &Act) -> bool {
-        let struck = act.target == self.actor || self.protects.contains(&act.target);
-        let own_side = act.actor == self.actor || self.protects.contains(&act.actor);
-        struck && !own_side && act.level >= self.min_level && has(self.against, act.actor)
+        self.concerns_blow(act.actor, act.target, act.level)
+    }
+
+    /// Whether a blow by `actor` on `target` at `level` is one this pledge answers.
+    fn concerns_blow(&self, actor: ActorId, target: ActorId, level: Level) -> bool {
+        let struck = target == self.actor || self.protects.contains(&target);
+        let own_side = actor == self.actor || self.protects.contains(&actor);
+        struck && !own_side && level >= self.min_level && has(self.against, actor)
     }
 
     fn answer(
@@ -603,6 +608,12 @@ impl Rule for Retaliation {
 
     fn reacts(&self) -> bool {
         true
+    }
+
+    fn reacts_to(&self, actor: ActorId, target: ActorId, level: Level) -> bool {
+        // Blows it does not answer are skipped by `react`; with answers queued it is awake
+        // from tomorrow anyway.
+        self.concerns_blow(actor, target, level)
     }
 
     fn wakes(&self) -> Wakes {

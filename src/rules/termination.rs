@@ -13,7 +13,7 @@
 use serde::Deserialize;
 
 use super::hazard::{Hazard, ModifierConfig, ModifierSet};
-use super::{Kind, Rule, Wake, Wakes, chance};
+use super::{Kind, PairWatch, Rule, Wake, Wakes, chance};
 use crate::model::{ActorId, Effect, Level, RuleIdx, World};
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
@@ -197,6 +197,23 @@ impl Rule for Termination {
 
     fn hazards(&self) -> Vec<&Hazard> {
         vec![&self.hazard]
+    }
+
+    fn hostility_pairs(&self, _n: usize) -> Option<Vec<PairWatch>> {
+        // Asleep, none of its pairs is at `min_level` or above (with one, it is asked every
+        // day, and its modifiers are read only then): only an act at that level in one of its
+        // pairs gives it something to watch.
+        Some(
+            self.pairs
+                .iter()
+                .map(|&(a, b)| PairWatch {
+                    a,
+                    b,
+                    min_level: self.min_level,
+                    falls: false,
+                })
+                .collect(),
+        )
     }
 
     fn wakes(&self) -> Wakes {
