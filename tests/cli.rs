@@ -272,7 +272,10 @@ fn validate_checks_every_shipped_file_and_experiments_as_experiments() {
         "the flagship, minimal and at least one study"
     );
     // The benches' scenarios too: a change of the language must not silently break them.
-    let benches = [repo("benches/peers/reduced.toml")];
+    let benches = [
+        repo("benches/peers/reduced.toml"),
+        repo("benches/flagship/iran_2026.toml"),
+    ];
     let mut args = vec![std::ffi::OsStr::new("validate")];
     args.extend(files.iter().chain(&benches).map(|p| p.as_os_str()));
     let o = brink(&args);
