@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::hazard::{Hazard, ModifierConfig, ModifierSet, index};
-use super::{CommandSpec, Kind, PairWatch, Rule, Wake, Wakes, chance, next_event_day};
+use super::{CommandSpec, GapLog, Kind, PairWatch, Rule, Wake, Wakes, chance, next_event_day_with};
 use crate::model::{
     Act, ActorId, COLLAPSED, Command, Effect, Form, Level, NEVER, Note, NoteKind, Odds, ParamId,
     RuleIdx, TrackId, Why, World,
@@ -147,6 +147,7 @@ pub struct Ceasefire {
     next_violation: [u32; 2],
     /// The daily violation probability each party's gap was drawn with.
     p_seen: [f64; 2],
+    gap_log: [GapLog; 2],
     stale: bool,
 }
 
@@ -344,6 +345,7 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         settled: vec![false; n_conditions],
         next_violation: [NEVER; 2],
         p_seen: [f64::NAN; 2],
+        gap_log: [GapLog::default(); 2],
         stale: true,
     }))
 }
@@ -464,7 +466,7 @@ impl Rule for Ceasefire {
             let p = odds.p * scale;
             if self.stale || p != self.p_seen[*k] {
                 self.p_seen[*k] = p;
-                self.next_violation[*k] = next_event_day(rng, w.day, p);
+                self.next_violation[*k] = next_event_day_with(rng, w.day, p, &mut self.gap_log[*k]);
             }
         }
         self.stale = false;
@@ -474,7 +476,7 @@ impl Rule for Ceasefire {
                 continue;
             }
             let p = self.p_seen[k];
-            self.next_violation[k] = next_event_day(rng, w.day + 1, p);
+            self.next_violation[k] = next_event_day_with(rng, w.day + 1, p, &mut self.gap_log[k]);
             let actor = self.parties[k];
             let odds = Odds {
                 p,

@@ -17,7 +17,7 @@ use super::strike::{
     SetbackConfig, ShiftConfig, Striker, compile_actions, compile_setbacks, decision_note,
     emit_actions,
 };
-use super::{Kind, PairWatch, Rule, Wake, Wakes, next_event_day};
+use super::{GapLog, Kind, PairWatch, Rule, Wake, Wakes, next_event_day_with};
 use crate::model::{ActorId, Effect, NEVER, NO_ACTOR, Odds, RuleIdx, Why, World};
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
@@ -113,6 +113,7 @@ pub struct Decision {
     next: u32,
     p_seen: f64,
     done: bool,
+    gap_log: GapLog,
 }
 
 pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
@@ -229,6 +230,7 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         source: c.source,
         next: 0,
         p_seen: f64::NAN,
+        gap_log: GapLog::default(),
         done: false,
     }))
 }
@@ -237,7 +239,7 @@ impl Decision {
     /// A day of decision: strike (or start preparing), or make the move.
     #[inline(never)]
     fn act(&mut self, odds: Odds, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) {
-        self.next = next_event_day(rng, w.day + 1, odds.p);
+        self.next = next_event_day_with(rng, w.day + 1, odds.p, &mut self.gap_log);
         if self.once {
             self.done = true;
         }
@@ -307,7 +309,7 @@ impl Rule for Decision {
         }
         if odds.p != self.p_seen || self.next < w.day {
             self.p_seen = odds.p;
-            self.next = next_event_day(rng, w.day, odds.p);
+            self.next = next_event_day_with(rng, w.day, odds.p, &mut self.gap_log);
         }
         if w.day == self.next {
             self.act(odds, w, rng, out);

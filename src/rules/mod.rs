@@ -328,6 +328,41 @@ pub fn kind_names() -> Vec<&'static str> {
 /// throw the day away and draw again from any later day, for instance when `p` changes.
 /// `NEVER` if `p` is not positive.
 pub fn next_event_day(rng: &mut Rng, from: u32, p: f64) -> u32 {
+    next_event_day_with(rng, from, p, &mut GapLog::default())
+}
+
+/// `ln(1 - p)` for the last daily probability `p` a rule drew a gap with. Rules mostly draw
+/// gap after gap at the same chance (the next decision after one taken, the next violation),
+/// and `ln_1p` is a libm call: kept, it is computed once per chance, with the same result.
+#[derive(Clone, Copy, Debug)]
+pub struct GapLog {
+    p: f64,
+    ln_q: f64,
+}
+
+impl Default for GapLog {
+    fn default() -> GapLog {
+        GapLog {
+            p: f64::NAN,
+            ln_q: f64::NAN,
+        }
+    }
+}
+
+impl GapLog {
+    #[inline]
+    fn ln_q(&mut self, p: f64) -> f64 {
+        if p.to_bits() != self.p.to_bits() {
+            self.p = p;
+            self.ln_q = (-p).ln_1p();
+        }
+        self.ln_q
+    }
+}
+
+/// `next_event_day`, keeping `ln(1 - p)` in `log` from one call to the next.
+#[inline]
+pub fn next_event_day_with(rng: &mut Rng, from: u32, p: f64, log: &mut GapLog) -> u32 {
     use rand::RngExt;
     if p.is_nan() || p <= 0.0 {
         return NEVER;
@@ -338,7 +373,7 @@ pub fn next_event_day(rng: &mut Rng, from: u32, p: f64) -> u32 {
     // 1 - U lies in (0, 1], so its logarithm is finite and the quotient is >= 0; truncating
     // it is the floor (and avoids a libm call on baseline x86-64).
     let u = 1.0 - rng.random::<f64>();
-    let gap = u.ln() / (-p).ln_1p();
+    let gap = u.ln() / log.ln_q(p);
     if gap >= f64::from(NEVER - from) {
         NEVER
     } else {
@@ -387,5 +422,23 @@ mod tests {
         assert_eq!(next_event_day(&mut rng, 7, 1.0), 7);
         // Far-off days saturate instead of wrapping.
         assert!(next_event_day(&mut rng, NEVER - 2, 1e-12) >= NEVER - 2);
+    }
+
+    #[test]
+    fn a_kept_gap_log_draws_the_same_days() {
+        let mut fresh = StreamKey::new(5, "test:gap_log").for_run(0);
+        let mut kept = fresh.clone();
+        let mut log = GapLog::default();
+        let ps = [0.1, 0.1, 0.3, 0.1, 1e-6, 0.0, 0.5, 0.5, f64::NAN, 1.0, 0.1];
+        for _ in 0..50 {
+            for (i, &p) in ps.iter().enumerate() {
+                let from = i as u32 * 3;
+                assert_eq!(
+                    next_event_day(&mut fresh, from, p),
+                    next_event_day_with(&mut kept, from, p, &mut log),
+                    "p {p}"
+                );
+            }
+        }
     }
 }

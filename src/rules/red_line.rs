@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::hazard::{Hazard, ModifierConfig, ModifierSet, index};
 use super::strike::{Consent, ConsentConfig, SetbackConfig, Striker, compile_setbacks};
-use super::{Kind, PairWatch, Rule, Wake, Wakes, next_event_day};
+use super::{GapLog, Kind, PairWatch, Rule, Wake, Wakes, next_event_day_with};
 use crate::model::{Effect, Odds, ParamId, TrackId, Why, World};
 use crate::rng::Rng;
 use crate::scenario::build::{Bounds, Builder, RuleTable};
@@ -99,6 +99,7 @@ pub struct RedLine {
     /// The next day of resolve to act, drawn with daily probability `p_seen`.
     next_resolve: u32,
     p_seen: f64,
+    gap_log: GapLog,
 }
 
 pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
@@ -172,6 +173,7 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         threshold_run: 0.0,
         next_resolve: 0,
         p_seen: f64::NAN,
+        gap_log: GapLog::default(),
     };
     mods.finish(b);
     if actor == target && b.diags.is_empty() {
@@ -192,7 +194,7 @@ impl RedLine {
     /// strike. Rare, so kept out of the daily path.
     #[inline(never)]
     fn resolve(&mut self, odds: Odds, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) {
-        self.next_resolve = next_event_day(rng, w.day + 1, odds.p);
+        self.next_resolve = next_event_day_with(rng, w.day + 1, odds.p, &mut self.gap_log);
         let ctx = self.ctx();
         let lag = self.lag.value(w, ctx).round().min(f64::from(u32::MAX)) as u32;
         let noise = self.noise.value(w, ctx);
@@ -247,7 +249,7 @@ impl Rule for RedLine {
         odds.p = odds.p * r * s;
         if odds.p != self.p_seen || self.next_resolve < w.day {
             self.p_seen = odds.p;
-            self.next_resolve = next_event_day(rng, w.day, odds.p);
+            self.next_resolve = next_event_day_with(rng, w.day, odds.p, &mut self.gap_log);
         }
         if w.day == self.next_resolve {
             self.resolve(odds, w, rng, out);
