@@ -91,6 +91,11 @@ pub struct Workspace {
     walks: Vec<Walk>,
     intent_next: Vec<bool>,
     restraint_next: Vec<f64>,
+    /// Entries of `World::restraint` (as bits of `a * n + b`) that may differ from 1: those
+    /// written yesterday. Elsewhere the table is 1, so only these need comparing or resetting.
+    restrained: Vec<u64>,
+    /// The same for `restraint_next`: the entries written today.
+    restrained_next: Vec<u64>,
     marks: Marks,
     /// The pairs whose level is above calm, as bits of `a * n + b`: the end-of-day scan
     /// visits only these.
@@ -414,6 +419,8 @@ impl<'a> Engine<'a> {
                 .collect(),
             intent_next: vec![false; n * n],
             restraint_next: vec![1.0; n * n],
+            restrained: vec![0; (n * n).div_ceil(64)],
+            restrained_next: vec![0; (n * n).div_ceil(64)],
             marks: Marks::default(),
             hostile: vec![0; (n * n).div_ceil(64)],
             last_act: vec![NO_DAY; n * n],
@@ -631,11 +638,30 @@ impl<'a> Engine<'a> {
             }
             if ws.marks.restraint || ws.marks.restraint_next {
                 // A change of restraint changes sleeping rules' hazards: wake them to redraw.
-                if ws.world.restraint != ws.restraint_next {
+                // Both tables are 1 outside the entries written today or yesterday, so only
+                // those can differ (on a day of talks or a standing deal, a few of n * n).
+                let (now, next) = (&ws.world.restraint, &ws.restraint_next);
+                let mut changed = false;
+                for (k, (&a, &b)) in ws.restrained.iter().zip(&ws.restrained_next).enumerate() {
+                    let mut bits = a | b;
+                    while bits != 0 && !changed {
+                        let i = k * 64 + bits.trailing_zeros() as usize;
+                        bits &= bits - 1;
+                        changed = now[i] != next[i];
+                    }
+                }
+                if changed {
                     wake(&mut ws.wakes, &ws.wake_lists.restraint);
                 }
                 std::mem::swap(&mut ws.world.restraint, &mut ws.restraint_next);
-                ws.restraint_next.fill(1.0);
+                // Yesterday's table, now to be tomorrow's, back to 1 where it was written.
+                for (k, word) in ws.restrained.iter_mut().enumerate() {
+                    while *word != 0 {
+                        ws.restraint_next[k * 64 + word.trailing_zeros() as usize] = 1.0;
+                        *word &= *word - 1;
+                    }
+                }
+                std::mem::swap(&mut ws.restrained, &mut ws.restrained_next);
                 ws.marks.restraint = std::mem::take(&mut ws.marks.restraint_next);
             }
             // Tracks move overnight; tomorrow's starting values go into the history that
@@ -726,6 +752,8 @@ impl<'a> Engine<'a> {
         ws.scan_due = 0;
         ws.intent_next.fill(false);
         ws.restraint_next.fill(1.0);
+        ws.restrained.fill(0);
+        ws.restrained_next.fill(0);
         ws.marks = Marks::default();
         ws.last_act.fill(NO_DAY);
         ws.outcome.reset();
@@ -883,7 +911,9 @@ impl<'a> Engine<'a> {
                     target,
                     factor,
                 } => {
-                    ws.restraint_next[actor as usize * n + target as usize] *= factor;
+                    let i = actor as usize * n + target as usize;
+                    ws.restraint_next[i] *= factor;
+                    ws.restrained_next[i / 64] |= 1 << (i % 64);
                     ws.marks.restraint_next = true;
                 }
                 Effect::EndWar { a, b, rule } => ws.ends.push((a, b, rule)),

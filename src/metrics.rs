@@ -320,11 +320,12 @@ pub struct ActIndex {
     /// Words per set: one bit per entry of `matchers`.
     words: usize,
     matchers: Vec<Matcher>,
-    by_actor: Vec<u64>,
-    by_target: Vec<u64>,
+    /// The sets admitting an actor and a target: entry `(actor * n_actors + target) * words
+    /// + word` (the two attributes' tables combined, so an act looks up three sets, not five).
+    by_pair: Vec<u64>,
     by_level: Vec<u64>,
-    by_rule: Vec<u64>,
-    by_form: Vec<u64>,
+    /// The same for a rule and a form: entry `(rule * FORMS.len() + form) * words + word`.
+    by_rule_form: Vec<u64>,
     /// The probability metrics that some all_of metric counts.
     feeds_all_of: Vec<u64>,
     n_actors: usize,
@@ -427,6 +428,17 @@ impl ActIndex {
                 && f.false_alarm
                     .is_none_or(|fa| form == Form::Preemptive { justified: !fa })
         });
+        let combine = |a: &[u64], b: &[u64]| -> Vec<u64> {
+            let mut t = Vec::with_capacity(a.len() / words.max(1) * b.len());
+            for x in a.chunks(words.max(1)) {
+                for y in b.chunks(words.max(1)) {
+                    t.extend(x.iter().zip(y).map(|(x, y)| x & y));
+                }
+            }
+            t
+        };
+        let by_pair = combine(&by_actor, &by_target);
+        let by_rule_form = combine(&by_rule, &by_form);
         let mut feeds_all_of = vec![0u64; words];
         for (k, mt) in matchers.iter().enumerate() {
             if let Matcher::Event(i) = *mt
@@ -441,11 +453,9 @@ impl ActIndex {
         ActIndex {
             words,
             matchers,
-            by_actor,
-            by_target,
+            by_pair,
             by_level,
-            by_rule,
-            by_form,
+            by_rule_form,
             feeds_all_of,
             n_actors,
             n_levels,
@@ -474,39 +484,49 @@ impl ActIndex {
         }
         let form = form_code(a.form);
         let w = self.words;
+        let (by_pair, by_level, by_rule_form) = (
+            &self.by_pair[(actor * self.n_actors + target) * w..][..w],
+            &self.by_level[level * w..][..w],
+            &self.by_rule_form[(rule * FORMS.len() + form) * w..][..w],
+        );
         let mut feeds = false;
         for k in 0..w {
-            let mut set = self.by_actor[actor * w + k]
-                & self.by_target[target * w + k]
-                & self.by_level[level * w + k]
-                & self.by_rule[rule * w + k]
-                & self.by_form[form * w + k];
-            feeds |= set & self.feeds_all_of[k] != 0;
-            while set != 0 {
-                let bit = set.trailing_zeros() as usize;
-                set &= set - 1;
-                match self.matchers[k * 64 + bit] {
-                    Matcher::Event(i) => {
-                        if o.first[i] == NEVER {
-                            o.first[i] = day;
-                        }
-                        o.last[i] = day;
+            let set = by_pair[k] & by_level[k] & by_rule_form[k];
+            // Most acts (routine strikes) match no metric: the loop stays this small for them.
+            if set != 0 {
+                feeds |= set & self.feeds_all_of[k] != 0;
+                self.record(m, k, set, day, a, o);
+            }
+        }
+        feeds
+    }
+
+    /// Records `a` in the metrics of word `k` whose bits are in `set`, in bit order.
+    #[inline(never)]
+    fn record(&self, m: &Metrics, k: usize, mut set: u64, day: u32, a: &Act, o: &mut Outcome) {
+        while set != 0 {
+            let bit = set.trailing_zeros() as usize;
+            set &= set - 1;
+            match self.matchers[k * 64 + bit] {
+                Matcher::Event(i) => {
+                    if o.first[i] == NEVER {
+                        o.first[i] = day;
                     }
-                    Matcher::Quantity(q) => {
-                        let metric = &m.quantities[q];
-                        match metric.def {
-                            QuantityDef::Delay(_) => {
-                                if o.values[q] == MISSING {
-                                    o.values[q] = (day - a.trigger_day).min(metric.binning.max_bin);
-                                }
+                    o.last[i] = day;
+                }
+                Matcher::Quantity(q) => {
+                    let metric = &m.quantities[q];
+                    match metric.def {
+                        QuantityDef::Delay(_) => {
+                            if o.values[q] == MISSING {
+                                o.values[q] = (day - a.trigger_day).min(metric.binning.max_bin);
                             }
-                            _ => bump(&mut o.values[q], metric.binning.max_bin),
                         }
+                        _ => bump(&mut o.values[q], metric.binning.max_bin),
                     }
                 }
             }
         }
-        feeds
     }
 }
 

@@ -99,6 +99,9 @@ pub struct Preemption {
     /// Day of the next ambiguous event, drawn with daily rate `rate_seen`.
     next_ambiguous: u32,
     rate_seen: f64,
+    /// Neither the noise nor the ambiguous rate has modifiers: both are this run's constants,
+    /// which lets most days take `decide`'s short path.
+    plain: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -126,7 +129,7 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         Some(list) => protected.extend(b.actors(&t.path("protects"), list)),
         None => protected.extend(b.allies.get(actor as usize).cloned().unwrap_or_default()),
     }
-    let rule = Preemption {
+    let mut rule = Preemption {
         idx: t.idx,
         actor,
         target: b.actor(&t.path("target"), &c.target),
@@ -174,7 +177,9 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         cool_until: 0,
         next_ambiguous: NEVER,
         rate_seen: f64::NAN,
+        plain: false,
     };
+    rule.plain = rule.noise.mods.is_empty() && rule.ambiguous_rate.mods.is_empty();
     mods.finish(b);
     Some(Box::new(rule))
 }
@@ -239,8 +244,68 @@ impl Preemption {
         self.cool_until = w.day.saturating_add(self.cooldown.sample(rng));
         self.signal = 0.0;
     }
-}
 
+    /// `decide` on a day with more than the signal's step: an agreement to stand down on,
+    /// an ambiguous event, or modifiers on the noise or the ambiguous rate.
+    #[cold]
+    #[inline(never)]
+    fn decide_full(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) -> Wake {
+        let ctx = (self.actor, self.target);
+        let accord = w.accord(self.actor, self.target);
+        if accord != self.accord_seen {
+            // An agreement (a mediated ceasefire, a deal) stands both sides down.
+            self.accord_seen = accord;
+            self.signal = 0.0;
+        }
+        if !self.ambiguous_rate.mods.is_empty() {
+            // A changed rate redraws the gap to the next ambiguous event from today, which
+            // memorylessness makes exact.
+            let rate = self.ambiguous_rate.value(w, ctx);
+            if rate != self.rate_seen {
+                self.rate_seen = rate;
+                self.next_ambiguous = next_event_day(rng, w.day, rate);
+            }
+        }
+        let noise = if self.noise.mods.is_empty() {
+            self.run.noise
+        } else {
+            self.noise.value(w, ctx)
+        };
+        let ambiguous = w.day == self.next_ambiguous;
+        self.step(noise, ambiguous, w, rng, out)
+    }
+
+    /// The day's step of the signal (its decay, noise, the target's preparations and an
+    /// ambiguous event if there is one today), and the alarm if it reaches the threshold.
+    #[inline(always)]
+    fn step(
+        &mut self,
+        noise: f64,
+        ambiguous: bool,
+        w: &World,
+        rng: &mut Rng,
+        out: &mut Vec<Effect>,
+    ) -> Wake {
+        let preparing = w.any_intent && self.protected.iter().any(|&a| w.intent(self.target, a));
+        let r = self.run;
+        let mut s = self.signal * r.decay;
+        if noise > 0.0 {
+            let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng);
+            s += noise * z;
+        }
+        if preparing {
+            s += r.readiness;
+        }
+        if ambiguous {
+            s += self.ambiguous(w, rng, out);
+        }
+        self.signal = s.max(0.0);
+        if self.signal >= r.threshold && w.day >= self.cool_until {
+            self.alarm(preparing, w, rng, out);
+        }
+        Wake::Tomorrow
+    }
+}
 impl Rule for Preemption {
     fn kind(&self) -> &'static str {
         "preemption"
@@ -263,45 +328,17 @@ impl Rule for Preemption {
     }
 
     fn decide(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) -> Wake {
-        let r = self.run;
-        let ctx = (self.actor, self.target);
-        let accord = w.accord(self.actor, self.target);
-        if accord != self.accord_seen {
-            // An agreement (a mediated ceasefire, a deal) stands both sides down.
-            self.accord_seen = accord;
-            self.signal = 0.0;
+        // Most days nothing but the signal's own step happens: no agreement since yesterday,
+        // no ambiguous event, no modifier to read. Those days take this short path; the
+        // others take `decide_full`, which does the same arithmetic and the same draws in the
+        // same order.
+        if self.plain
+            && w.day != self.next_ambiguous
+            && w.accord(self.actor, self.target) == self.accord_seen
+        {
+            return self.step(self.run.noise, false, w, rng, out);
         }
-        if !self.ambiguous_rate.mods.is_empty() {
-            // A changed rate redraws the gap to the next ambiguous event from today, which
-            // memorylessness makes exact.
-            let rate = self.ambiguous_rate.value(w, ctx);
-            if rate != self.rate_seen {
-                self.rate_seen = rate;
-                self.next_ambiguous = next_event_day(rng, w.day, rate);
-            }
-        }
-        let preparing = w.any_intent && self.protected.iter().any(|&a| w.intent(self.target, a));
-        let mut s = self.signal * r.decay;
-        let noise = if self.noise.mods.is_empty() {
-            r.noise
-        } else {
-            self.noise.value(w, ctx)
-        };
-        if noise > 0.0 {
-            let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng);
-            s += noise * z;
-        }
-        if preparing {
-            s += r.readiness;
-        }
-        if w.day == self.next_ambiguous {
-            s += self.ambiguous(w, rng, out);
-        }
-        self.signal = s.max(0.0);
-        if self.signal >= r.threshold && w.day >= self.cool_until {
-            self.alarm(preparing, w, rng, out);
-        }
-        Wake::Tomorrow
+        self.decide_full(w, rng, out)
     }
 
     fn hazards(&self) -> Vec<&Hazard> {
