@@ -207,8 +207,10 @@ pub struct RunPart {
     pub scenario_text: String,
     /// Every file that text was composed from (more than one when the scenario `extends`
     /// another), each with its own SHA-256: the merged manifest lists them as a single
-    /// process's would, though the merge reads only `scenario_text`.
-    #[serde(default)]
+    /// process's would, though the merge reads only `scenario_text`. Left out when empty, so
+    /// a part written before this field existed keeps its seal (the seal is checked on the
+    /// part as serialized again).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scenario_files: Vec<crate::model::SourceFile>,
     /// File name (beside this part) of this shard's runs.csv, header included.
     pub runs_csv: Option<String>,

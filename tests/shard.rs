@@ -147,6 +147,38 @@ fn merged_shards_of_an_extending_scenario_name_every_file() {
         std::fs::read(single.join("summary.csv")).unwrap(),
         std::fs::read(merged.join("summary.csv")).unwrap()
     );
+
+    // Parts written before they carried their files (no `scenario_files` key) still pass
+    // their seal and merge; their manifest can then name only the composed text.
+    let old = dir.path().join("old_parts");
+    std::fs::create_dir(&old).unwrap();
+    for k in 0..2 {
+        let name = format!("part-{k}-of-2.json");
+        reseal(&parts.join(&name), &old.join(&name), |p| {
+            p.scenario_files.clear()
+        });
+        let text = std::fs::read_to_string(old.join(&name)).unwrap();
+        assert!(
+            !text.contains("scenario_files"),
+            "an empty list is left out"
+        );
+    }
+    let merged_old = dir.path().join("merged_old");
+    ok(&brink(
+        &[
+            "merge",
+            s(&old.join("part-0-of-2.json")),
+            s(&old.join("part-1-of-2.json")),
+            "--out",
+            s(&merged_old),
+            "-q",
+        ],
+        &[],
+    ));
+    assert_eq!(
+        std::fs::read(single.join("summary.csv")).unwrap(),
+        std::fs::read(merged_old.join("summary.csv")).unwrap()
+    );
 }
 
 #[test]
