@@ -349,21 +349,29 @@ impl<'a> Prim<'a> {
                     } else {
                         new[j].0 = bound;
                     }
-                    out.push((
-                        Candidate {
-                            obj: lenient(n, k, n_new, k_new),
-                            free: self.free(&new),
-                            lims: new,
-                            n: n_new,
-                            k: k_new,
-                        },
-                        j,
-                    ));
+                    out.push((self.candidate(new, (n, k), (n_new, k_new)), j));
                 }
                 out
             })
             .collect();
         best_of(per_input.into_iter().flatten().collect())
+    }
+
+    /// The box `lims` (n_new runs, k_new with the outcome) as a step from a box of n runs and k
+    /// with the outcome, scored by the lenient objective.
+    fn candidate(
+        &self,
+        lims: Vec<(f64, f64)>,
+        (n, k): (u64, u64),
+        (n_new, k_new): (u64, u64),
+    ) -> Candidate {
+        Candidate {
+            obj: lenient(n, k, n_new, k_new),
+            free: self.free(&lims),
+            lims,
+            n: n_new,
+            k: k_new,
+        }
     }
 
     /// The best paste of the box `lims` (n runs, k with the outcome).
@@ -402,13 +410,7 @@ impl<'a> Prim<'a> {
                         new[u].1 = value;
                     }
                     let (n_new, k_new) = self.tally(&new, &dims);
-                    out.push(Candidate {
-                        obj: lenient(n, k, n_new, k_new),
-                        free: self.free(&new),
-                        lims: new,
-                        n: n_new,
-                        k: k_new,
-                    });
+                    out.push(self.candidate(new, (n, k), (n_new, k_new)));
                 }
                 out
             })
