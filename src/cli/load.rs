@@ -28,6 +28,19 @@ pub fn text(path: &Path, what: &str, cap: u64) -> Result<String> {
     brink::load::decode(bytes, cap).map_err(fail)
 }
 
+/// `text`, read from `path`, as JSON; a malformed file is an input error located at its line
+/// and column.
+pub fn json(path: &Path, text: &str) -> Result<serde_json::Value> {
+    serde_json::from_str(text).map_err(|e| {
+        Failure::Input(format!(
+            "error: {}:{}:{}: not valid JSON: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
 /// Reads and parses a scenario file.
 pub fn scenario(path: &Path) -> Result<Loaded> {
     let text = text(path, "scenario", MAX_INPUT)?;

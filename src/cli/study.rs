@@ -246,14 +246,7 @@ impl RunResult {
                 path.display()
             ))
         })?;
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-            Failure::Input(format!(
-                "error: {}:{}:{}: not valid JSON: {e}",
-                path.display(),
-                e.line(),
-                e.column()
-            ))
-        })?;
+        let value = super::load::json(&path, &text)?;
         match value.get("command").and_then(serde_json::Value::as_str) {
             Some("run") => {}
             Some(other) => {

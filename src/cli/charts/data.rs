@@ -148,14 +148,7 @@ pub fn manifest(dir: &Path) -> Result<Manifest> {
             dir.display()
         ))
     })?;
-    let v: Value = serde_json::from_str(&text).map_err(|e| {
-        Failure::Input(format!(
-            "error: {}:{}:{}: not valid JSON: {e}",
-            path.display(),
-            e.line(),
-            e.column()
-        ))
-    })?;
+    let v = crate::cli::load::json(&path, &text)?;
     let kind = match v.get("command").and_then(Value::as_str) {
         Some("run") => Kind::Run,
         Some("sweep") => Kind::Sweep,
