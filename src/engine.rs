@@ -814,10 +814,18 @@ impl<'a> Engine<'a> {
     }
 
     /// Applies `ws.effects` (which may grow while commands run), collecting acts in `ws.acts`.
+    /// Applies the effects the rules emitted, in order. Most days the list is empty: that check
+    /// is inlined into the day loop, so an empty day does not pay for the call and the
+    /// registers `apply_effects` saves.
+    #[inline(always)]
     fn apply<R: Recorder>(&self, ws: &mut Workspace, rec: &mut R) {
-        if ws.effects.is_empty() {
-            return;
+        if !ws.effects.is_empty() {
+            self.apply_effects(ws, rec);
         }
+    }
+
+    #[inline(never)]
+    fn apply_effects<R: Recorder>(&self, ws: &mut Workspace, rec: &mut R) {
         let sc = self.scenario;
         let m = &sc.metrics;
         let day = ws.world.day;
