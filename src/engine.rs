@@ -143,6 +143,10 @@ struct WakeLists {
     status: Vec<usize>,
     restraint: Vec<usize>,
     metrics: Vec<usize>,
+    /// Rules woken by an intent of a pair (`Rule::intent_pairs`), and by an agreement
+    /// between a pair (`Rule::accord_pairs`).
+    intents: ByPair,
+    accords: ByPair,
     reacting: Vec<usize>,
     /// Which reacting rules an act concerns (`Rule::reacts_to`), as bit sets over `reacting`
     /// of `react_words` words: entry `((actor * n + target) * rungs + level) * react_words`.
@@ -163,7 +167,15 @@ impl WakeLists {
             ..WakeLists::default()
         };
         let mut pairs: Vec<Vec<(usize, Level, bool)>> = vec![Vec::new(); n * n];
+        let mut intents = vec![Vec::new(); n * n];
+        let mut accords = vec![Vec::new(); n * n];
         for (i, r) in rules.iter().enumerate() {
+            for (a, b) in r.intent_pairs() {
+                intents[a as usize * n + b as usize].push(i);
+            }
+            for (a, b) in r.accord_pairs() {
+                accords[a as usize * n + b as usize].push(i);
+            }
             let w = r.wakes();
             if w.hostilities {
                 match r.hostility_pairs(n) {
@@ -204,6 +216,8 @@ impl WakeLists {
             }
         }
         l.pair_start.push(l.by_pair.len());
+        l.intents = ByPair::of(intents);
+        l.accords = ByPair::of(accords);
         let mut at = Vec::new();
         for (i, r) in rules.iter().enumerate() {
             at.clear();
@@ -272,6 +286,37 @@ impl WakeLists {
             .zip(&self.react_sets[at..at + self.react_words])
         {
             *m |= s;
+        }
+    }
+}
+
+/// Rules listed under ordered pairs of actors: those of pair `i = a * n + b` are
+/// `rules[start[i]..start[i + 1]]`.
+#[derive(Clone, Debug, Default)]
+struct ByPair {
+    rules: Vec<usize>,
+    start: Vec<usize>,
+}
+
+impl ByPair {
+    /// From one list per pair, each in rule order.
+    fn of(lists: Vec<Vec<usize>>) -> ByPair {
+        let mut l = ByPair::default();
+        for mut list in lists {
+            list.sort_unstable();
+            list.dedup();
+            l.start.push(l.rules.len());
+            l.rules.extend(list);
+        }
+        l.start.push(l.rules.len());
+        l
+    }
+
+    /// Wakes the rules of pair `i`.
+    #[inline]
+    fn wake(&self, wakes: &mut [u32], i: usize) {
+        if let (Some(&from), Some(&to)) = (self.start.get(i), self.start.get(i + 1)) {
+            wake(wakes, &self.rules[from..to]);
         }
     }
 }
@@ -887,8 +932,11 @@ impl<'a> Engine<'a> {
                     rec.note(day, &note);
                 }
                 Effect::Intent { actor, target } => {
-                    ws.intent_next[actor as usize * n + target as usize] = true;
+                    let i = actor as usize * n + target as usize;
+                    ws.intent_next[i] = true;
                     ws.marks.intent_next = true;
+                    // Visible tomorrow, when the rules that read it decide again.
+                    ws.wake_lists.intents.wake(&mut ws.wakes, i);
                 }
                 Effect::Setback { track, fraction } => {
                     let t = track as usize;
@@ -942,8 +990,14 @@ impl<'a> Engine<'a> {
                 Effect::Accord { a, b } => {
                     ws.world.accord[a as usize * n + b as usize] = day;
                     // Plans are called off while being prepared, when their rule is awake
-                    // every day: nobody sleeps on an agreement.
+                    // every day; the rules that sleep and read agreements look again.
                     ws.world.accord[b as usize * n + a as usize] = day;
+                    ws.wake_lists
+                        .accords
+                        .wake(&mut ws.wakes, a as usize * n + b as usize);
+                    ws.wake_lists
+                        .accords
+                        .wake(&mut ws.wakes, b as usize * n + a as usize);
                 }
             }
         }
@@ -970,6 +1024,8 @@ impl<'a> Engine<'a> {
             ws.world.ended[j] = day;
             ws.world.accord[i] = day;
             ws.world.accord[j] = day;
+            ws.wake_lists.accords.wake(&mut ws.wakes, i);
+            ws.wake_lists.accords.wake(&mut ws.wakes, j);
             ws.wake_lists.fall(&mut ws.wakes, a as usize, b as usize);
             ws.scan_due = 0;
             // Days at war as the war metrics count them: from the day it began up to, not

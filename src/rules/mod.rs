@@ -87,6 +87,18 @@ pub trait Rule: Send + Sync + Debug {
         None
     }
 
+    /// The ordered pairs (a, b) whose intents (a seen preparing to strike b) the rule's sleep
+    /// assumes absent: an intent of one of them wakes it on the day it becomes visible.
+    fn intent_pairs(&self) -> Vec<(ActorId, ActorId)> {
+        Vec::new()
+    }
+
+    /// The pairs whose agreements (`World::accord`) the rule's sleep assumes unchanged: an
+    /// agreement between them, or the end of their hostilities, wakes it the next day.
+    fn accord_pairs(&self) -> Vec<(ActorId, ActorId)> {
+        Vec::new()
+    }
+
     /// The track values at which its decisions may change, as (track, value): the engine
     /// wakes it on the first day that starts on the other side of one of them from the day
     /// before. By default the bounds of its hazards' track conditions (`Cond::thresholds`).

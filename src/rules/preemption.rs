@@ -6,6 +6,14 @@
 //! `ambiguous_jump` when an ambiguous event (an exercise) occurs, at `ambiguous_rate` per day.
 //! Once the signal reaches `threshold` the actor strikes first with `probability` per day. Each
 //! pre-emptive strike is recorded as justified (the target was preparing) or a false alarm.
+//!
+//! Most days the signal only decays and takes its noise. The rule walks those plain days ahead
+//! in one tight loop and sleeps until the first day that needs more: the signal reaching the
+//! threshold, an ambiguous event, or at most `AHEAD` days. Whatever could make a walked day
+//! not plain wakes it sooner (the target seen preparing, an agreement, a changed hazard scale),
+//! and then it rewinds to that day: the signal and the generator as they were before it, kept
+//! for every walked day. So the draws, their order and every value are those of a daily step
+//! (`tests/determinism.rs` asks every rule every day and demands the same runs).
 
 use serde::Deserialize;
 
@@ -100,8 +108,53 @@ pub struct Preemption {
     next_ambiguous: u32,
     rate_seen: f64,
     /// Neither the noise nor the ambiguous rate has modifiers: both are this run's constants,
-    /// which lets most days take `decide`'s short path.
+    /// which lets most days take `decide`'s short path and be walked ahead.
     plain: bool,
+    /// The scenario's last day: nothing is walked beyond it.
+    last_day: u32,
+    ahead: Box<Ahead>,
+}
+
+/// The most plain days the signal is walked ahead of the engine at once.
+const AHEAD: usize = 64;
+/// The days a run's first walk may take.
+const FIRST_SPAN: usize = 8;
+
+/// The plain days walked ahead since the rule last decided (`Preemption::walk_ahead`).
+#[derive(Clone, Debug)]
+struct Ahead {
+    /// Whether a walk is pending: the engine has not asked since it was made.
+    pending: bool,
+    /// The first day walked, the day after the rule last decided.
+    from: u32,
+    /// The signal before `from`.
+    base: f64,
+    /// `signal[k]`: the signal after day `from + k`.
+    signal: [f64; AHEAD],
+    /// `rng[k]`: the generator before day `from + k` (one more entry than days walked: the
+    /// state before the day the engine asks again).
+    rng: [Rng; AHEAD + 1],
+    /// The day the engine was asked to wake the rule.
+    wake: u32,
+    /// How many days the next walk may take: doubled after a walk the engine let run to its
+    /// end, halved after one cut short, so days walked in vain stay few when the world keeps
+    /// changing (a war) and walks grow long when it does not.
+    span: usize,
+}
+
+impl Ahead {
+    fn new() -> Ahead {
+        use rand::SeedableRng;
+        Ahead {
+            pending: false,
+            from: 0,
+            base: 0.0,
+            signal: [0.0; AHEAD],
+            rng: std::array::from_fn(|_| Rng::seed_from_u64(0)),
+            wake: 0,
+            span: FIRST_SPAN,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -178,6 +231,8 @@ pub fn compile(t: &RuleTable, b: &mut Builder) -> Option<Box<dyn Rule>> {
         next_ambiguous: NEVER,
         rate_seen: f64::NAN,
         plain: false,
+        last_day: b.horizon.saturating_sub(1),
+        ahead: Box::new(Ahead::new()),
     };
     rule.plain = rule.noise.mods.is_empty() && rule.ambiguous_rate.mods.is_empty();
     mods.finish(b);
@@ -305,6 +360,63 @@ impl Preemption {
         }
         Wake::Tomorrow
     }
+
+    /// Walks the signal over the plain days after `today`, the same arithmetic and draws as
+    /// `step` with no preparation and no ambiguous event, keeping each day's signal and the
+    /// generator before it; stops before the first day that needs the engine (the signal at
+    /// the threshold outside a cooldown, the next ambiguous event, `AHEAD` days, the horizon)
+    /// and sleeps until then.
+    fn walk_ahead(&mut self, today: u32, rng: &mut Rng) -> Wake {
+        let r = self.run;
+        let a = &mut *self.ahead;
+        let from = today + 1;
+        a.pending = true;
+        a.from = from;
+        a.base = self.signal;
+        // Plain days run up to the next ambiguous event and the horizon.
+        let open = self
+            .next_ambiguous
+            .min(self.last_day.saturating_add(1))
+            .saturating_sub(from) as usize;
+        let span = a.span.min(open);
+        let mut s = self.signal;
+        let mut k = 0;
+        while k < span {
+            a.rng[k].clone_from(rng);
+            let mut x = s * r.decay;
+            if r.noise > 0.0 {
+                let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng);
+                x += r.noise * z;
+            }
+            s = x.max(0.0);
+            if s >= r.threshold && from + k as u32 >= self.cool_until {
+                // That day needs the alarm: the engine asks, and the rule steps it again.
+                break;
+            }
+            a.signal[k] = s;
+            k += 1;
+        }
+        if k == span {
+            a.rng[k].clone_from(rng);
+        }
+        a.wake = from + k as u32;
+        Wake::Day(a.wake)
+    }
+
+    /// The engine asks on `day`, within the last walk (on the day it asked for, or sooner
+    /// because something changed): back to the signal and generator before that day.
+    fn rewind(&mut self, day: u32, rng: &mut Rng) {
+        let a = &mut *self.ahead;
+        a.pending = false;
+        a.span = if day < a.wake {
+            (a.span / 2).max(1)
+        } else {
+            (a.span * 2).min(AHEAD)
+        };
+        let k = (day - a.from) as usize;
+        rng.clone_from(&a.rng[k]);
+        self.signal = if k == 0 { a.base } else { a.signal[k - 1] };
+    }
 }
 impl Rule for Preemption {
     fn kind(&self) -> &'static str {
@@ -325,20 +437,26 @@ impl Rule for Preemption {
         // Ambiguous events are daily chances: draw the geometric gaps between them instead.
         self.rate_seen = self.run.ambiguous_rate;
         self.next_ambiguous = next_event_day(rng, 0, self.rate_seen);
+        self.ahead.pending = false;
+        self.ahead.span = FIRST_SPAN;
     }
 
     fn decide(&mut self, w: &World, rng: &mut Rng, out: &mut Vec<Effect>) -> Wake {
-        // Most days nothing but the signal's own step happens: no agreement since yesterday,
-        // no ambiguous event, no modifier to read. Those days take this short path; the
-        // others take `decide_full`, which does the same arithmetic and the same draws in the
-        // same order.
-        if self.plain
-            && w.day != self.next_ambiguous
-            && w.accord(self.actor, self.target) == self.accord_seen
-        {
-            return self.step(self.run.noise, false, w, rng, out);
+        if self.ahead.pending {
+            self.rewind(w.day, rng);
         }
-        self.decide_full(w, rng, out)
+        if !self.plain {
+            return self.decide_full(w, rng, out);
+        }
+        // Most days nothing but the signal's own step happens: no agreement since yesterday,
+        // no ambiguous event. Those days take this short path; the others take
+        // `decide_full`, which does the same arithmetic and the same draws in the same order.
+        if w.day != self.next_ambiguous && w.accord(self.actor, self.target) == self.accord_seen {
+            self.step(self.run.noise, false, w, rng, out);
+        } else {
+            self.decide_full(w, rng, out);
+        }
+        self.walk_ahead(w.day, rng)
     }
 
     fn hazards(&self) -> Vec<&Hazard> {
@@ -346,8 +464,18 @@ impl Rule for Preemption {
     }
 
     fn wakes(&self) -> Wakes {
-        // Asked every day.
+        // A plain signal sleeps over the days it walked ahead, which assumed the target not
+        // preparing and no new agreement (below); a changed hazard scale wakes the rules it
+        // applies to. With modifiers it is asked every day.
         Wakes::NONE
+    }
+
+    fn intent_pairs(&self) -> Vec<(ActorId, ActorId)> {
+        self.protected.iter().map(|&a| (self.target, a)).collect()
+    }
+
+    fn accord_pairs(&self) -> Vec<(ActorId, ActorId)> {
+        vec![(self.actor, self.target)]
     }
 
     fn source(&self) -> Option<&str> {
