@@ -1,0 +1,312 @@
+//! Studies whose runs or end depend on what they find: `run --given` (keep the runs consistent
+//! with what happened), `--target-runs` (simulate until N runs are kept) and `--precision`
+//! (simulate blocks of `CHUNK` runs until every event metric is known to a half-width).
+//!
+//! [`Plan::new`] checks the options and parses the conditions (with the messages every front
+//! end shows); [`study`] drives the chunks through `study::drive` and returns the kept
+//! aggregate, handing the kept per-run rows to the caller chunk by chunk, so a front end
+//! streams them (the command line to runs.csv) or collects them (the Python package). No
+//! I/O: files, progress and messages on stderr are the front end's.
+//!
+//! The study ends at a run index fixed by the options alone, never by threads: the N-th kept
+//! run (its chunk simulated again up to it) or the end of the first block that meets the
+//! precision; whatever a batch computed beyond is discarded.
+
+use std::ops::Range;
+use std::sync::atomic::AtomicBool;
+
+use crate::engine::{CHUNK, Engine, RunRows};
+use crate::given::{ConditionError, Given};
+use crate::manifest::{GivenDetail, PrecisionDetail};
+use crate::model::Scenario;
+use crate::scenario::diag::clip;
+use crate::stats::{Aggregate, widest_event};
+use crate::study::{self, Ended, Flow, Kept, Pace};
+
+/// The budget of `--target-runs` and `--precision` without `--max-runs`, as for `trace
+/// --find`.
+pub const DEFAULT_MAX_RUNS: u64 = 1_000_000;
+
+/// When the study stops.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Stop {
+    /// After a fixed number of runs (`--runs`).
+    Fixed(u64),
+    /// At the N-th kept run (`--target-runs`).
+    Target(u64),
+    /// At the end of the first block meeting the half-width (`--precision`).
+    Precision(f64),
+}
+
+/// The options of a study, checked.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The conditions; none for `--precision` alone.
+    pub given: Given,
+    pub stop: Stop,
+    /// `--max-runs`, or its default.
+    pub max_runs: u64,
+    /// `--target-runs` as given.
+    pub target_runs: Option<u64>,
+}
+
+/// The options as the user gave them.
+#[derive(Clone, Debug, Default)]
+pub struct Options<'a> {
+    pub given: &'a [String],
+    pub runs: Option<u64>,
+    pub target_runs: Option<u64>,
+    pub precision: Option<f64>,
+    pub max_runs: Option<u64>,
+}
+
+/// Renders a refused condition under its text, with carets under the bad part.
+pub fn condition_message(text: &str, e: &ConditionError) -> String {
+    let shown = clip(text, 80).into_owned();
+    let visible = shown.chars().count();
+    let col = text[..e.span.start.min(text.len())]
+        .chars()
+        .count()
+        .min(visible);
+    let width = text
+        .get(e.span.clone())
+        .map_or(1, |s| s.chars().count())
+        .clamp(1, visible.saturating_sub(col).max(1));
+    let mut msg = format!(
+        "error: --given `{}`: {}\n   |\n   | {shown}\n   | {}{}\n",
+        shown,
+        e.message,
+        " ".repeat(col),
+        "^".repeat(width)
+    );
+    if let Some(h) = &e.help {
+        msg.push_str(&format!("  = help: {h}\n"));
+    }
+    msg
+}
+
+/// Parses every condition, reporting all the bad ones at once, and refuses a contradiction.
+pub fn conditions(sc: &Scenario, texts: &[String]) -> Result<Given, String> {
+    let mut given = Given::default();
+    let mut errors = String::new();
+    for t in texts {
+        match crate::given::parse(sc, t) {
+            Ok(c) => given.conditions.push(c),
+            Err(e) => {
+                errors.push_str(&condition_message(t, &e));
+                errors.push('\n');
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    if let Some(clash) = given.contradiction(sc.horizon) {
+        let list: Vec<String> = clash
+            .iter()
+            .map(|&i| format!("`{}`", given.conditions[i].text(sc)))
+            .collect();
+        return Err(format!(
+            "error: --given: no run can satisfy {} together: they contradict each other\n",
+            list.join(" and ")
+        ));
+    }
+    Ok(given)
+}
+
+impl Plan {
+    /// Checks the options against `sc`; the error is the message to show.
+    pub fn new(sc: &Scenario, o: &Options) -> Result<Plan, String> {
+        let given = conditions(sc, o.given)?;
+        if o.max_runs.is_some() && o.target_runs.is_none() && o.precision.is_none() {
+            return Err(
+                "error: --max-runs goes with --target-runs or --precision, which decide when to \
+                 stop; with --given alone, --runs runs are simulated\n"
+                    .into(),
+            );
+        }
+        let max_runs = o.max_runs.unwrap_or(DEFAULT_MAX_RUNS);
+        let stop = match (o.target_runs, o.precision) {
+            (Some(n), _) => Stop::Target(n),
+            (None, Some(h)) => Stop::Precision(h),
+            (None, None) => Stop::Fixed(o.runs.unwrap_or(sc.default_runs)),
+        };
+        if let Stop::Target(n) = stop
+            && n > max_runs
+        {
+            return Err(format!(
+                "error: --target-runs {n} asks to keep more runs than the {max_runs} --max-runs \
+                 allows to simulate\n"
+            ));
+        }
+        Ok(Plan {
+            given,
+            stop,
+            max_runs,
+            target_runs: o.target_runs,
+        })
+    }
+
+    /// Whether runs are filtered by conditions.
+    pub fn filtering(&self) -> bool {
+        !self.given.conditions.is_empty()
+    }
+
+    /// The most runs the study may simulate.
+    pub fn limit(&self) -> u64 {
+        match self.stop {
+            Stop::Fixed(n) => n,
+            _ => self.max_runs,
+        }
+    }
+}
+
+/// What a finished study found.
+pub struct Finished {
+    /// The aggregate of the kept runs (all simulated runs without conditions).
+    pub total: Aggregate,
+    /// Runs kept (the effective number of runs).
+    pub kept: u64,
+    /// Runs 0 … simulated − 1 were simulated.
+    pub simulated: u64,
+    /// Whether the target or the precision was reached before `max_runs`.
+    pub reached: bool,
+}
+
+impl Finished {
+    /// The manifest's `given` block, for a study with conditions.
+    pub fn given_detail(&self, sc: &Scenario, plan: &Plan) -> Option<GivenDetail> {
+        plan.filtering().then(|| GivenDetail {
+            conditions: plan.given.conditions.iter().map(|c| c.text(sc)).collect(),
+            through: plan
+                .given
+                .through()
+                .map(|d| sc.date(d).to_string())
+                .unwrap_or_default(),
+            simulated_runs: self.simulated,
+            effective_runs: self.kept,
+            target_runs: plan.target_runs,
+            max_runs: plan.target_runs.map(|_| plan.max_runs),
+        })
+    }
+
+    /// The manifest's `precision` block, for a study to a precision.
+    pub fn precision_detail(&self, sc: &Scenario, plan: &Plan) -> Option<PrecisionDetail> {
+        let Stop::Precision(h) = plan.stop else {
+            return None;
+        };
+        let widest = widest_event(&self.total);
+        Some(PrecisionDetail {
+            half_width: h,
+            block: CHUNK,
+            max_runs: plan.max_runs,
+            reached: self.reached,
+            widest_metric: widest.map(|(e, _)| sc.metrics.events[e].id.clone()),
+            widest_half_width: widest.map(|(_, w)| w),
+        })
+    }
+}
+
+/// Why a study gave no result.
+#[derive(Debug)]
+pub enum Failed<E> {
+    /// The stop flag was raised; `simulated` runs had been taken in.
+    Stopped { simulated: u64 },
+    /// No simulated run satisfied the conditions: the message to show.
+    NoneKept(String),
+    /// The caller's row sink failed.
+    Sink(E),
+}
+
+/// Runs the study of `plan` on the current rayon pool. With `per_run`, `rows` receives each
+/// chunk's kept rows in run order; `progress` the number of run indices each chunk covered.
+pub fn study<E>(
+    engine: &Engine,
+    plan: &Plan,
+    per_run: bool,
+    stop: &AtomicBool,
+    mut rows: impl FnMut(&RunRows) -> Result<(), E>,
+    mut progress: impl FnMut(u64),
+) -> Result<Finished, Failed<E>> {
+    let sc = engine.scenario;
+    let filtering = plan.filtering();
+    let given = &plan.given;
+    let mut total = Aggregate::new(sc);
+    let mut kept_total = 0u64;
+    let mut simulated = 0u64;
+    let chunk = |r: Range<u64>| -> Option<Kept> {
+        if filtering {
+            study::chunk_given(engine, r, per_run, given, stop)
+        } else {
+            study::chunk(engine, r, per_run, stop).map(|chunk| Kept {
+                kept: Vec::new(),
+                chunk,
+            })
+        }
+    };
+    let kept_in = |k: &Kept| match filtering {
+        true => k.kept.len() as u64,
+        false => k.chunk.runs.end - k.chunk.runs.start,
+    };
+    let mut cut_short = false;
+    let ended = study::drive(
+        0..plan.limit(),
+        Pace::RUNS,
+        stop,
+        chunk,
+        |mut k: Kept| -> Result<Flow, E> {
+            let mut flow = Flow::Continue;
+            let done = k.chunk.runs.end - k.chunk.runs.start;
+            if let Stop::Target(n) = plan.stop
+                && kept_total + kept_in(&k) >= n
+            {
+                // Exactly runs 0 … r, r the N-th kept run: simulate this chunk again up to it
+                // (a chunk is at most 1024 runs).
+                let need = (n - kept_total) as usize;
+                let cut = k.kept[need - 1] + 1;
+                if cut < k.chunk.runs.end {
+                    let Some(again) =
+                        study::chunk_given(engine, k.chunk.runs.start..cut, per_run, given, stop)
+                    else {
+                        cut_short = true;
+                        return Ok(Flow::Enough);
+                    };
+                    k = again;
+                }
+                flow = Flow::Enough;
+            }
+            total.merge(&k.chunk.aggregate);
+            kept_total += kept_in(&k);
+            simulated = k.chunk.runs.end;
+            if let Some(r) = &k.chunk.rows {
+                rows(r)?;
+            }
+            progress(done);
+            if let Stop::Precision(h) = plan.stop
+                && widest_event(&total).is_none_or(|(_, w)| w <= h)
+            {
+                flow = Flow::Enough;
+            }
+            Ok(flow)
+        },
+    )
+    .map_err(Failed::Sink)?;
+    if ended == Ended::Stopped || cut_short {
+        return Err(Failed::Stopped { simulated });
+    }
+    if kept_total == 0 {
+        let list: Vec<String> = given.conditions.iter().map(|c| c.text(sc)).collect();
+        return Err(Failed::NoneKept(format!(
+            "error: none of the {simulated} runs simulated satisfies {}; nothing was written\n  \
+             = help: the conditions may be impossible in this scenario, or rare: try \
+             --target-runs N (with a larger --max-runs)\n",
+            list.join(" and ")
+        )));
+    }
+    Ok(Finished {
+        total,
+        kept: kept_total,
+        simulated,
+        reached: ended == Ended::Enough,
+    })
+}
