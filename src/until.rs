@@ -27,6 +27,19 @@ use crate::study::{self, Ended, Flow, Kept, Pace};
 /// --find`.
 pub const DEFAULT_MAX_RUNS: u64 = 1_000_000;
 
+/// A half-width `--precision` accepts, or the words every front end gives.
+pub fn half_width(h: f64) -> Result<f64, String> {
+    if h > 0.0 && h < 0.5 {
+        Ok(h)
+    } else {
+        Err(
+            "expected a half-width between 0 and 0.5 (exclusive), e.g. 0.01 for one \
+             percentage point"
+                .into(),
+        )
+    }
+}
+
 /// When the study stops.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Stop {
