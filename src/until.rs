@@ -22,6 +22,7 @@ use crate::model::Scenario;
 use crate::scenario::diag::clip;
 use crate::stats::{Aggregate, widest_event};
 use crate::study::{self, Ended, Flow, Kept, Pace};
+use crate::table::thousands;
 
 /// The budget of `--target-runs` and `--precision` without `--max-runs`, as for `trace
 /// --find`.
@@ -39,6 +40,11 @@ pub fn half_width(h: f64) -> Result<f64, String> {
         )
     }
 }
+
+/// Below this many kept runs a conditional result is flagged: a probability's 95% interval is
+/// then wider than ±5 points at p = 0.5 (1.96 · 0.5 / √400 = 0.049), coarser than the
+/// differences a forecast is read for.
+pub const FEW_RUNS: u64 = 400;
 
 /// When the study stops.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -184,6 +190,8 @@ pub struct Finished {
     pub simulated: u64,
     /// Whether the target or the precision was reached before `max_runs`.
     pub reached: bool,
+    /// The event metrics' ids, for messages.
+    metric_names: Vec<String>,
 }
 
 impl Finished {
@@ -217,6 +225,41 @@ impl Finished {
             widest_metric: widest.map(|(e, _)| sc.metrics.events[e].id.clone()),
             widest_half_width: widest.map(|(_, w)| w),
         })
+    }
+}
+
+impl Finished {
+    /// What the result can be trusted for, as every front end warns: too few runs kept, a
+    /// budget spent before the target or the precision was reached.
+    pub fn warnings(&self, plan: &Plan) -> Vec<String> {
+        let mut out = Vec::new();
+        if plan.filtering() && self.kept < FEW_RUNS {
+            out.push(format!(
+                "brink: warning: only {} runs are kept: below {FEW_RUNS}, a probability's 95% \
+                 interval is wider than ±5 points; simulate more (--runs, or --target-runs)",
+                self.kept
+            ));
+        }
+        match plan.stop {
+            Stop::Target(n) if !self.reached => out.push(format!(
+                "brink: warning: --max-runs {} spent with {} of the {n} runs asked for kept",
+                thousands(plan.max_runs),
+                thousands(self.kept)
+            )),
+            Stop::Precision(h) if !self.reached => {
+                let sc_widest = widest_event(&self.total);
+                let (name, w) = sc_widest.map_or((String::new(), 0.0), |(e, w)| {
+                    (self.metric_names[e].clone(), w)
+                });
+                out.push(format!(
+                    "brink: warning: --max-runs {} spent before every event metric reached a \
+                     95% half-width of {h}; widest: {name}, {w:.5}",
+                    thousands(plan.max_runs),
+                ));
+            }
+            _ => {}
+        }
+        out
     }
 }
 
@@ -321,5 +364,6 @@ pub fn study<E>(
         kept: kept_total,
         simulated,
         reached: ended == Ended::Enough,
+        metric_names: sc.metrics.events.iter().map(|m| m.id.clone()).collect(),
     })
 }

@@ -369,6 +369,9 @@ def run(
     raw = _brink.run(path, text, _set(set), runs, seed, threads, per_run, events, given,
                      target_runs, None if precision is None else float(precision), max_runs,
                      call)
+    # Too few runs kept, a budget spent: what the result can be trusted for.
+    for w in raw.get("warnings", []):
+        warnings.warn(w, stacklevel=2)
     files = ["summary", "timeline", "distributions", "runs", "events"]
     return _result(Run, raw, files, out)
 

@@ -564,8 +564,7 @@ fn run_until<'py>(
         ],
         &manifest,
     )?;
-    d.set_item("simulated", found.simulated)?;
-    d.set_item("reached", found.reached)?;
+    d.set_item("warnings", found.warnings(&plan))?;
     Ok(d)
 }
 

@@ -80,11 +80,6 @@ pub struct Args {
     pub max_runs: Option<u64>,
 }
 
-/// Below this many kept runs a conditional result is flagged: a probability's 95% interval is
-/// then wider than ±5 points at p = 0.5 (1.96 · 0.5 / √400 = 0.049), coarser than the
-/// differences a forecast is read for.
-pub const FEW_RUNS: u64 = 400;
-
 fn precision_value(s: &str) -> std::result::Result<f64, String> {
     let h = s.trim().parse::<f64>().unwrap_or(f64::NAN);
     brink::until::half_width(h)

@@ -33,7 +33,7 @@ use brink::until::{Failed, Options, Plan, Stop};
 use super::load::Loaded;
 use super::outdir::RUN_FILES;
 use super::output::{self, Pending};
-use super::run::{Args, FEW_RUNS};
+use super::run::Args;
 use super::study::{Session, WriteManifest, run_manifest};
 use super::{Failure, Result};
 
@@ -151,7 +151,7 @@ pub fn run(
             reached: found.reached,
             kept: found.kept,
             simulated: found.simulated,
-            max_runs,
+            warnings: found.warnings(&plan),
             elapsed: session.elapsed(),
             dir: &dir,
         },
@@ -166,7 +166,7 @@ struct Summary<'a> {
     reached: bool,
     kept: u64,
     simulated: u64,
-    max_runs: u64,
+    warnings: Vec<String>,
     elapsed: f64,
     dir: &'a Path,
 }
@@ -184,30 +184,14 @@ fn report(sc: &brink::model::Scenario, total: &Aggregate, s: &Summary, quiet: bo
             thousands(s.kept)
         );
     }
-    if s.filtering && s.kept < FEW_RUNS {
-        say!(
-            "brink: warning: only {} runs are kept: below {FEW_RUNS}, a probability's 95% \
-             interval is wider than ±5 points; simulate more (--runs, or --target-runs)",
-            s.kept
-        );
+    for w in &s.warnings {
+        say!("{w}");
     }
     let widest = widest_event(total).map_or((String::new(), 0.0), |(e, w)| {
         (sc.metrics.events[e].id.clone(), w)
     });
     match s.stop {
-        Stop::Target(n) if !s.reached => say!(
-            "brink: warning: --max-runs {} spent with {} of the {n} runs asked for kept",
-            thousands(s.max_runs),
-            thousands(s.kept)
-        ),
-        Stop::Precision(h) if !s.reached => say!(
-            "brink: warning: --max-runs {} spent before every event metric reached a 95% \
-             half-width of {h}; widest: {}, {:.5}",
-            thousands(s.max_runs),
-            widest.0,
-            widest.1
-        ),
-        Stop::Precision(h) if !quiet => say!(
+        Stop::Precision(h) if s.reached && !quiet => say!(
             "brink: every event metric's 95% half-width is at most {h} after {} runs ({} \
              blocks of {CHUNK}); widest: {}, {:.5}",
             thousands(s.simulated),
