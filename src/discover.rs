@@ -18,7 +18,6 @@ use crate::manifest::DiscoverDetail;
 use crate::per_run::{Columns, Needs, Source};
 use crate::prim::{self, Data, Prim, Stage};
 use crate::scenario::diag::clip;
-use crate::table::{Cell, guard};
 use crate::watch::Outcome;
 
 /// Which inputs PRIM may restrict.
@@ -316,7 +315,7 @@ impl Discover {
     }
 }
 
-fn stage_name(s: Stage) -> &'static str {
+pub fn stage_name(s: Stage) -> &'static str {
     match s {
         Stage::Start => "start",
         Stage::Peel => "peel",
@@ -324,77 +323,17 @@ fn stage_name(s: Stage) -> &'static str {
     }
 }
 
-/// The rows of discover.csv: every box of the trajectory, then the chosen one, one row per
-/// restricted input (one row with empty input cells for a box that restricts none).
-pub fn rows<E>(
-    d: &Discover,
-    f: &Found,
-    mut out: impl FnMut(&[Cell]) -> Result<(), E>,
-) -> Result<(), E> {
-    let mut one = |i: usize, stage: &'static str, b: &prim::Box, qp: Option<&QuasiP>| {
-        let dims = prim::restricted(&f.init, &b.lims);
-        let head = [
-            Cell::Int(i as u64),
-            Cell::Text(stage.into()),
-            Cell::Num(b.k as f64 / f.total_k as f64),
-            Cell::Num(b.k as f64 / b.n as f64),
-            Cell::Num(b.n as f64 / f.n as f64),
-            Cell::Int(b.n),
-            Cell::Int(b.k),
-            Cell::Int(dims.len() as u64),
-        ];
-        if dims.is_empty() {
-            let mut rec = head.to_vec();
-            rec.extend(std::iter::repeat_n(Cell::Empty, 7));
-            out(&rec)?;
-        }
-        for j in dims {
-            let (lo, hi) = b.lims[j];
-            let (min, max) = f.init[j];
-            let p = qp.and_then(|q| q.iter().find(|x| x.0 == j)).map(|x| x.1);
-            let text = |s: String| Cell::Text(s.into());
-            let mut rec = head.to_vec();
-            rec.extend([
-                Cell::Text(guard(&d.inputs[j].0)),
-                if lo != min {
-                    text(limit(lo))
-                } else {
-                    Cell::Empty
-                },
-                if hi != max {
-                    text(limit(hi))
-                } else {
-                    Cell::Empty
-                },
-                text(limit(min)),
-                text(limit(max)),
-                p.and_then(|p| p[0])
-                    .map_or(Cell::Empty, |p| text(pvalue(p))),
-                p.and_then(|p| p[1])
-                    .map_or(Cell::Empty, |p| text(pvalue(p))),
-            ]);
-            out(&rec)?;
-        }
-        Ok(())
-    };
-    for (i, b) in f.trajectory.iter().enumerate() {
-        let qp = (i == f.chosen_at).then_some(f.from_qp.as_slice());
-        one(i, stage_name(b.stage), b, qp)?;
-    }
-    one(f.chosen_at, "chosen", &f.chosen, Some(&f.chosen_qp))
-}
-
 /// Each restricted input's quasi-p-values, lower and upper side (`Prim::quasi_p`).
-type QuasiP = [(usize, [Option<f64>; 2])];
+pub type QuasiP = [(usize, [Option<f64>; 2])];
 
 /// A box limit for discover.csv: seven decimals, one more than runs.csv's, because a limit is
 /// the midpoint of two runs' values; so a run's row tells exactly whether it is in the box.
-fn limit(x: f64) -> String {
+pub fn limit(x: f64) -> String {
     format!("{x:.7}")
 }
 
 /// A quasi-p-value: six significant digits in exponent form, since they reach 1e-300.
-fn pvalue(p: f64) -> String {
+pub fn pvalue(p: f64) -> String {
     format!("{p:.5e}")
 }
 

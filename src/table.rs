@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 
 use crate::compare::CompareRow;
+use crate::discover::{self, QuasiP};
 use crate::engine::RunRows;
 use crate::model::{NEVER, Scenario};
 use crate::stats::Aggregate;
@@ -511,6 +512,66 @@ pub fn discover_columns() -> Vec<Column> {
         ("quasi_p_low", Text),
         ("quasi_p_high", Text),
     ])
+}
+
+/// The rows of discover.csv: every box of the trajectory, then the chosen one, one row per
+/// restricted input (one row with empty input cells for a box that restricts none).
+pub fn discover<E>(
+    d: &crate::discover::Discover,
+    f: &crate::discover::Found,
+    mut out: impl FnMut(&[Cell]) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut one = |i: usize, stage: &'static str, b: &crate::prim::Box, qp: Option<&QuasiP>| {
+        let dims = crate::prim::restricted(&f.init, &b.lims);
+        let head = [
+            Cell::Int(i as u64),
+            Cell::Text(stage.into()),
+            Cell::Num(b.k as f64 / f.total_k as f64),
+            Cell::Num(b.k as f64 / b.n as f64),
+            Cell::Num(b.n as f64 / f.n as f64),
+            Cell::Int(b.n),
+            Cell::Int(b.k),
+            Cell::Int(dims.len() as u64),
+        ];
+        if dims.is_empty() {
+            let mut rec = head.to_vec();
+            rec.extend(std::iter::repeat_n(Cell::Empty, 7));
+            out(&rec)?;
+        }
+        for j in dims {
+            let (lo, hi) = b.lims[j];
+            let (min, max) = f.init[j];
+            let p = qp.and_then(|q| q.iter().find(|x| x.0 == j)).map(|x| x.1);
+            let text = |s: String| Cell::Text(s.into());
+            let mut rec = head.to_vec();
+            rec.extend([
+                Cell::Text(guard(&d.inputs[j].0)),
+                if lo != min {
+                    text(discover::limit(lo))
+                } else {
+                    Cell::Empty
+                },
+                if hi != max {
+                    text(discover::limit(hi))
+                } else {
+                    Cell::Empty
+                },
+                text(discover::limit(min)),
+                text(discover::limit(max)),
+                p.and_then(|p| p[0])
+                    .map_or(Cell::Empty, |p| text(discover::pvalue(p))),
+                p.and_then(|p| p[1])
+                    .map_or(Cell::Empty, |p| text(discover::pvalue(p))),
+            ]);
+            out(&rec)?;
+        }
+        Ok(())
+    };
+    for (i, b) in f.trajectory.iter().enumerate() {
+        let qp = (i == f.chosen_at).then_some(f.from_qp.as_slice());
+        one(i, discover::stage_name(b.stage), b, qp)?;
+    }
+    one(f.chosen_at, "chosen", &f.chosen, Some(&f.chosen_qp))
 }
 
 /// Columns of score.csv.

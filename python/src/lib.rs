@@ -1360,7 +1360,7 @@ fn discover<'py>(
     })?;
     let (found, runs, names) = found.map_err(value_error)?;
     let frame = frame_of(table::discover_columns(), |f| {
-        brink::discover::rows(&d, &found, f)
+        brink::table::discover(&d, &found, f)
     });
     let clock = Clock {
         call,

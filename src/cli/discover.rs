@@ -146,7 +146,7 @@ pub fn run(args: Args) -> Result<()> {
         out.staging(),
         "discover.csv",
         &brink::table::discover_columns(),
-        |f| brink::discover::rows(&discover, &found, f),
+        |f| brink::table::discover(&discover, &found, f),
     )?;
     Manifest::new(
         "discover",
