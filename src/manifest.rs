@@ -259,6 +259,19 @@ pub struct RunResult {
     pub given: Option<GivenDetail>,
 }
 
+/// Why a results folder's `latest` link that names something other than a folder beside it
+/// is refused (readers resolve `latest` themselves: the library reads no file).
+pub fn outside_link(link: &str, to: &str) -> String {
+    use crate::scenario::diag::clip;
+    format!(
+        "error: `{}` is a link to `{}`, outside the folder of results it belongs to; brink's \
+         `latest` links name a result folder beside them, so this one was changed by hand\n  \
+         = help: give the result folder itself\n",
+        clip(link, 80),
+        clip(to, 80)
+    )
+}
+
 impl RunResult {
     /// A run's manifest from its JSON; refuses the result of another command, or one without
     /// the calendar `command` needs. `dir` and `path` name the result's folder and manifest

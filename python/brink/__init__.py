@@ -512,6 +512,15 @@ def _results(results: Results) -> tuple[Optional[str], Optional[Run]]:
     )
 
 
+def _flag_list(values: Union[str, Sequence[str], None]) -> list[str]:
+    """A list option as its flag takes it: each value may hold several, comma-separated."""
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    return [v for value in values for v in str(value).split(",")]
+
+
 def _shown(results: Results) -> Any:
     return "<brink.run result>" if isinstance(results, Run) else results
 
@@ -550,8 +559,7 @@ def watch(
     ``signposts`` event metrics (default: all but the outcome); ``by`` dates (default: month
     ends). A folder's runs.csv is streamed, never held."""
     folder, run = _results(results)
-    by = [by] if isinstance(by, str) else list(by or [])
-    signposts = [signposts] if isinstance(signposts, str) else list(signposts or [])
+    by, signposts = _flag_list(by), _flag_list(signposts)
     call = _call("watch", _shown(results), outcome=outcome, signposts=signposts, by=by)
     raw = _brink.watch(folder, run, outcome, signposts, by, call)
     return _result(Watch, raw, ["watch"], out, text=raw["text"])
@@ -576,7 +584,7 @@ def discover(
     with ``outcome``. ``results`` as for ``watch``; the other options as the command line's.
     Only the inputs used are held, 8 bytes per run and input, as on the command line."""
     folder, run = _results(results)
-    exclude = [exclude] if isinstance(exclude, str) else list(exclude or [])
+    exclude = _flag_list(exclude)
     call = _call("discover", _shown(results), outcome=outcome, features=features,
                  exclude=exclude, box=box, significance=significance, peel_alpha=peel_alpha,
                  paste_alpha=paste_alpha, mass_min=mass_min, threads=threads)

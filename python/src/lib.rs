@@ -1005,7 +1005,7 @@ const IN_MEMORY: &str = "<brink.run result>";
 impl<'py> Results<'py> {
     fn of(folder: Option<String>, run: Option<Bound<'py, PyAny>>) -> PyResult<Results<'py>> {
         match (folder, run) {
-            (Some(f), _) => Ok(Results::Folder(resolve(Path::new(&f)))),
+            (Some(f), _) => Ok(Results::Folder(resolve(Path::new(&f))?)),
             (None, Some(run)) => {
                 let manifest: String = run.getattr("_manifest_text")?.extract()?;
                 Ok(Results::Memory { manifest, run })
@@ -1109,14 +1109,25 @@ impl<'py> Results<'py> {
 type Opener<'a> = Box<dyn FnOnce(&Needs) -> PyResult<Box<dyn Source + Send>> + 'a>;
 
 /// Where the command line reads a folder of results: the folder, or its `latest` when it
-/// holds no manifest but that does (a scenario's folder of runs).
-fn resolve(dir: &Path) -> PathBuf {
+/// holds no manifest but that does (a scenario's folder of runs); a `latest` link that names
+/// anything but a folder beside it is refused.
+fn resolve(dir: &Path) -> PyResult<PathBuf> {
     let latest = dir.join("latest");
-    if !dir.join("manifest.json").is_file() && latest.join("manifest.json").is_file() {
-        latest
-    } else {
-        dir.to_path_buf()
+    if dir.join("manifest.json").is_file() || !latest.join("manifest.json").is_file() {
+        return Ok(dir.to_path_buf());
     }
+    if let Ok(to) = std::fs::read_link(&latest) {
+        let mut parts = to.components();
+        let plain =
+            matches!(parts.next(), Some(std::path::Component::Normal(_))) && parts.next().is_none();
+        if !plain {
+            return Err(value_error(brink::manifest::outside_link(
+                &latest.display().to_string(),
+                &to.display().to_string(),
+            )));
+        }
+    }
+    Ok(latest)
 }
 
 /// The per-run rows of a `brink.run` result, from the columns of its runs DataFrame that a
