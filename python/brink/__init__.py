@@ -557,7 +557,8 @@ def watch(
     ``results`` is a ``brink run --per-run`` folder or a ``brink.run(..., per_run=True)``
     result; ``outcome`` an event metric or a quantity condition (``"war_days>=30"``);
     ``signposts`` event metrics (default: all but the outcome); ``by`` dates (default: month
-    ends). A folder's runs.csv is streamed, never held."""
+    ends). A folder's runs.csv is streamed, never held; a result in memory gives what its
+    written folder would (numbers taken as runs.csv writes them, six decimals)."""
     folder, run = _results(results)
     by, signposts = _flag_list(by), _flag_list(signposts)
     call = _call("watch", _shown(results), outcome=outcome, signposts=signposts, by=by)
