@@ -367,3 +367,124 @@ pub fn study<E>(
         metric_names: sc.metrics.events.iter().map(|m| m.id.clone()).collect(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minimal() -> Scenario {
+        let text = include_str!("../scenarios/minimal.toml");
+        crate::scenario::parse(text, "minimal.toml").unwrap()
+    }
+
+    fn plan(sc: &Scenario, o: Options) -> Result<Plan, String> {
+        Plan::new(sc, &o)
+    }
+
+    #[test]
+    fn options_are_checked_with_the_words_of_the_flags() {
+        let sc = minimal();
+        let given = ["blue_strikes<=2026-01-31".to_string()];
+        let p = plan(
+            &sc,
+            Options {
+                given: &given,
+                target_runs: Some(50),
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        assert_eq!((p.stop, p.max_runs), (Stop::Target(50), DEFAULT_MAX_RUNS));
+        let e = plan(
+            &sc,
+            Options {
+                given: &given,
+                target_runs: Some(50),
+                max_runs: Some(10),
+                ..Options::default()
+            },
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("--target-runs 50 asks to keep more runs than the 10"),
+            "{e}"
+        );
+        let e = plan(
+            &sc,
+            Options {
+                given: &given,
+                max_runs: Some(10),
+                ..Options::default()
+            },
+        )
+        .unwrap_err();
+        assert!(e.starts_with("error: --max-runs goes with"), "{e}");
+        assert!(half_width(0.5).is_err() && half_width(0.0).is_err());
+        assert_eq!(half_width(0.01), Ok(0.01));
+        // Every bad condition is reported, each with carets under its fault.
+        let bad = [
+            "blue_strike<=2026-01-31".to_string(),
+            "red_answers<=2026-13-01".into(),
+        ];
+        let e = conditions(&sc, &bad).unwrap_err();
+        assert_eq!(e.matches("error: --given").count(), 2, "{e}");
+        assert!(
+            e.contains("   | blue_strike<=2026-01-31\n   | ^^^^^^^^^^^\n"),
+            "{e}"
+        );
+        // Conditions that cannot hold together are refused before anything runs.
+        let clash = [
+            "blue_strikes<=2026-01-10".to_string(),
+            "not blue_strikes<=2026-01-20".into(),
+        ];
+        assert!(conditions(&sc, &clash).unwrap_err().contains("contradict"));
+    }
+
+    #[test]
+    fn a_target_stops_at_the_nth_kept_run_whatever_the_threads() {
+        let sc = minimal();
+        let engine = Engine::new(&sc, 3);
+        let given = ["blue_strikes<=2026-02-20".to_string()];
+        let p = plan(
+            &sc,
+            Options {
+                given: &given,
+                target_runs: Some(1500),
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        let stop = AtomicBool::new(false);
+        let mut seen = Vec::new();
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut runs = Vec::new();
+            let f = pool
+                .install(|| {
+                    study(
+                        &engine,
+                        &p,
+                        true,
+                        &stop,
+                        |r| {
+                            runs.extend((0..r.len()).map(|i| r.row(i).0));
+                            Ok::<(), ()>(())
+                        },
+                        |_| {},
+                    )
+                })
+                .unwrap_or_else(|_| panic!("the study ends"));
+            assert_eq!((f.kept, runs.len() as u64), (1500, 1500));
+            assert!(f.reached);
+            // The last kept run is the last simulated: the study ends exactly at it.
+            assert_eq!(runs.last().copied(), Some(f.simulated - 1));
+            assert!(runs.windows(2).all(|w| w[0] < w[1]));
+            assert!(f.given_detail(&sc, &p).is_some() && f.precision_detail(&sc, &p).is_none());
+            seen.push((runs, f.total.runs, f.simulated));
+        }
+        assert_eq!(seen[0], seen[1]);
+    }
+}
