@@ -5,6 +5,7 @@
 //! `brink` binary around it reads files, writes CSV and reports progress.
 
 pub mod compare;
+pub mod discover;
 pub mod engine;
 pub mod explain;
 pub mod given;
@@ -12,6 +13,7 @@ pub mod load;
 pub mod manifest;
 pub mod metrics;
 pub mod model;
+pub mod per_run;
 pub mod prim;
 pub mod rng;
 pub mod rules;
@@ -25,4 +27,5 @@ pub mod summary;
 pub mod sweep;
 pub mod table;
 pub mod trace;
+pub mod until;
 pub mod watch;

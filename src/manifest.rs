@@ -247,6 +247,106 @@ pub fn run_manifest(
     .overrides(set)
 }
 
+/// What the readers of a run's result (`score`, `watch`, `discover`) take from its manifest.
+#[derive(Deserialize, Clone, Debug)]
+pub struct RunResult {
+    pub scenario: ScenarioRef,
+    pub seed: u64,
+    pub runs: u64,
+    #[serde(default)]
+    pub parameters: Vec<Parameter>,
+    #[serde(default)]
+    pub given: Option<GivenDetail>,
+}
+
+/// Why a results folder's `latest` link that names something other than a folder beside it
+/// is refused (readers resolve `latest` themselves: the library reads no file).
+pub fn outside_link(link: &str, to: &str) -> String {
+    use crate::scenario::diag::clip;
+    format!(
+        "error: `{}` is a link to `{}`, outside the folder of results it belongs to; brink's \
+         `latest` links name a result folder beside them, so this one was changed by hand\n  \
+         = help: give the result folder itself\n",
+        clip(link, 80),
+        clip(to, 80)
+    )
+}
+
+impl RunResult {
+    /// A run's manifest from its JSON; refuses the result of another command, or one without
+    /// the calendar `command` needs. `dir` and `path` name the result's folder and manifest
+    /// in messages.
+    pub fn from_value(
+        value: serde_json::Value,
+        dir: &str,
+        path: &str,
+        command: &str,
+    ) -> Result<RunResult, String> {
+        match value.get("command").and_then(serde_json::Value::as_str) {
+            Some("run") => {}
+            Some(other) => {
+                return Err(format!(
+                    "error: `{dir}` holds the result of `brink {}`; `brink {command}` reads the \
+                     result of `brink run`\n",
+                    crate::scenario::diag::clip(other, 80)
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "error: {path}: no \"command\": not the manifest of a brink result\n"
+                ));
+            }
+        }
+        let m: RunResult = serde_json::from_value(value)
+            .map_err(|e| format!("error: {path}: not the manifest of a brink run: {e}\n"))?;
+        if m.scenario.calendar.is_none() {
+            return Err(format!(
+                "error: {path}: the manifest has no start date and horizon; is it from an older \
+                 brink? Run the scenario again\n"
+            ));
+        }
+        Ok(m)
+    }
+
+    pub fn calendar(&self) -> &Calendar {
+        self.scenario
+            .calendar
+            .as_ref()
+            .expect("checked when the manifest was read")
+    }
+
+    pub fn start(&self) -> jiff::civil::Date {
+        self.calendar()
+            .start_date
+            .parse()
+            .unwrap_or(jiff::civil::Date::MIN)
+    }
+
+    pub fn horizon(&self) -> u32 {
+        self.calendar().horizon_days
+    }
+
+    /// The last day the runs cover.
+    pub fn last(&self) -> jiff::civil::Date {
+        self.date(self.horizon().saturating_sub(1))
+    }
+
+    pub fn date(&self, day: u32) -> jiff::civil::Date {
+        self.start()
+            .checked_add(jiff::Span::new().days(i64::from(day)))
+            .unwrap_or(jiff::civil::Date::MAX)
+    }
+
+    /// The key paths of the uncertain parameters, as runs.csv's columns name them.
+    pub fn uncertain(&self) -> Vec<&str> {
+        self.parameters
+            .iter()
+            .filter(|p| p.uncertain)
+            .map(|p| p.path.as_str())
+            .collect()
+    }
+}
+
 /// What a comparison's manifest records beyond the common fields: the variant.
 #[derive(Serialize, Clone, Debug)]
 pub struct CompareDetail {
@@ -294,4 +394,65 @@ pub struct SweepDetail<'a> {
     pub experiment_path: Option<String>,
     pub points: u64,
     pub metrics: &'a [String],
+}
+
+/// What `brink watch`'s manifest records beyond the common fields.
+#[derive(Serialize, Clone, Debug)]
+pub struct WatchDetail {
+    /// The result read: its folder, or what the Python package was given.
+    pub results: String,
+    pub outcome: String,
+    pub signposts: Vec<String>,
+    pub by: Vec<String>,
+}
+
+/// What `brink discover`'s manifest records beyond the common fields.
+#[derive(Serialize, Clone, Debug)]
+pub struct DiscoverDetail {
+    /// The result read: its folder, or what the Python package was given.
+    pub results: String,
+    pub outcome: String,
+    pub features: crate::discover::Features,
+    pub inputs: Vec<String>,
+    pub peel_alpha: f64,
+    pub paste_alpha: f64,
+    pub mass_min: f64,
+    pub significance: f64,
+    pub chosen_box: usize,
+    pub sentence: String,
+}
+
+/// What `brink score`'s manifest records beyond the common fields.
+#[derive(Serialize, Clone, Debug)]
+pub struct ScoreDetail {
+    /// The result read: its folder, or what the Python package was given.
+    pub results: String,
+    pub observed: ObservedRef,
+    /// The floor of the log score: 1/(2·runs).
+    pub log_floor: f64,
+    pub checkpoints: Vec<String>,
+    pub reliability: bool,
+}
+
+/// The observed file a score was computed against.
+#[derive(Serialize, Clone, Debug)]
+pub struct ObservedRef {
+    pub path: String,
+    pub sha256: String,
+}
+
+impl ScoreDetail {
+    /// The detail of a score of `results` against `text` (shown as `path`).
+    pub fn of(results: String, path: &str, text: &str, s: &crate::score::Scored) -> ScoreDetail {
+        ScoreDetail {
+            results,
+            observed: ObservedRef {
+                path: path.to_string(),
+                sha256: sha256(text.as_bytes()),
+            },
+            log_floor: s.floor,
+            checkpoints: s.checkpoints.iter().map(|d| d.to_string()).collect(),
+            reliability: s.reliability.is_some(),
+        }
+    }
 }

@@ -89,6 +89,11 @@ pub struct Prim<'a> {
     opts: Options,
 }
 
+/// The inputs a box with limits `lims` restricts, `init` being the box of all runs.
+pub fn restricted(init: &[(f64, f64)], lims: &[(f64, f64)]) -> Vec<usize> {
+    (0..lims.len()).filter(|&j| lims[j] != init[j]).collect()
+}
+
 /// EMA Workbench's quantile (modelled on sdtoolkit): with i = (n − 1)·q, the mean of the
 /// order statistics at ⌊i⌋ and ⌈i⌉; where they are equal, the mean of that value and the next
 /// distinct one (upwards for q ≤ 0.5, downwards above), or the value itself if there is none.
@@ -205,9 +210,7 @@ impl<'a> Prim<'a> {
 
     /// The inputs a box restricts: those whose limits differ from the box of all runs.
     pub fn restricted(&self, lims: &[(f64, f64)]) -> Vec<usize> {
-        (0..lims.len())
-            .filter(|&j| lims[j] != self.init[j])
-            .collect()
+        restricted(&self.init, lims)
     }
 
     fn free(&self, lims: &[(f64, f64)]) -> usize {

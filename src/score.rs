@@ -28,10 +28,16 @@
 
 use std::ops::Range;
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use jiff::civil::Date;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::scenario::diag::{Diagnostic, ScenarioError, did_you_mean, suggest};
+use crate::manifest::RunResult;
+use crate::scenario::diag::{Diagnostic, ScenarioError, clip, did_you_mean, suggest};
+use crate::table::{short, thousands};
 
 /// Brier score of probability `p` for outcome `y`: (p − y)², 0 best, 1 worst.
 pub fn brier(p: f64, y: bool) -> f64 {
@@ -589,6 +595,447 @@ pub fn month_ends(from: jiff::civil::Date, to: jiff::civil::Date) -> Vec<jiff::c
         }
     }
     out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scoring a run's result
+
+/// The forecasters scored, the model first.
+pub const FORECASTERS: [&str; 4] = ["model", "coin", "constant_hazard", "base_rate"];
+
+/// One event scored at one checkpoint.
+#[derive(Clone, Debug)]
+pub struct Item {
+    /// Index into the observed events.
+    pub event: usize,
+    pub day: u32,
+    pub outcome: bool,
+    /// By forecaster; NaN where it gives none (no base rate).
+    pub forecast: [f64; 4],
+}
+
+/// A run's result scored against an observed file: what score.csv, skill.csv,
+/// reliability.csv and score.txt hold.
+pub struct Scored {
+    pub items: Vec<Item>,
+    pub skills: Vec<SkillRow>,
+    /// The histograms of the observed quantities, values in increasing order.
+    pub hist: BTreeMap<String, Vec<(f64, u64)>>,
+    /// The floor of the log score.
+    pub floor: f64,
+    pub checkpoints: Vec<Date>,
+    /// Distinct listed events that happened and that did not, at their last checkpoint.
+    pub happened: usize,
+    pub not: usize,
+    /// The reliability bins, when enough events happened and enough did not.
+    pub reliability: Option<Vec<Bin>>,
+    /// Warnings about what the score means (outcomes the forecast already knew).
+    pub warnings: Vec<String>,
+}
+
+/// What an observed file is checked against, from a run's manifest and the metric names of
+/// its summary (event metrics are those of kind `probability`).
+pub fn context<'a>(m: &'a RunResult, summary: &'a [(String, String)]) -> Context<'a> {
+    let mut events = Vec::new();
+    let mut quantities = Vec::new();
+    for (metric, kind) in summary {
+        match kind.as_str() {
+            "probability" => events.push(metric.as_str()),
+            _ => quantities.push(metric.as_str()),
+        }
+    }
+    Context {
+        scenario: &m.scenario.name,
+        start: m.start(),
+        last: m.last(),
+        events,
+        quantities,
+    }
+}
+
+/// Scores a run's result `m` against `obs` (parsed from `text`, shown as `file`), from the
+/// rows of its distributions.csv (metric, value, count): the first-day counts of the listed
+/// events and the histograms of the listed quantities, so forecasts are exact shares k/N.
+pub fn score<'a>(
+    m: &RunResult,
+    obs: &Observed,
+    text: &str,
+    file: &str,
+    dist: impl IntoIterator<Item = (&'a str, f64, u64)>,
+) -> Scored {
+    let horizon = m.horizon();
+    let start = m.start();
+    let mut first: BTreeMap<&str, Vec<u64>> = obs
+        .events
+        .iter()
+        .map(|e| (e.metric.as_str(), vec![0u64; horizon as usize]))
+        .collect();
+    let mut hist: BTreeMap<String, Vec<(f64, u64)>> = obs
+        .quantities
+        .iter()
+        .map(|(q, _)| (q.clone(), Vec::new()))
+        .collect();
+    for (name, value, count) in dist {
+        if let Some(h) = hist.get_mut(name) {
+            h.push((value, count));
+        } else if let Some(e) = name.strip_suffix("_first_day")
+            && let Some(days) = first.get_mut(e)
+            && value >= 0.0
+            && (value as usize) < days.len()
+        {
+            days[value as usize] += count;
+        }
+    }
+    for h in hist.values_mut() {
+        h.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    let runs = m.runs;
+    let floor = log_floor(runs);
+    let day_of = |d: Date| (d - start).get_days().max(0) as u32;
+
+    // Checkpoints: the file's, or month ends up to the last day it covers.
+    let through = obs
+        .through
+        .or_else(|| obs.events.iter().map(|e| e.fact.date()).max());
+    let checkpoints: Vec<Date> = match (&obs.checkpoints, through) {
+        (Some(c), _) => c.clone(),
+        (None, Some(t)) => {
+            let to = t.min(m.last());
+            let ends = month_ends(start, to);
+            if ends.is_empty() { vec![to] } else { ends }
+        }
+        (None, None) => Vec::new(),
+    };
+
+    let items = event_items(obs, &first, runs, horizon, &checkpoints, &day_of);
+    let warnings = warnings_as_of(m, obs, &items, &checkpoints, text, file);
+
+    // Reliability: outcomes of distinct events at their last scored checkpoint.
+    let mut last_outcome: BTreeMap<usize, bool> = BTreeMap::new();
+    for it in &items {
+        last_outcome.insert(it.event, it.outcome);
+    }
+    let happened = last_outcome.values().filter(|&&y| y).count();
+    let not = last_outcome.len() - happened;
+    let min = RELIABILITY_MIN_EVENTS;
+    let reliability = (happened >= min && not >= min).then(|| {
+        let pairs: Vec<(f64, bool)> = items.iter().map(|i| (i.forecast[0], i.outcome)).collect();
+        self::reliability(&pairs, 10)
+    });
+    let skills = skill_rows(obs, &items, floor);
+    Scored {
+        items,
+        skills,
+        hist,
+        floor,
+        checkpoints,
+        happened,
+        not,
+        reliability,
+        warnings,
+    }
+}
+
+/// Every listed event at every checkpoint where its outcome is known, in file order.
+fn event_items(
+    obs: &Observed,
+    first: &BTreeMap<&str, Vec<u64>>,
+    runs: u64,
+    horizon: u32,
+    checkpoints: &[Date],
+    day_of: &dyn Fn(Date) -> u32,
+) -> Vec<Item> {
+    let mut items = Vec::new();
+    for (i, e) in obs.events.iter().enumerate() {
+        let days = &first[e.metric.as_str()];
+        let total: u64 = days.iter().sum();
+        let by_horizon = total as f64 / runs as f64;
+        let base = obs
+            .base_rates
+            .iter()
+            .find(|(m, _)| *m == e.metric)
+            .map(|b| b.1);
+        let mut cum = 0u64;
+        let mut next = 0usize;
+        for &c in checkpoints {
+            let day = day_of(c);
+            while next <= day as usize && next < days.len() {
+                cum += days[next];
+                next += 1;
+            }
+            let outcome = match e.fact {
+                Fact::Happened(h) => h <= c,
+                Fact::NotBy(t) if c <= t => false,
+                Fact::NotBy(_) => continue,
+            };
+            items.push(Item {
+                event: i,
+                day,
+                outcome,
+                forecast: [
+                    cum as f64 / runs as f64,
+                    0.5,
+                    constant_hazard(by_horizon, f64::from(horizon), day),
+                    base.map_or(f64::NAN, |r| constant_hazard(r, 365.0, day)),
+                ],
+            });
+        }
+    }
+    items
+}
+
+/// A forecast cannot be scored on what it already knew: warnings about events dated on or
+/// before the scenario's `as_of`, and checkpoints that are.
+fn warnings_as_of(
+    m: &RunResult,
+    obs: &Observed,
+    items: &[Item],
+    checkpoints: &[Date],
+    text: &str,
+    file: &str,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(as_of) = m
+        .scenario
+        .as_of
+        .as_deref()
+        .and_then(|d| d.parse::<Date>().ok())
+    else {
+        return out;
+    };
+    for e in &obs.events {
+        if let Fact::Happened(h) = e.fact
+            && h <= as_of
+        {
+            let (line, col) = crate::scenario::diag::line_col(text, e.span.start);
+            out.push(format!(
+                "brink: warning: {file}:{line}:{col}: {} happened on {h}, on or before the \
+                 scenario's as_of date {as_of}: the forecast already knew it, so its score \
+                 says little",
+                e.metric
+            ));
+        }
+    }
+    let early = checkpoints.iter().filter(|&&c| c <= as_of).count();
+    if early > 0 {
+        let known = (as_of - m.start()).get_days();
+        let scored = items
+            .iter()
+            .filter(|i| i64::from(i.day) <= i64::from(known))
+            .count();
+        out.push(format!(
+            "brink: warning: {early} checkpoint(s) ({scored} scored forecasts) are on or before \
+             the scenario's as_of date {as_of}, when its authors already knew the outcome"
+        ));
+    }
+    out
+}
+
+/// Mean scores of the model and a reference on the same items.
+#[derive(Clone, Debug)]
+pub struct SkillRow {
+    /// None: all events.
+    pub metric: Option<String>,
+    pub reference: &'static str,
+    pub items: usize,
+    pub model: (f64, f64),
+    pub reference_score: (f64, f64),
+}
+
+fn skill_rows(obs: &Observed, items: &[Item], floor: f64) -> Vec<SkillRow> {
+    let mean = |sel: &[&Item], f: usize| -> (f64, f64) {
+        let n = sel.len() as f64;
+        let b = sel
+            .iter()
+            .map(|i| brier(i.forecast[f], i.outcome))
+            .sum::<f64>();
+        let l = sel
+            .iter()
+            .map(|i| log_score(i.forecast[f], i.outcome, floor))
+            .sum::<f64>();
+        (b / n, l / n)
+    };
+    let mut out = Vec::new();
+    let mut scopes: Vec<Option<usize>> = vec![None];
+    scopes.extend((0..obs.events.len()).map(Some));
+    for scope in scopes {
+        for (f, reference) in FORECASTERS.iter().enumerate().skip(1) {
+            let sel: Vec<&Item> = items
+                .iter()
+                .filter(|i| scope.is_none_or(|e| i.event == e) && !i.forecast[f].is_nan())
+                .collect();
+            if sel.is_empty() {
+                continue;
+            }
+            out.push(SkillRow {
+                metric: scope.map(|e| obs.events[e].metric.clone()),
+                reference,
+                items: sel.len(),
+                model: mean(&sel, 0),
+                reference_score: mean(&sel, f),
+            });
+        }
+    }
+    out
+}
+
+fn signed(x: f64) -> String {
+    if x.is_nan() {
+        "—".into()
+    } else {
+        format!("{x:+.2}")
+    }
+}
+
+/// score.txt, also printed: the plain-text summary: what was scored, the model against each reference, each event and
+/// each quantity.
+pub fn summary_text(m: &RunResult, observed: &str, obs: &Observed, r: &Scored) -> String {
+    let mut s = String::new();
+    let conditional = match &m.given {
+        Some(g) => format!(", given {}", g.conditions.join(" and ")),
+        None => String::new(),
+    };
+    let _ = writeln!(
+        s,
+        "Score of {} ({} runs, seed {}{conditional}) against {}",
+        m.scenario.name,
+        thousands(m.runs),
+        m.seed,
+        clip(observed, 80)
+    );
+    let scored: std::collections::BTreeSet<usize> = r.items.iter().map(|i| i.event).collect();
+    let span = match (r.checkpoints.first(), r.checkpoints.last()) {
+        (Some(a), Some(b)) if a != b => format!(" ({a} to {b})"),
+        (Some(a), _) => format!(" ({a})"),
+        _ => String::new(),
+    };
+    let quantities = match obs.quantities.len() {
+        0 => String::new(),
+        1 => "; 1 quantity".into(),
+        q => format!("; {q} quantities"),
+    };
+    let _ = writeln!(
+        s,
+        "{} event(s) at {} checkpoint(s){span}: {} scored forecasts{quantities}. Log score \
+         floor {} (half a run).",
+        scored.len(),
+        r.checkpoints.len(),
+        r.items.len(),
+        short(r.floor)
+    );
+    if !r.items.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n{:<24} {:>6} {:>8} {:>10} {:>12} {:>10}",
+            "forecaster", "items", "Brier", "log score", "Brier skill", "log skill"
+        );
+        let all: Vec<&SkillRow> = r.skills.iter().filter(|k| k.metric.is_none()).collect();
+        if let Some(first) = all.iter().find(|k| k.reference == "coin") {
+            let _ = writeln!(
+                s,
+                "{:<24} {:>6} {:>8.4} {:>10.4}",
+                "model", first.items, first.model.0, first.model.1
+            );
+        }
+        for k in &all {
+            let name = match k.reference {
+                "coin" => "coin (0.5)",
+                "constant_hazard" => "constant hazard",
+                _ => "base rate",
+            };
+            let _ = writeln!(
+                s,
+                "{:<24} {:>6} {:>8.4} {:>10.4} {:>12} {:>10}",
+                name,
+                k.items,
+                k.reference_score.0,
+                k.reference_score.1,
+                signed(skill(k.model.0, k.reference_score.0)),
+                signed(skill(k.model.1, k.reference_score.1))
+            );
+            if k.reference == "base_rate" {
+                let _ = writeln!(
+                    s,
+                    "{:<24} {:>6} {:>8.4} {:>10.4}",
+                    "  model, same forecasts", k.items, k.model.0, k.model.1
+                );
+            }
+        }
+        let _ = writeln!(
+            s,
+            "\n{:<44} {:>6} {:>8} {:>10} {:>12}",
+            "event", "items", "Brier", "log score", "Brier skill"
+        );
+        for (e, ev) in obs.events.iter().enumerate() {
+            let Some(k) = r.skills.iter().find(|k| {
+                k.metric.as_deref() == Some(&ev.metric) && k.reference == "constant_hazard"
+            }) else {
+                continue;
+            };
+            let _ = e;
+            let what = match ev.fact {
+                Fact::Happened(d) => format!("{} (happened {d})", ev.metric),
+                Fact::NotBy(d) => format!("{} (not by {d})", ev.metric),
+            };
+            let _ = writeln!(
+                s,
+                "{:<44} {:>6} {:>8.4} {:>10.4} {:>12}",
+                clip(&what, 80),
+                k.items,
+                k.model.0,
+                k.model.1,
+                signed(skill(k.model.0, k.reference_score.0))
+            );
+        }
+        let _ = writeln!(
+            s,
+            "(Brier skill of each event against the constant hazard.)"
+        );
+    }
+    if !obs.quantities.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n{:<32} {:>10} {:>14} {:>10}",
+            "quantity", "observed", "forecast mean", "CRPS"
+        );
+        for (q, x) in &obs.quantities {
+            let h = &r.hist[q.as_str()];
+            let n: u64 = h.iter().map(|b| b.1).sum();
+            let mean = h.iter().map(|b| b.0 * b.1 as f64).sum::<f64>() / n.max(1) as f64;
+            let crps = crps(h, *x);
+            let _ = writeln!(
+                s,
+                "{:<32} {:>10} {:>14} {:>10}",
+                clip(q, 80),
+                short(*x),
+                if n > 0 {
+                    format!("{mean:.2}")
+                } else {
+                    "—".into()
+                },
+                crps.map_or("—".into(), |c| format!("{c:.3}"))
+            );
+        }
+        let _ = writeln!(
+            s,
+            "(CRPS in the quantity's units: 0 is a certain, exact forecast.)"
+        );
+    }
+    let (enough, happened, not) = (r.reliability.is_some(), r.happened, r.not);
+    let min = RELIABILITY_MIN_EVENTS;
+    if enough {
+        let _ = writeln!(
+            s,
+            "\nReliability table: reliability.csv ({happened} events happened, {not} did not)."
+        );
+    } else if !r.items.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nNo reliability table: it needs at least {min} listed events that happened and \
+             {min} that did not (here {happened} and {not})."
+        );
+    }
+    s
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 
 use crate::compare::CompareRow;
+use crate::discover::{self, QuasiP};
 use crate::engine::RunRows;
 use crate::model::{NEVER, Scenario};
 use crate::stats::Aggregate;
@@ -396,6 +397,325 @@ pub fn sobol_columns() -> Vec<Column> {
         ("ci_low", Num),
         ("ci_high", Num),
     ])
+}
+
+/// A value as written in a file, without trailing zeros: 0.350000 → "0.35".
+pub fn short(v: f64) -> String {
+    let s = format!("{v:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.into() }
+}
+
+/// Thousands separated by commas, for messages and printed tables: 1234567 → "1,234,567".
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Columns of watch.csv.
+pub fn watch_columns() -> Vec<Column> {
+    columns(&[
+        ("outcome", Text),
+        ("signpost", Text),
+        ("date", Text),
+        ("day", Int),
+        ("runs", Int),
+        ("signpost_runs", Int),
+        ("outcome_runs", Int),
+        ("outcome_with_signpost_runs", Int),
+        ("outcome_without_signpost_runs", Int),
+        ("outcome_by_date_runs", MaybeInt),
+        ("signpost_probability", Num),
+        ("signpost_ci_low", Num),
+        ("signpost_ci_high", Num),
+        ("outcome_probability", Num),
+        ("if_signpost", Num),
+        ("if_signpost_ci_low", Num),
+        ("if_signpost_ci_high", Num),
+        ("if_no_signpost", Num),
+        ("if_no_signpost_ci_low", Num),
+        ("if_no_signpost_ci_high", Num),
+        ("lift", Num),
+        ("lift_ci_low", Num),
+        ("lift_ci_high", Num),
+        ("expected_shift", Num),
+    ])
+}
+
+/// The rows of watch.csv, in the order of `rows` (`Watch::rows`).
+pub fn watch<E>(
+    w: &crate::watch::Watch,
+    rows: &[crate::watch::Row],
+    mut f: impl FnMut(&[Cell]) -> Result<(), E>,
+) -> Result<(), E> {
+    use crate::watch::Outcome;
+    for r in rows {
+        let (x, s) = (&r.counts, &r.stats);
+        let by_date = match w.outcome {
+            Outcome::Event(_) => Cell::Int(x.outcome_by_date),
+            Outcome::Quantity { .. } => Cell::Empty,
+        };
+        f(&[
+            Cell::Text(guard(&w.outcome_text)),
+            Cell::Text(guard(w.name(r))),
+            Cell::Text(w.dates[r.date].to_string().into()),
+            Cell::Int(w.days[r.date].into()),
+            Cell::Int(x.runs),
+            Cell::Int(x.signpost),
+            Cell::Int(x.outcome),
+            Cell::Int(x.both),
+            Cell::Int(x.outcome_without()),
+            by_date,
+            Cell::Num(s.signpost.value),
+            Cell::Num(s.signpost.low),
+            Cell::Num(s.signpost.high),
+            Cell::Num(s.outcome),
+            Cell::Num(s.if_signpost.value),
+            Cell::Num(s.if_signpost.low),
+            Cell::Num(s.if_signpost.high),
+            Cell::Num(s.if_not.value),
+            Cell::Num(s.if_not.low),
+            Cell::Num(s.if_not.high),
+            Cell::Num(s.lift.value),
+            Cell::Num(s.lift.low),
+            Cell::Num(s.lift.high),
+            Cell::Num(s.shift),
+        ])?;
+    }
+    Ok(())
+}
+
+/// Columns of discover.csv. Limits are text: seven decimals, one more than runs.csv's,
+/// because a limit is the midpoint of two runs' values; quasi-p-values are in exponent form.
+pub fn discover_columns() -> Vec<Column> {
+    columns(&[
+        ("box", Int),
+        ("stage", Text),
+        ("coverage", Num),
+        ("density", Num),
+        ("mass", Num),
+        ("runs", Int),
+        ("outcome_runs", Int),
+        ("restricted", Int),
+        ("feature", Text),
+        ("low", Text),
+        ("high", Text),
+        ("min", Text),
+        ("max", Text),
+        ("quasi_p_low", Text),
+        ("quasi_p_high", Text),
+    ])
+}
+
+/// The rows of discover.csv: every box of the trajectory, then the chosen one, one row per
+/// restricted input (one row with empty input cells for a box that restricts none).
+pub fn discover<E>(
+    d: &crate::discover::Discover,
+    f: &crate::discover::Found,
+    mut out: impl FnMut(&[Cell]) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut one = |i: usize, stage: &'static str, b: &crate::prim::Box, qp: Option<&QuasiP>| {
+        let dims = crate::prim::restricted(&f.init, &b.lims);
+        let head = [
+            Cell::Int(i as u64),
+            Cell::Text(stage.into()),
+            Cell::Num(b.k as f64 / f.total_k as f64),
+            Cell::Num(b.k as f64 / b.n as f64),
+            Cell::Num(b.n as f64 / f.n as f64),
+            Cell::Int(b.n),
+            Cell::Int(b.k),
+            Cell::Int(dims.len() as u64),
+        ];
+        if dims.is_empty() {
+            let mut rec = head.to_vec();
+            rec.extend(std::iter::repeat_n(Cell::Empty, 7));
+            out(&rec)?;
+        }
+        for j in dims {
+            let (lo, hi) = b.lims[j];
+            let (min, max) = f.init[j];
+            let p = qp.and_then(|q| q.iter().find(|x| x.0 == j)).map(|x| x.1);
+            let text = |s: String| Cell::Text(s.into());
+            let mut rec = head.to_vec();
+            rec.extend([
+                Cell::Text(guard(&d.inputs[j].0)),
+                if lo != min {
+                    text(discover::limit(lo))
+                } else {
+                    Cell::Empty
+                },
+                if hi != max {
+                    text(discover::limit(hi))
+                } else {
+                    Cell::Empty
+                },
+                text(discover::limit(min)),
+                text(discover::limit(max)),
+                p.and_then(|p| p[0])
+                    .map_or(Cell::Empty, |p| text(discover::pvalue(p))),
+                p.and_then(|p| p[1])
+                    .map_or(Cell::Empty, |p| text(discover::pvalue(p))),
+            ]);
+            out(&rec)?;
+        }
+        Ok(())
+    };
+    for (i, b) in f.trajectory.iter().enumerate() {
+        let qp = (i == f.chosen_at).then_some(f.from_qp.as_slice());
+        one(i, discover::stage_name(b.stage), b, qp)?;
+    }
+    one(f.chosen_at, "chosen", &f.chosen, Some(&f.chosen_qp))
+}
+
+/// Columns of score.csv.
+pub fn score_columns() -> Vec<Column> {
+    columns(&[
+        ("metric", Text),
+        ("kind", Text),
+        ("date", Text),
+        ("day", MaybeInt),
+        // 0 or 1 for an event, the observed value (six decimals) for a quantity.
+        ("observed", Text),
+        ("forecaster", Text),
+        ("forecast", Num),
+        ("brier", Num),
+        ("log_score", Num),
+        ("crps", Num),
+    ])
+}
+
+/// The rows of score.csv: each listed event at each checkpoint by each forecaster that gives
+/// a forecast, then each observed quantity.
+pub fn score<E>(
+    m: &crate::manifest::RunResult,
+    obs: &crate::score::Observed,
+    s: &crate::score::Scored,
+    mut f: impl FnMut(&[Cell]) -> Result<(), E>,
+) -> Result<(), E> {
+    use crate::score::{FORECASTERS, brier, crps, log_score};
+    for it in &s.items {
+        let metric = &obs.events[it.event].metric;
+        for (k, name) in FORECASTERS.iter().enumerate() {
+            let p = it.forecast[k];
+            if p.is_nan() {
+                continue;
+            }
+            f(&[
+                Cell::Text(guard(metric)),
+                Cell::Text("event".into()),
+                Cell::Text(m.date(it.day).to_string().into()),
+                Cell::Int(it.day.into()),
+                Cell::Text(if it.outcome { "1" } else { "0" }.into()),
+                Cell::Text((*name).into()),
+                Cell::Num(p),
+                Cell::Num(brier(p, it.outcome)),
+                Cell::Num(log_score(p, it.outcome, s.floor)),
+                Cell::Empty,
+            ])?;
+        }
+    }
+    for (q, x) in &obs.quantities {
+        let h = &s.hist[q.as_str()];
+        let n: u64 = h.iter().map(|b| b.1).sum();
+        let mean = match n {
+            0 => f64::NAN,
+            _ => h.iter().map(|b| b.0 * b.1 as f64).sum::<f64>() / n as f64,
+        };
+        f(&[
+            Cell::Text(guard(q)),
+            Cell::Text("quantity".into()),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Text(num(*x).into()),
+            Cell::Text("model".into()),
+            Cell::Num(mean),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Num(crps(h, *x).unwrap_or(f64::NAN)),
+        ])?;
+    }
+    Ok(())
+}
+
+/// Columns of skill.csv.
+pub fn skill_columns() -> Vec<Column> {
+    columns(&[
+        ("scope", Text),
+        ("metric", Text),
+        ("reference", Text),
+        ("items", Int),
+        ("model_brier", Num),
+        ("reference_brier", Num),
+        ("brier_skill", Num),
+        ("model_log_score", Num),
+        ("reference_log_score", Num),
+        ("log_skill", Num),
+    ])
+}
+
+/// The rows of skill.csv: the model against each reference, over all events, then each event.
+pub fn skill<E>(
+    rows: &[crate::score::SkillRow],
+    mut f: impl FnMut(&[Cell]) -> Result<(), E>,
+) -> Result<(), E> {
+    use crate::score::skill;
+    for r in rows {
+        f(&[
+            Cell::Text(if r.metric.is_some() { "metric" } else { "all" }.into()),
+            r.metric
+                .as_deref()
+                .map_or(Cell::Text("".into()), |m| Cell::Text(guard(m))),
+            Cell::Text(r.reference.into()),
+            Cell::Int(r.items as u64),
+            Cell::Num(r.model.0),
+            Cell::Num(r.reference_score.0),
+            Cell::Num(skill(r.model.0, r.reference_score.0)),
+            Cell::Num(r.model.1),
+            Cell::Num(r.reference_score.1),
+            Cell::Num(skill(r.model.1, r.reference_score.1)),
+        ])?;
+    }
+    Ok(())
+}
+
+/// Columns of reliability.csv.
+pub fn reliability_columns() -> Vec<Column> {
+    columns(&[
+        ("bin_low", Num),
+        ("bin_high", Num),
+        ("items", Int),
+        ("forecast_mean", Num),
+        ("observed_share", Num),
+        ("ci_low", Num),
+        ("ci_high", Num),
+    ])
+}
+
+/// The rows of reliability.csv: each bin of the model's forecasts that holds any.
+pub fn reliability<E>(
+    bins: &[crate::score::Bin],
+    mut f: impl FnMut(&[Cell]) -> Result<(), E>,
+) -> Result<(), E> {
+    for b in bins {
+        let (lo, hi) = crate::stats::wilson(b.hits, b.items, crate::stats::Z95);
+        f(&[
+            Cell::Num(b.lo),
+            Cell::Num(b.hi),
+            Cell::Int(b.items),
+            Cell::Num(b.forecast_sum / b.items as f64),
+            Cell::Num(b.hits as f64 / b.items as f64),
+            Cell::Num(lo),
+            Cell::Num(hi),
+        ])?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -13,7 +13,16 @@
 //!   moves the forecast. A signpost that is almost certain either way moves it little however
 //!   telling it would be, so this is the order in which signposts are worth watching.
 
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+
+use jiff::civil::Date;
+
+use crate::manifest::WatchDetail;
+use crate::per_run::{Columns, Needs, Source};
+use crate::scenario::diag::clip;
 use crate::stats::{Z95, wilson};
+use crate::table::thousands;
 use crate::trace::Op;
 
 /// What counts as the outcome in a run: an event metric happening (by the horizon), or a
@@ -189,6 +198,279 @@ pub fn lift(c: &Counts) -> Share {
         value,
         low: (value.ln() - half).exp(),
         high: (value.ln() + half).exp(),
+    }
+}
+
+/// A watch study, checked against a result's columns: the outcome, the signposts and the
+/// dates they are seen by.
+#[derive(Clone, Debug)]
+pub struct Watch {
+    pub outcome: Outcome,
+    /// The outcome as given (trimmed).
+    pub outcome_text: String,
+    /// Signposts, as indices into the event metrics.
+    pub signposts: Vec<usize>,
+    /// The event metrics' ids.
+    pub events: Vec<String>,
+    pub dates: Vec<Date>,
+    /// `dates` as day indices.
+    pub days: Vec<u32>,
+}
+
+/// The options as the user gave them (`--outcome`, `--signposts`, `--by`).
+#[derive(Clone, Debug, Default)]
+pub struct Options<'a> {
+    pub outcome: &'a str,
+    pub signposts: &'a [String],
+    pub by: &'a [String],
+}
+
+impl Watch {
+    /// Checks the options against the runs' columns and calendar (`start` to `last`); the
+    /// error is the message to show.
+    pub fn new(cols: &Columns, o: &Options, start: Date, last: Date) -> Result<Watch, String> {
+        let outcome = cols.outcome(o.outcome)?;
+        let (events, _) = cols.names();
+        let names: Vec<&str> = events.iter().map(String::as_str).collect();
+        let signposts: Vec<usize> = if o.signposts.is_empty() {
+            (0..events.len())
+                .filter(|&i| outcome != Outcome::Event(i))
+                .collect()
+        } else {
+            let mut out = Vec::new();
+            for s in o.signposts {
+                let s = s.trim();
+                match names.iter().position(|e| *e == s) {
+                    Some(i) => out.push(i),
+                    None => {
+                        let help = crate::scenario::diag::suggest(s, &names);
+                        return Err(format!(
+                            "error: --signposts: no event metric `{}` in the results\n  = help: \
+                             {help}\n",
+                            clip(s, 80)
+                        ));
+                    }
+                }
+            }
+            out
+        };
+        if signposts.is_empty() {
+            return Err(
+                "error: no signpost to watch: the results have no other event metric\n".into(),
+            );
+        }
+        let dates: Vec<Date> = if o.by.is_empty() {
+            crate::score::month_ends(start, last)
+        } else {
+            let mut out = Vec::new();
+            for b in o.by {
+                let d = b.trim().parse::<Date>().map_err(|_| {
+                    format!(
+                        "error: --by `{}` is not a date\n  = help: write an ISO date between \
+                         {start} and {last}\n",
+                        clip(b, 80)
+                    )
+                })?;
+                if d < start || d > last {
+                    return Err(format!(
+                        "error: --by {d} is outside the runs, which cover {start} to {last}\n"
+                    ));
+                }
+                out.push(d);
+            }
+            out.sort();
+            out.dedup();
+            out
+        };
+        if dates.is_empty() {
+            return Err(format!(
+                "error: the runs ({start} to {last}) hold no month end; give dates with --by\n"
+            ));
+        }
+        let days = dates
+            .iter()
+            .map(|&d| (d - start).get_days() as u32)
+            .collect();
+        Ok(Watch {
+            outcome,
+            outcome_text: o.outcome.trim().to_string(),
+            signposts,
+            events,
+            dates,
+            days,
+        })
+    }
+
+    /// The values of a row the counting reads.
+    pub fn needs(&self) -> Needs {
+        let mut n = Needs::outcome(&self.outcome);
+        for &s in &self.signposts {
+            n.add_event(s);
+        }
+        n
+    }
+
+    /// Counts every (signpost, date) over the rows of `runs`, in one pass; `None` if the stop
+    /// flag was raised (checked every 4096 runs), with the runs read so far.
+    pub fn tally(
+        &self,
+        runs: &mut dyn Source,
+        stop: &AtomicBool,
+    ) -> Result<Result<Tally, u64>, String> {
+        let mut row = runs.columns().row();
+        let mut counts = vec![Counts::default(); self.signposts.len() * self.days.len()];
+        let (mut n, mut k) = (0u64, 0u64);
+        while runs.next(&mut row)? {
+            if n.is_multiple_of(4096) && stop.load(Relaxed) {
+                return Ok(Err(n));
+            }
+            n += 1;
+            let o = self.outcome.holds(&row.first, &row.values);
+            k += u64::from(o);
+            let o_first = match self.outcome {
+                Outcome::Event(i) => row.first[i],
+                Outcome::Quantity { .. } => None,
+            };
+            for (si, &s) in self.signposts.iter().enumerate() {
+                let f = row.first[s];
+                for (di, &d) in self.days.iter().enumerate() {
+                    let c = &mut counts[si * self.days.len() + di];
+                    let seen = f.is_some_and(|f| f <= d);
+                    c.signpost += u64::from(seen);
+                    c.both += u64::from(seen && o);
+                    c.outcome_by_date += u64::from(o_first.is_some_and(|f| f <= d));
+                }
+            }
+        }
+        if stop.load(Relaxed) {
+            return Ok(Err(n));
+        }
+        Ok(Ok(Tally { counts, n, k }))
+    }
+
+    /// The rows of watch.csv, most informative first (by expected shift; ties in file order,
+    /// then by date).
+    pub fn rows(&self, t: &Tally) -> Vec<Row> {
+        let mut rows: Vec<Row> = Vec::new();
+        for si in 0..self.signposts.len() {
+            for di in 0..self.days.len() {
+                let mut c = t.counts[si * self.days.len() + di];
+                c.runs = t.n;
+                c.outcome = t.k;
+                rows.push(Row {
+                    signpost: si,
+                    date: di,
+                    counts: c,
+                    stats: stats(&c),
+                });
+            }
+        }
+        rows.sort_by(|a, b| {
+            b.stats
+                .shift
+                .total_cmp(&a.stats.shift)
+                .then(a.signpost.cmp(&b.signpost))
+                .then(a.date.cmp(&b.date))
+        });
+        rows
+    }
+
+    /// The id of a row's signpost.
+    pub fn name(&self, r: &Row) -> &str {
+        &self.events[self.signposts[r.signpost]]
+    }
+
+    /// The manifest's detail; `results` names the result read.
+    pub fn detail(&self, results: String) -> WatchDetail {
+        WatchDetail {
+            results,
+            outcome: self.outcome_text.clone(),
+            signposts: self
+                .signposts
+                .iter()
+                .map(|&s| self.events[s].clone())
+                .collect(),
+            by: self.dates.iter().map(|d| d.to_string()).collect(),
+        }
+    }
+
+    /// The table `brink watch` prints.
+    pub fn text(&self, t: &Tally, rows: &[Row]) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "What to watch for {} ({} of {} runs), most telling first:",
+            clip(&self.outcome_text, 80),
+            pct(t.k as f64 / t.n as f64),
+            thousands(t.n)
+        );
+        let _ = writeln!(
+            s,
+            "{:<30} {:<10} {:>7} {:>22} {:>22} {:>6} {:>7}",
+            "signpost", "by", "P(S)", "P(O | S) [95% CI]", "P(O | not S) [95% CI]", "lift", "shift"
+        );
+        for r in rows {
+            let st = &r.stats;
+            let _ = writeln!(
+                s,
+                "{:<30} {:<10} {:>7} {:>22} {:>22} {:>6} {:>7.4}",
+                clip(self.name(r), 80),
+                self.dates[r.date],
+                pct(st.signpost.value),
+                pct_ci(&st.if_signpost),
+                pct_ci(&st.if_not),
+                if st.lift.value.is_nan() {
+                    "—".into()
+                } else {
+                    format!("{:.2}", st.lift.value)
+                },
+                st.shift
+            );
+        }
+        s
+    }
+}
+
+/// The counts of a watch study over its runs.
+#[derive(Clone, Debug)]
+pub struct Tally {
+    /// By signpost, then date.
+    pub counts: Vec<Counts>,
+    /// Runs read.
+    pub n: u64,
+    /// Runs with the outcome.
+    pub k: u64,
+}
+
+/// One row of watch.csv.
+#[derive(Clone, Debug)]
+pub struct Row {
+    /// Index into `Watch::signposts`.
+    pub signpost: usize,
+    /// Index into `Watch::dates`.
+    pub date: usize,
+    pub counts: Counts,
+    pub stats: Stats,
+}
+
+fn pct(x: f64) -> String {
+    if x.is_nan() {
+        "—".into()
+    } else {
+        format!("{:.1}%", 100.0 * x)
+    }
+}
+
+fn pct_ci(s: &Share) -> String {
+    if s.value.is_nan() {
+        "—".into()
+    } else {
+        format!(
+            "{:.1}% [{:.1}, {:.1}]",
+            100.0 * s.value,
+            100.0 * s.low,
+            100.0 * s.high
+        )
     }
 }
 

@@ -4,7 +4,15 @@ Each function mirrors a command of the ``brink`` program and runs the same Rust 
 the same scenario, seed and run count give the same numbers as the command line, to the last
 printed digit. Results come back as pandas DataFrames with the columns of the CSV files the
 command writes (summary, timeline, distributions, runs, events, compare, points, sweep,
-morris, sobol) and the manifest as a dict. Nothing is written to disk unless you pass ``out=``.
+morris, sobol, score, skill, reliability, watch, discover) and the manifest as a dict.
+Nothing is written to disk unless you pass ``out=``.
+
+The evidence commands read a run's result: ``score``, ``watch`` and ``discover`` take a
+results folder (as the command line does) or what ``run`` returned, in memory:
+
+    >>> r = brink.run("scenarios/iran_2026.toml", runs=20_000, per_run=True,
+    ...               given=["gaza_phase_two<=2026-01-31"])
+    >>> brink.watch(r, outcome="regional_war").watch.head()
 
 A scenario is a path (``str`` or ``os.PathLike``) or TOML text: a ``str`` holding a line
 break is read as the scenario's text (shown as ``<text>`` in messages; files it ``extends``
@@ -25,6 +33,7 @@ import json
 import math
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional, Sequence, Union
@@ -43,6 +52,9 @@ __all__ = [
     "validate",
     "trace",
     "explain",
+    "score",
+    "watch",
+    "discover",
     "write_csv",
     "ScenarioError",
     "Run",
@@ -50,6 +62,9 @@ __all__ = [
     "Sweep",
     "Sensitivity",
     "Trace",
+    "Score",
+    "Watch",
+    "Discovery",
     "FLOAT_FORMAT",
 ]
 
@@ -174,6 +189,8 @@ class _Result:
             for name, df in self._tables():
                 if df is not None:
                     write_csv(df, staging / name)
+            for name, text in self._texts():
+                (staging / name).write_text(text, encoding="utf-8")
             (staging / "manifest.json").write_text(self._manifest_text, encoding="utf-8")
             if out.exists():
                 out.rmdir()
@@ -188,6 +205,9 @@ class _Result:
     def _tables(self) -> list:
         return [(f"{n}.csv", getattr(self, n)) for n in self._files]
 
+    def _texts(self) -> list:
+        return []
+
 
 @dataclass
 class Run(_Result):
@@ -199,6 +219,24 @@ class Run(_Result):
     distributions: pd.DataFrame = None
     runs: Optional[pd.DataFrame] = None
     events: Optional[pd.DataFrame] = None
+
+    # What the native module asks of a run result that ``score``, ``watch`` or ``discover``
+    # reads in memory: names, and single columns as bytes, so that only the columns a
+    # command needs are copied.
+    def _column(self, table: str, name: str) -> tuple[str, bytes]:
+        col = getattr(self, table)[name]
+        if pd.api.types.is_integer_dtype(col.dtype):
+            return "i", col.to_numpy(dtype="<i8", na_value=-1).tobytes()
+        return "f", col.to_numpy(dtype="<f8", na_value=np.nan).tobytes()
+
+    def _runs_columns(self) -> Optional[list]:
+        return None if self.runs is None else [str(c) for c in self.runs.columns]
+
+    def _score_names(self) -> list:
+        return [(str(m), str(k)) for m, k in zip(self.summary["metric"], self.summary["kind"])]
+
+    def _distribution_metrics(self) -> list:
+        return [str(m) for m in self.distributions["metric"]]
 
 
 @dataclass
@@ -224,6 +262,50 @@ class Sensitivity(_Result):
 
     morris: Optional[pd.DataFrame] = None
     sobol: Optional[pd.DataFrame] = None
+
+
+@dataclass
+class Score(_Result):
+    """What ``brink score`` writes: each listed event at each checkpoint by each forecaster
+    (score), the model's skill against each reference (skill), the reliability bins (None
+    unless enough listed events happened and enough did not), and score.txt (``text``)."""
+
+    score: pd.DataFrame = None
+    skill: pd.DataFrame = None
+    reliability: Optional[pd.DataFrame] = None
+    text: str = ""
+
+    def _texts(self) -> list:
+        return [("score.txt", self.text)]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass
+class Watch(_Result):
+    """What ``brink watch`` writes: one row per signpost and date, most telling first, and
+    the table it prints (``text``)."""
+
+    watch: pd.DataFrame = None
+    text: str = ""
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass
+class Discovery(_Result):
+    """What ``brink discover`` writes: every box of PRIM's trajectory and the chosen one, one
+    row per restricted input (limits as the file writes them: text with seven decimals,
+    quasi-p-values in exponent form), and what it prints (``text``); the manifest's
+    ``sentence`` tells the chosen box in words."""
+
+    discover: pd.DataFrame = None
+    text: str = ""
+
+    def __str__(self) -> str:
+        return self.text
 
 
 @dataclass
@@ -257,6 +339,10 @@ def run(
     set: Optional[Mapping[str, Any]] = None,
     per_run: bool = False,
     events: Optional[int] = None,
+    given: Union[str, Sequence[str], None] = None,
+    target_runs: Optional[int] = None,
+    precision: Optional[float] = None,
+    max_runs: Optional[int] = None,
     out: Union[str, "os.PathLike[str]", None] = None,
 ) -> Run:
     """Simulates ``scenario`` ``runs`` times (``brink run``).
@@ -267,11 +353,25 @@ def run(
     distribution ``"{ uniform = [0.4, 0.6] }"``). ``per_run=True`` adds the runs table (one row
     per run: memory grows with the runs), ``events=N`` the event log of runs 0..N-1. ``out``
     writes the same files as the command line into that folder.
+
+    ``given`` keeps only the runs consistent with what happened (``--given``: a condition
+    such as ``"gaza_phase_two<=2026-01-31"`` or a list of them, all to hold);
+    ``target_runs=N`` then simulates until N runs are kept. ``precision=H`` simulates blocks
+    of 1024 runs until every event metric's 95% half-width is at most H. Both stop at
+    ``max_runs`` (default 1 000 000). The manifest's ``runs`` is then the runs kept, and its
+    ``given`` / ``precision`` blocks say how many were simulated.
     """
     path, text = _source(scenario)
+    given = [given] if isinstance(given, str) else list(given or [])
     call = _call("run", scenario, runs=runs, seed=seed, threads=threads, set=set,
-                 per_run=per_run, events=events)
-    raw = _brink.run(path, text, _set(set), runs, seed, threads, per_run, events, call)
+                 per_run=per_run, events=events, given=given, target_runs=target_runs,
+                 precision=precision, max_runs=max_runs)
+    raw = _brink.run(path, text, _set(set), runs, seed, threads, per_run, events, given,
+                     target_runs, None if precision is None else float(precision), max_runs,
+                     call)
+    # Too few runs kept, a budget spent: what the result can be trusted for.
+    for w in raw.get("warnings", []):
+        warnings.warn(w, stacklevel=2)
     files = ["summary", "timeline", "distributions", "runs", "events"]
     return _result(Run, raw, files, out)
 
@@ -396,3 +496,99 @@ def explain(scenario: Scenario, *, markdown: bool = False) -> str:
     """The scenario as a reviewer reads it (``brink explain``), as text or markdown."""
     path, text = _source(scenario)
     return _brink.explain(path, text, markdown)
+
+
+Results = Union[str, "os.PathLike[str]", Run]
+
+
+def _results(results: Results) -> tuple[Optional[str], Optional[Run]]:
+    """(folder, None) for a results folder, (None, run) for a ``brink.run`` result."""
+    if isinstance(results, Run):
+        return None, results
+    if isinstance(results, (str, os.PathLike)):
+        return os.fspath(results), None
+    raise TypeError(
+        f"results are a results folder or what brink.run returned, not {type(results).__name__}"
+    )
+
+
+def _flag_list(values: Union[str, Sequence[str], None]) -> list[str]:
+    """A list option as its flag takes it: each value may hold several, comma-separated."""
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    return [v for value in values for v in str(value).split(",")]
+
+
+def _shown(results: Results) -> Any:
+    return "<brink.run result>" if isinstance(results, Run) else results
+
+
+def score(
+    results: Results,
+    observed: Scenario,
+    *,
+    out: Union[str, "os.PathLike[str]", None] = None,
+) -> Score:
+    """Confronts a forecast with what happened (``brink score``): ``results`` is a results
+    folder or a ``brink.run`` result, ``observed`` an observed file (a path or TOML text).
+    Warnings about what the score means (outcomes the forecast already knew) are issued as
+    Python warnings."""
+    folder, run = _results(results)
+    opath, otext = _source(observed)
+    call = _call("score", _shown(results), observed=opath)
+    raw = _brink.score(folder, run, opath, otext, call)
+    for w in raw["warnings"]:
+        warnings.warn(w, stacklevel=2)
+    files = [n for n in ("score", "skill", "reliability") if raw[n] is not None]
+    return _result(Score, raw, files, out, text=raw["text"])
+
+
+def watch(
+    results: Results,
+    outcome: str,
+    *,
+    signposts: Optional[Sequence[str]] = None,
+    by: Union[str, Sequence[str], None] = None,
+    out: Union[str, "os.PathLike[str]", None] = None,
+) -> Watch:
+    """Which events, seen by a date, move ``outcome``'s probability most (``brink watch``):
+    ``results`` is a ``brink run --per-run`` folder or a ``brink.run(..., per_run=True)``
+    result; ``outcome`` an event metric or a quantity condition (``"war_days>=30"``);
+    ``signposts`` event metrics (default: all but the outcome); ``by`` dates (default: month
+    ends). A folder's runs.csv is streamed, never held; a result in memory gives what its
+    written folder would (numbers taken as runs.csv writes them, six decimals)."""
+    folder, run = _results(results)
+    by, signposts = _flag_list(by), _flag_list(signposts)
+    call = _call("watch", _shown(results), outcome=outcome, signposts=signposts, by=by)
+    raw = _brink.watch(folder, run, outcome, signposts, by, call)
+    return _result(Watch, raw, ["watch"], out, text=raw["text"])
+
+
+def discover(
+    results: Results,
+    outcome: str,
+    *,
+    features: str = "all",
+    exclude: Optional[Sequence[str]] = None,
+    box: Optional[int] = None,
+    significance: float = 0.05,
+    peel_alpha: float = 0.05,
+    paste_alpha: float = 0.05,
+    mass_min: float = 0.05,
+    threads: Optional[int] = None,
+    out: Union[str, "os.PathLike[str]", None] = None,
+) -> Discovery:
+    """Scenario discovery with PRIM (``brink discover``): which uncertain parameters
+    (``features="params"``), event timings (``"paths"``) or both (``"all"``) mark out the runs
+    with ``outcome``. ``results`` as for ``watch``; the other options as the command line's.
+    Only the inputs used are held, 8 bytes per run and input, as on the command line."""
+    folder, run = _results(results)
+    exclude = _flag_list(exclude)
+    call = _call("discover", _shown(results), outcome=outcome, features=features,
+                 exclude=exclude, box=box, significance=significance, peel_alpha=peel_alpha,
+                 paste_alpha=paste_alpha, mass_min=mass_min, threads=threads)
+    raw = _brink.discover(folder, run, outcome, features, exclude, box, float(significance),
+                          float(peel_alpha), float(paste_alpha), float(mass_min), threads, call)
+    return _result(Discovery, raw, ["discover"], out, text=raw["text"])

@@ -19,8 +19,10 @@ use brink::compare::{Pairing, rows as compare_rows, run_paired};
 use brink::engine::Engine;
 use brink::load::{Loaded, MAX_INPUT};
 use brink::manifest::{
-    CompareDetail, Invocation, Manifest, ScenarioRef, SweepDetail, run_manifest,
+    CompareDetail, Invocation, Manifest, RunResult, ScenarioRef, ScoreDetail, SweepDetail,
+    run_manifest,
 };
+use brink::per_run::{Columns, CsvRows, Needs, Row, Source, as_written};
 use brink::scenario::overrides::Override;
 use brink::stats::Aggregate;
 use brink::sweep::{self as sw, Design, Experiment};
@@ -320,7 +322,7 @@ fn results<'py, D: serde::Serialize>(
 
 /// `brink run`.
 #[pyfunction]
-#[pyo3(signature = (path, text, set, runs, seed, threads, per_run, events, call))]
+#[pyo3(signature = (path, text, set, runs, seed, threads, per_run, events, given, target_runs, precision, max_runs, call))]
 #[allow(clippy::too_many_arguments)]
 fn run<'py>(
     py: Python<'py>,
@@ -332,16 +334,34 @@ fn run<'py>(
     threads: Option<i64>,
     per_run: bool,
     events: Option<i64>,
+    given: Vec<String>,
+    target_runs: Option<i64>,
+    precision: Option<f64>,
+    max_runs: Option<i64>,
     call: Vec<String>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let started = Instant::now();
-    let (runs, threads) = (runs_arg(runs)?, threads_arg(threads)?);
+    let (runs_given, threads) = (runs_arg(runs)?, threads_arg(threads)?);
     let events = events
         .map(|n| count(n, 1, brink::scenario::MAX_RUNS, "events"))
         .transpose()?;
+    let until = Until::checked(
+        &given,
+        runs_given,
+        target_runs,
+        precision,
+        max_runs,
+        events.is_some(),
+    )?;
     let set = overrides(set)?;
     let loaded = load(&path, text, &set)?;
     let sc = &loaded.scenario;
+    if let Some(u) = until {
+        return run_until(
+            py, &loaded, &set, seed, threads, per_run, &given, u, started, call,
+        );
+    }
+    let runs = runs_given;
     let runs = runs.unwrap_or(sc.default_runs);
     let seed = seed.unwrap_or(sc.default_seed);
     if let Some(n) = events
@@ -404,6 +424,148 @@ fn run<'py>(
         ],
         &manifest,
     )
+}
+
+/// The options of `run` that decide which runs are kept and when to stop (`brink::until`).
+struct Until {
+    runs: Option<u64>,
+    target_runs: Option<u64>,
+    precision: Option<f64>,
+    max_runs: Option<u64>,
+}
+
+impl Until {
+    /// `None` for a plain run; refuses the combinations the command line's flags refuse.
+    fn checked(
+        given: &[String],
+        runs: Option<u64>,
+        target_runs: Option<i64>,
+        precision: Option<f64>,
+        max_runs: Option<i64>,
+        events: bool,
+    ) -> PyResult<Option<Until>> {
+        let whole = |n: i64, what: &str| count(n, 1, brink::scenario::MAX_RUNS, what);
+        let target_runs = target_runs.map(|n| whole(n, "target_runs")).transpose()?;
+        let max_runs = max_runs.map(|n| whole(n, "max_runs")).transpose()?;
+        let precision = precision
+            .map(|h| brink::until::half_width(h).map_err(|e| refused(format!("precision: {e}"))))
+            .transpose()?;
+        if target_runs.is_some() && given.is_empty() {
+            return Err(refused(
+                "target_runs goes with given: it is the number of runs satisfying the conditions \
+                 to keep",
+            ));
+        }
+        if runs.is_some() && (target_runs.is_some() || precision.is_some()) {
+            return Err(refused(
+                "runs goes with neither target_runs nor precision, which decide how many runs \
+                 to simulate",
+            ));
+        }
+        if given.is_empty() && precision.is_none() {
+            if max_runs.is_some() {
+                return Err(value_error(
+                    "error: --max-runs goes with --target-runs or --precision, which decide when \
+                     to stop; a plain run simulates --runs\n"
+                        .into(),
+                ));
+            }
+            return Ok(None);
+        }
+        if events {
+            return Err(value_error(
+                "error: --events is not written with --given or --precision: the event log is \
+                 of runs 0 … N−1 of a plain run\n  = help: write it with a plain `brink run \
+                 --events N` or with `brink trace --csv`\n"
+                    .into(),
+            ));
+        }
+        Ok(Some(Until {
+            runs,
+            target_runs,
+            precision,
+            max_runs,
+        }))
+    }
+}
+
+/// `brink run --given` / `--target-runs` / `--precision` (`brink::until`).
+#[allow(clippy::too_many_arguments)]
+fn run_until<'py>(
+    py: Python<'py>,
+    loaded: &Loaded,
+    set: &[Override],
+    seed: Option<u64>,
+    threads: Option<usize>,
+    per_run: bool,
+    given: &[String],
+    u: Until,
+    started: Instant,
+    call: Vec<String>,
+) -> PyResult<Bound<'py, PyDict>> {
+    use brink::until::{Failed, Options, Plan};
+    let sc = &loaded.scenario;
+    let seed = seed.unwrap_or(sc.default_seed);
+    let plan = Plan::new(
+        sc,
+        &Options {
+            given,
+            runs: u.runs,
+            target_runs: u.target_runs,
+            precision: u.precision,
+            max_runs: u.max_runs,
+        },
+    )
+    .map_err(value_error)?;
+    let engine = Engine::new(sc, seed);
+    let (found, n) = interruptible(py, threads, |stop| {
+        let mut rows = per_run.then(|| Frame::new(&table::runs_columns(sc)));
+        let found = brink::until::study(
+            &engine,
+            &plan,
+            per_run,
+            stop,
+            |r| match rows.as_mut() {
+                Some(f) => table::runs(sc, r, |cells| f.push(cells)),
+                None => Ok(()),
+            },
+            |_| {},
+        );
+        match found {
+            Ok(f) => Some(Ok((f, rows))),
+            Err(Failed::Stopped { .. }) => None,
+            Err(Failed::NoneKept(msg)) => Some(Err(msg)),
+            Err(Failed::Sink(never)) => match never {},
+        }
+    })?;
+    let (found, rows) = found.map_err(PyLookupError::new_err)?;
+    let clock = Clock {
+        call,
+        started,
+        threads: n,
+    };
+    let total = &found.total;
+    let mut manifest = run_manifest(loaded, seed, found.kept, set, clock.invocation());
+    manifest.detail.given = found.given_detail(sc, &plan);
+    manifest.detail.precision = found.precision_detail(sc, &plan);
+    let summary = frame_of(table::summary_columns(), |f| table::summary(sc, total, f));
+    let timeline = frame_of(table::timeline_columns(), |f| table::timeline(sc, total, f));
+    let distributions = frame_of(table::distributions_columns(), |f| {
+        table::distributions(sc, total, f)
+    });
+    let d = results(
+        py,
+        vec![
+            ("summary", Some(summary)),
+            ("timeline", Some(timeline)),
+            ("distributions", Some(distributions)),
+            ("runs", rows),
+            ("events", None),
+        ],
+        &manifest,
+    )?;
+    d.set_item("warnings", found.warnings(&plan))?;
+    Ok(d)
 }
 
 /// `brink compare`.
@@ -823,6 +985,551 @@ fn explain(path: String, text: Option<String>, markdown: bool) -> PyResult<Strin
     })
 }
 
+// ---------------------------------------------------------------------------------------------
+// The readers of a run's result: score, watch, discover
+
+/// The run result a reader is given: a results folder (as the command line takes it) or a
+/// `brink.run` result held in Python (its manifest's text, and its tables on demand).
+enum Results<'py> {
+    Folder(PathBuf),
+    Memory {
+        manifest: String,
+        /// The Python `Run` object: `_column(table, name)` gives a column's values.
+        run: Bound<'py, PyAny>,
+    },
+}
+
+/// What the manifest's `results` says of a run result held in memory.
+const IN_MEMORY: &str = "<brink.run result>";
+
+impl<'py> Results<'py> {
+    fn of(folder: Option<String>, run: Option<Bound<'py, PyAny>>) -> PyResult<Results<'py>> {
+        match (folder, run) {
+            (Some(f), _) => Ok(Results::Folder(resolve(Path::new(&f))?)),
+            (None, Some(run)) => {
+                let manifest: String = run.getattr("_manifest_text")?.extract()?;
+                Ok(Results::Memory { manifest, run })
+            }
+            (None, None) => Err(refused("give a results folder or a brink.run result")),
+        }
+    }
+
+    /// The result as the manifest's `results` names it.
+    fn shown(&self) -> String {
+        match self {
+            Results::Folder(d) => d.display().to_string(),
+            Results::Memory { .. } => IN_MEMORY.into(),
+        }
+    }
+
+    /// The run's manifest; `command` names the reader in messages.
+    fn manifest(&self, command: &str) -> PyResult<RunResult> {
+        let (text, dir, path) = match self {
+            Results::Folder(d) => {
+                let path = d.join("manifest.json");
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    value_error(format!(
+                        "error: cannot read `{}`: {e}\n  = help: give the folder of a `brink \
+                         run` result (or a scenario's folder of runs, for its latest)\n",
+                        path.display()
+                    ))
+                })?;
+                (text, d.display().to_string(), path.display().to_string())
+            }
+            Results::Memory { manifest, .. } => {
+                (manifest.clone(), IN_MEMORY.into(), IN_MEMORY.into())
+            }
+        };
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            value_error(format!(
+                "error: {path}:{}:{}: not valid JSON: {e}",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        RunResult::from_value(value, &dir, &path, command).map_err(value_error)
+    }
+
+    /// A column of one of the run's tables (`Memory` only): its kind ("i" whole numbers, -1
+    /// for missing; "f" reals) and little-endian bytes.
+    fn column(&self, table: &str, name: &str) -> PyResult<(String, Vec<u8>)> {
+        match self {
+            Results::Memory { run, .. } => run.call_method1("_column", (table, name))?.extract(),
+            Results::Folder(_) => unreachable!("a folder's tables are read from its files"),
+        }
+    }
+
+    /// The columns of the per-run table, and how to have the rows a reader needs (in memory,
+    /// or streamed from runs.csv): the options are checked against the columns before any row
+    /// is read.
+    fn runs(&self, m: &RunResult, command: &str) -> PyResult<(Columns, Opener<'_>)> {
+        match self {
+            Results::Folder(d) => {
+                let path = d.join("runs.csv");
+                let file = std::fs::File::open(&path).map_err(|e| {
+                    value_error(format!(
+                        "error: cannot read `{}`: {e}\n  = help: `brink {command}` needs each \
+                         run's outcomes: run the scenario with `brink run --per-run`\n",
+                        path.display()
+                    ))
+                })?;
+                let rows = CsvRows::new(
+                    std::io::BufReader::new(file),
+                    &path.display().to_string(),
+                    &m.uncertain(),
+                )
+                .map_err(value_error)?;
+                let columns = rows.columns().clone();
+                let open: Opener<'_> =
+                    Box::new(move |_: &Needs| Ok(Box::new(rows) as Box<dyn Source + Send>));
+                Ok((columns, open))
+            }
+            Results::Memory { run, .. } => {
+                let names: Option<Vec<String>> = run.call_method0("_runs_columns")?.extract()?;
+                let Some(names) = names else {
+                    return Err(value_error(format!(
+                        "error: the run result has no runs table\n  = help: `brink.{command}` \
+                         needs each run's outcomes: run the scenario with per_run=True\n"
+                    )));
+                };
+                let columns = Columns::from_header(&names, &m.uncertain())
+                    .map_err(|e| value_error(format!("error: the runs table: {e}\n")))?;
+                let mine = columns.clone();
+                let open: Opener<'_> = Box::new(move |needs: &Needs| {
+                    MemoryRows::new(self, mine, needs)
+                        .map(|r| Box::new(r) as Box<dyn Source + Send>)
+                });
+                Ok((columns, open))
+            }
+        }
+    }
+}
+
+/// Gives the rows of a per-run table that a reader needs.
+type Opener<'a> = Box<dyn FnOnce(&Needs) -> PyResult<Box<dyn Source + Send>> + 'a>;
+
+/// Where the command line reads a folder of results: the folder, or its `latest` when it
+/// holds no manifest but that does (a scenario's folder of runs); a `latest` link that names
+/// anything but a folder beside it is refused.
+fn resolve(dir: &Path) -> PyResult<PathBuf> {
+    let latest = dir.join("latest");
+    if dir.join("manifest.json").is_file() || !latest.join("manifest.json").is_file() {
+        return Ok(dir.to_path_buf());
+    }
+    if let Ok(to) = std::fs::read_link(&latest) {
+        let mut parts = to.components();
+        let plain =
+            matches!(parts.next(), Some(std::path::Component::Normal(_))) && parts.next().is_none();
+        if !plain {
+            return Err(value_error(brink::manifest::outside_link(
+                &latest.display().to_string(),
+                &to.display().to_string(),
+            )));
+        }
+    }
+    Ok(latest)
+}
+
+/// The per-run rows of a `brink.run` result, from the columns of its runs DataFrame that a
+/// reader needs (the others are never copied), numbers as runs.csv writes them.
+struct MemoryRows {
+    columns: Columns,
+    len: usize,
+    at: usize,
+    /// By event: first days (u32::MAX: never), for the events needed.
+    first: Vec<Option<Vec<u32>>>,
+    values: Vec<Option<Vec<f64>>>,
+    params: Vec<Option<Vec<f64>>>,
+}
+
+impl MemoryRows {
+    fn new(r: &Results<'_>, columns: Columns, needs: &Needs) -> PyResult<MemoryRows> {
+        let mut len = None;
+        let mut fetch = |name: &str| -> PyResult<Vec<f64>> {
+            let (kind, bytes) = r.column("runs", name)?;
+            let v: Vec<f64> = match kind.as_str() {
+                "i" => bytes
+                    .chunks_exact(8)
+                    .map(|b| {
+                        let x = i64::from_le_bytes(b.try_into().expect("8 bytes"));
+                        if x < 0 { f64::NAN } else { x as f64 }
+                    })
+                    .collect(),
+                _ => bytes
+                    .chunks_exact(8)
+                    .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")))
+                    .collect(),
+            };
+            len = Some(v.len());
+            Ok(v)
+        };
+        let mut first = vec![None; columns.events.len()];
+        for &e in &needs.events {
+            let v = fetch(&format!("{}_first_day", columns.events[e].0))?;
+            first[e] = Some(
+                v.into_iter()
+                    .map(|x| if x.is_nan() { u32::MAX } else { x as u32 })
+                    .collect(),
+            );
+        }
+        let mut values = vec![None; columns.quantities.len()];
+        for &q in &needs.quantities {
+            values[q] = Some(fetch(&columns.quantities[q].0)?);
+        }
+        let mut params = vec![None; columns.params.len()];
+        for &p in &needs.params {
+            params[p] = Some(fetch(&columns.params[p].0)?);
+        }
+        let len = match len {
+            Some(n) => n,
+            None => r.column("runs", "run")?.1.len() / 8,
+        };
+        Ok(MemoryRows {
+            columns,
+            len,
+            at: 0,
+            first,
+            values,
+            params,
+        })
+    }
+}
+
+impl Source for MemoryRows {
+    fn columns(&self) -> &Columns {
+        &self.columns
+    }
+
+    fn next(&mut self, row: &mut Row) -> Result<bool, String> {
+        let i = self.at;
+        if i >= self.len {
+            return Ok(false);
+        }
+        self.at += 1;
+        for (slot, col) in row.first.iter_mut().zip(&self.first) {
+            if let Some(c) = col {
+                *slot = (c[i] != u32::MAX).then_some(c[i]);
+            }
+        }
+        for (slot, col) in row.values.iter_mut().zip(&self.values) {
+            if let Some(c) = col {
+                *slot = as_written(c[i]);
+            }
+        }
+        for (slot, col) in row.params.iter_mut().zip(&self.params) {
+            if let Some(c) = col {
+                *slot = as_written(c[i]).unwrap_or(f64::NAN);
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// A reader's result: its tables, its printed text and its manifest.
+fn reader_results<'py, D: serde::Serialize>(
+    py: Python<'py>,
+    tables: Vec<(&str, Option<Frame>)>,
+    text: String,
+    manifest: &Manifest<D>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = results(py, tables, manifest)?;
+    d.set_item("text", text)?;
+    Ok(d)
+}
+
+/// `brink watch`.
+#[pyfunction]
+#[pyo3(signature = (folder, run, outcome, signposts, by, call))]
+fn watch<'py>(
+    py: Python<'py>,
+    folder: Option<String>,
+    run: Option<Bound<'py, PyAny>>,
+    outcome: String,
+    signposts: Vec<String>,
+    by: Vec<String>,
+    call: Vec<String>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let started = Instant::now();
+    let r = Results::of(folder, run)?;
+    let m = r.manifest("watch")?;
+    let (probe, open) = r.runs(&m, "watch")?;
+    let w = brink::watch::Watch::new(
+        &probe,
+        &brink::watch::Options {
+            outcome: &outcome,
+            signposts: &signposts,
+            by: &by,
+        },
+        m.start(),
+        m.last(),
+    )
+    .map_err(value_error)?;
+    let mut rows = open(&w.needs())?;
+    let (tally, _) = interruptible(py, Some(1), |stop| match w.tally(rows.as_mut(), stop) {
+        Ok(Ok(t)) => Some(Ok(t)),
+        Ok(Err(_)) => None,
+        Err(e) => Some(Err(e)),
+    })?;
+    let tally = tally.map_err(value_error)?;
+    if tally.n == 0 {
+        return Err(value_error(format!(
+            "error: `{}` holds no runs\n",
+            r.runs_shown()
+        )));
+    }
+    let table_rows = w.rows(&tally);
+    let frame = frame_of(table::watch_columns(), |f| table::watch(&w, &table_rows, f));
+    let clock = Clock {
+        call,
+        started,
+        threads: 1,
+    };
+    let manifest = Manifest::new(
+        "watch",
+        m.scenario.clone(),
+        m.seed,
+        tally.n,
+        w.detail(r.shown()),
+        clock.invocation(),
+    );
+    reader_results(
+        py,
+        vec![("watch", Some(frame))],
+        w.text(&tally, &table_rows),
+        &manifest,
+    )
+}
+
+impl Results<'_> {
+    /// The runs table as messages name it.
+    fn runs_shown(&self) -> String {
+        match self {
+            Results::Folder(d) => d.join("runs.csv").display().to_string(),
+            Results::Memory { .. } => format!("{IN_MEMORY} runs table"),
+        }
+    }
+}
+
+/// `brink discover`.
+#[pyfunction]
+#[pyo3(signature = (folder, run, outcome, features, exclude, chosen_box, significance, peel_alpha, paste_alpha, mass_min, threads, call))]
+#[allow(clippy::too_many_arguments)]
+fn discover<'py>(
+    py: Python<'py>,
+    folder: Option<String>,
+    run: Option<Bound<'py, PyAny>>,
+    outcome: String,
+    features: String,
+    exclude: Vec<String>,
+    chosen_box: Option<i64>,
+    significance: f64,
+    peel_alpha: f64,
+    paste_alpha: f64,
+    mass_min: f64,
+    threads: Option<i64>,
+    call: Vec<String>,
+) -> PyResult<Bound<'py, PyDict>> {
+    use brink::discover::{Discover, Features, Options, unit_open};
+    let started = Instant::now();
+    let threads = threads_arg(threads)?;
+    let unit = |x: f64, what: &str| unit_open(x).map_err(|e| refused(format!("{what}: {e}")));
+    let options = Options {
+        outcome: &outcome,
+        features: Features::parse(&features).map_err(value_error)?,
+        exclude: &exclude,
+        chosen_box: chosen_box
+            .map(|b| {
+                usize::try_from(b).map_err(|_| refused("box: expected a box number (0 or more)"))
+            })
+            .transpose()?,
+        significance: unit(significance, "significance")?,
+        prim: brink::prim::Options {
+            peel_alpha: unit(peel_alpha, "peel_alpha")?,
+            paste_alpha: unit(paste_alpha, "paste_alpha")?,
+            mass_min: unit(mass_min, "mass_min")?,
+        },
+    };
+    let r = Results::of(folder, run)?;
+    let m = r.manifest("discover")?;
+    let (probe, open) = r.runs(&m, "discover")?;
+    let d = Discover::new(&probe, &options).map_err(value_error)?;
+    let mut rows = open(&d.needs())?;
+    let (found, n) = interruptible(py, threads, |stop| {
+        let data = match d.read(rows.as_mut(), m.horizon(), m.runs, stop) {
+            Ok(Ok(data)) => data,
+            Ok(Err(_)) => return None,
+            Err(e) => return Some(Err(e)),
+        };
+        if let Err(e) = d.check(&data) {
+            return Some(Err(e));
+        }
+        match d.run(&data, m.start(), m.horizon(), stop) {
+            Ok(Some(f)) => Some(Ok((f, data.n, data.data.names))),
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
+        }
+    })?;
+    let (found, runs, names) = found.map_err(value_error)?;
+    let frame = frame_of(table::discover_columns(), |f| {
+        brink::table::discover(&d, &found, f)
+    });
+    let clock = Clock {
+        call,
+        started,
+        threads: n,
+    };
+    let manifest = Manifest::new(
+        "discover",
+        m.scenario.clone(),
+        m.seed,
+        runs,
+        d.detail(r.shown(), &found),
+        clock.invocation(),
+    );
+    reader_results(
+        py,
+        vec![("discover", Some(frame))],
+        found.text(&names),
+        &manifest,
+    )
+}
+
+/// The rows of distributions.csv: metric, value, count.
+type DistRows = Vec<(String, f64, u64)>;
+
+/// `brink score`: `observed` is a path, or TOML text shown as `observed_path`.
+#[pyfunction]
+#[pyo3(signature = (folder, run, observed_path, observed_text, call))]
+fn score<'py>(
+    py: Python<'py>,
+    folder: Option<String>,
+    run: Option<Bound<'py, PyAny>>,
+    observed_path: String,
+    observed_text: Option<String>,
+    call: Vec<String>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let started = Instant::now();
+    let r = Results::of(folder, run)?;
+    let m = r.manifest("score")?;
+    // The metric names of summary.csv and the rows of distributions.csv.
+    let (names, dist): (Vec<(String, String)>, DistRows) = match &r {
+        Results::Folder(d) => (
+            read_csv(&d.join("summary.csv"), &["metric", "kind"], |c| {
+                Ok((c[0].to_string(), c[1].to_string()))
+            })?,
+            read_csv(
+                &d.join("distributions.csv"),
+                &["metric", "value", "count"],
+                |c| {
+                    let number = |s: &str| s.trim().parse::<f64>().map_err(|_| s.to_string());
+                    Ok((c[0].to_string(), number(c[1])?, number(c[2])? as u64))
+                },
+            )?,
+        ),
+        Results::Memory { run, .. } => {
+            let summary: Vec<(String, String)> = run.call_method0("_score_names")?.extract()?;
+            let metrics: Vec<String> = run.call_method0("_distribution_metrics")?.extract()?;
+            let values = r.column("distributions", "value")?.1;
+            let counts = r.column("distributions", "count")?.1;
+            let dist = metrics
+                .into_iter()
+                .zip(values.chunks_exact(8).zip(counts.chunks_exact(8)))
+                .map(|(metric, (v, c))| {
+                    let v = f64::from_le_bytes(v.try_into().expect("8 bytes"));
+                    let c = i64::from_le_bytes(c.try_into().expect("8 bytes"));
+                    (metric, as_written(v).unwrap_or(f64::NAN), c.max(0) as u64)
+                })
+                .collect();
+            (summary, dist)
+        }
+    };
+    let cx = brink::score::context(&m, &names);
+    let text = source(&observed_path, observed_text, "observed file")?;
+    let obs = brink::score::parse_observed(&text, &observed_path, &cx)
+        .map_err(|e| ScenarioError::new_err(e.render()))?;
+    let scored = brink::score::score(
+        &m,
+        &obs,
+        &text,
+        &observed_path,
+        dist.iter().map(|(a, b, c)| (a.as_str(), *b, *c)),
+    );
+    let score = frame_of(table::score_columns(), |f| {
+        table::score(&m, &obs, &scored, f)
+    });
+    let skill = frame_of(table::skill_columns(), |f| table::skill(&scored.skills, f));
+    let reliability = scored.reliability.as_ref().map(|bins| {
+        frame_of(table::reliability_columns(), |f| {
+            table::reliability(bins, f)
+        })
+    });
+    let clock = Clock {
+        call,
+        started,
+        threads: 1,
+    };
+    let manifest = Manifest::new(
+        "score",
+        m.scenario.clone(),
+        m.seed,
+        m.runs,
+        ScoreDetail::of(r.shown(), &observed_path, &text, &scored),
+        clock.invocation(),
+    );
+    let summary = brink::score::summary_text(&m, &observed_path, &obs, &scored);
+    let d = reader_results(
+        py,
+        vec![
+            ("score", Some(score)),
+            ("skill", Some(skill)),
+            ("reliability", reliability),
+        ],
+        summary,
+        &manifest,
+    )?;
+    d.set_item("warnings", scored.warnings)?;
+    Ok(d)
+}
+
+/// The rows of a CSV file of a result, as the columns `want` (by name); `row` turns their
+/// cells into a value or says which cell is not what it should be.
+fn read_csv<T>(
+    path: &Path,
+    want: &[&str],
+    mut row: impl FnMut(&[&str]) -> Result<T, String>,
+) -> PyResult<Vec<T>> {
+    let shown = path.display();
+    let text = read_text(path)
+        .map_err(|why| value_error(format!("error: cannot read `{shown}`: {why}\n")))?;
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader
+        .headers()
+        .map_err(|e| value_error(format!("error: {shown}:1: {e}\n")))?
+        .clone();
+    let at: Vec<usize> = want
+        .iter()
+        .map(|w| {
+            header
+                .iter()
+                .position(|h| h == *w)
+                .ok_or_else(|| value_error(format!("error: {shown}:1: no column `{w}`\n")))
+        })
+        .collect::<PyResult<_>>()?;
+    let mut out = Vec::new();
+    for (i, rec) in reader.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.map_err(|e| value_error(format!("error: {shown}:{line}: {e}\n")))?;
+        let cells: Vec<&str> = at.iter().map(|&c| rec.get(c).unwrap_or("")).collect();
+        out.push(row(&cells).map_err(|bad| {
+            value_error(format!(
+                "error: {shown}:{line}: expected a number, got `{}`\n",
+                brink::scenario::diag::clip(&bad, 80)
+            ))
+        })?);
+    }
+    Ok(out)
+}
+
 #[pymodule]
 fn _brink(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ScenarioError", m.py().get_type::<ScenarioError>())?;
@@ -834,5 +1541,8 @@ fn _brink(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(validate, m)?)?;
     m.add_function(wrap_pyfunction!(trace, m)?)?;
     m.add_function(wrap_pyfunction!(explain, m)?)?;
+    m.add_function(wrap_pyfunction!(score, m)?)?;
+    m.add_function(wrap_pyfunction!(watch, m)?)?;
+    m.add_function(wrap_pyfunction!(discover, m)?)?;
     Ok(())
 }

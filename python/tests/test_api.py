@@ -10,7 +10,8 @@ MINIMAL = "scenarios/minimal.toml"
 
 
 def test_import_exposes_every_command_and_the_error_type():
-    for name in ["run", "compare", "sweep", "sensitivity", "validate", "trace", "explain"]:
+    for name in ["run", "compare", "sweep", "sensitivity", "validate", "trace", "explain",
+                 "score", "watch", "discover"]:
         assert callable(getattr(brink, name))
     assert issubclass(brink.ScenarioError, ValueError)
     assert brink.__version__

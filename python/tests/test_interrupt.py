@@ -1,10 +1,13 @@
-"""Ctrl-C stops a long run within a second and raises KeyboardInterrupt: the study's stop flag
-is raised from the waiting thread, which wakes every 50 ms to let Python handle signals."""
+"""Ctrl-C stops a long run (a plain one, or one keeping the runs that satisfy a condition)
+within a second and raises KeyboardInterrupt: the study's stop flag is raised from the waiting
+thread, which wakes every 50 ms to let Python handle signals."""
 
 import signal
 import subprocess
 import sys
 import time
+
+import pytest
 
 from conftest import REPO
 
@@ -12,7 +15,7 @@ LONG_RUN = r"""
 import sys, time, brink
 print("started", flush=True)
 try:
-    brink.run("scenarios/iran_2026.toml", runs=500_000_000)
+    brink.run("scenarios/iran_2026.toml", CALL)
 except KeyboardInterrupt:
     print("interrupted", time.monotonic(), flush=True)
     sys.exit(42)
@@ -20,9 +23,13 @@ print("finished", flush=True)
 """
 
 
-def test_sigint_stops_a_long_run_within_a_second():
+@pytest.mark.parametrize("call", [
+    "runs=500_000_000",
+    'given="us_iran_talks<=2026-03-01", target_runs=900_000_000, max_runs=1_000_000_000',
+])
+def test_sigint_stops_a_long_run_within_a_second(call):
     p = subprocess.Popen(
-        [sys.executable, "-c", LONG_RUN],
+        [sys.executable, "-c", LONG_RUN.replace("CALL", call)],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

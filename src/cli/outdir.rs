@@ -619,12 +619,9 @@ pub fn resolve(dir: &Path) -> Result<PathBuf> {
     {
         let to = std::fs::read_link(&chosen).unwrap_or_default();
         if !is_plain_name(&to.to_string_lossy()) {
-            return Err(Failure::Input(format!(
-                "error: `{}` is a link to `{}`, outside the folder of results it belongs to; \
-                 brink's `latest` links name a result folder beside them, so this one was \
-                 changed by hand\n  = help: give the result folder itself\n",
-                quote(&chosen.display().to_string()),
-                quote(&to.display().to_string())
+            return Err(Failure::Input(brink::manifest::outside_link(
+                &chosen.display().to_string(),
+                &to.display().to_string(),
             )));
         }
     }

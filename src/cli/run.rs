@@ -80,20 +80,9 @@ pub struct Args {
     pub max_runs: Option<u64>,
 }
 
-/// Below this many kept runs a conditional result is flagged: a probability's 95% interval is
-/// then wider than ±5 points at p = 0.5 (1.96 · 0.5 / √400 = 0.049), coarser than the
-/// differences a forecast is read for.
-pub const FEW_RUNS: u64 = 400;
-
 fn precision_value(s: &str) -> std::result::Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(h) if h > 0.0 && h < 0.5 => Ok(h),
-        _ => Err(
-            "expected a half-width between 0 and 0.5 (exclusive), e.g. 0.01 for one \
-                  percentage point"
-                .into(),
-        ),
-    }
+    let h = s.trim().parse::<f64>().unwrap_or(f64::NAN);
+    brink::until::half_width(h)
 }
 
 fn events_value(s: &str) -> std::result::Result<u64, String> {

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use brink::scenario::overrides::Override;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::outdir::{Dest, OutDir, Plan};
 use super::{Failure, Result};
@@ -222,85 +222,25 @@ impl<D: Serialize> WriteManifest for Manifest<D> {
     }
 }
 
-/// What the readers of a run's result (`score`, `watch`, `discover`) take from its manifest.
-#[derive(Deserialize, Clone, Debug)]
-pub struct RunResult {
-    pub scenario: brink::manifest::ScenarioRef,
-    pub seed: u64,
-    pub runs: u64,
-    #[serde(default)]
-    pub parameters: Vec<brink::manifest::Parameter>,
-    #[serde(default)]
-    pub given: Option<brink::manifest::GivenDetail>,
-}
+pub use brink::manifest::RunResult;
 
-impl RunResult {
-    /// Reads the manifest of a run's result in `dir` (already resolved from `latest`); refuses
-    /// the result of another command, or one without the calendar this needs.
-    pub fn read(dir: &Path, command: &str) -> Result<RunResult> {
-        let path = dir.join("manifest.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            Failure::Input(format!(
-                "error: cannot read `{}`: {e}\n  = help: give the folder of a `brink run` \
-                 result (or a scenario's folder of runs, for its latest)\n",
-                path.display()
-            ))
-        })?;
-        let value = super::load::json(&path, &text)?;
-        match value.get("command").and_then(serde_json::Value::as_str) {
-            Some("run") => {}
-            Some(other) => {
-                return Err(Failure::Input(format!(
-                    "error: `{}` holds the result of `brink {}`; `brink {command}` reads the \
-                     result of `brink run`\n",
-                    dir.display(),
-                    super::quote(other)
-                )));
-            }
-            None => {
-                return Err(Failure::Input(format!(
-                    "error: {}: no \"command\": not the manifest of a brink result\n",
-                    path.display()
-                )));
-            }
-        }
-        let m: RunResult = serde_json::from_value(value).map_err(|e| {
-            Failure::Input(format!(
-                "error: {}: not the manifest of a brink run: {e}\n",
-                path.display()
-            ))
-        })?;
-        if m.scenario.calendar.is_none() {
-            return Err(Failure::Input(format!(
-                "error: {}: the manifest has no start date and horizon; is it from an older \
-                 brink? Run the scenario again\n",
-                path.display()
-            )));
-        }
-        Ok(m)
-    }
-
-    pub fn calendar(&self) -> &brink::manifest::Calendar {
-        self.scenario
-            .calendar
-            .as_ref()
-            .expect("checked when the manifest was read")
-    }
-
-    pub fn start(&self) -> jiff::civil::Date {
-        self.calendar()
-            .start_date
-            .parse()
-            .unwrap_or(jiff::civil::Date::MIN)
-    }
-
-    pub fn horizon(&self) -> u32 {
-        self.calendar().horizon_days
-    }
-
-    pub fn date(&self, day: u32) -> jiff::civil::Date {
-        self.start()
-            .checked_add(jiff::Span::new().days(i64::from(day)))
-            .unwrap_or(jiff::civil::Date::MAX)
-    }
+/// Reads the manifest of a run's result in `dir` (already resolved from `latest`); refuses
+/// the result of another command, or one without the calendar `command` needs.
+pub fn read_run(dir: &Path, command: &str) -> Result<RunResult> {
+    let path = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        Failure::Input(format!(
+            "error: cannot read `{}`: {e}\n  = help: give the folder of a `brink run` \
+             result (or a scenario's folder of runs, for its latest)\n",
+            path.display()
+        ))
+    })?;
+    let value = super::load::json(&path, &text)?;
+    RunResult::from_value(
+        value,
+        &dir.display().to_string(),
+        &path.display().to_string(),
+        command,
+    )
+    .map_err(Failure::Input)
 }

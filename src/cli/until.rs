@@ -27,83 +27,15 @@ use std::path::Path;
 
 use anyhow::Context;
 use brink::engine::{CHUNK, Engine};
-use brink::given::{ConditionError, Given};
 use brink::stats::{Aggregate, widest_event};
-use brink::study::{self, Ended, Flow, Kept, Pace};
+use brink::until::{Failed, Options, Plan, Stop};
 
 use super::load::Loaded;
 use super::outdir::RUN_FILES;
 use super::output::{self, Pending};
-use super::run::{Args, FEW_RUNS};
+use super::run::Args;
 use super::study::{Session, WriteManifest, run_manifest};
-use super::{Failure, Result, quote};
-use brink::manifest::{GivenDetail, PrecisionDetail};
-
-/// When the study stops.
-#[derive(Clone, Copy, Debug)]
-enum Stop {
-    /// After a fixed number of runs (--runs).
-    Fixed(u64),
-    /// At the N-th kept run (--target-runs).
-    Target(u64),
-    /// At the end of the first block meeting the half-width (--precision).
-    Precision(f64),
-}
-
-/// Renders a refused condition under its text, with carets under the bad part.
-pub fn condition_message(text: &str, e: &ConditionError) -> String {
-    let shown = quote(text);
-    let visible = shown.chars().count();
-    let col = text[..e.span.start.min(text.len())]
-        .chars()
-        .count()
-        .min(visible);
-    let width = text
-        .get(e.span.clone())
-        .map_or(1, |s| s.chars().count())
-        .clamp(1, visible.saturating_sub(col).max(1));
-    let mut msg = format!(
-        "error: --given `{}`: {}\n   |\n   | {shown}\n   | {}{}\n",
-        shown,
-        e.message,
-        " ".repeat(col),
-        "^".repeat(width)
-    );
-    if let Some(h) = &e.help {
-        msg.push_str(&format!("  = help: {h}\n"));
-    }
-    msg
-}
-
-/// Parses every --given, reporting all the bad ones at once.
-fn conditions(loaded: &Loaded, texts: &[String]) -> Result<Given> {
-    let sc = &loaded.scenario;
-    let mut given = Given::default();
-    let mut errors = String::new();
-    for t in texts {
-        match brink::given::parse(sc, t) {
-            Ok(c) => given.conditions.push(c),
-            Err(e) => {
-                errors.push_str(&condition_message(t, &e));
-                errors.push('\n');
-            }
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Failure::Input(errors));
-    }
-    if let Some(clash) = given.contradiction(sc.horizon) {
-        let list: Vec<String> = clash
-            .iter()
-            .map(|&i| format!("`{}`", given.conditions[i].text(sc)))
-            .collect();
-        return Err(Failure::Input(format!(
-            "error: --given: no run can satisfy {} together: they contradict each other\n",
-            list.join(" and ")
-        )));
-    }
-    Ok(given)
-}
+use super::{Failure, Result};
 
 pub fn run(
     args: &Args,
@@ -115,33 +47,19 @@ pub fn run(
     let study = &args.study;
     let seed = study.engine.seed.unwrap_or(sc.default_seed);
     let quiet = study.output.quiet;
-    let given = conditions(loaded, &args.given)?;
-    let filtering = !given.conditions.is_empty();
-    if args.max_runs.is_some() && args.target_runs.is_none() && args.precision.is_none() {
-        return Err(Failure::Input(
-            "error: --max-runs goes with --target-runs or --precision, which decide when to \
-             stop; with --given alone, --runs runs are simulated\n"
-                .into(),
-        ));
-    }
-    let max_runs = args.max_runs.unwrap_or(DEFAULT_MAX_RUNS);
-    let stop = match (args.target_runs, args.precision) {
-        (Some(n), _) => Stop::Target(n),
-        (None, Some(h)) => Stop::Precision(h),
-        (None, None) => Stop::Fixed(study.runs.runs.unwrap_or(sc.default_runs)),
-    };
-    let limit = match stop {
-        Stop::Fixed(n) => n,
-        _ => max_runs,
-    };
-    if let Stop::Target(n) = stop
-        && n > max_runs
-    {
-        return Err(Failure::Input(format!(
-            "error: --target-runs {n} asks to keep more runs than the {max_runs} --max-runs \
-             allows to simulate\n"
-        )));
-    }
+    let plan = Plan::new(
+        sc,
+        &Options {
+            given: &args.given,
+            runs: study.runs.runs,
+            target_runs: args.target_runs,
+            precision: args.precision,
+            max_runs: args.max_runs,
+        },
+    )
+    .map_err(Failure::Input)?;
+    let (stop, max_runs, limit) = (plan.stop, plan.max_runs, plan.limit());
+    let filtering = plan.filtering();
     let folder = match filtering {
         true => format!("{}_given", sc.name),
         false => sc.name.clone(),
@@ -164,13 +82,12 @@ pub fn run(
             session.threads()
         );
         if filtering {
-            let list: Vec<String> = given.conditions.iter().map(|c| c.text(sc)).collect();
+            let list: Vec<String> = plan.given.conditions.iter().map(|c| c.text(sc)).collect();
             say!("brink: keeping the runs in which {}", list.join(" and "));
         }
     }
 
     let engine = Engine::new(sc, seed);
-    let mut total = Aggregate::new(sc);
     let progress = super::progress::bar(limit, quiet);
     let mut rows = match args.per_run {
         true => {
@@ -182,87 +99,33 @@ pub fn run(
         }
         false => None,
     };
-    let mut kept_total = 0u64;
-    let mut simulated = 0u64;
-    let stop_flag = &session.stop;
-    let work = |r: std::ops::Range<u64>| -> Option<Kept> {
-        if filtering {
-            study::chunk_given(&engine, r, args.per_run, &given, stop_flag)
-        } else {
-            study::chunk(&engine, r, args.per_run, stop_flag).map(|chunk| Kept {
-                kept: Vec::new(),
-                chunk,
-            })
-        }
-    };
-    let ended = session.install(|| {
-        study::drive(
-            0..limit,
-            Pace::RUNS,
-            stop_flag,
-            work,
-            |mut k: Kept| -> anyhow::Result<Flow> {
-                let here = match filtering {
-                    true => k.kept.len() as u64,
-                    false => k.chunk.runs.end - k.chunk.runs.start,
-                };
-                let mut flow = Flow::Continue;
-                let done = k.chunk.runs.end - k.chunk.runs.start;
-                if let Stop::Target(n) = stop
-                    && kept_total + here >= n
-                {
-                    // Exactly runs 0 … r, r the N-th kept run: simulate this chunk again up
-                    // to it (a chunk is at most 1024 runs).
-                    let need = (n - kept_total) as usize;
-                    let cut = k.kept[need - 1] + 1;
-                    if cut < k.chunk.runs.end {
-                        let Some(again) = study::chunk_given(
-                            &engine,
-                            k.chunk.runs.start..cut,
-                            args.per_run,
-                            &given,
-                            stop_flag,
-                        ) else {
-                            return Ok(Flow::Enough);
-                        };
-                        k = again;
-                    }
-                    flow = Flow::Enough;
-                }
-                total.merge(&k.chunk.aggregate);
-                kept_total += match filtering {
-                    true => k.kept.len() as u64,
-                    false => k.chunk.runs.end - k.chunk.runs.start,
-                };
-                simulated = k.chunk.runs.end;
-                if let (Some(r), Some((_, w))) = (&k.chunk.rows, rows.as_mut()) {
+    let found = session.install(|| {
+        brink::until::study(
+            &engine,
+            &plan,
+            args.per_run,
+            &session.stop,
+            |r| -> anyhow::Result<()> {
+                if let Some((_, w)) = rows.as_mut() {
                     brink::table::runs(sc, r, |cells| output::record(w, cells))
                         .context("cannot write runs.csv")?;
                 }
-                progress.inc(done);
-                if let Stop::Precision(h) = stop
-                    && widest_event(&total).is_none_or(|(_, w)| w <= h)
-                {
-                    flow = Flow::Enough;
-                }
-                Ok(flow)
+                Ok(())
             },
+            |n| progress.inc(n),
         )
-    })?;
+    });
     progress.finish_and_clear();
-    if ended == Ended::Stopped || session.stopped() {
-        return Err(session.interrupted(simulated, limit, "runs", &out));
-    }
-    let reached = ended == Ended::Enough;
-    if kept_total == 0 {
-        let list: Vec<String> = given.conditions.iter().map(|c| c.text(sc)).collect();
-        return Err(Failure::Input(format!(
-            "error: none of the {simulated} runs simulated satisfies {}; nothing was written\n  \
-             = help: the conditions may be impossible in this scenario, or rare: try \
-             --target-runs N (with a larger --max-runs)\n",
-            list.join(" and ")
-        )));
-    }
+    let found = match found {
+        Ok(f) if !session.stopped() => f,
+        Ok(f) => return Err(session.interrupted(f.simulated, limit, "runs", &out)),
+        Err(Failed::Stopped { simulated }) => {
+            return Err(session.interrupted(simulated, limit, "runs", &out));
+        }
+        Err(Failed::NoneKept(msg)) => return Err(Failure::Input(msg)),
+        Err(Failed::Sink(e)) => return Err(e.into()),
+    };
+    let total = &found.total;
     let runs_csv = rows.take();
     if let Some((file, w)) = runs_csv {
         w.into_inner()
@@ -271,46 +134,24 @@ pub fn run(
             .context("cannot write runs.csv")?;
         file.commit()?;
     }
-    output::write_summary(&staging, sc, &total)?;
-    output::write_timeline(&staging, sc, &total)?;
-    output::write_distributions(&staging, sc, &total)?;
-    let widest = widest_event(&total);
-    let mut manifest = run_manifest(loaded, seed, kept_total, set, session.invocation());
-    if filtering {
-        manifest.detail.given = Some(GivenDetail {
-            conditions: given.conditions.iter().map(|c| c.text(sc)).collect(),
-            through: given
-                .through()
-                .map(|d| sc.date(d).to_string())
-                .unwrap_or_default(),
-            simulated_runs: simulated,
-            effective_runs: kept_total,
-            target_runs: args.target_runs,
-            max_runs: args.target_runs.map(|_| max_runs),
-        });
-    }
-    if let Stop::Precision(h) = stop {
-        manifest.detail.precision = Some(PrecisionDetail {
-            half_width: h,
-            block: CHUNK,
-            max_runs,
-            reached,
-            widest_metric: widest.map(|(e, _)| sc.metrics.events[e].id.clone()),
-            widest_half_width: widest.map(|(_, w)| w),
-        });
-    }
+    output::write_summary(&staging, sc, total)?;
+    output::write_timeline(&staging, sc, total)?;
+    output::write_distributions(&staging, sc, total)?;
+    let mut manifest = run_manifest(loaded, seed, found.kept, set, session.invocation());
+    manifest.detail.given = found.given_detail(sc, &plan);
+    manifest.detail.precision = found.precision_detail(sc, &plan);
     manifest.write(&staging)?;
     let dir = session.commit(out)?;
     report(
         sc,
-        &total,
+        total,
         &Summary {
             stop,
             filtering,
-            reached,
-            kept: kept_total,
-            simulated,
-            max_runs,
+            reached: found.reached,
+            kept: found.kept,
+            simulated: found.simulated,
+            warnings: found.warnings(&plan),
             elapsed: session.elapsed(),
             dir: &dir,
         },
@@ -325,7 +166,7 @@ struct Summary<'a> {
     reached: bool,
     kept: u64,
     simulated: u64,
-    max_runs: u64,
+    warnings: Vec<String>,
     elapsed: f64,
     dir: &'a Path,
 }
@@ -343,30 +184,14 @@ fn report(sc: &brink::model::Scenario, total: &Aggregate, s: &Summary, quiet: bo
             thousands(s.kept)
         );
     }
-    if s.filtering && s.kept < FEW_RUNS {
-        say!(
-            "brink: warning: only {} runs are kept: below {FEW_RUNS}, a probability's 95% \
-             interval is wider than ±5 points; simulate more (--runs, or --target-runs)",
-            s.kept
-        );
+    for w in &s.warnings {
+        say!("{w}");
     }
     let widest = widest_event(total).map_or((String::new(), 0.0), |(e, w)| {
         (sc.metrics.events[e].id.clone(), w)
     });
     match s.stop {
-        Stop::Target(n) if !s.reached => say!(
-            "brink: warning: --max-runs {} spent with {} of the {n} runs asked for kept",
-            thousands(s.max_runs),
-            thousands(s.kept)
-        ),
-        Stop::Precision(h) if !s.reached => say!(
-            "brink: warning: --max-runs {} spent before every event metric reached a 95% \
-             half-width of {h}; widest: {}, {:.5}",
-            thousands(s.max_runs),
-            widest.0,
-            widest.1
-        ),
-        Stop::Precision(h) if !quiet => say!(
+        Stop::Precision(h) if s.reached && !quiet => say!(
             "brink: every event metric's 95% half-width is at most {h} after {} runs ({} \
              blocks of {CHUNK}); widest: {}, {:.5}",
             thousands(s.simulated),
@@ -387,6 +212,3 @@ fn report(sc: &brink::model::Scenario, total: &Aggregate, s: &Summary, quiet: bo
     );
     super::run::digest(sc, total);
 }
-
-/// The budget of --target-runs and --precision without --max-runs, as for `trace --find`.
-const DEFAULT_MAX_RUNS: u64 = 1_000_000;

@@ -77,12 +77,7 @@ pub fn pct(v: f64, d: usize) -> String {
     fixed(100.0 * v, d) + "%"
 }
 
-/// A value as written in a file, without trailing zeros: 0.350000 → "0.35".
-pub fn short(v: f64) -> String {
-    let s = format!("{v:.6}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.into() }
-}
+pub use brink::table::short;
 
 /// The fewest decimals (at most 6) that show each of `values` as written.
 pub fn for_values(values: impl IntoIterator<Item = f64>) -> usize {
@@ -94,18 +89,7 @@ pub fn for_values(values: impl IntoIterator<Item = f64>) -> usize {
         .unwrap_or(0)
 }
 
-/// Thousands separated by commas: 1234567 → "1,234,567".
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use brink::table::thousands;
 
 #[cfg(test)]
 mod tests {
