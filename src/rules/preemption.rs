@@ -381,11 +381,13 @@ impl Preemption {
         let span = a.span.min(open);
         let mut s = self.signal;
         let mut k = 0;
+        // The generator in a local, so that its state stays in registers over the loop.
+        let mut g = rng.clone();
         while k < span {
-            a.rng[k].clone_from(rng);
+            a.rng[k].clone_from(&g);
             let mut x = s * r.decay;
             if r.noise > 0.0 {
-                let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng);
+                let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut g);
                 x += r.noise * z;
             }
             s = x.max(0.0);
@@ -397,8 +399,9 @@ impl Preemption {
             k += 1;
         }
         if k == span {
-            a.rng[k].clone_from(rng);
+            a.rng[k].clone_from(&g);
         }
+        *rng = g;
         a.wake = from + k as u32;
         Wake::Day(a.wake)
     }
