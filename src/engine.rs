@@ -64,7 +64,7 @@ pub struct Workspace {
     rules: Vec<Slot>,
     /// Each rule's first day on which it must be asked to decide again (see `rules::Wake`),
     /// apart from the rules so that the daily scan of them is dense.
-    wakes: WakeDays,
+    wakes: Vec<u32>,
     /// Ask every rule every day, ignoring `Wake`: for the test that proves skipping exact.
     #[doc(hidden)]
     pub ignore_wake: bool,
@@ -249,12 +249,12 @@ impl WakeLists {
 
     /// Wakes the rules that an act between `a` and `b` at `level` may concern.
     #[inline]
-    fn act(&self, wakes: &mut WakeDays, a: usize, b: usize, level: Level) {
+    fn act(&self, wakes: &mut [u32], a: usize, b: usize, level: Level) {
         wake(wakes, &self.hostilities);
         let i = a * self.n + b;
         for &(r, min_level, _) in &self.by_pair[self.pair_start[i]..self.pair_start[i + 1]] {
             if level >= min_level {
-                wakes.now(r);
+                wakes[r] = 0;
             }
         }
     }
@@ -262,12 +262,12 @@ impl WakeLists {
     /// Wakes the rules that hostilities between `a` and `b` ending or falling back may
     /// concern.
     #[inline]
-    fn fall(&self, wakes: &mut WakeDays, a: usize, b: usize) {
+    fn fall(&self, wakes: &mut [u32], a: usize, b: usize) {
         wake(wakes, &self.hostilities);
         let i = a * self.n + b;
         for &(r, _, falls) in &self.by_pair[self.pair_start[i]..self.pair_start[i + 1]] {
             if falls {
-                wakes.now(r);
+                wakes[r] = 0;
             }
         }
     }
@@ -314,7 +314,7 @@ impl ByPair {
 
     /// Wakes the rules of pair `i`.
     #[inline]
-    fn wake(&self, wakes: &mut WakeDays, i: usize) {
+    fn wake(&self, wakes: &mut [u32], i: usize) {
         if let (Some(&from), Some(&to)) = (self.start.get(i), self.start.get(i + 1)) {
             wake(wakes, &self.rules[from..to]);
         }
@@ -323,40 +323,9 @@ impl ByPair {
 
 /// Wakes the rules of `list`: they decide again from the next decision wave.
 #[inline]
-fn wake(wakes: &mut WakeDays, list: &[usize]) {
+fn wake(wakes: &mut [u32], list: &[usize]) {
     for &i in list {
-        wakes.now(i);
-    }
-}
-
-/// The day each rule must next be asked to decide (`rules::Wake`), and a day no later than
-/// the earliest of them: on the days before it no rule is due, and the day loop skips the
-/// scan. Every change goes through `now`, `by` or the scan, which keep `next` a lower bound.
-#[derive(Clone, Debug)]
-struct WakeDays {
-    at: Vec<u32>,
-    next: u32,
-}
-
-impl WakeDays {
-    /// Rule `r` decides again from the next decision wave.
-    #[inline]
-    fn now(&mut self, r: usize) {
-        self.at[r] = 0;
-        self.next = 0;
-    }
-
-    /// Rule `r` decides again on `day` at the latest.
-    #[inline]
-    fn by(&mut self, r: usize, day: u32) {
-        self.at[r] = self.at[r].min(day);
-        self.next = self.next.min(day);
-    }
-
-    /// Every rule decides from the next decision wave (a run's start).
-    fn all_now(&mut self) {
-        self.at.fill(0);
-        self.next = 0;
+        wakes[i] = 0;
     }
 }
 
@@ -468,10 +437,7 @@ impl<'a> Engine<'a> {
                     rule: rule.clone(),
                 })
                 .collect(),
-            wakes: WakeDays {
-                at: vec![0; sc.rules.len()],
-                next: 0,
-            },
+            wakes: vec![0; sc.rules.len()],
             ignore_wake: false,
             react_mask: vec![0; wake_lists.react_words],
             track_seen: vec![0.0; nt],
@@ -548,31 +514,20 @@ impl<'a> Engine<'a> {
                 if day > 0 {
                     for &(t, at, r) in &ws.wake_lists.track_watches {
                         if (ws.track_seen[t] >= at) != (ws.world.tracks[t] >= at) {
-                            ws.wakes.now(r);
+                            ws.wakes[r] = 0;
                         }
                     }
                 }
                 ws.track_seen.copy_from_slice(&ws.world.tracks);
             }
             let ask_all = ws.ignore_wake;
-            if day >= ws.wakes.next || ask_all {
-                // Some rule may be due: ask those that are. After a day on which none was, note
-                // when the next one will be, and skip the scan until then; after a day with
-                // decisions, scan again tomorrow (most days of a busy scenario have some).
-                let mut asked = false;
-                for (wake, slot) in ws.wakes.at.iter_mut().zip(&mut ws.rules) {
-                    if day >= *wake || ask_all {
-                        asked = true;
-                        *wake = slot
-                            .rule
-                            .decide(&ws.world, &mut slot.rng, &mut ws.effects)
-                            .day(day);
-                    }
+            for (wake, slot) in ws.wakes.iter_mut().zip(&mut ws.rules) {
+                if day >= *wake || ask_all {
+                    *wake = slot
+                        .rule
+                        .decide(&ws.world, &mut slot.rng, &mut ws.effects)
+                        .day(day);
                 }
-                ws.wakes.next = match asked {
-                    true => 0,
-                    false => ws.wakes.at.iter().copied().min().unwrap_or(NEVER),
-                };
             }
             self.apply(ws, rec);
             for same_day in [true, false] {
@@ -608,7 +563,7 @@ impl<'a> Engine<'a> {
                             &mut slot.rng,
                             &mut ws.effects,
                         );
-                        ws.wakes.by(i, asks.day(day));
+                        ws.wakes[i] = ws.wakes[i].min(asks.day(day));
                     }
                 }
                 ws.acts = acts;
@@ -883,7 +838,7 @@ impl<'a> Engine<'a> {
                 *d = (*d).max(h.day);
             }
         }
-        ws.wakes.all_now();
+        ws.wakes.fill(0);
         for (slot, key) in ws.rules.iter_mut().zip(&self.rule_keys) {
             key.reset(&mut slot.rng, run);
             slot.rule.begin_run(&ws.world, &mut slot.rng);
@@ -1020,10 +975,10 @@ impl<'a> Engine<'a> {
                 Effect::EndWar { a, b, rule } => ws.ends.push((a, b, rule)),
                 Effect::ScaleHazard { rule, factor } => {
                     ws.world.scale[rule as usize] *= factor;
-                    ws.wakes.now(rule as usize);
+                    ws.wakes[rule as usize] = 0;
                 }
                 Effect::Command { rule, command } => {
-                    ws.wakes.now(rule as usize);
+                    ws.wakes[rule as usize] = 0;
                     let slot = &mut ws.rules[rule as usize];
                     slot.rule.command(command, &ws.world, &mut ws.effects);
                 }
