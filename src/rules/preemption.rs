@@ -9,11 +9,12 @@
 //!
 //! Most days the signal only decays and takes its noise. The rule walks those plain days ahead
 //! in one tight loop and sleeps until the first day that needs more: the signal reaching the
-//! threshold, an ambiguous event, or at most `AHEAD` days. Whatever could make a walked day
-//! not plain wakes it sooner (the target seen preparing, an agreement, a changed hazard scale),
-//! and then it rewinds to that day: the signal and the generator as they were before it, kept
-//! for every walked day. So the draws, their order and every value are those of a daily step
-//! (`tests/determinism.rs` asks every rule every day and demands the same runs).
+//! threshold, an ambiguous event, the horizon, or at most `AHEAD` days. Whatever could make a
+//! walked day not plain wakes it sooner (the target seen preparing, an agreement, a changed
+//! hazard scale), and then it rewinds to that day: the signal and the generator as they were
+//! before it, kept for every walked day. So the draws, their order and every value are those
+//! of a daily step (`tests/determinism.rs` asks every rule every day and demands the same
+//! runs).
 
 use serde::Deserialize;
 
@@ -416,6 +417,12 @@ impl Preemption {
         } else {
             (a.span * 2).min(AHEAD)
         };
+        // The engine asks no later than the day the walk asked for (`Wake::Day`).
+        debug_assert!(
+            a.from <= day && day <= a.wake,
+            "asked on {day}, walked to {}",
+            a.wake
+        );
         let k = (day - a.from) as usize;
         rng.clone_from(&a.rng[k]);
         self.signal = if k == 0 { a.base } else { a.signal[k - 1] };
