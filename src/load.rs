@@ -70,6 +70,13 @@ pub fn relative_to(base_file: &Path, reference: &str) -> PathBuf {
     base_file.parent().unwrap_or_else(|| Path::new("")).join(r)
 }
 
+/// True if `name` is a single plain file name: writing `dir.join(name)` stays inside `dir`
+/// (and a results folder's `latest` link that names one points beside it).
+pub fn is_plain_name(name: &str) -> bool {
+    let mut parts = Path::new(name).components();
+    matches!(parts.next(), Some(Component::Normal(_))) && parts.next().is_none()
+}
+
 /// `a/./b/../c.toml` as `a/c.toml`, so that a file reached twice shows (and compares) alike.
 pub fn normalize(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();

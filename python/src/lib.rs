@@ -1116,16 +1116,13 @@ fn resolve(dir: &Path) -> PyResult<PathBuf> {
     if dir.join("manifest.json").is_file() || !latest.join("manifest.json").is_file() {
         return Ok(dir.to_path_buf());
     }
-    if let Ok(to) = std::fs::read_link(&latest) {
-        let mut parts = to.components();
-        let plain =
-            matches!(parts.next(), Some(std::path::Component::Normal(_))) && parts.next().is_none();
-        if !plain {
-            return Err(value_error(brink::manifest::outside_link(
-                &latest.display().to_string(),
-                &to.display().to_string(),
-            )));
-        }
+    if let Ok(to) = std::fs::read_link(&latest)
+        && !brink::load::is_plain_name(&to.to_string_lossy())
+    {
+        return Err(value_error(brink::manifest::outside_link(
+            &latest.display().to_string(),
+            &to.display().to_string(),
+        )));
     }
     Ok(latest)
 }

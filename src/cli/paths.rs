@@ -3,9 +3,9 @@
 //! directory, so a project moves as a whole. Files are written only under an output directory,
 //! by plain names that cannot climb out of it.
 
-use std::path::{Component, Path};
+use std::path::Path;
 
-pub use brink::load::relative_to;
+pub use brink::load::{is_plain_name, relative_to};
 
 /// True if the entry at `at` is the file `input`: writing to `at` by renaming over it would
 /// replace what `input` names. A symbolic link at `at` is not its target (a rename replaces the
@@ -24,12 +24,6 @@ pub fn same_file(at: &Path, input: &Path) -> bool {
         let _ = (a, b);
         std::fs::canonicalize(at).ok() == std::fs::canonicalize(input).ok()
     }
-}
-
-/// True if `name` is a single plain file name: writing `dir.join(name)` stays inside `dir`.
-pub fn is_plain_name(name: &str) -> bool {
-    let mut parts = Path::new(name).components();
-    matches!(parts.next(), Some(Component::Normal(_))) && parts.next().is_none()
 }
 
 #[cfg(test)]
