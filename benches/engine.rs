@@ -6,7 +6,10 @@
 //! - `single_thread/simulate`: one core calling `Engine::simulate` in a loop on one reused
 //!   workspace (throughput in runs = "elem/s");
 //! - `parallel/run_range/threads=1|2`: `Engine::run_range` (the path `brink run` takes) inside
-//!   rayon pools of one and two threads.
+//!   rayon pools of one and two threads;
+//! - `draws/normal`: one standard normal from the engine's generator (Xoshiro256++ and
+//!   `rand_distr`'s ziggurat) in a tight loop, the floor under any engine that draws its
+//!   Gaussian walks day by day (docs/PERFORMANCE.md, "Against a vectorised NumPy peer").
 //!
 //! It then prints a plain summary: runs/s/core (by wall time and by thread CPU time), ns per
 //! simulated run-day, the 1-thread vs 2-thread scaling ratio of `run_range` measured side by
@@ -321,5 +324,47 @@ fn summary(_c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, bench_single_thread, bench_parallel, summary);
+fn bench_draws(c: &mut Criterion) {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, StandardNormal};
+    let mut rng = brink::rng::Rng::seed_from_u64(SEED);
+    let mut group = c.benchmark_group("draws");
+    group.throughput(Throughput::Elements(1024));
+    group.bench_function("normal", |b| {
+        b.iter(|| {
+            // A sum, so that the draws cannot be dropped and their loop is not a store loop.
+            let mut s = 0.0f64;
+            for _ in 0..1024 {
+                let z: f64 = StandardNormal.sample(&mut rng);
+                s += z;
+            }
+            black_box(s)
+        })
+    });
+    // Four streams drawn in turn, as an engine stepping several runs at once would: the
+    // streams' states are independent, so the processor can overlap their draws.
+    let mut four: [brink::rng::Rng; 4] =
+        std::array::from_fn(|k| brink::rng::Rng::seed_from_u64(SEED + k as u64));
+    group.bench_function("normal_4_streams", |b| {
+        b.iter(|| {
+            let mut s = [0.0f64; 4];
+            for _ in 0..256 {
+                for (acc, rng) in s.iter_mut().zip(four.iter_mut()) {
+                    let z: f64 = StandardNormal.sample(rng);
+                    *acc += z;
+                }
+            }
+            black_box(s)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_single_thread,
+    bench_parallel,
+    bench_draws,
+    summary
+);
 criterion_main!(benches);
