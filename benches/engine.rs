@@ -7,9 +7,10 @@
 //!   workspace (throughput in runs = "elem/s");
 //! - `parallel/run_range/threads=1|2`: `Engine::run_range` (the path `brink run` takes) inside
 //!   rayon pools of one and two threads;
-//! - `draws/normal`: one standard normal from the engine's generator (Xoshiro256++ and
-//!   `rand_distr`'s ziggurat) in a tight loop, the floor under any engine that draws its
-//!   Gaussian walks day by day (docs/PERFORMANCE.md, "Against a vectorised NumPy peer").
+//! - `draws/normal` and `draws/normal_4_streams`: standard normals from the engine's generator
+//!   (Xoshiro256++ and `rand_distr`'s ziggurat) in a tight loop, from one stream or four in
+//!   turn, the floor under any engine that draws its Gaussian walks day by day
+//!   (docs/PERFORMANCE.md, "Against a vectorised NumPy peer").
 //!
 //! It then prints a plain summary: runs/s/core (by wall time and by thread CPU time), ns per
 //! simulated run-day, the 1-thread vs 2-thread scaling ratio of `run_range` measured side by
