@@ -349,7 +349,7 @@ fn sig(x: f64) -> String {
     if x == 0.0 || !x.is_finite() {
         return format!("{x}");
     }
-    let mag = x.abs().log10().floor() as i32;
+    let mag = crate::math::log10(x.abs()).floor() as i32;
     let decimals = (2 - mag).max(0) as usize;
     format!("{x:.decimals$}")
 }

@@ -11,6 +11,7 @@ pub mod explain;
 pub mod given;
 pub mod load;
 pub mod manifest;
+pub mod math;
 pub mod metrics;
 pub mod model;
 pub mod per_run;

@@ -212,7 +212,7 @@ pub fn rate_text(done: u64, secs: f64, unit: &str) -> String {
     }
     let r = done as f64 / secs;
     let n = if r >= 100.0 {
-        let p = 10f64.powf(r.log10().floor() - 2.0);
+        let p = brink::math::powf(10.0, brink::math::log10(r).floor() - 2.0);
         thousands(((r / p).round() * p) as u64)
     } else if r >= 10.0 {
         format!("{}", r.round() as u64)

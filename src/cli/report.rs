@@ -669,7 +669,7 @@ fn sweep_table(points: &data::Table, sweep: &data::Table) -> Result<Table> {
                 .collect();
             let max = vals.iter().map(|v| v.abs()).fold(0.0, f64::max);
             let four = if max > 0.0 {
-                (3 - max.log10().floor() as i32).max(0) as usize
+                (3 - brink::math::log10(max).floor() as i32).max(0) as usize
             } else {
                 0
             };

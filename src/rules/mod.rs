@@ -366,7 +366,7 @@ impl GapLog {
     fn ln_q(&mut self, p: f64) -> f64 {
         if p.to_bits() != self.p.to_bits() {
             self.p = p;
-            self.ln_q = (-p).ln_1p();
+            self.ln_q = crate::math::ln_1p(-p);
         }
         self.ln_q
     }
@@ -385,7 +385,7 @@ pub fn next_event_day_with(rng: &mut Rng, from: u32, p: f64, log: &mut GapLog) -
     // 1 - U lies in (0, 1], so its logarithm is finite and the quotient is >= 0; truncating
     // it is the floor (and avoids a libm call on baseline x86-64).
     let u = 1.0 - rng.random::<f64>();
-    let gap = u.ln() / log.ln_q(p);
+    let gap = crate::math::ln(u) / log.ln_q(p);
     if gap >= f64::from(NEVER - from) {
         NEVER
     } else {

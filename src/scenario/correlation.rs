@@ -334,7 +334,7 @@ fn groups(pairs: &[((usize, usize), f64, usize)], b: &mut Builder) -> Vec<Correl
         // correlation is the one asked for.
         let mut pearson: Vec<f64> = rank
             .iter()
-            .map(|&r| 2.0 * (std::f64::consts::PI * r / 6.0).sin())
+            .map(|&r| 2.0 * crate::math::sin(std::f64::consts::PI * r / 6.0))
             .collect();
         let factor = match cholesky(&pearson, k) {
             Some(f) => f,

@@ -422,8 +422,8 @@ mod tests {
             "5 to 10 read as lognormal, 90% in [5, 10], median 7.07, rounded to whole days"
         );
         let (mu, sigma) = (
-            (5f64.ln() + 10f64.ln()) / 2.0,
-            (10f64.ln() - 5f64.ln()) / (2.0 * crate::scenario::dist::Z90),
+            (crate::math::ln(5f64) + crate::math::ln(10f64)) / 2.0,
+            (crate::math::ln(10f64) - crate::math::ln(5f64)) / (2.0 * crate::scenario::dist::Z90),
         );
         let ln = LogNormal::new(mu, sigma).unwrap();
         let pmf = rounded_pmf(&|x| ln.cdf(x));

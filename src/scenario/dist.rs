@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use super::days::MAX_DAYS;
+use crate::math;
 use crate::rng::Rng;
 
 /// The standard normal quantile at 0.95: a 90% interval is mean ± Z90·sd.
@@ -118,11 +119,11 @@ pub const FAMILY_KEYS: &[&str] = &[
 const MAX_REJECTIONS: usize = 10_000;
 
 fn logistic(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
+    1.0 / (1.0 + math::exp(-x))
 }
 
 fn logit(p: f64) -> f64 {
-    (p / (1.0 - p)).ln()
+    math::ln(p / (1.0 - p))
 }
 
 /// Rounds half up, then keeps a day count within [0, MAX_DAYS].
@@ -241,7 +242,7 @@ impl Dist {
                 max,
                 ..
             } => min + (max - min) * alpha / (alpha + beta),
-            Dist::LogNormal { mu, sigma, max, .. } => (mu + sigma * sigma / 2.0).exp().min(*max),
+            Dist::LogNormal { mu, sigma, max, .. } => math::exp(mu + sigma * sigma / 2.0).min(*max),
             Dist::Poisson { mean, .. } | Dist::NegativeBinomial { mean, .. } => *mean,
             Dist::LogitNormal { .. } | Dist::Rounded(_) => {
                 // Midpoint rule on the quantile function: E[X] = ∫₀¹ Q(u) du.
@@ -339,13 +340,13 @@ impl Dist {
             return (Dist::LogitNormal { mu, sigma }, reading);
         }
         if 0.0 < lo {
-            let (a, b) = (lo.ln(), hi.ln());
+            let (a, b) = (math::ln(lo), math::ln(hi));
             let (mu, sigma) = ((a + b) / 2.0, (b - a) / (2.0 * Z90));
             let reading = format!(
                 "{written} read as lognormal, 90% in [{}, {}], median {}",
                 short(lo),
                 short(hi),
-                sig3(mu.exp())
+                sig3(math::exp(mu))
             );
             let sampler = LogNormal::new(mu, sigma).expect("sigma > 0 since lo < hi");
             return (
@@ -389,7 +390,7 @@ pub(crate) fn sig3(x: f64) -> String {
     if x == 0.0 || !x.is_finite() {
         return format!("{x}");
     }
-    let digits = (2 - x.abs().log10().floor() as i32).max(0) as usize;
+    let digits = (2 - math::log10(x.abs()).floor() as i32).max(0) as usize;
     let s = format!("{x:.digits$}");
     let s = if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -650,10 +651,10 @@ impl DistTable {
         if self.max.is_none() {
             finite_draws(
                 &format!("lognormal = {}", list(p)),
-                (p[0] + 40.0 * p[1]).exp(),
+                math::exp(p[0] + 40.0 * p[1]),
             )?;
         }
-        let mass = normal_cdf((max.ln() - p[0]) / p[1]);
+        let mass = normal_cdf((math::ln(max) - p[0]) / p[1]);
         if mass < 0.01 {
             return Err(format!(
                 "lognormal {} keeps only {:.2}% of its mass below max = {}",
@@ -799,16 +800,16 @@ fn normal_cdf(z: f64) -> f64 {
 fn erfc(x: f64) -> f64 {
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t
-        * (-z * z - 1.26551223
+    let r = t * math::exp(
+        -z * z - 1.26551223
             + t * (1.00002368
                 + t * (0.37409196
                     + t * (0.09678418
                         + t * (-0.18628806
                             + t * (0.27886807
                                 + t * (-1.13520398
-                                    + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))))
-            .exp();
+                                    + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
     if x >= 0.0 { r } else { 2.0 - r }
 }
 

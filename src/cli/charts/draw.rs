@@ -143,7 +143,7 @@ pub fn nice_step(raw: f64) -> f64 {
     if raw.is_nan() || raw <= 0.0 || !raw.is_finite() {
         return 1.0;
     }
-    let p = 10f64.powf(raw.log10().floor());
+    let p = brink::math::powf(10.0, brink::math::log10(raw).floor());
     for m in [1.0, 2.0, 5.0, 10.0] {
         if m * p >= raw * (1.0 - 1e-9) {
             return m * p;

@@ -1281,7 +1281,7 @@ fn discover_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
                 let mag = if x == 0.0 {
                     0
                 } else {
-                    x.abs().log10().floor() as i32
+                    brink::math::log10(x.abs()).floor() as i32
                 };
                 let d = (2 - mag).clamp(0, 9) as usize;
                 format!("{x:.d$}")

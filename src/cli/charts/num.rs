@@ -29,8 +29,8 @@ pub fn for_halfwidths(hw: impl IntoIterator<Item = f64>, max: usize) -> usize {
     if !min.is_finite() {
         return max.min(1);
     }
-    let e = min.log10().floor();
-    let lead = min / 10f64.powf(e);
+    let e = brink::math::log10(min).floor();
+    let lead = min / brink::math::powf(10.0, e);
     let d = if lead < 3.55 { 1.0 - e } else { -e };
     (d.max(0.0) as usize).min(max)
 }
@@ -40,7 +40,7 @@ pub fn for_magnitude(max_abs: f64, sig: i32) -> usize {
     if !max_abs.is_finite() || max_abs <= 0.0 {
         return 0;
     }
-    ((sig - 1 - max_abs.log10().floor() as i32).max(0) as usize).min(4)
+    ((sig - 1 - brink::math::log10(max_abs).floor() as i32).max(0) as usize).min(4)
 }
 
 /// `v` with `d` decimals; negative numbers take a minus sign (U+2212), and zero never shows
