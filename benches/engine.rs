@@ -8,7 +8,7 @@
 //! - `parallel/run_range/threads=1|2`: `Engine::run_range` (the path `brink run` takes) inside
 //!   rayon pools of one and two threads;
 //! - `draws/normal` and `draws/normal_4_streams`: standard normals from the engine's generator
-//!   (Xoshiro256++ and `rand_distr`'s ziggurat) in a tight loop, from one stream or four in
+//!   (Xoshiro256++ and `brink::draw`'s ziggurat, `rand_distr`'s over `libm`) in a tight loop, from one stream or four in
 //!   turn, the floor under any engine that draws its Gaussian walks day by day
 //!   (docs/PERFORMANCE.md, "Against a vectorised NumPy peer").
 //!
@@ -327,7 +327,6 @@ fn summary(_c: &mut Criterion) {
 
 fn bench_draws(c: &mut Criterion) {
     use rand::SeedableRng;
-    use rand_distr::{Distribution, StandardNormal};
     let mut rng = brink::rng::Rng::seed_from_u64(SEED);
     let mut group = c.benchmark_group("draws");
     group.throughput(Throughput::Elements(1024));
@@ -336,7 +335,7 @@ fn bench_draws(c: &mut Criterion) {
             // A sum, so that the draws cannot be dropped and their loop is not a store loop.
             let mut s = 0.0f64;
             for _ in 0..1024 {
-                let z: f64 = StandardNormal.sample(&mut rng);
+                let z = brink::draw::standard_normal(&mut rng);
                 s += z;
             }
             black_box(s)
@@ -351,7 +350,7 @@ fn bench_draws(c: &mut Criterion) {
             let mut s = [0.0f64; 4];
             for _ in 0..256 {
                 for (acc, rng) in s.iter_mut().zip(four.iter_mut()) {
-                    let z: f64 = StandardNormal.sample(rng);
+                    let z = brink::draw::standard_normal(rng);
                     *acc += z;
                 }
             }

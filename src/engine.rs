@@ -11,8 +11,6 @@
 //!
 //! The engine knows nothing about files, CSV or the terminal.
 
-use rand_distr::{Distribution, StandardNormal};
-
 use crate::metrics::{ActIndex, MISSING, Outcome, QuantityDef};
 use crate::model::{Act, Effect, Level, NEVER, NO_DAY, NO_RULE, Note, NoteKind, Scenario, World};
 use crate::rng::{Rng, StreamKey};
@@ -718,7 +716,7 @@ impl<'a> Engine<'a> {
                 if !walk.frozen {
                     let mut x = *v + walk.drift;
                     if walk.noise > 0.0 {
-                        let z: f64 = StandardNormal.sample(&mut walk.rng);
+                        let z = crate::draw::standard_normal(&mut walk.rng);
                         x += walk.noise * z;
                     }
                     *v = x.clamp(walk.min, walk.max);

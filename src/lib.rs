@@ -6,6 +6,7 @@
 
 pub mod compare;
 pub mod discover;
+pub mod draw;
 pub mod engine;
 pub mod explain;
 pub mod given;

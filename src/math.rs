@@ -9,7 +9,8 @@
 //! each correctly rounded everywhere, so these functions give the same bits on every machine.
 //! `clippy.toml` forbids the `f64` methods in their place.
 //!
-//! What this does not cover is listed in README's "Guarantees": `statrs`'s quantiles.
+//! `brink::draw` does the same for the samplers `rand_distr` gets wrong in this respect, and
+//! `scripts/check_math_imports.sh` checks the release binary for any other caller.
 
 /// Natural logarithm.
 #[inline]

@@ -346,7 +346,7 @@ impl Preemption {
         let r = self.run;
         let mut s = self.signal * r.decay;
         if noise > 0.0 {
-            let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng);
+            let z = crate::draw::standard_normal(rng);
             s += noise * z;
         }
         if preparing {
@@ -388,7 +388,7 @@ impl Preemption {
             a.rng[k].clone_from(&g);
             let mut x = s * r.decay;
             if r.noise > 0.0 {
-                let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut g);
+                let z = crate::draw::standard_normal(&mut g);
                 x += r.noise * z;
             }
             s = x.max(0.0);

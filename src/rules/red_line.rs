@@ -200,7 +200,7 @@ impl RedLine {
         let noise = self.noise.value(w, ctx);
         let mut perceived = w.track_lagged(self.track, lag);
         if noise > 0.0 {
-            let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng);
+            let z = crate::draw::standard_normal(rng);
             perceived += noise * z;
         }
         if perceived < self.threshold_run {

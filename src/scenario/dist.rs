@@ -21,12 +21,13 @@
 //! except the unresolved `Interval`, which no compiled scenario holds.
 
 use rand::RngExt;
-use rand_distr::{Beta, Distribution, Gamma, LogNormal, Poisson, StandardNormal, Triangular};
+use rand_distr::{Beta, Distribution, Triangular};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use super::days::MAX_DAYS;
+use crate::draw::{self, Gamma, Poisson};
 use crate::math;
 use crate::rng::Rng;
 
@@ -64,7 +65,6 @@ pub enum Dist {
         mu: f64,
         sigma: f64,
         max: f64,
-        sampler: LogNormal<f64>,
     },
     /// The logistic function of N(mu, sigma²): a value in (0, 1).
     LogitNormal {
@@ -85,7 +85,7 @@ pub enum Dist {
     /// Day counts only: Poisson with this mean, capped at `MAX_DAYS`.
     Poisson {
         mean: f64,
-        sampler: Poisson<f64>,
+        sampler: Poisson,
     },
     /// Day counts only: a gamma–Poisson mixture with this mean and variance
     /// mean + mean²/dispersion, capped at `MAX_DAYS`.
@@ -93,7 +93,7 @@ pub enum Dist {
         mean: f64,
         dispersion: f64,
         /// The gamma with shape = dispersion and scale = mean/dispersion.
-        gamma: Gamma<f64>,
+        gamma: Gamma,
     },
     /// Day counts only: a continuous family rounded to the nearest whole day (half up),
     /// floored at 0 and capped at `MAX_DAYS`.
@@ -159,7 +159,7 @@ impl Dist {
             Dist::Triangular { sampler, .. } => sampler.sample(rng),
             Dist::Normal { mean, sd, min, max } => {
                 for _ in 0..MAX_REJECTIONS {
-                    let z: f64 = StandardNormal.sample(rng);
+                    let z = draw::standard_normal(rng);
                     let x = mean + sd * z;
                     if x >= *min && x <= *max {
                         return x;
@@ -170,17 +170,18 @@ impl Dist {
             Dist::Beta {
                 min, max, sampler, ..
             } => min + (max - min) * sampler.sample(rng),
-            Dist::LogNormal { max, sampler, .. } => {
+            Dist::LogNormal { mu, sigma, max } => {
+                let draw = |rng: &mut Rng| math::exp(mu + sigma * draw::standard_normal(rng));
                 for _ in 0..MAX_REJECTIONS {
-                    let x = sampler.sample(rng);
+                    let x = draw(rng);
                     if x <= *max {
                         return x;
                     }
                 }
-                max.min(sampler.sample(rng))
+                max.min(draw(rng))
             }
             Dist::LogitNormal { mu, sigma } => {
-                let z: f64 = StandardNormal.sample(rng);
+                let z = draw::standard_normal(rng);
                 logistic(mu + sigma * z)
             }
             Dist::Interval { .. } => {
@@ -193,10 +194,10 @@ impl Dist {
             Dist::Poisson { sampler, .. } => sampler.sample(rng).min(f64::from(MAX_DAYS)),
             Dist::NegativeBinomial { gamma, .. } => {
                 let lambda = gamma.sample(rng).min(2.0 * f64::from(MAX_DAYS));
-                // A gamma draw can underflow to 0; Poisson(0) is 0 and rand_distr refuses it.
+                // A gamma draw can underflow to 0; Poisson(0) is 0 and has no sampler.
                 match Poisson::new(lambda) {
-                    Ok(p) => p.sample(rng).min(f64::from(MAX_DAYS)),
-                    Err(_) => 0.0,
+                    Some(p) => p.sample(rng).min(f64::from(MAX_DAYS)),
+                    None => 0.0,
                 }
             }
             Dist::Rounded(inner) => to_days(inner.sample(rng)),
@@ -348,13 +349,11 @@ impl Dist {
                 short(hi),
                 sig3(math::exp(mu))
             );
-            let sampler = LogNormal::new(mu, sigma).expect("sigma > 0 since lo < hi");
             return (
                 Dist::LogNormal {
                     mu,
                     sigma,
                     max: f64::INFINITY,
-                    sampler,
                 },
                 reading,
             );
@@ -640,8 +639,11 @@ impl DistTable {
             return Err("lognormal takes no min: its support starts at 0".into());
         }
         arity("lognormal", p, 2, "[mu, sigma]")?;
-        if p[1] <= 0.0 {
-            return Err(format!("lognormal needs a positive sigma, got {}", n(p[1])));
+        if !(p[1] > 0.0 && p[1].is_finite()) {
+            return Err(format!(
+                "lognormal needs a positive, finite sigma, got {}",
+                n(p[1])
+            ));
         }
         let max = self.max.unwrap_or(f64::INFINITY);
         if max <= 0.0 {
@@ -663,12 +665,10 @@ impl DistTable {
                 n(max)
             ));
         }
-        let sampler = LogNormal::new(p[0], p[1]).map_err(|e| e.to_string())?;
         Ok(Dist::LogNormal {
             mu: p[0],
             sigma: p[1],
             max,
-            sampler,
         })
     }
 
@@ -686,7 +686,8 @@ impl DistTable {
                         "poisson needs a mean above 0 and at most {MAX_DAYS} days, got {mean}"
                     ));
                 }
-                let sampler = Poisson::new(mean).map_err(|e| e.to_string())?;
+                let sampler = Poisson::new(mean)
+                    .ok_or_else(|| format!("poisson cannot sample a mean of {mean}"))?;
                 Ok(Dist::Poisson { mean, sampler })
             }
             "negative_binomial" => {
@@ -700,7 +701,12 @@ impl DistTable {
                          a positive dispersion, got [{mean}, {dispersion}]"
                     ));
                 }
-                let gamma = Gamma::new(dispersion, mean / dispersion).map_err(|e| e.to_string())?;
+                let gamma = Gamma::new(dispersion, mean / dispersion).ok_or_else(|| {
+                    format!(
+                        "negative_binomial needs a finite mean and dispersion, got [{mean}, \
+                         {dispersion}]"
+                    )
+                })?;
                 Ok(Dist::NegativeBinomial {
                     mean,
                     dispersion,
