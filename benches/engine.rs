@@ -10,7 +10,10 @@
 //! - `draws/normal` and `draws/normal_4_streams`: standard normals from the engine's generator
 //!   (Xoshiro256++ and `brink::draw`'s ziggurat, `rand_distr`'s over `libm`) in a tight loop, from one stream or four in
 //!   turn, the floor under any engine that draws its Gaussian walks day by day
-//!   (docs/PERFORMANCE.md, "Against a vectorised NumPy peer").
+//!   (docs/PERFORMANCE.md, "Against a vectorised NumPy peer");
+//! - `draws/normal_8_lanes[_avx2|_avx512]`: eight streams at once (`brink::draw::Lanes`),
+//!   compiled for the baseline target and, where the processor has them, AVX2 and AVX-512
+//!   (docs/PERFORMANCE.md, "Batched normals across streams").
 //!
 //! It then prints a plain summary: runs/s/core (by wall time and by thread CPU time), ns per
 //! simulated run-day, the 1-thread vs 2-thread scaling ratio of `run_range` measured side by
@@ -357,7 +360,61 @@ fn bench_draws(c: &mut Criterion) {
             black_box(s)
         })
     });
+    // Eight streams at once (`brink::draw::Lanes`): the same draws as eight scalar streams,
+    // word for word, with the generator's step and the ziggurat's fast path eight lanes wide.
+    // Timed as compiled for the baseline x86-64 target (SSE2) and, where the processor has
+    // them, for AVX2 and AVX-512, which the compiler needs to vectorise 64-bit lanes and
+    // table lookups.
+    let seeds: [[u8; 32]; 8] = std::array::from_fn(|k| {
+        std::array::from_fn(|b| {
+            (SEED as u8) ^ (k as u8).wrapping_mul(37) ^ (b as u8).wrapping_mul(11)
+        })
+    });
+    let mut lanes = brink::draw::Lanes::<8>::from_seeds(&seeds).expect("non-zero seeds");
+    group.bench_function("normal_8_lanes", |b| {
+        b.iter(|| black_box(lanes_sum(&mut lanes)))
+    });
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            group.bench_function("normal_8_lanes_avx2", |b| {
+                // SAFETY: the processor has AVX2 (checked above).
+                b.iter(|| black_box(unsafe { lanes_sum_avx2(&mut lanes) }))
+            });
+        }
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            group.bench_function("normal_8_lanes_avx512", |b| {
+                // SAFETY: the processor has AVX-512F (checked above).
+                b.iter(|| black_box(unsafe { lanes_sum_avx512(&mut lanes) }))
+            });
+        }
+    }
     group.finish();
+}
+
+/// 128 steps of eight lanes (1 024 draws), summed per lane.
+#[inline(always)]
+fn lanes_sum(lanes: &mut brink::draw::Lanes<8>) -> [f64; 8] {
+    let mut s = [0.0f64; 8];
+    for _ in 0..128 {
+        let z = lanes.standard_normals();
+        for (acc, z) in s.iter_mut().zip(z) {
+            *acc += z;
+        }
+    }
+    s
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn lanes_sum_avx2(lanes: &mut brink::draw::Lanes<8>) -> [f64; 8] {
+    lanes_sum(lanes)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx2")]
+fn lanes_sum_avx512(lanes: &mut brink::draw::Lanes<8>) -> [f64; 8] {
+    lanes_sum(lanes)
 }
 
 criterion_group!(

@@ -20,7 +20,10 @@
 //! families brink samples (uniform, triangular, beta) are generic over `num_traits::Float` in
 //! `rand_distr` and already reach `libm`; `clippy.toml` forbids the four replaced here.
 
+mod lanes;
 mod ziggurat_tables;
+
+pub use lanes::Lanes;
 
 use rand::distr::Open01;
 use rand::{Rng, RngExt};
@@ -82,6 +85,23 @@ pub fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
         |x| math::exp(-x * x / 2.0),
         normal_tail,
     )
+}
+
+/// The rest of `standard_normal` after a draw of `bits` failed the ziggurat's fast path: that
+/// draw's tail or wedge test, then fresh draws. `Lanes` makes the fast path itself.
+#[inline(never)]
+fn standard_normal_after_miss<R: Rng + ?Sized>(rng: &mut R, bits: u64) -> f64 {
+    let i = bits as usize & 0xff;
+    let u = with_exponent(bits >> 12, 1) - 3.0;
+    let x = u * zt::ZIG_NORM_X[i];
+    if i == 0 {
+        return normal_tail(rng, u);
+    }
+    let (f_i, f_next) = (zt::ZIG_NORM_F[i], zt::ZIG_NORM_F[i + 1]);
+    if f_next + (f_i - f_next) * rng.random::<f64>() < math::exp(-x * x / 2.0) {
+        return x;
+    }
+    standard_normal(rng)
 }
 
 /// The normal's tail beyond the base layer (Marsaglia's method): about one draw in 3 900 comes
