@@ -43,7 +43,7 @@ impl<const N: usize> Lanes<N> {
 
     /// One Xoshiro256++ step of every lane (rand's `Xoshiro256PlusPlus::next_u64`).
     #[inline(always)]
-    fn next(&mut self) -> [u64; N] {
+    pub fn next_u64s(&mut self) -> [u64; N] {
         let mut out = [0u64; N];
         for (k, o) in out.iter_mut().enumerate() {
             let (s0, s1, s2, s3) = (self.s[0][k], self.s[1][k], self.s[2][k], self.s[3][k]);
@@ -62,7 +62,7 @@ impl<const N: usize> Lanes<N> {
     /// The next standard normal of every lane's stream.
     #[inline(always)]
     pub fn standard_normals(&mut self) -> [f64; N] {
-        let bits = self.next();
+        let bits = self.next_u64s();
         // Each step a loop of its own over the lanes, so that each is one vector operation.
         let layer: [usize; N] = std::array::from_fn(|k| (bits[k] & 0xff) as usize);
         let u: [f64; N] = std::array::from_fn(|k| with_exponent(bits[k] >> 12, 1) - 3.0);
