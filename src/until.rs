@@ -3,7 +3,7 @@
 //! (simulate blocks of `CHUNK` runs until every event metric is known to a half-width).
 //!
 //! [`Plan::new`] checks the options and parses the conditions (with the messages every front
-//! end shows); [`study`] drives the chunks through `study::drive` and returns the kept
+//! end shows); [`study()`] drives the chunks through `study::drive` and returns the kept
 //! aggregate, handing the kept per-run rows to the caller chunk by chunk, so a front end
 //! streams them (the command line to runs.csv) or collects them (the Python package). No
 //! I/O: files, progress and messages on stderr are the front end's.

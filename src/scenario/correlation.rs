@@ -32,7 +32,7 @@
 //!    correction). P·Pᵀ is the Pearson correlation 2·sin(π·ρ/6) of each Spearman ρ asked for:
 //!    for normal scores that is the Pearson correlation whose rank correlation is ρ;
 //! 4. each member's values are reordered so that their ranks follow T's column (ties broken
-//!    by run index): run r gets the value whose rank is the rank of T[r].
+//!    by run index): run r gets the value whose rank is the rank of `T[r]`.
 //!
 //! A member's values within a block are therefore exactly the values it would draw
 //! uncorrelated, in another order: its marginal distribution is untouched.
