@@ -88,7 +88,9 @@ pub fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
 }
 
 /// The rest of `standard_normal` after a draw of `bits` failed the ziggurat's fast path: that
-/// draw's tail or wedge test, then fresh draws. `Lanes` makes the fast path itself.
+/// draw's tail or wedge test, then fresh draws. `Lanes` makes the fast path itself. It repeats
+/// the end of `ziggurat`'s loop rather than share it: shared through a helper, the engine's
+/// walks ran 4.5% more instructions (reduced model, callgrind), the draws being inlined there.
 #[inline(never)]
 fn standard_normal_after_miss<R: Rng + ?Sized>(rng: &mut R, bits: u64) -> f64 {
     let i = bits as usize & 0xff;
@@ -142,8 +144,9 @@ pub fn exp1<R: Rng + ?Sized>(rng: &mut R) -> f64 {
 /// The gamma distribution with `shape` k and `scale` θ (mean kθ): `rand_distr::Gamma<f64>`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Gamma {
-    /// k = 1: an exponential with rate `lambda` = 1/θ.
-    One { lambda: f64 },
+    /// k = 1: an exponential of rate λ = 1/θ, drawn as Exp1 times 1/λ (rand_distr's `Exp`;
+    /// 1/(1/θ) rounds as it does, which θ itself need not).
+    One { inv_lambda: f64 },
     /// k < 1: Marsaglia and Tsang's boost, a draw for k + 1 times U^(1/k).
     Small { inv_shape: f64, large: LargeShape },
     /// k > 1: Marsaglia and Tsang (2000).
@@ -196,7 +199,7 @@ impl Gamma {
         }
         Some(if shape == 1.0 {
             Gamma::One {
-                lambda: 1.0 / scale,
+                inv_lambda: 1.0 / (1.0 / scale),
             }
         } else if shape < 1.0 {
             Gamma::Small {
@@ -210,8 +213,7 @@ impl Gamma {
 
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match *self {
-            // rand_distr's Exp: Exp1 times 1/λ.
-            Gamma::One { lambda } => exp1(rng) * (1.0 / lambda),
+            Gamma::One { inv_lambda } => exp1(rng) * inv_lambda,
             Gamma::Small { inv_shape, large } => {
                 let u: f64 = rng.sample(Open01);
                 let a = large.sample_unscaled(rng);

@@ -383,7 +383,7 @@ pub fn next_event_day_with(rng: &mut Rng, from: u32, p: f64, log: &mut GapLog) -
         return from;
     }
     // 1 - U lies in (0, 1], so its logarithm is finite and the quotient is >= 0; truncating
-    // it is the floor (and avoids a libm call on baseline x86-64).
+    // it is the floor (and avoids a call to `floor` on baseline x86-64).
     let u = 1.0 - rng.random::<f64>();
     let gap = crate::math::ln(u) / log.ln_q(p);
     if gap >= f64::from(NEVER - from) {

@@ -171,14 +171,14 @@ impl Dist {
                 min, max, sampler, ..
             } => min + (max - min) * sampler.sample(rng),
             Dist::LogNormal { mu, sigma, max } => {
-                let draw = |rng: &mut Rng| math::exp(mu + sigma * draw::standard_normal(rng));
+                let one = |rng: &mut Rng| math::exp(mu + sigma * draw::standard_normal(rng));
                 for _ in 0..MAX_REJECTIONS {
-                    let x = draw(rng);
+                    let x = one(rng);
                     if x <= *max {
                         return x;
                     }
                 }
-                max.min(draw(rng))
+                max.min(one(rng))
             }
             Dist::LogitNormal { mu, sigma } => {
                 let z = draw::standard_normal(rng);
