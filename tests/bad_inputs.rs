@@ -939,6 +939,22 @@ const ARG_CASES: &[ArgCase] = &[
         expect: "error: --markdown `ok.toml` is the scenario file this command reads; brink never replaces its input",
     },
     ArgCase {
+        what: "trace --out naming a file the scenario extends",
+        args: &["trace", "case.toml", "--run", "3", "--out", "ok.toml"],
+        setup: &[("case.toml", b"extends = \"ok.toml\"\n")],
+        links: &[],
+        code: 2,
+        expect: "error: --out `ok.toml` is a file the scenario extends, which this command reads; brink never replaces its input",
+    },
+    ArgCase {
+        what: "explain --markdown naming a file the scenario extends",
+        args: &["explain", "case.toml", "--markdown", "./ok.toml"],
+        setup: &[("case.toml", b"extends = \"ok.toml\"\n")],
+        links: &[],
+        code: 2,
+        expect: "error: --markdown `./ok.toml` is a file the scenario extends, which this command reads; brink never replaces its input",
+    },
+    ArgCase {
         what: "trace --threads without --find",
         args: &["trace", "ok.toml", "--run", "3", "--threads", "2"],
         setup: &[],

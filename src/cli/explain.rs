@@ -27,16 +27,18 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    let loaded = load::scenario(&args.scenario)?;
+    // Checked against every file the scenario reads, not only the one named on the command
+    // line: a scenario's `extends` chain is input too.
     let target = match &args.markdown {
         Some(path) => Some(file_target(
             path,
-            &args.scenario,
+            &super::paths::inputs(&args.scenario, &loaded.scenario.sources),
             "--markdown",
             "scenario.md",
         )?),
         None => None,
     };
-    let loaded = load::scenario(&args.scenario)?;
     let e = explain(&loaded.scenario, &loaded.text);
     if let Some((dir, name)) = &target {
         let md = render_markdown(&e);

@@ -122,11 +122,11 @@ where
 
 /// The folder and file name of a single output file named by `flag` (`trace --out`,
 /// `explain --markdown`), for an atomic write: refused if it names no file, names a directory,
-/// or is `input`, the file the command reads (brink never replaces its input). `example` is a
-/// file name for the message.
+/// or is one of `inputs`, the files the command reads (the scenario and every file it extends:
+/// brink never replaces its input). `example` is a file name for the message.
 pub fn file_target(
     path: &Path,
-    input: &Path,
+    inputs: &[PathBuf],
     flag: &str,
     example: &str,
 ) -> crate::cli::Result<(PathBuf, String)> {
@@ -137,10 +137,13 @@ pub fn file_target(
             "error: {flag} `{shown}` {why}\n  = help: give a file path such as {example}\n"
         ))
     };
-    if super::paths::same_file(path, input) {
-        return Err(refuse(
-            "is the scenario file this command reads; brink never replaces its input",
-        ));
+    if let Some(hit) = inputs.iter().position(|i| super::paths::same_file(path, i)) {
+        return Err(refuse(if hit == 0 {
+            "is the scenario file this command reads; brink never replaces its input"
+        } else {
+            "is a file the scenario extends, which this command reads; brink never replaces \
+             its input"
+        }));
     }
     if path.is_dir() {
         return Err(refuse("is a directory"));

@@ -3,7 +3,7 @@
 //! directory, so a project moves as a whole. Files are written only under an output directory,
 //! by plain names that cannot climb out of it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use brink::load::{is_plain_name, relative_to};
 
@@ -37,4 +37,12 @@ mod tests {
             assert!(!is_plain_name(bad), "{bad:?} accepted");
         }
     }
+}
+
+/// The files a command reads for a scenario: `named`, the file on the command line, first,
+/// then every file of its `extends` chain as the scenario recorded them.
+pub fn inputs(named: &Path, sources: &[brink::model::SourceFile]) -> Vec<PathBuf> {
+    std::iter::once(named.to_path_buf())
+        .chain(sources.iter().map(|f| PathBuf::from(&f.path)))
+        .collect()
 }

@@ -78,12 +78,19 @@ pub fn run(args: Args) -> Result<()> {
         Some(_) => Some(Session::start(args.engine.threads)?),
         None => None,
     };
-    let target = match &args.out {
-        Some(path) => Some(file_target(path, &args.scenario, "--out", "trace.txt")?),
-        None => None,
-    };
     let loaded = overrides::load(&args.scenario, &args.engine.set.parsed()?)?;
     let sc = &loaded.scenario;
+    // Checked before a search starts, and against every file the scenario reads (its
+    // `extends` chain too), not only the one named on the command line.
+    let target = match &args.out {
+        Some(path) => Some(file_target(
+            path,
+            &super::paths::inputs(&args.scenario, &sc.sources),
+            "--out",
+            "trace.txt",
+        )?),
+        None => None,
+    };
     let seed = args.engine.seed.unwrap_or(sc.default_seed);
     let engine = Engine::new(sc, seed);
     let (traces, header) = match (&args.find, &session) {
