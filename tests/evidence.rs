@@ -1090,3 +1090,71 @@ fn readers_never_write_over_the_results_they_read() {
     ok(d, &["score", "r", "--observed", "obs.toml", "-q"]);
     assert!(d.join("results/chain_score/latest/score.csv").is_file());
 }
+
+#[test]
+fn watch_and_discover_refuse_a_runs_csv_cut_short_at_a_row_boundary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    chain(d);
+    ok(
+        d,
+        &[
+            "run",
+            "chain.toml",
+            "--runs",
+            "300",
+            "--per-run",
+            "--out",
+            "r",
+            "-q",
+        ],
+    );
+    // Whole rows, so the file is valid CSV: only the count gives it away. Both ways: cut
+    // short, and a row given twice.
+    let text = std::fs::read_to_string(d.join("r/runs.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let short = lines[..201].join("\n") + "\n";
+    let long = format!("{text}{}\n", lines[1]);
+    for (body, held) in [(short, 200), (long, 301)] {
+        std::fs::write(d.join("r/runs.csv"), body).unwrap();
+        for args in [
+            &[
+                "watch",
+                "r",
+                "--outcome",
+                "green_joins",
+                "--by",
+                "2026-01-20",
+            ][..],
+            &["discover", "r", "--outcome", "green_joins"][..],
+        ] {
+            let mut a = args.to_vec();
+            a.extend(["--out", "w", "--force", "-q"]);
+            let o = brink(d, &a);
+            assert_eq!(o.status.code(), Some(2), "{a:?}");
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(
+                err.starts_with(&format!(
+                    "error: `r/runs.csv` holds {held} runs, but the result's manifest.json \
+                     records 300"
+                )),
+                "{a:?}: {err}"
+            );
+            assert!(!d.join("w").exists(), "{a:?} wrote a result");
+        }
+    }
+    // The whole file is read as before.
+    std::fs::write(d.join("r/runs.csv"), &text).unwrap();
+    ok(
+        d,
+        &[
+            "watch",
+            "r",
+            "--outcome",
+            "green_joins",
+            "--by",
+            "2026-01-20",
+            "-q",
+        ],
+    );
+}

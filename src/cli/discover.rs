@@ -135,6 +135,7 @@ pub fn run(args: Args) -> Result<()> {
         Ok(d) => return Err(session.interrupted(d.n, d.n, "runs read", &out)),
         Err(n) => return Err(session.interrupted(n, n, "runs read", &out)),
     };
+    runs_csv::check_count(&runs, data.n, &m)?;
     discover.check(&data).map_err(Failure::Input)?;
     let found = session
         .install(|| discover.run(&data, m.start(), m.horizon(), &session.stop))

@@ -30,3 +30,19 @@ pub fn open(dir: &Path, m: &RunResult, command: &str) -> Result<Runs> {
     )
     .map_err(Failure::Input)
 }
+
+/// Refuses a runs.csv whose row count is not the `runs` its manifest records: a copy cut short
+/// at a row boundary (or two files run together) reads as valid CSV, and would silently give
+/// another answer than the result it sits in.
+pub fn check_count(runs: &Runs, read: u64, m: &RunResult) -> Result<()> {
+    if read == m.runs {
+        return Ok(());
+    }
+    Err(Failure::Input(format!(
+        "error: `{}` holds {read} runs, but the result's manifest.json records {}\n  = help: \
+         the file is incomplete or belongs to another run; run the scenario again with \
+         `brink run --per-run`\n",
+        runs.shown(),
+        m.runs
+    )))
+}

@@ -85,6 +85,7 @@ pub fn run(args: Args) -> Result<()> {
             runs.shown()
         )));
     }
+    runs_csv::check_count(&runs, tally.n, &m)?;
     let rows = watch.rows(&tally);
     write_table(
         out.staging(),
