@@ -272,8 +272,8 @@ pub fn threads(n: usize) -> Result<usize, String> {
     } else {
         // The same words on every machine (the record of refusals is shared), with the rule.
         Err(
-            "too many: brink allows four threads per core, and 64 on any machine; more give \
-             no speed, only memory and start-up time"
+            "too many: brink allows 64 threads, or four per core on a machine of more than 16 \
+             cores; more give no speed, only memory and start-up time"
                 .into(),
         )
     }

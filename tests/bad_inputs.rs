@@ -864,7 +864,7 @@ const ARG_CASES: &[ArgCase] = &[
         setup: &[],
         links: &[],
         code: 2,
-        expect: "error: invalid value '20000' for '--threads <THREADS>': too many: brink allows four threads per core",
+        expect: "error: invalid value '20000' for '--threads <THREADS>': too many: brink allows 64 threads, or four per core",
     },
     ArgCase {
         what: "--set value followed by more TOML",

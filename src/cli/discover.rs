@@ -85,7 +85,7 @@ pub struct Args {
     /// Smallest share of all runs a box may hold.
     #[arg(long, default_value_t = 0.05, value_parser = unit_open)]
     pub mass_min: f64,
-    /// Worker threads [default: all cores]; up to four per core, and 64 on any machine.
+    /// Worker threads [default: all cores]; up to 64, or four per core where that is more.
     /// Results do not depend on it.
     #[arg(long, value_parser = super::study::threads_value, allow_negative_numbers = true)]
     pub threads: Option<usize>,

@@ -27,8 +27,8 @@ pub struct EngineArgs {
     /// `seed`, else 20251229].
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Worker threads [default: all cores]; up to four per core, and 64 on any machine (more
-    /// give no speed). Results do not depend on it.
+    /// Worker threads [default: all cores]; up to 64, or four per core where that is more
+    /// (threads beyond the cores give no speed). Results do not depend on it.
     #[arg(long, value_parser = threads_value, allow_negative_numbers = true)]
     pub threads: Option<usize>,
     #[command(flatten)]
