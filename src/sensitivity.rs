@@ -164,7 +164,7 @@ pub struct MorrisIndex {
 }
 
 /// Morris statistics from the outputs `y[t][s]` of trajectory t's point s, with a percentile
-/// bootstrap interval of μ* from `boot` resamples of the trajectories.
+/// bootstrap interval of μ* from `boot` resamples of the trajectories (NaN when `boot` is 0).
 pub fn morris_indices(
     design: &[Trajectory],
     y: &[Vec<f64>],
@@ -199,7 +199,7 @@ pub fn morris_indices(
                         / n
                 })
                 .collect();
-            let (lo, hi) = percentiles(&mut stats, mu_star);
+            let (lo, hi) = percentiles(&mut stats);
             MorrisIndex {
                 mu,
                 mu_star,
@@ -211,10 +211,12 @@ pub fn morris_indices(
         .collect()
 }
 
-/// 2.5th and 97.5th percentiles of bootstrap statistics (the estimate itself when none).
-fn percentiles(stats: &mut [f64], estimate: f64) -> (f64, f64) {
+/// 2.5th and 97.5th percentiles of bootstrap statistics; undefined (NaN, an empty cell) when
+/// there are none (`--bootstrap 0`): no interval was computed, and the estimate alone is not
+/// one.
+fn percentiles(stats: &mut [f64]) -> (f64, f64) {
     if stats.is_empty() {
-        return (estimate, estimate);
+        return (f64::NAN, f64::NAN);
     }
     stats.sort_by(f64::total_cmp);
     let at = |q: f64| stats[((q * stats.len() as f64).floor() as usize).min(stats.len() - 1)];
@@ -247,7 +249,8 @@ pub fn mixed(a: &[f64], b: &[f64], j: usize) -> Vec<f64> {
     x
 }
 
-/// One Sobol index with its bootstrap standard error and percentile interval.
+/// One Sobol index with its bootstrap standard error and percentile interval (NaN without
+/// resamples).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SobolIndex {
     pub value: f64,
@@ -303,7 +306,7 @@ pub fn sobol_indices(
                 resamples.iter().map(|rows| estimate(rows, j)).unzip();
             let index = |v: f64, b: &mut Vec<f64>| {
                 let se = sd(b);
-                let (lo, hi) = percentiles(b, v);
+                let (lo, hi) = percentiles(b);
                 SobolIndex {
                     value: v,
                     se,

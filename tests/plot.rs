@@ -650,8 +650,15 @@ fn expected(dir: &Path, chart: &str) -> Vec<String> {
             })
             .map(String::from)
             .collect();
-        match stem.strip_prefix("heatmap_") {
-            Some(m) => v.push(m.to_string()),
+        let mean = stem.strip_prefix("mean_");
+        match stem.strip_prefix("heatmap_").or(mean) {
+            Some(m) => {
+                // A quantity's mean against one parameter, or at each point of three or more.
+                if mean.is_some() && v.len() > 2 {
+                    v.clear();
+                }
+                v.push(m.to_string())
+            }
             None => {
                 if v.len() > 2 {
                     v.clear();
@@ -1078,20 +1085,67 @@ fn plot_and_report_take_a_scenario_folder_to_mean_its_newest_run() {
 #[test]
 fn sweep_charts_of_the_flagship_label_every_metric_and_parameter() {
     let r = results();
+    // The flagship's 30 probabilities on one chart (the first 8), and a chart of the mean of
+    // each of its first 8 quantities (of 9), each capped with a note.
+    let first_quantities = [
+        "retaliation_delay_days",
+        "peak_level",
+        "war_days",
+        "war_duration_days",
+        "final_iran_nuclear",
+        "final_iran_missiles",
+        "final_israel_interceptors",
+        "final_hezbollah_missiles",
+    ];
+    let with_means = |extra: &str| {
+        let mut v: Vec<String> = first_quantities
+            .iter()
+            .map(|q| format!("mean_{q}.svg"))
+            .chain([extra.to_string()])
+            .collect();
+        v.sort();
+        v
+    };
     let (_a, one) = plot_and_check(&r.sweep_one);
     assert_eq!(
         one.keys().cloned().collect::<Vec<_>>(),
-        ["sweep_rules_us_nuclear_red_line_threshold.svg"]
+        with_means("sweep_rules_us_nuclear_red_line_threshold.svg")
     );
+    // Wrapped lines join without their spaces.
+    let says = |chart: &Svg, note: &str| {
+        let note = note.replace(' ', "");
+        chart
+            .phrases()
+            .iter()
+            .any(|p| p.replace(' ', "").contains(&note))
+    };
+    for (name, chart) in &one {
+        let note = if name.starts_with("mean_") {
+            "(the first 8 of 9 quantities; all are in sweep.csv)"
+        } else {
+            "(the first 8 of 30 metrics; all are in sweep.csv)"
+        };
+        assert!(
+            says(chart, note),
+            "{name}: no note that metrics are left out"
+        );
+    }
     let (_b, two) = plot_and_check(&r.sweep_two);
     assert_eq!(
         two.keys().cloned().collect::<Vec<_>>(),
         [
             "heatmap_regional_war.svg",
             "heatmap_strike_by_us.svg",
-            "heatmap_strike_on_iran.svg"
+            "heatmap_strike_on_iran.svg",
+            "heatmap_war_days.svg"
         ]
     );
+    // A quantity's cells and colour scale are in its own units, never percentages.
+    let w = &two["heatmap_war_days.svg"];
+    w.assert_texts(&["mean, days"]);
+    for l in w.labels().iter().filter(|l| l.num.is_some()) {
+        assert!(!l.text.contains('%'), "heatmap_war_days: `{}`", l.text);
+    }
     // Every cell shows its probability, all to one precision (checked above), and rounded
     // right.
     let sweep = csv(&r.sweep_two, "sweep.csv");
@@ -1119,8 +1173,111 @@ fn sweep_charts_of_the_flagship_label_every_metric_and_parameter() {
     let (_c, three) = plot_and_check(&r.sweep_three);
     assert_eq!(
         three.keys().cloned().collect::<Vec<_>>(),
-        ["sweep_points.svg"]
+        with_means("sweep_points.svg")
     );
+}
+
+/// A sweep that reports only quantities: the mean of each against the parameter, in its own
+/// units, and a report (both failed with "cannot draw chart: no series").
+#[test]
+fn a_sweep_of_quantities_alone_is_charted_and_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("swq");
+    let sc = repo("scenarios/minimal.toml");
+    ok(&brink(&[
+        "sweep",
+        s(&sc),
+        "--vary",
+        "rules.red_pledge.probability=0.2,0.8",
+        "--metrics",
+        "war_days",
+        "--runs",
+        "200",
+        "--out",
+        s(&dir),
+        "-q",
+    ]));
+    let (_t, charts) = plot_and_check(&dir);
+    assert_eq!(
+        charts.keys().cloned().collect::<Vec<_>>(),
+        ["mean_war_days.svg"]
+    );
+    let c = &charts["mean_war_days.svg"];
+    c.assert_texts(&[
+        "minimal: mean days at war against rules.red_pledge.probability",
+        "mean days at war (days)",
+        "war_days",
+    ]);
+    assert_eq!(c.series().len(), 1);
+    // The axis and the value at the line's end are days, not percentages.
+    for l in c.labels().iter().filter(|l| l.num.is_some()) {
+        assert!(!l.text.contains('%'), "mean_war_days: `{}`", l.text);
+    }
+    let mean_at_08 = csv(&dir, "sweep.csv")
+        .iter()
+        .find(|r| r["point"] == "1")
+        .map(|r| num(&r["mean"]))
+        .unwrap();
+    let end: Vec<f64> = c
+        .labels()
+        .iter()
+        .filter(|l| l.num.as_deref() == Some("end0"))
+        .map(|l| num(&l.text))
+        .collect();
+    assert_eq!(end.len(), 1);
+    assert!((end[0] - mean_at_08).abs() < 0.5, "{end:?} vs {mean_at_08}");
+
+    let html = report(&dir, &tmp.path().join("rep"));
+    assert_eq!(html.matches("<figure").count(), 1);
+    assert!(html.contains("id=\"chart-mean_war_days\""));
+    let hover = html.find("\"unit\":\" days\"");
+    assert!(hover.is_some(), "the pointer's values are in days");
+}
+
+/// A sweep whose only metric is defined in no run has nothing to draw: plot and report say so
+/// and what would give a chart, and succeed (exit 1 is for failures).
+#[test]
+fn a_sweep_with_nothing_to_chart_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("swn");
+    let sc = repo("scenarios/minimal.toml");
+    ok(&brink(&[
+        "sweep",
+        s(&sc),
+        "--vary",
+        "rules.red_pledge.probability=0.2,0.8",
+        "--set",
+        "rules.blue_red_line.daily_probability=0",
+        "--metrics",
+        "war_duration_days",
+        "--runs",
+        "50",
+        "--out",
+        s(&dir),
+        "-q",
+    ]));
+    let out = tmp.path().join("charts");
+    let o = brink(&["plot", s(&dir), "--out", s(&out), "-q"]);
+    ok(&o);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("nothing to chart")
+            && err.contains("war_duration_days is defined in no run")
+            && err.contains("--metrics")
+            && !err.contains("no series"),
+        "{err}"
+    );
+    assert!(
+        !out.exists() || files(&out).is_empty(),
+        "no chart is written"
+    );
+    let o = brink(&["report", s(&dir), "--out", s(&tmp.path().join("rep"))]);
+    ok(&o);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no charts in the report"), "{err}");
+    let html = check_report(&tmp.path().join("rep").join("report.html"));
+    assert!(html.contains("No charts: no metric of sweep.csv has a value at any point"));
+    assert_eq!(html.matches("<figure").count(), 0);
 }
 
 #[test]
@@ -1198,11 +1355,38 @@ fn fixture_charts_hold_the_expected_series() {
         "quantities are not on a probability chart"
     );
 
+    // The quantity beside them: its mean, 10 to 14 days, in days.
+    let q = &one["mean_war_days.svg"];
+    q.assert_texts(&[
+        "minimal: mean days at war against rules.blue_red_line.daily_probability",
+        "mean days at war (days)",
+        "war_days",
+        "14.0",
+        "0",
+        "16",
+    ]);
+
     let (_b, two) = plot_and_check(&fixture("sweep_two"));
     let h = &two["heatmap_blue_strikes.svg"];
     // Cells: 1.2 − threshold, the same for both pledge values; intervals of about ±2 points
     // give one decimal.
     h.assert_texts(&["60.0%", "50.0%", "40.0%", "0.6", "0.8", "0.5", "0.9"]);
+    // The quantity's heatmap: means of 10 to 15 days (±1, one decimal) on a scale in days.
+    let w = &two["heatmap_war_days.svg"];
+    w.assert_texts(&[
+        "10.0",
+        "11.0",
+        "12.0",
+        "13.0",
+        "14.0",
+        "15.0",
+        "mean, days",
+        "10",
+        "16",
+    ]);
+    for l in w.labels().iter().filter(|l| l.num.is_some()) {
+        assert!(!l.text.contains('%'), "heatmap_war_days: `{}`", l.text);
+    }
 
     let (_c, cmp) = plot_and_check(&fixture("compare"));
     let c = &cmp["compare.svg"];
@@ -1564,12 +1748,139 @@ fn report_of_a_run_formats_probabilities_with_their_intervals() {
     }
 }
 
+/// `brink run`'s digest, the timeline chart and the report give a probability the same
+/// rounding: 933 of 2 000 runs (0.466500 in summary.csv) is 46.7% in all three, where the
+/// digest used to print 46.6% (100 · 933 / 2000 in binary floating point is 46.6499…).
+#[test]
+fn run_digest_chart_and_report_round_a_probability_alike() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let sc = repo("scenarios/iran_2026.toml");
+    let o = brink(&["run", s(&sc), "--runs", "2000", "--out", s(&dir)]);
+    ok(&o);
+    let err = String::from_utf8_lossy(&o.stderr);
+    let digest: BTreeMap<String, String> = err
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            let (id, v) = (w.next()?, w.next()?);
+            (w.next().is_none() && v.ends_with('%')).then(|| (id.to_string(), v.to_string()))
+        })
+        .collect();
+    assert_eq!(digest.len(), 6, "{err}");
+    let summary = csv(&dir, "summary.csv");
+    let mean = |id: &str| {
+        summary
+            .iter()
+            .find(|r| r["metric"] == id)
+            .map(|r| r["mean"].clone())
+            .unwrap()
+    };
+    // The example: a tie in decimal, below it in binary.
+    assert_eq!(mean("strike_by_israel"), "0.466500");
+    assert_eq!(digest["strike_by_israel"], "46.7%", "{err}");
+
+    // The timeline's value after each name, and the report's table, say the same.
+    let (_t, charts) = plot_and_check(&dir);
+    let timeline = &charts["timeline.svg"];
+    let doc = timeline.doc();
+    let mut shown = BTreeSet::new();
+    for g in doc
+        .descendants()
+        .filter(|n| n.has_tag_name("g") && n.attribute("class") == Some("k"))
+    {
+        let texts: Vec<&str> = g.descendants().filter_map(|n| n.text()).collect();
+        let Some(value) = texts.iter().find(|t| t.ends_with('%')) else {
+            continue;
+        };
+        for id in texts.iter().map(|t| t.trim_start_matches("= ")) {
+            if let Some(d) = digest.get(id) {
+                assert_eq!(d, value, "{id}: digest {d}, chart {value}");
+                shown.insert(id);
+            }
+        }
+    }
+    assert_eq!(
+        shown.len(),
+        6,
+        "every metric of the digest is on the timeline"
+    );
+    let html = report(&dir, &tmp.path().join("rep"));
+    for (id, v) in &digest {
+        let row = cells(&html)
+            .into_iter()
+            .position(|c| c.2.split(' ').next() == Some(id))
+            .unwrap_or_else(|| panic!("{id} has no row"));
+        let value = &cells(&html)[row + 1].2;
+        assert!(
+            value.starts_with(&format!("{v} ")),
+            "{id}: digest {v}, report {value}"
+        );
+    }
+}
+
+/// `sensitivity --bootstrap 0` computes no interval: morris.csv and sobol.csv leave the
+/// interval cells empty (they held the estimate twice, a zero-width interval), and the charts
+/// and report show the estimates without intervals.
+#[test]
+fn sensitivity_without_bootstrap_leaves_intervals_empty_and_still_draws() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("s0");
+    let sc = repo("scenarios/minimal.toml");
+    ok(&brink(&[
+        "sensitivity",
+        s(&sc),
+        "--params",
+        "rules.blue_red_line.threshold",
+        "--metrics",
+        "blue_strikes,red_answers",
+        "--trajectories",
+        "5",
+        "--samples",
+        "20",
+        "--bootstrap",
+        "0",
+        "--out",
+        s(&dir),
+        "-q",
+    ]));
+    for (file, estimate, ends) in [
+        (
+            "morris.csv",
+            "mu_star",
+            ["mu_star_ci_low", "mu_star_ci_high"],
+        ),
+        ("sobol.csv", "value", ["ci_low", "ci_high"]),
+    ] {
+        let rows = csv(&dir, file);
+        assert!(!rows.is_empty(), "{file}");
+        for r in &rows {
+            assert!(!r[estimate].is_empty(), "{file}: {r:?}");
+            for end in ends {
+                assert_eq!(r[end], "", "{file}: {end} is not defined: {r:?}");
+            }
+        }
+    }
+    let (_t, charts) = plot_and_check(&dir);
+    assert_eq!(charts.len(), 4, "{:?}", charts.keys());
+    let sobol = &charts["sobol_blue_strikes.svg"];
+    sobol.assert_texts(&["first-order index", "total index"]);
+    assert!(!sobol.text.contains('–'), "no interval of dashes");
+    let html = report(&dir, &tmp.path().join("rep"));
+    let with_interval = cells(&html)
+        .into_iter()
+        .filter(|c| c.2.contains('['))
+        .collect::<Vec<_>>();
+    assert!(with_interval.is_empty(), "{with_interval:?}");
+}
+
 #[test]
 fn report_of_fixtures_says_when_the_scenario_cannot_be_found() {
     let dir = tempfile::tempdir().unwrap();
     for (name, charts) in [
-        ("sweep_one", 1),
-        ("sweep_two", 2),
+        // Each sweep's probabilities, and the mean of its quantity war_days.
+        ("sweep_one", 2),
+        ("sweep_two", 3),
         ("compare", 2),
         ("sensitivity", 4),
     ] {

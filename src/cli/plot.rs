@@ -8,6 +8,8 @@
 //! file per chart is written into DIR, by default charts/ in the results directory drawn (so
 //! `brink plot results/iran_2026` writes to results/iran_2026/latest/charts/). SVG needs no fonts;
 //! PNG is the same drawing rasterized with the system's fonts (Debian: fonts-dejavu-core).
+//! A result with nothing to draw (a sweep whose metrics are defined in no run) writes no chart
+//! and says why on stderr, with what would give one; that is not a failure (exit 0).
 
 use std::path::PathBuf;
 
@@ -44,6 +46,15 @@ pub fn run(args: Args) -> Result<()> {
     let results = data::results_dir(&args.results)?;
     let manifest = data::manifest(&results)?;
     let charts = charts::charts(&results, &manifest)?;
+    if charts.is_empty() {
+        // Not a failure: the result is whole, it just has nothing a chart could show.
+        say!(
+            "brink: nothing to chart in {}: {}",
+            results.display(),
+            charts::nothing_to_chart(&results, &manifest)
+        );
+        return Ok(());
+    }
     let out = args.out.unwrap_or_else(|| results.join("charts"));
     super::outdir::ensure_dir(&out)?;
     let raster = match args.format {

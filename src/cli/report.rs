@@ -43,15 +43,21 @@ pub fn run(args: Args) -> Result<()> {
     let results = data::results_dir(&args.results)?;
     let m = data::manifest(&results)?;
     let charts = charts::charts(&results, &m)?;
+    let none = charts
+        .is_empty()
+        .then(|| charts::nothing_to_chart(&results, &m));
     let tables = tables(&results, &m)?;
     let explained = explanation(&m, &results);
-    let html = page(&m, &charts, &tables, &explained);
+    let html = page(&m, &charts, none.as_deref(), &tables, &explained);
     let out = args.out.unwrap_or(results);
     super::outdir::ensure_dir(&out)?;
     atomic(&out, "report.html", |w| {
         Ok(std::io::Write::write_all(w, html.as_bytes())?)
     })?;
     if !args.quiet {
+        if let Some(why) = &none {
+            say!("brink: no charts in the report: {why}");
+        }
         say!("brink: wrote {}", out.join("report.html").display());
     }
     Ok(())
@@ -103,6 +109,15 @@ impl Cell {
     fn with(mut self, interval: String) -> Cell {
         self.interval = Some(interval);
         self
+    }
+    /// With the interval [lo, hi], unless none was computed (both ends empty in the CSV, as
+    /// with `sensitivity --bootstrap 0`).
+    fn with_interval(self, lo: f64, hi: f64, f: impl Fn(f64) -> String) -> Cell {
+        if lo.is_nan() && hi.is_nan() {
+            self
+        } else {
+            self.with(interval(lo, hi, f))
+        }
     }
 }
 
@@ -275,7 +290,7 @@ fn watch_table(t: &data::Table) -> Result<Table> {
     )?;
     let share = |x: f64, lo: f64, hi: f64| {
         if x.is_finite() {
-            Cell::num(num::pct(x, 1), x).with(interval(lo, hi, |y| num::fixed(100.0 * y, 1)))
+            Cell::num(num::pct(x, 1), x).with(interval(lo, hi, |y| num::percent(y, 1)))
         } else {
             Cell::num("–".into(), f64::NAN)
         }
@@ -313,7 +328,7 @@ fn watch_table(t: &data::Table) -> Result<Table> {
                     } else {
                         Cell::num("–".into(), f64::NAN)
                     },
-                    Cell::num(num::fixed(100.0 * x[12], 2) + " pp", x[12]),
+                    Cell::num(num::percent(x[12], 2) + " pp", x[12]),
                 ]
             })
             .collect(),
@@ -451,7 +466,7 @@ fn run_tables(t: &data::Table, out: &mut Vec<Table>) -> Result<()> {
                     Cell::num(num::pct(v[r][1], d), v[r][1]).with(interval(
                         v[r][2],
                         v[r][3],
-                        |x| num::fixed(100.0 * x, d),
+                        |x| num::percent(x, d),
                     )),
                     Cell::num(num::thousands(v[r][0] as u64), v[r][0]),
                 ]
@@ -695,7 +710,7 @@ fn sweep_table(points: &data::Table, sweep: &data::Table) -> Result<Table> {
                     .unwrap_or([f64::NAN; 3]);
                 let f = |y: f64| {
                     if *prob {
-                        num::fixed(100.0 * y, dec[k])
+                        num::percent(y, dec[k])
                     } else {
                         num::fixed(y, dec[k])
                     }
@@ -763,7 +778,7 @@ fn sobol_table(t: &data::Table) -> Result<Table> {
             let mut row = vec![Cell::text(m.clone()), Cell::text(p.clone())];
             for index in ["first", "total"] {
                 row.push(match by.get(&(m.clone(), p.clone(), index.to_string())) {
-                    Some(&r) => Cell::num(f(v[r][0]), v[r][0]).with(interval(v[r][1], v[r][2], f)),
+                    Some(&r) => Cell::num(f(v[r][0]), v[r][0]).with_interval(v[r][1], v[r][2], f),
                     None => Cell::num("–".into(), f64::NAN),
                 });
             }
@@ -823,7 +838,7 @@ fn morris_table(t: &data::Table) -> Result<Table> {
                     Cell::text(t.text(r, cm)),
                     Cell::text(t.text(r, cp)),
                     Cell::num(f(x[0]), x[0]),
-                    Cell::num(f(x[1]), x[1]).with(interval(x[3], x[4], f)),
+                    Cell::num(f(x[1]), x[1]).with_interval(x[3], x[4], f),
                     Cell::num(f(x[2]), x[2]),
                 ]
             })
@@ -1139,7 +1154,14 @@ const SCRIPT: &str = r#"
 })();
 "#;
 
-fn page(m: &data::Manifest, charts: &[charts::Chart], tables: &[Table], explained: &str) -> String {
+/// The page; `no_charts` says why there are none, when there are none.
+fn page(
+    m: &data::Manifest,
+    charts: &[charts::Chart],
+    no_charts: Option<&str>,
+    tables: &[Table],
+    explained: &str,
+) -> String {
     let mut h = String::new();
     let kind = m.kind.name();
     let _ = write!(
@@ -1157,11 +1179,16 @@ fn page(m: &data::Manifest, charts: &[charts::Chart], tables: &[Table], explaine
     for (k, v) in facts(m) {
         let _ = writeln!(h, "<dt>{}</dt><dd>{}</dd>", esc(&k), esc(&v));
     }
-    h.push_str(
-        "</dl>\n<h2 id=\"charts\">Charts</h2>\n<p class=\"note\">Hover a line, bar, \
-                cell or point for its values; click a legend entry to hide or show its \
-                series.</p>\n",
-    );
+    h.push_str("</dl>\n<h2 id=\"charts\">Charts</h2>\n");
+    match no_charts {
+        Some(why) => {
+            let _ = writeln!(h, "<p class=\"note\">No charts: {}.</p>", esc(why));
+        }
+        None => h.push_str(
+            "<p class=\"note\">Hover a line, bar, cell or point for its values; click a \
+             legend entry to hide or show its series.</p>\n",
+        ),
+    }
     for c in charts {
         let hover = c
             .hover

@@ -253,14 +253,15 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// The first six event metrics' probabilities, on stderr after a run.
+/// The first six event metrics' probabilities, on stderr after a run, rounded as the charts
+/// and the report round summary.csv's `mean` (`num::percent`).
 pub fn digest(sc: &brink::model::Scenario, total: &Aggregate) {
     for (e, m) in sc.metrics.events.iter().enumerate().take(6) {
         let k = total.event_count(e);
         say!(
-            "  {:<28} {:>6.1}%",
+            "  {:<28} {:>6}%",
             m.id,
-            100.0 * k as f64 / total.runs as f64
+            super::charts::num::percent(k as f64 / total.runs as f64, 1)
         );
     }
 }

@@ -56,7 +56,7 @@ pub struct Drawn {
 /// each line's value and interval, in display units (`unit`).
 #[derive(Serialize)]
 pub struct Hover {
-    pub unit: &'static str,
+    pub unit: String,
     pub x: Vec<f64>,
     pub label: Vec<String>,
     pub series: Vec<HoverSeries>,
@@ -541,6 +541,16 @@ fn stack(blocks: &[(f64, f64)], top: f64, bottom: f64, gap: f64) -> Vec<f64> {
     pos
 }
 
+/// The vertical axis of a line chart.
+#[derive(Clone, Copy)]
+pub enum LineY<'a> {
+    /// Shares, on percent axes from 0 (panels by scale).
+    Shares,
+    /// Values in the metric's own units, on one axis over their range (0 included); `unit`
+    /// follows a value under the pointer (" days", or "" when the metric has none).
+    Values { unit: &'a str },
+}
+
 /// Lines with shaded interval bands against `x` over [x_lo, x_hi], y as shares (percent axes).
 /// Identical series are drawn once and named together; series on scales an order of magnitude
 /// apart go to separate panels, each with its own axis. Every line is labelled at its right
@@ -552,9 +562,42 @@ pub fn bands(
     x_hi: f64,
     series: &[Band],
 ) -> anyhow::Result<Drawn> {
+    bands_on(frame, x, x_lo, x_hi, series, LineY::Shares)
+}
+
+/// Round ticks over a range that covers [lo, hi] at both ends, about `n` of them, labelled
+/// with the decimals of their step: the axis of values in their own units.
+pub fn value_ticks(lo: f64, hi: f64, n: usize) -> Ticks {
+    let (lo, hi) = if hi > lo { (lo, hi) } else { (lo, lo + 1.0) };
+    let step = nice_step((hi - lo) / n.max(1) as f64);
+    let d = num::for_step(step);
+    let first = (lo / step + 1e-9).floor() as i64;
+    let last = (hi / step - 1e-9).ceil() as i64;
+    let at = (first..=last.max(first + 1))
+        .map(|k| {
+            let v = k as f64 * step;
+            (v, num::fixed(v, d))
+        })
+        .collect();
+    Ticks { at, num: true }
+}
+
+/// `bands`, with the vertical axis `vertical`: shares as percentages, or values in their own units
+/// (then all lines share one panel).
+pub fn bands_on(
+    frame: &Frame,
+    x: LineX,
+    x_lo: f64,
+    x_hi: f64,
+    series: &[Band],
+    vertical: LineY,
+) -> anyhow::Result<Drawn> {
     if series.is_empty() {
         return Err(err("no series"));
     }
+    let shares = matches!(vertical, LineY::Shares);
+    // Shares are shown as percentages.
+    let scale = if shares { 100.0 } else { 1.0 };
     // Merge identical series, keeping the first one's place.
     let mut lines: Vec<Drawn1> = Vec::new();
     for s in series {
@@ -578,7 +621,11 @@ pub fn bands(
             }
         }
     }
-    let panels = panels_by_scale(&lines);
+    let panels = if shares {
+        panels_by_scale(&lines)
+    } else {
+        vec![(0..lines.len()).collect()]
+    };
     // Each panel is a scale of its own: its axis and the values at its lines' ends each share
     // one precision, the values' from their intervals.
     let last = |l: &Drawn1| l.points.iter().rev().find(|p| p.1.is_finite()).copied();
@@ -588,8 +635,8 @@ pub fn bands(
             members
                 .iter()
                 .filter_map(|&i| last(&lines[i]))
-                .map(|p| 100.0 * (p.3 - p.2) / 2.0),
-            2,
+                .map(|p| scale * (p.3 - p.2) / 2.0),
+            if shares { 2 } else { 3 },
         );
         for &i in members {
             dec[i] = d;
@@ -600,7 +647,13 @@ pub fn bands(
     // prefixed with "=".
     let label_of = |i: usize| -> Vec<(String, Option<String>)> {
         let l = &lines[i];
-        let value = last(l).map(|p| num::pct(p.1, dec[i]));
+        let value = last(l).map(|p| {
+            if shares {
+                num::pct(p.1, dec[i])
+            } else {
+                num::fixed(p.1, dec[i])
+            }
+        });
         let mut out = Vec::new();
         for (k, name) in l.names.iter().enumerate() {
             let shown = if k == 0 {
@@ -656,9 +709,19 @@ pub fn bands(
         .iter()
         .zip(&heights)
         .map(|(p, h)| {
+            let n = ((h / 45.0) as usize).clamp(2, 10);
+            if !shares {
+                // Every value and interval of the panel, and 0.
+                let (lo, hi) = p
+                    .iter()
+                    .flat_map(|&i| lines[i].points.iter().flat_map(|q| [q.1, q.2, q.3]))
+                    .filter(|v| v.is_finite())
+                    .fold((0.0f64, 0.0f64), |a, v| (a.0.min(v), a.1.max(v)));
+                return value_ticks(lo, hi, n);
+            }
             let peak = p.iter().map(|&i| lines[i].peak).fold(0.0, f64::max);
             let top = prob_top(peak);
-            covering_ticks(0.0, top, ((h / 45.0) as usize).clamp(2, 10), true)
+            covering_ticks(0.0, top, n, true)
         })
         .collect();
     let left = y_ticks
@@ -693,7 +756,7 @@ pub fn bands(
     for (pi, members) in panels.iter().enumerate() {
         let h = heights[pi];
         let ys = Scale {
-            lo: 0.0,
+            lo: y_ticks[pi].at.first().map_or(0.0, |t| t.0),
             hi: y_ticks[pi].at.last().map_or(1.0, |t| t.0),
             a: y + h,
             b: y,
@@ -836,11 +899,18 @@ pub fn bands(
         LineX::Points(names) => names.get(v as usize).cloned().unwrap_or_default(),
     };
     let round = |v: f64, d: usize| {
+        if shares {
+            // As the line's label and the report's tables give it.
+            return num::percent_value(v, d);
+        }
         let f = 10f64.powi(d as i32);
-        (100.0 * v * f).round() / f
+        (v * f).round() / f
     };
     let hover = Hover {
-        unit: "%",
+        unit: match vertical {
+            LineY::Shares => "%".into(),
+            LineY::Values { unit } => unit.into(),
+        },
         x: all_x
             .iter()
             .map(|&v| (xs.px(v) * 10.0).round() / 10.0)
@@ -1308,9 +1378,11 @@ pub fn hbars(
 // ---------------------------------------------------------------------------------------------
 // Heatmaps
 
-/// A grid of cells coloured by share (z[row][col], rows bottom up), each labelled with
-/// `label(value)`, a colour scale at the right, and `tip(row, col)` on hover. The chart widens
-/// when the cells are too narrow for their labels.
+/// A grid of cells coloured by value (z[row][col], rows bottom up), each labelled with
+/// `label(value)`, a colour scale at the right, and `tip(row, col)` on hover. With `range`
+/// `None` the values are shares, on a scale from 0 to 100%; with `Some((lo, hi))` they are in
+/// their own units, on a scale of round values covering lo to hi. The chart widens when the
+/// cells are too narrow for their labels.
 #[allow(clippy::too_many_arguments)]
 pub fn heatmap(
     frame: &Frame,
@@ -1319,8 +1391,22 @@ pub fn heatmap(
     z: &[Vec<f64>],
     label: &dyn Fn(f64) -> String,
     scale_desc: &str,
+    range: Option<(f64, f64)>,
     tip: &dyn Fn(usize, usize) -> String,
 ) -> anyhow::Result<Drawn> {
+    let st = match range {
+        None => numeric_ticks(0.0, 1.0, 4, true),
+        Some((lo, hi)) => value_ticks(lo, hi, 4),
+    };
+    // Where a value sits on the colour scale, 0 to 1 (a share is its own place).
+    let (s_lo, s_hi) = match range {
+        None => (0.0, 1.0),
+        Some(_) => (
+            st.at.first().map_or(0.0, |t| t.0),
+            st.at.last().map_or(1.0, |t| t.0),
+        ),
+    };
+    let place = |v: f64| (v - s_lo) / (s_hi - s_lo);
     let cell_label_w = z
         .iter()
         .flatten()
@@ -1347,13 +1433,13 @@ pub fn heatmap(
         for (xi, &v) in row.iter().enumerate() {
             let (x, y) = (left + cw * xi as f64, bottom - ch * (yi as f64 + 1.0));
             let fill = if v.is_finite() {
-                ramp(v).to_string()
+                ramp(place(v)).to_string()
             } else {
                 "#ebebeb".into()
             };
             // Cells overlap by a hair so that no seam shows between equal colours.
             svg.rect_titled(x, y, cw + 0.6, ch + 0.6, &fill, "", Some(&tip(yi, xi)));
-            let ink = if v.is_finite() && v > 0.55 {
+            let ink = if v.is_finite() && place(v) > 0.55 {
                 "#ffffff"
             } else {
                 INK
@@ -1388,7 +1474,8 @@ pub fn heatmap(
             Style::new(TICK).anchor(Anchor::End).num("y"),
         );
     }
-    // The colour scale is the legend: 0 at the bottom, 100% at the top.
+    // The colour scale is the legend: 0 (or the lowest value) at the bottom, 100% (or the
+    // highest) at the top.
     let sx = right + 24.0;
     let (s_top, s_bottom) = (top + 24.0, bottom);
     for k in 0..50 {
@@ -1404,9 +1491,8 @@ pub fn heatmap(
             "",
         );
     }
-    let st = numeric_ticks(0.0, 1.0, 4, true);
     for (v, l) in &st.at {
-        let y = s_bottom - v * (s_bottom - s_top);
+        let y = s_bottom - place(*v) * (s_bottom - s_top);
         svg.line(sx + 18.0, y, sx + 22.0, y, AXIS, 1.0);
         svg.text(
             sx + 25.0,

@@ -1,8 +1,10 @@
 //! Charts of a results directory, for `brink plot` and `brink report`. What is drawn follows
 //! manifest.json's "command": a run gives its timeline, daily states, peak-level distribution
-//! and histograms; a sweep gives probability against one parameter or heatmaps over two; a
-//! compare gives difference bars with paired intervals; a sensitivity study gives Sobol index
-//! bars and a Morris mu*/sigma plot. Charts are read from the CSVs only, which stay the contract.
+//! and histograms; a sweep gives probabilities, and each quantity's mean in its own units,
+//! against one parameter or as heatmaps over two; a compare gives difference bars with paired
+//! intervals; a sensitivity study gives Sobol index bars and a Morris mu*/sigma plot. A result
+//! with nothing to draw gives no chart, and `nothing_to_chart` says why. Charts are read from
+//! the CSVs only, which stay the contract.
 
 pub mod data;
 pub mod draw;
@@ -53,6 +55,35 @@ pub fn charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
         Kind::Watch => watch_charts(dir, m),
         Kind::Discover => discover_charts(dir, m),
     }
+}
+
+/// Why `charts` drew nothing from `dir`, and what would give a chart: said instead of charts
+/// by `brink plot` and in the report.
+pub fn nothing_to_chart(dir: &Path, m: &Manifest) -> String {
+    let what = match m.kind {
+        Kind::Sweep => match read_sweep(dir) {
+            Ok(s) if !s.undefined.is_empty() => format!(
+                "no metric of sweep.csv has a value at any point ({} {} defined in no run)",
+                s.undefined.join(", "),
+                if s.undefined.len() == 1 { "is" } else { "are" }
+            ),
+            _ => "sweep.csv holds no metric".into(),
+        },
+        Kind::Score => "skill.csv holds no score over all items".into(),
+        Kind::Watch => "watch.csv holds no signpost".into(),
+        Kind::Compare => "compare.csv holds no metric".into(),
+        _ => "its files hold nothing to draw".into(),
+    };
+    let would = match m.kind {
+        Kind::Sweep => {
+            "; a sweep is charted by the probability of each event metric and the mean of each \
+             quantity against the varied parameters, so sweep with --metrics naming metrics that \
+             occur in its runs (brink explain lists a scenario's metrics)"
+        }
+        Kind::Watch => "; watch an outcome that some runs reach, with signposts seen before it",
+        _ => "",
+    };
+    format!("{what}{would}")
 }
 
 fn title(m: &Manifest, what: &str) -> String {
@@ -431,12 +462,28 @@ fn histogram_chart(m: &Manifest, q: &SummaryRow, rows: &[(f64, f64)]) -> Result<
 struct SweepRow {
     point: String,
     metric: String,
+    n: f64,
     mean: f64,
     lo: f64,
     hi: f64,
 }
 
-fn sweep_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
+/// A sweep's files: the varied parameters in order, the points in order with each one's
+/// parameter values, and the rows of sweep.csv, with its metrics in file order, probabilities
+/// apart from quantities.
+struct Sweep {
+    params: Vec<String>,
+    points: Vec<String>,
+    at: BTreeMap<(String, String), f64>,
+    rows: Vec<SweepRow>,
+    probabilities: Vec<String>,
+    quantities: Vec<String>,
+    /// Metrics without a value at any point (a conditional quantity defined in no run): they
+    /// have nothing to draw.
+    undefined: Vec<String>,
+}
+
+fn read_sweep(dir: &Path) -> Result<Sweep> {
     let pts = Table::read(dir, "points.csv")?;
     let (pp, pn, pv) = (pts.col("point")?, pts.col("parameter")?, pts.col("value")?);
     let mut params: Vec<String> = Vec::new();
@@ -453,82 +500,143 @@ fn sweep_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
         at.insert((p, n), pts.num(r, pv)?);
     }
     let sw = Table::read(dir, "sweep.csv")?;
-    let (sp, sm, sk, smean, sl, sh) = (
+    let (sp, sm, sk, sn, smean, sl, sh) = (
         sw.col("point")?,
         sw.col("metric")?,
         sw.col("kind")?,
+        sw.col("n")?,
         sw.col("mean")?,
         sw.col("ci_low")?,
         sw.col("ci_high")?,
     );
     let mut rows = Vec::new();
-    let mut metrics: Vec<String> = Vec::new();
+    let mut metrics: Vec<(String, bool)> = Vec::new();
     for r in 0..sw.rows.len() {
-        if sw.text(r, sk) != "probability" {
-            continue;
-        }
         let metric = sw.text(r, sm).to_string();
-        if !metrics.contains(&metric) {
-            metrics.push(metric.clone());
+        if !metrics.iter().any(|m| m.0 == metric) {
+            metrics.push((metric.clone(), sw.text(r, sk) == "probability"));
         }
         rows.push(SweepRow {
             point: sw.text(r, sp).to_string(),
             metric,
+            n: sw.num(r, sn)?,
             mean: sw.num(r, smean)?,
             lo: sw.num(r, sl)?,
             hi: sw.num(r, sh)?,
         });
     }
-    let all_metrics = metrics.len();
+    let defined = |m: &str| rows.iter().any(|r| r.metric == m && r.mean.is_finite());
+    let (mut probabilities, mut quantities, mut undefined) = (Vec::new(), Vec::new(), Vec::new());
+    for (metric, probability) in metrics {
+        if !defined(&metric) {
+            undefined.push(metric);
+        } else if probability {
+            probabilities.push(metric);
+        } else {
+            quantities.push(metric);
+        }
+    }
+    Ok(Sweep {
+        params,
+        points,
+        at,
+        rows,
+        probabilities,
+        quantities,
+        undefined,
+    })
+}
+
+/// Keeps the first `MAX_SERIES` of `metrics`; says so when there were more.
+fn first_metrics(metrics: &mut Vec<String>, what: &str) -> String {
+    let all = metrics.len();
     metrics.truncate(MAX_SERIES);
-    let shown = if all_metrics > metrics.len() {
+    if all > metrics.len() {
         format!(
-            " (the first {} of {all_metrics} metrics; all are in sweep.csv)",
+            " (the first {} of {all} {what}; all are in sweep.csv)",
             metrics.len()
         )
     } else {
         String::new()
+    }
+}
+
+fn sweep_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
+    let Sweep {
+        params,
+        points,
+        at,
+        rows,
+        probabilities: mut metrics,
+        mut quantities,
+        ..
+    } = read_sweep(dir)?;
+    let shown = first_metrics(&mut metrics, "metrics");
+    let shown_q = first_metrics(&mut quantities, "quantities");
+    // A quantity's n is below the runs where it is conditional (defined in some runs only).
+    let conditional = |q: &String| {
+        rows.iter()
+            .any(|r| r.metric == *q && m.runs.is_some_and(|runs| r.n < runs as f64))
     };
     let mut out = Vec::new();
     if params.len() == 1 {
         let p = &params[0];
-        let mut b = sweep_bands(&metrics, &rows, |r| {
-            at.get(&(r.point.clone(), p.clone())).copied()
-        });
-        for s in &mut b {
-            s.points.sort_by(|a, c| a.0.total_cmp(&c.0));
-        }
-        let xs: Vec<f64> = b
+        let sorted = |ids: &[String]| {
+            let mut b = sweep_bands(ids, &rows, |r| {
+                at.get(&(r.point.clone(), p.clone())).copied()
+            });
+            for s in &mut b {
+                s.points.sort_by(|a, c| a.0.total_cmp(&c.0));
+            }
+            b
+        };
+        let xs: Vec<f64> = points
             .iter()
-            .flat_map(|s| s.points.iter().map(|p| p.0))
+            .filter_map(|pt| at.get(&(pt.clone(), p.clone())).copied())
             .collect();
         let (lo, hi) = padded(
             xs.iter().cloned().fold(f64::INFINITY, f64::min),
             xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
         );
-        let sub = format!(
-            "Probability at each of {} values of the parameter, with 95% bands; value at the \
-             highest after each name{shown}; {}",
-            points.len(),
-            provenance(m)
-        );
-        let d = draw::bands(
-            &Frame {
-                title: &title(m, &format!("probability against {p}")),
-                subtitle: &sub,
-                x_desc: &format!("{p} (parameter value)"),
-                y_desc: "probability (% of runs)",
-            },
-            LineX::Numeric,
-            lo,
-            hi,
-            &b,
-        )?;
-        out.push(Chart::new(
-            format!("sweep_{}", file_stem(p)),
-            format!("Probabilities against {p}"),
-            d,
-        ));
+        if !metrics.is_empty() {
+            let b = sorted(&metrics);
+            let sub = format!(
+                "Probability at each of {} values of the parameter, with 95% bands; value at the \
+                 highest after each name{shown}; {}",
+                points.len(),
+                provenance(m)
+            );
+            let d = draw::bands(
+                &Frame {
+                    title: &title(m, &format!("probability against {p}")),
+                    subtitle: &sub,
+                    x_desc: &format!("{p} (parameter value)"),
+                    y_desc: "probability (% of runs)",
+                },
+                LineX::Numeric,
+                lo,
+                hi,
+                &b,
+            )?;
+            out.push(Chart::new(
+                format!("sweep_{}", file_stem(p)),
+                format!("Probabilities against {p}"),
+                d,
+            ));
+        }
+        for (q, b) in quantities.iter().zip(sorted(&quantities)) {
+            let at_each = format!("at each of {} values of the parameter", points.len());
+            out.push(mean_chart(
+                m,
+                q,
+                b,
+                (LineX::Numeric, lo, hi),
+                (&format!("against {p}"), &format!("{p} (parameter value)")),
+                &at_each,
+                conditional(q),
+                &shown_q,
+            )?);
+        }
     } else if params.len() == 2 {
         let (px, py) = (&params[0], &params[1]);
         let distinct = |p: &String| {
@@ -546,7 +654,7 @@ fn sweep_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
             v.iter().map(|x| num::fixed(*x, d)).collect::<Vec<_>>()
         };
         let (x_names, y_names) = (names(&xs), names(&ys));
-        for metric in &metrics {
+        let grid = |metric: &String| {
             let mut z = vec![vec![(f64::NAN, f64::NAN, f64::NAN); xs.len()]; ys.len()];
             for r in rows.iter().filter(|r| r.metric == *metric) {
                 let (Some(x), Some(y)) = (
@@ -561,12 +669,20 @@ fn sweep_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
                     z[yi][xi] = (r.mean, r.lo, r.hi);
                 }
             }
+            z
+        };
+        let (x_desc, y_desc) = (
+            format!("{px} (parameter value)"),
+            format!("{py} (parameter value)"),
+        );
+        for metric in &metrics {
+            let z = grid(metric);
             // One precision for every cell, from the narrowest interval.
             let d = num::for_halfwidths(z.iter().flatten().map(|c| 100.0 * (c.2 - c.1) / 2.0), 2);
             let values: Vec<Vec<f64>> = z.iter().map(|r| r.iter().map(|c| c.0).collect()).collect();
             let sub = format!(
                 "Probability of {metric} over a {} × {} grid (hover a cell for its 95% \
-                 interval); {}",
+                 interval){shown}; {}",
                 xs.len(),
                 ys.len(),
                 provenance(m)
@@ -586,14 +702,15 @@ fn sweep_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
                 &Frame {
                     title: &title(m, &format!("{metric} by two parameters")),
                     subtitle: &sub,
-                    x_desc: &format!("{px} (parameter value)"),
-                    y_desc: &format!("{py} (parameter value)"),
+                    x_desc: &x_desc,
+                    y_desc: &y_desc,
                 },
                 &x_names,
                 &y_names,
                 &values,
                 &|v| num::pct(v, d),
                 "probability",
+                None,
                 &tip,
             )?;
             out.push(Chart::new(
@@ -602,35 +719,178 @@ fn sweep_charts(dir: &Path, m: &Manifest) -> Result<Vec<Chart>> {
                 d,
             ));
         }
+        for q in &quantities {
+            let z = grid(q);
+            let (words, unit) = humanize(q);
+            let d = num::for_halfwidths(z.iter().flatten().map(|c| (c.2 - c.1) / 2.0), 3);
+            let values: Vec<Vec<f64>> = z.iter().map(|r| r.iter().map(|c| c.0).collect()).collect();
+            let (lo, hi) = values
+                .iter()
+                .flatten()
+                .filter(|v| v.is_finite())
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |a, &v| {
+                    (a.0.min(v), a.1.max(v))
+                });
+            let unit_txt = if unit.is_empty() {
+                String::new()
+            } else {
+                format!(" {unit}")
+            };
+            let sub = format!(
+                "Mean of {q}{} over a {} × {} grid{} (hover a cell for its 95% \
+                 interval){shown_q}; {}",
+                if unit.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({unit})")
+                },
+                xs.len(),
+                ys.len(),
+                if conditional(q) {
+                    " among the runs where it is defined"
+                } else {
+                    ""
+                },
+                provenance(m)
+            );
+            let tip = |yi: usize, xi: usize| {
+                let c = z[yi][xi];
+                format!(
+                    "{px} = {}, {py} = {}: mean {q} {}{unit_txt} [{}, {}]",
+                    x_names[xi],
+                    y_names[yi],
+                    num::fixed(c.0, d),
+                    num::fixed(c.1, d),
+                    num::fixed(c.2, d)
+                )
+            };
+            let scale = if unit.is_empty() {
+                "mean".to_string()
+            } else {
+                format!("mean, {unit}")
+            };
+            let drawn = draw::heatmap(
+                &Frame {
+                    title: &title(m, &format!("mean {words} by two parameters")),
+                    subtitle: &sub,
+                    x_desc: &x_desc,
+                    y_desc: &y_desc,
+                },
+                &x_names,
+                &y_names,
+                &values,
+                &|v| num::fixed(v, d),
+                &scale,
+                Some((lo, hi)),
+                &tip,
+            )?;
+            out.push(Chart::new(
+                format!("heatmap_{}", file_stem(q)),
+                format!("Mean of {q} over {px} and {py}"),
+                drawn,
+            ));
+        }
     } else {
         // Three or more parameters: no axis is shared, so show each point in turn.
-        let b = sweep_bands(&metrics, &rows, |r| {
-            points.iter().position(|p| *p == r.point).map(|x| x as f64)
-        });
-        let sub = format!(
-            "{} parameters varied together (values in points.csv), with 95% bands{shown}; {}",
-            params.len(),
-            provenance(m)
-        );
-        let d = draw::bands(
-            &Frame {
-                title: &title(m, "probability at each sweep point"),
-                subtitle: &sub,
-                x_desc: "sweep point (see points.csv)",
-                y_desc: "probability (% of runs)",
-            },
-            LineX::Points(points.clone()),
-            -0.5,
-            points.len() as f64 - 0.5,
-            &b,
-        )?;
-        out.push(Chart::new(
-            "sweep_points",
-            "Probabilities at each sweep point",
-            d,
-        ));
+        let x_of = |r: &SweepRow| points.iter().position(|p| *p == r.point).map(|x| x as f64);
+        let (lo, hi) = (-0.5, points.len() as f64 - 0.5);
+        if !metrics.is_empty() {
+            let b = sweep_bands(&metrics, &rows, x_of);
+            let sub = format!(
+                "{} parameters varied together (values in points.csv), with 95% bands{shown}; {}",
+                params.len(),
+                provenance(m)
+            );
+            let d = draw::bands(
+                &Frame {
+                    title: &title(m, "probability at each sweep point"),
+                    subtitle: &sub,
+                    x_desc: "sweep point (see points.csv)",
+                    y_desc: "probability (% of runs)",
+                },
+                LineX::Points(points.clone()),
+                lo,
+                hi,
+                &b,
+            )?;
+            out.push(Chart::new(
+                "sweep_points",
+                "Probabilities at each sweep point",
+                d,
+            ));
+        }
+        for (q, b) in quantities.iter().zip(sweep_bands(&quantities, &rows, x_of)) {
+            let at_each = format!(
+                "at each sweep point, {} parameters varied together (values in points.csv)",
+                params.len()
+            );
+            out.push(mean_chart(
+                m,
+                q,
+                b,
+                (LineX::Points(points.clone()), lo, hi),
+                ("at each sweep point", "sweep point (see points.csv)"),
+                &at_each,
+                conditional(q),
+                &shown_q,
+            )?);
+        }
     }
     Ok(out)
+}
+
+/// The mean of quantity `q` with its 95% band against the sweep's x (`x`: the axis and its
+/// range; `against`: "against KEY" or "at each sweep point"), in the metric's own units.
+#[allow(clippy::too_many_arguments)]
+fn mean_chart(
+    m: &Manifest,
+    q: &str,
+    band: Band,
+    x: (LineX, f64, f64),
+    (against, x_desc): (&str, &str),
+    at_each: &str,
+    conditional: bool,
+    shown: &str,
+) -> Result<Chart> {
+    let (words, unit) = humanize(q);
+    let defined = if conditional {
+        " among the runs where it is defined"
+    } else {
+        ""
+    };
+    let sub = format!(
+        "Mean of {q}{defined} {at_each}, with its 95% band (simulation error, not the spread \
+         of outcomes); value at the last after its name{shown}; {}",
+        provenance(m)
+    );
+    let y_desc = if unit.is_empty() {
+        format!("mean {words}")
+    } else {
+        format!("mean {words} ({unit})")
+    };
+    let hover_unit = if unit.is_empty() {
+        String::new()
+    } else {
+        format!(" {unit}")
+    };
+    let d = draw::bands_on(
+        &Frame {
+            title: &title(m, &format!("mean {words} {against}")),
+            subtitle: &sub,
+            x_desc,
+            y_desc: &y_desc,
+        },
+        x.0,
+        x.1,
+        x.2,
+        &[band],
+        draw::LineY::Values { unit: &hover_unit },
+    )?;
+    Ok(Chart::new(
+        format!("mean_{}", file_stem(q)),
+        format!("Mean of {q} {against}"),
+        d,
+    ))
 }
 
 /// One band per metric, in `metrics` order, with each row placed at `x_of(row)` (rows without
@@ -848,10 +1108,15 @@ fn sobol(dir: &Path, m: &Manifest, out: &mut Vec<Chart>) -> Result<()> {
         };
         // The most influential parameter (by total index) on top.
         params.sort_by(|a, b| get(b, "total").0.total_cmp(&get(a, "total").0));
+        // Without bootstrap resamples (--bootstrap 0) no interval was computed: none is drawn.
+        let intervals = rows.iter().any(|&r| {
+            t.num(r, cl).is_ok_and(f64::is_finite) || t.num(r, ch).is_ok_and(f64::is_finite)
+        });
+        let with = if intervals { ", with 95% interval" } else { "" };
         let series: Vec<HSeries> = [("first", "first-order index"), ("total", "total index")]
             .iter()
             .map(|(i, name)| HSeries {
-                name: format!("{name}, with 95% interval"),
+                name: format!("{name}{with}"),
                 values: params.iter().map(|p| get(p, i).0).collect(),
                 intervals: params.iter().map(|p| (get(p, i).1, get(p, i).2)).collect(),
                 whiskers_only: false,
@@ -876,6 +1141,9 @@ fn sobol(dir: &Path, m: &Manifest, out: &mut Vec<Chart>) -> Result<()> {
         )
         .max(2);
         let fmt = |v: (f64, f64, f64)| {
+            if v.1.is_nan() && v.2.is_nan() {
+                return num::fixed(v.0, dec);
+            }
             format!(
                 "{} [{}, {}]",
                 num::fixed(v.0, dec),

@@ -69,12 +69,67 @@ pub fn signed(v: f64, d: usize) -> String {
     }
 }
 
-/// A share as a percentage: 0.5615 with one decimal is "56.2%".
+/// A share as a percentage: 0.5615 with one decimal is "56.2%". Rounded as `percent`.
 pub fn pct(v: f64, d: usize) -> String {
     if v.is_nan() {
         return "–".into();
     }
-    fixed(100.0 * v, d) + "%"
+    percent(v, d) + "%"
+}
+
+/// A share as a number of percent with `d` decimals (no sign): the one rounding of
+/// probabilities that `brink run`'s digest, charts and reports share. The share is taken as
+/// the CSV files write it, to six decimals, and rounded half away from zero in decimal, so
+/// that 933 of 2 000 runs, written 0.466500, is 46.7 everywhere; 100 · 933 / 2000 in binary
+/// floating point is 46.6499…, which `{:.1}` would round down.
+pub fn percent(v: f64, d: usize) -> String {
+    match percent_units(v, d) {
+        Some((negative, q)) => {
+            let digits = format!("{q:0>width$}", width = d + 1);
+            let (int, frac) = digits.split_at(digits.len() - d);
+            let sign = if negative && q != 0 { "−" } else { "" };
+            if d == 0 {
+                format!("{sign}{int}")
+            } else {
+                format!("{sign}{int}.{frac}")
+            }
+        }
+        None => fixed(100.0 * v, d),
+    }
+}
+
+/// `percent` as a number, for values a script formats (the report's pointer).
+pub fn percent_value(v: f64, d: usize) -> f64 {
+    match percent_units(v, d) {
+        Some((negative, q)) => {
+            let x = q as f64 / 10f64.powi(d as i32);
+            if negative { -x } else { x }
+        }
+        None => 100.0 * v,
+    }
+}
+
+/// 100 · `v` in units of 10^−d, rounded half away from zero from `v`'s six-decimal text, and
+/// its sign; `None` when `v` is not finite or too large for that (never a share).
+fn percent_units(v: f64, d: usize) -> Option<(bool, u128)> {
+    if !v.is_finite() || v.abs() > 1e12 || d > 12 {
+        return None;
+    }
+    let written = brink::table::num(v);
+    let (negative, digits) = match written.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, written.as_str()),
+    };
+    let (int, frac) = digits.split_once('.')?;
+    // Millionths of the share are ten-thousandths of a percent.
+    let millionths: u128 = format!("{int}{frac:0<6}").parse().ok()?;
+    let q = if d >= 4 {
+        millionths * 10u128.pow(d as u32 - 4)
+    } else {
+        let unit = 10u128.pow(4 - d as u32);
+        (millionths + unit / 2) / unit
+    };
+    Some((negative, q))
 }
 
 pub use brink::table::short;
@@ -126,6 +181,19 @@ mod tests {
         assert_eq!(signed(-0.52, 2), "−0.52");
         assert_eq!(pct(0.78925, 1), "78.9%");
         assert_eq!(pct(0.29, 1), "29.0%");
+        // 933 / 2000 = 0.4665: half away from zero on the decimal, not on 46.6499… in binary.
+        assert_eq!(pct(933.0 / 2000.0, 1), "46.7%");
+        assert_eq!(format!("{:.1}", 100.0 * 933.0 / 2000.0), "46.6");
+        assert_eq!(percent(0.466500, 1), "46.7");
+        assert_eq!(percent(0.466499, 1), "46.6");
+        assert_eq!(percent(0.0145, 1), "1.5");
+        assert_eq!(percent(-0.0145, 1), "−1.5");
+        assert_eq!(percent(-0.0004, 1), "0.0");
+        assert_eq!(percent(1.0, 0), "100");
+        assert_eq!(percent(0.123456, 5), "12.34560");
+        assert_eq!(percent(0.5, 2), "50.00");
+        assert_eq!(percent_value(0.4665, 1), 46.7);
+        assert_eq!(percent_value(-0.0145, 1), -1.5);
         assert_eq!(thousands(1_000_000), "1,000,000");
         assert_eq!(thousands(999), "999");
     }
