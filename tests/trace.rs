@@ -460,10 +460,14 @@ fn find_finds_the_first_run_of_every_event_that_happens() {
             .unwrap();
         assert!(line.contains("yes, first on"), "{line}");
     }
+    // The one flagship event that cannot happen: the Houthis strike US forces only by joining
+    // an answer of Iran's aimed at them, and Iran's answers to Israel never hit US forces
+    // (ally_target_probability = 0, BG); its answers to the US bring no proxies. The metric is
+    // the June 2025 replay's too, where it happens.
     assert_eq!(
         tried,
-        sc.metrics.events.len(),
-        "every flagship event happens"
+        sc.metrics.events.len() - 1,
+        "every flagship event but houthi_attacks_us happens"
     );
 }
 
