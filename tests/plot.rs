@@ -956,7 +956,35 @@ fn run_charts_label_every_series_and_keep_labels_apart() {
         assert!(h.count("rect", "fill", BLUE) >= 3, "{file}: too few bars");
     }
     // Days at war: the runs with none are a bar of their own, never lumped with short wars.
-    let wd = &charts["war_days.svg"];
+    // The flagship's wars are short enough for one bar per value, 0 among them; slower
+    // ceasefires make wars long enough for wide bins, where 0 is the grey bar of its own.
+    let flagship_wd = &charts["war_days.svg"];
+    assert_eq!(flagship_wd.count("rect", "fill", GREY), 0);
+    assert!(
+        flagship_wd
+            .phrases()
+            .iter()
+            .any(|p| p.contains("one bar per value"))
+    );
+    let long = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("plot_results")
+        .join("run_long_wars");
+    let sc = repo("scenarios/iran_2026.toml");
+    ok(&brink(&[
+        "run",
+        s(&sc),
+        "--runs",
+        "2000",
+        "--set",
+        "rules.iran_front_ceasefire.daily_hazard=0.005",
+        "--out",
+        s(&long),
+        "--force",
+        "-q",
+    ]));
+    let (_t_long, long_charts) = plot_and_check(&long);
+    let dir = &long;
+    let wd = &long_charts["war_days.svg"];
     let zero: f64 = csv(dir, "distributions.csv")
         .iter()
         .filter(|r| r["metric"] == "war_days" && num(&r["value"]) == 0.0)
@@ -1123,7 +1151,7 @@ fn sweep_charts_of_the_flagship_label_every_metric_and_parameter() {
         let note = if name.starts_with("mean_") {
             "(the first 8 of 9 quantities; all are in sweep.csv)"
         } else {
-            "(the first 8 of 30 metrics; all are in sweep.csv)"
+            "(the first 8 of 29 metrics; all are in sweep.csv)"
         };
         assert!(
             says(chart, note),
@@ -1483,9 +1511,10 @@ fn check_png(path: &Path, width: u32, height: u32) {
     );
     // Text and axes are black: a PNG rendered without fonts would have almost none.
     assert!(dark > 2000, "{}: {dark} dark pixels", path.display());
-    // The sparsest chart, a Morris plot of three points, has about 750.
+    // The sparsest chart, a Morris plot of two points (the flagship's 8 trajectories see five
+    // parameters move strike_on_iran, all alike), has about 480.
     assert!(
-        colourful > 500,
+        colourful > 300,
         "{}: {colourful} coloured pixels",
         path.display()
     );
@@ -1749,8 +1778,8 @@ fn report_of_a_run_formats_probabilities_with_their_intervals() {
 }
 
 /// `brink run`'s digest, the timeline chart and the report give a probability the same
-/// rounding: 933 of 2 000 runs (0.466500 in summary.csv) is 46.7% in all three, where the
-/// digest used to print 46.6% (100 · 933 / 2000 in binary floating point is 46.6499…).
+/// rounding: 349 of 2 000 runs (0.174500 in summary.csv) is 17.5% in all three, where the
+/// digest used to print 17.4% (100 · 349 / 2000 in binary floating point is 17.4499…).
 #[test]
 fn run_digest_chart_and_report_round_a_probability_alike() {
     let tmp = tempfile::tempdir().unwrap();
@@ -1777,8 +1806,8 @@ fn run_digest_chart_and_report_round_a_probability_alike() {
             .unwrap()
     };
     // The example: a tie in decimal, below it in binary.
-    assert_eq!(mean("strike_by_israel"), "0.466500");
-    assert_eq!(digest["strike_by_israel"], "46.7%", "{err}");
+    assert_eq!(mean("strike_by_us"), "0.174500");
+    assert_eq!(digest["strike_by_us"], "17.5%", "{err}");
 
     // The timeline's value after each name, and the report's table, say the same.
     let (_t, charts) = plot_and_check(&dir);
@@ -1812,8 +1841,18 @@ fn run_digest_chart_and_report_round_a_probability_alike() {
             .position(|c| c.2.split(' ').next() == Some(id))
             .unwrap_or_else(|| panic!("{id} has no row"));
         let value = &cells(&html)[row + 1].2;
+        // The report's table may give every probability more decimals than the digest (one
+        // precision for the table, set by its rarest event); the digest is then the report's
+        // value, an exact decimal, rounded half up.
+        let shown = value.split(' ').next().unwrap();
+        let decimals = v
+            .trim_end_matches('%')
+            .split('.')
+            .nth(1)
+            .map_or(0, str::len);
+        let r: f64 = shown.trim_end_matches('%').parse().unwrap();
         assert!(
-            value.starts_with(&format!("{v} ")),
+            shown == v || format!("{:.*}%", decimals, r + 1e-9) == *v,
             "{id}: digest {v}, report {value}"
         );
     }
