@@ -26,6 +26,14 @@ pub fn same_file(at: &Path, input: &Path) -> bool {
     }
 }
 
+/// The files a command reads for a scenario: `named`, the file on the command line, first,
+/// then every file of its `extends` chain as the scenario recorded them.
+pub fn inputs(named: &Path, sources: &[brink::model::SourceFile]) -> Vec<PathBuf> {
+    std::iter::once(named.to_path_buf())
+        .chain(sources.iter().map(|f| PathBuf::from(&f.path)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -37,12 +45,4 @@ mod tests {
             assert!(!is_plain_name(bad), "{bad:?} accepted");
         }
     }
-}
-
-/// The files a command reads for a scenario: `named`, the file on the command line, first,
-/// then every file of its `extends` chain as the scenario recorded them.
-pub fn inputs(named: &Path, sources: &[brink::model::SourceFile]) -> Vec<PathBuf> {
-    std::iter::once(named.to_path_buf())
-        .chain(sources.iter().map(|f| PathBuf::from(&f.path)))
-        .collect()
 }
