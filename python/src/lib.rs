@@ -695,6 +695,9 @@ fn sweep_study(
             .collect::<PyResult<Vec<_>>>()?;
         let e = Experiment::new(path.to_string(), design, Some(points), vary);
         let text = source(path, text, "scenario")?;
+        if sw::is_experiment(&text) {
+            return Err(ScenarioError::new_err(sw::vary_needs_a_scenario(path)));
+        }
         (e, None, PathBuf::from(path), text)
     };
     let study = sw::study(
