@@ -419,12 +419,10 @@ impl Points {
 
 /// The field of `vary` entry `j` that gave its values: `values` or `range`.
 fn source_field(e: &Experiment, j: usize) -> &'static str {
-    {
-        if e.vary.get(j).is_some_and(|v| v.values.is_some()) {
-            "values"
-        } else {
-            "range"
-        }
+    if e.vary.get(j).is_some_and(|v| v.values.is_some()) {
+        "values"
+    } else {
+        "range"
     }
 }
 
