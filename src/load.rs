@@ -116,6 +116,17 @@ pub fn load(
     set: &[Override],
     read: &mut Read,
 ) -> Result<Loaded, String> {
+    load_composite(path, text, set, read).map(|(loaded, _)| loaded)
+}
+
+/// `load`, with the composite the scenario was merged into: what parses another edit of the
+/// same text (a sweep's points) and reports its problems in the file and line that hold them.
+pub fn load_composite(
+    path: &Path,
+    text: String,
+    set: &[Override],
+    read: &mut Read,
+) -> Result<(Loaded, Composite), String> {
     let (composite, display) = compose(path, &text, read)?;
     let parsed = if set.is_empty() {
         composite.parse(&composite.text).map_err(|e| e.render())
@@ -123,11 +134,12 @@ pub fn load(
         let edited = apply(&composite.text, set)?;
         composite.parse(&edited).map_err(|e| render(e, set))
     };
-    Ok(Loaded {
+    let loaded = Loaded {
         scenario: parsed?,
-        text: composite.text,
+        text: composite.text.clone(),
         path: display,
-    })
+    };
+    Ok((loaded, composite))
 }
 
 /// Renders a scenario error of an overridden text: problems in an overridden value are shown

@@ -231,9 +231,10 @@ impl<R: Read> Source for CsvRows<R> {
     }
 }
 
-/// A number as runs.csv holds it: written with six decimals and read back. Rows given from
+/// A quantity as runs.csv holds it: written with six decimals and read back. Rows given from
 /// memory (the Python package's runs DataFrame) go through this, so that `watch` and
-/// `discover` see exactly the numbers they would read from the file.
+/// `discover` see exactly the numbers they would read from the file. (Uncertain parameters
+/// are written exactly, `table::exact`, so they read back as they are.)
 pub fn as_written(x: f64) -> Option<f64> {
     if x.is_nan() {
         return None;

@@ -25,6 +25,9 @@ pub enum Kind {
     MaybeInt,
     /// Real numbers, empty for undefined (NaN).
     Num,
+    /// Real numbers written exactly (`exact`): values a study was given or drew, so that the
+    /// file reproduces them.
+    Exact,
     /// Text.
     Text,
 }
@@ -42,6 +45,8 @@ pub enum Cell<'a> {
     Int(u64),
     /// Written by `num`: six decimals, empty for NaN.
     Num(f64),
+    /// Written by `exact`: the shortest text that reads back as the same number.
+    Exact(f64),
     Text(Cow<'a, str>),
     Empty,
 }
@@ -52,6 +57,7 @@ impl Cell<'_> {
         match self {
             Cell::Int(n) => n.to_string().into(),
             Cell::Num(x) => num(*x).into(),
+            Cell::Exact(x) => exact(*x).into(),
             Cell::Text(t) => Cow::Borrowed(t),
             Cell::Empty => "".into(),
         }
@@ -64,6 +70,18 @@ pub fn num(x: f64) -> String {
         String::new()
     } else {
         format!("{x:.6}")
+    }
+}
+
+/// Formats a float for CSV exactly: the shortest decimal text that reads back as the same
+/// number (Rust's `{}`: no exponent, `0.0000001`, `1`), empty for NaN. For the values a study
+/// was run with (a sweep's points, a run's drawn parameters), which six decimals would round
+/// away (1e-7 as 0.000000).
+pub fn exact(x: f64) -> String {
+    if x.is_nan() {
+        String::new()
+    } else {
+        format!("{x}")
     }
 }
 
@@ -92,7 +110,7 @@ fn opt_num(x: Option<f64>) -> Cell<'static> {
     x.map_or(Cell::Empty, Cell::Num)
 }
 
-use Kind::{Int, MaybeInt, Num, Text};
+use Kind::{Exact, Int, MaybeInt, Num, Text};
 
 const SUMMARY: [(&str, Kind); 12] = [
     ("metric", Text),
@@ -229,7 +247,7 @@ pub fn runs_columns(sc: &Scenario) -> Vec<Column> {
     for (_, p) in sc.uncertain_params() {
         h.push(Column {
             name: guard(&p.path).into_owned(),
-            kind: Num,
+            kind: Exact,
         });
     }
     h
@@ -260,7 +278,7 @@ pub fn runs<E>(
             rec.push(opt_num(summary::bin_value(sc, q, v)));
         }
         for &p in &uncertain {
-            rec.push(Cell::Num(params[p]));
+            rec.push(Cell::Exact(params[p]));
         }
         f(&rec)?;
     }
@@ -337,14 +355,14 @@ pub fn compare<E>(
 
 /// Columns of a sweep's points.csv.
 pub fn points_columns() -> Vec<Column> {
-    columns(&[("point", Int), ("parameter", Text), ("value", Num)])
+    columns(&[("point", Int), ("parameter", Text), ("value", Exact)])
 }
 
 /// The rows of points.csv: each point's value of each varied key.
 pub fn points<E>(p: &Points, mut f: impl FnMut(&[Cell]) -> Result<(), E>) -> Result<(), E> {
     for i in 0..p.len() {
         for (k, v) in p.keys.iter().zip(p.point(i)) {
-            f(&[Cell::Int(i), Cell::Text(Cow::Borrowed(k)), Cell::Num(v)])?;
+            f(&[Cell::Int(i), Cell::Text(Cow::Borrowed(k)), Cell::Exact(v)])?;
         }
     }
     Ok(())

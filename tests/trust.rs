@@ -969,10 +969,7 @@ fn integer_keys_take_whole_numbers_from_set_and_vary() {
         "sweep minimal.toml --vary scenario.horizon_days=30,60,90 --runs 1100 -q --out s",
     );
     let points = std::fs::read_to_string(dir.path().join("s/points.csv")).unwrap();
-    assert!(
-        points.contains("2,scenario.horizon_days,90.000000"),
-        "{points}"
-    );
+    assert!(points.contains("2,scenario.horizon_days,90\n"), "{points}");
     ok_in(
         dir.path(),
         "run minimal.toml --set scenario.horizon_days=30.0 --runs 1100 -q --out r",

@@ -284,9 +284,10 @@ fn a_sweep_writes_tidy_points_and_metrics_on_common_random_numbers() {
     let lines: Vec<&str> = points.lines().collect();
     assert_eq!(lines[0], "point,parameter,value");
     assert_eq!(lines.len(), 1 + 6 * 2);
-    assert_eq!(lines[1], "0,rules.blue_red_line.daily_probability,0.010000");
-    assert_eq!(lines[2], "0,rules.red_pledge.probability,0.200000");
-    assert_eq!(lines[4], "1,rules.red_pledge.probability,1.000000");
+    // Design values are written exactly, as the points' runs used them.
+    assert_eq!(lines[1], "0,rules.blue_red_line.daily_probability,0.01");
+    assert_eq!(lines[2], "0,rules.red_pledge.probability,0.2");
+    assert_eq!(lines[4], "1,rules.red_pledge.probability,1");
     let rows = table(&out.join("sweep.csv"));
     assert_eq!(rows.len(), 6 * 3);
     assert_eq!(rows[0]["metric"], "blue_strikes");

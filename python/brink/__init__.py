@@ -66,12 +66,14 @@ __all__ = [
     "Watch",
     "Discovery",
     "FLOAT_FORMAT",
+    "to_csv",
 ]
 
 __version__ = _brink.VERSION
 
-#: How the command line writes every real number in its CSV files (six decimals); with it,
-#: ``df.to_csv(index=False, float_format=FLOAT_FORMAT)`` is the CLI's file byte for byte.
+#: How the command line writes the real numbers of its CSV files (six decimals), but for the
+#: values a study was given or drew (a sweep's ``points.csv`` values, runs.csv's uncertain
+#: parameters), which it writes exactly; ``to_csv(df)`` is the CLI's file byte for byte.
 FLOAT_FORMAT = "%.6f"
 
 Scenario = Union[str, "os.PathLike[str]"]
@@ -147,11 +149,34 @@ def _frame(columns: list) -> pd.DataFrame:
                 np.frombuffer(values, dtype="<i8").astype(np.int64),
                 np.frombuffer(mask, dtype=np.uint8).astype(bool),
             )
-        elif kind == "num":
+        elif kind in ("num", "exact"):
             data[name] = np.frombuffer(payload, dtype="<f8").astype(np.float64)
         else:
             data[name] = pd.Series(payload, dtype=object) if not payload else payload
-    return pd.DataFrame(data, columns=[c[0] for c in columns])
+    df = pd.DataFrame(data, columns=[c[0] for c in columns])
+    exact = [name for name, kind, _ in columns if kind == "exact"]
+    if exact:
+        df.attrs["exact"] = exact
+    return df
+
+
+def _exact(x: float) -> str:
+    """A number as the command line writes it exactly: the shortest text that reads back as
+    the same number, without an exponent (Rust's ``{}``), empty for missing."""
+    if math.isnan(x):
+        return ""
+    return np.format_float_positional(x, unique=True, trim="-")
+
+
+def to_csv(df: pd.DataFrame, path: Union[str, "os.PathLike[str]", None] = None) -> Optional[str]:
+    """``df`` as the command line writes its CSV files (six decimals, the values a study was
+    given or drew exactly, empty for missing, ``\\n`` line ends): into ``path``, or returned."""
+    exact = [c for c in df.attrs.get("exact", []) if c in df.columns]
+    if exact:
+        df = df.copy()
+        for c in exact:
+            df[c] = [_exact(x) for x in df[c]]
+    return df.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 
 
 def _frames(raw: dict, names: Iterable[str]) -> dict[str, Optional[pd.DataFrame]]:
@@ -159,9 +184,8 @@ def _frames(raw: dict, names: Iterable[str]) -> dict[str, Optional[pd.DataFrame]
 
 
 def write_csv(df: pd.DataFrame, path: Union[str, "os.PathLike[str]"]) -> None:
-    """Writes ``df`` as the command line writes its CSV files (six decimals, empty for
-    missing, ``\\n`` line ends)."""
-    df.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    """Writes ``df`` as the command line writes its CSV files (``to_csv``)."""
+    to_csv(df, path)
 
 
 @dataclass

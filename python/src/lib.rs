@@ -126,6 +126,8 @@ enum Col {
     Int(Vec<i64>),
     MaybeInt(Vec<i64>, Vec<u8>),
     Num(Vec<f64>),
+    /// Real numbers the CSV file writes exactly (`table::exact`).
+    Exact(Vec<f64>),
     Text(Vec<String>),
 }
 
@@ -139,6 +141,7 @@ impl Frame {
                     Kind::Int => Col::Int(Vec::new()),
                     Kind::MaybeInt => Col::MaybeInt(Vec::new(), Vec::new()),
                     Kind::Num => Col::Num(Vec::new()),
+                    Kind::Exact => Col::Exact(Vec::new()),
                     Kind::Text => Col::Text(Vec::new()),
                 })
                 .collect(),
@@ -162,6 +165,8 @@ impl Frame {
                 }
                 (Col::Num(v), Cell::Num(x)) => v.push(*x),
                 (Col::Num(v), _) => v.push(f64::NAN),
+                (Col::Exact(v), Cell::Exact(x) | Cell::Num(x)) => v.push(*x),
+                (Col::Exact(v), _) => v.push(f64::NAN),
                 (Col::Text(v), c) => v.push(c.text().into_owned()),
                 (Col::Int(v), _) => v.push(0),
             }
@@ -193,6 +198,10 @@ impl Frame {
                 ),
                 Col::Num(v) => (
                     "num",
+                    bytes(v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+                ),
+                Col::Exact(v) => (
+                    "exact",
                     bytes(v.iter().flat_map(|x| x.to_le_bytes()).collect()),
                 ),
                 Col::Text(v) => ("text", PyList::new(py, v)?.into_any()),
@@ -695,6 +704,9 @@ fn sweep_study(
             .collect::<PyResult<Vec<_>>>()?;
         let e = Experiment::new(path.to_string(), design, Some(points), vary);
         let text = source(path, text, "scenario")?;
+        if sw::is_experiment(&text) {
+            return Err(ScenarioError::new_err(sw::vary_needs_a_scenario(path)));
+        }
         (e, None, PathBuf::from(path), text)
     };
     let study = sw::study(
@@ -1213,9 +1225,10 @@ impl Source for MemoryRows {
                 *slot = as_written(c[i]);
             }
         }
+        // Parameters are written exactly (`table::exact`): the file reads back as they are.
         for (slot, col) in row.params.iter_mut().zip(&self.params) {
             if let Some(c) = col {
-                *slot = as_written(c[i]).unwrap_or(f64::NAN);
+                *slot = c[i];
             }
         }
         Ok(true)

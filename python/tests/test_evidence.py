@@ -17,7 +17,7 @@ EXAMPLE = "scenarios/observed/iran_2026_example.toml"
 
 
 def csv(df):
-    return df.to_csv(index=False, float_format=brink.FLOAT_FORMAT, lineterminator="\n")
+    return brink.to_csv(df)
 
 
 def same_files(result, folder, names, in_memory=False):

@@ -12,7 +12,7 @@ FLOAT = brink.FLOAT_FORMAT
 
 
 def csv(df):
-    return df.to_csv(index=False, float_format=FLOAT, lineterminator="\n")
+    return brink.to_csv(df)
 
 
 def same_files(result, folder, names):

@@ -44,6 +44,32 @@ pub struct Args {
     pub output: OutArgs,
 }
 
+/// The composite a part's scenario text was merged from, so that its problems are reported at
+/// the lines of the files that hold them: read again from the scenario's files when they still
+/// give the same text. Otherwise the text is shown as the part (`name`) holds it, named so:
+/// its line numbers are those of the merged text, not of any file.
+/// None for a scenario that extends nothing: its text is its file's.
+fn composite(p: &RunPart, name: &str) -> Option<brink::scenario::Composite> {
+    if p.scenario_files.len() <= 1 {
+        return None;
+    }
+    let path = Path::new(&p.scenario_path);
+    let again = load::read(path)
+        .and_then(|text| brink::load::compose(path, &text, &mut load::read))
+        .ok()
+        .filter(|(c, _)| c.text == p.scenario_text && c.files == p.scenario_files);
+    Some(match again {
+        Some((c, _)) => c,
+        None => brink::scenario::Composite::single(
+            &p.scenario_text,
+            &format!(
+                "{} merged with the files it extends, as {name} holds it",
+                p.scenario_path
+            ),
+        ),
+    })
+}
+
 pub fn run(args: Args) -> Result<()> {
     let stop = interrupt_flag();
     let started = std::time::Instant::now();
@@ -106,8 +132,12 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     let text = super::overrides::apply(&first.scenario_text, &first.overrides)?;
-    let mut sc = brink::scenario::parse(&text, &first.scenario_path)
-        .map_err(|e| Failure::Input(super::overrides::render(e, &first.overrides)))?;
+    let parsed = match composite(first, &names[order[0]]) {
+        Some(c) => c.parse(&text),
+        None => brink::scenario::parse(&text, &first.scenario_path),
+    };
+    let mut sc =
+        parsed.map_err(|e| Failure::Input(super::overrides::render(e, &first.overrides)))?;
     // The composed text no longer says which files it came from; the part does.
     if !first.scenario_files.is_empty() {
         sc.sources = first.scenario_files.clone();

@@ -203,6 +203,11 @@ fn resolve(
                 .collect::<Result<Vec<_>>>()?;
             let e = Experiment::new(scenario.display().to_string(), design, Some(points), vary);
             let text = load::text(scenario, "scenario", load::MAX_INPUT)?;
+            if is_experiment(&text) {
+                return Err(Failure::Input(sweep::vary_needs_a_scenario(
+                    &scenario.display().to_string(),
+                )));
+            }
             (e, None, scenario.to_path_buf(), None, text)
         }
     };

@@ -18,7 +18,7 @@ pub mod diag;
 pub mod dist;
 pub mod overrides;
 pub mod schema;
-mod spans;
+pub(crate) mod spans;
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
