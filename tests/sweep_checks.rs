@@ -195,7 +195,7 @@ fn experiment_problems_are_located_in_the_experiment_file() {
 }
 
 /// iran_2026.toml extends a shared file; its merged text has twice its lines. A problem in
-/// it is reported at its own line (374), as `brink run --set` does, not the merged text's
+/// it is reported at its own line (456 since the flagship review), as `brink run --set` does, not the merged text's
 /// (862).
 #[test]
 fn a_point_of_an_extending_scenario_is_reported_at_the_right_line() {
@@ -203,7 +203,7 @@ fn a_point_of_an_extending_scenario_is_reported_at_the_right_line() {
     let d = dir.path();
     let flagship = repo("scenarios/iran_2026.toml");
     let f = flagship.to_str().unwrap();
-    let want = format!("{f}:374:24");
+    let want = format!("{f}:456:24");
     let run = brink_in(
         d,
         &[
@@ -303,7 +303,7 @@ fn merge_reports_a_line_of_the_file_that_holds_it() {
                 "-q",
             ],
         ),
-        &[&format!("{f}:374:24")],
+        &[&format!("{f}:456:24")],
     );
     assert!(!err.contains(":862:"), "{err}");
 }
